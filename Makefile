@@ -1,0 +1,68 @@
+# Chorus: `make demo` runs the app on its embedded default; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# Worker tests need a real broker and a database a second process can open.
+ifeq ($(strip $(REDIS_URL)),)
+TEST_MARKERS ?= not worker
+else
+TEST_MARKERS ?=
+endif
+
+.PHONY: demo test lint format messages vendor bench bench-submit clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.base: requirements/base.lock | $(PY)
+	$(BIN)/pip install --quiet -r requirements/base.lock
+	touch $@
+
+$(VENV)/.test: requirements/test.lock | $(PY)
+	$(BIN)/pip install --quiet -r requirements/test.lock
+	touch $@ $(VENV)/.base
+
+demo: $(VENV)/.base
+	DEBUG=true $(PY) manage.py migrate --noinput -v 0
+	DEBUG=true $(PY) manage.py seed_demo
+	@echo ""
+	@echo "Chorus is starting on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.test
+	@bash scripts/ensure-chromium
+	$(BIN)/pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Extract and compile translations (needs GNU gettext; the compiled .mo files are committed
+# so a fresh machine without gettext still serves every language).
+messages: $(VENV)/.base
+	DEBUG=true $(PY) manage.py makemessages -l th -l he -l ja --ignore=.venv --ignore=node_modules --ignore=bench
+	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv
+
+# Refresh static/vendor from the pinned npm packages (the copies are committed).
+vendor:
+	npm ci --no-audit --no-fund --ignore-scripts
+	mkdir -p static/vendor/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/css/bootstrap.rtl.min.css* \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* node_modules/bootstrap/LICENSE static/vendor/bootstrap/
+
+bench: bench-submit
+
+bench-submit: $(VENV)/.test
+	$(PY) bench/submit.py
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3* bench/results

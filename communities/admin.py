@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from communities.models import (
+    Community, ConsentRecord, Location, Member, Organisation, Segment, StaffRole, User,
+)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "name", "is_staff", "is_active")
+    search_fields = ("email", "name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("name", "locale")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",),
+                             "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "community", "status", "joined_at")
+    list_filter = ("status", "community")
+    search_fields = ("email", "name")
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    list_display = ("member", "purpose", "granted", "policy_version", "recorded_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+admin.site.register([Organisation, StaffRole, Community, Location, Segment])

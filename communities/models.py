@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.choices import ConsentChannel, ConsentPurpose, JoinMode, MemberStatus, Role
+from communities.managers import TenantManager, UserManager
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Staff and members share one account model; email is the login."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    locale = models.CharField(_("language"), max_length=8, blank=True)
+    is_staff = models.BooleanField(
+        _("Django admin access"), default=False,
+        help_text=_("Superuser-only cross-tenant admin; organisation staff use StaffRole."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+
+class Organisation(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    default_language = models.CharField(_("default language"), max_length=8, default="en")
+    logo = models.URLField(_("logo URL"), blank=True)
+    brand_colour = models.CharField(_("brand colour"), max_length=7, default="#0d6efd")
+    min_group_size = models.PositiveSmallIntegerField(_("minimum report group size"), default=5)
+    contact_limit_days = models.PositiveSmallIntegerField(
+        _("days between survey emails to one person"), default=30
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"),
+                name="organisation_brand_colour_hex",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_group_size__gte=2), name="organisation_min_group_size_gte_2"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffRole(TimeStampedModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="staff_roles"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="staffrole_one_per_org"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="staffrole_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation} · {self.role}"
+
+
+class Community(TimeStampedModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="communities"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    join_mode = models.CharField(
+        _("join mode"), max_length=16, choices=JoinMode.choices, default=JoinMode.OPEN
+    )
+    consent_text = models.TextField(_("consent text"), blank=True)
+    privacy_policy_text = models.TextField(_("privacy policy"), blank=True)
+    policy_version = models.PositiveIntegerField(_("policy version"), default=1)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "communities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "slug"], name="community_slug_unique_per_org"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(policy_version__gte=1), name="community_policy_version_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(TimeStampedModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="locations"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=40)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "code"], name="location_code_unique_per_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Member(TimeStampedModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="members"
+    )
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
+    )
+    # Stored lower-cased so one person is one member per community.
+    email = models.EmailField(_("email"), blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    locale = models.CharField(_("language"), max_length=8, default="en")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE
+    )
+    joined_at = models.DateTimeField(_("joined"), null=True, blank=True)
+    last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "community", Lower("email"),
+                condition=~models.Q(email=""),
+                name="member_email_unique_per_community",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "user"],
+                condition=models.Q(user__isnull=False),
+                name="member_user_unique_per_community",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=MemberStatus.values), name="member_status_valid"
+            ),
+            # An erased member keeps no personal data.
+            models.CheckConstraint(
+                condition=~models.Q(status=MemberStatus.ERASED)
+                | (models.Q(email="", name="", phone="", user__isnull=True)),
+                name="member_erased_holds_no_personal_data",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "status"])]
+
+    def __str__(self) -> str:
+        return self.email or f"member #{self.pk}"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.status == MemberStatus.ERASED
+
+
+class ConsentRecord(models.Model):
+    """Append-only: a withdrawal is a new row, never an edit."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="consent_records"
+    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=24, choices=ConsentPurpose.choices)
+    policy_version = models.PositiveIntegerField(_("policy version"))
+    granted = models.BooleanField(_("granted"))
+    recorded_at = models.DateTimeField(_("when"), default=timezone.now)
+    channel = models.CharField(_("channel"), max_length=16, choices=ConsentChannel.choices)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=ConsentPurpose.values), name="consent_purpose_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "purpose", "-recorded_at"])]
+
+    def __str__(self) -> str:
+        verb = "granted" if self.granted else "withdrew"
+        return f"{self.member} {verb} {self.purpose} v{self.policy_version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Consent records are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Segment(TimeStampedModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="segments"
+    )
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="segments")
+    name = models.CharField(_("name"), max_length=200)
+    # {"attributes": {"city": "Bangkok"}, "status": ["active"], "active_within_days": 90}
+    filter = models.JSONField(_("filter"), default=dict, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "name"], name="segment_name_unique_per_community"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

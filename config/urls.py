@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from communities.views import StaffHomeView
+from feedback.urls import staff_urlpatterns as feedback_staff
+from surveys.urls import staff_urlpatterns as surveys_staff
+
+# Every staff page lives under /staff/<org>/ and resolves that organisation through
+# StaffScopedMixin; tests walk this list to prove outsiders get 404.
+staff_patterns = [*surveys_staff, *feedback_staff]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="staff_home", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("staff/", StaffHomeView.as_view(), name="staff_home"),
+    path("staff/<slug:org>/", include((staff_patterns, "staff"))),
+    path("", include("surveys.urls")),
+]

@@ -1,0 +1,138 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.managers import TenantManager
+from communities.models import Organisation, TimeStampedModel
+from feedback.choices import CasePriority, CaseStatus, Condition, EmailStatus
+
+
+class FollowUpRule(TimeStampedModel):
+    """A condition on an answer and what to do when it holds.
+
+    A survey's own rules win over its organisation's; with neither, the default rules
+    (NPS ≤ 6, stars ≤ 2, sentiment < −0.3) apply.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="followup_rules"
+    )
+    survey = models.ForeignKey(
+        "surveys.Survey", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="followup_rules",
+    )
+    condition = models.CharField(_("condition"), max_length=20, choices=Condition.choices)
+    threshold = models.FloatField(_("threshold"), null=True, blank=True)
+    choice = models.ForeignKey(
+        "surveys.Choice", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    email_respondent = models.BooleanField(_("email the respondent"), default=True)
+    alert_staff = models.BooleanField(_("alert staff"), default=False)
+    open_case = models.BooleanField(_("open a case"), default=True)
+    active = models.BooleanField(default=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(condition__in=Condition.values), name="rule_condition_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(condition=Condition.CHOICE_SELECTED, choice__isnull=False)
+                | (~models.Q(condition=Condition.CHOICE_SELECTED)
+                   & models.Q(threshold__isnull=False)),
+                name="rule_has_its_operand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} {self.threshold if self.choice_id is None else self.choice_id}"
+
+
+class Case(TimeStampedModel):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cases")
+    response = models.OneToOneField(
+        "surveys.Response", on_delete=models.CASCADE, related_name="case"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=CasePriority.choices, default=CasePriority.NORMAL
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    reply_text = models.TextField(_("respondent's reply"), blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=CaseStatus.values), name="case_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=CaseStatus.RESOLVED) | models.Q(resolved_at__isnull=False),
+                name="case_resolved_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"case #{self.pk} ({self.status})"
+
+
+class OutboundEmail(models.Model):
+    """The outbox: every email is a row first, written with what caused it, then sent."""
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    to_email = models.EmailField()
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=8, default="en")
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=EmailStatus.values), name="outbox_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=EmailStatus.SENT) | models.Q(sent_at__isnull=False),
+                name="outbox_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(status__in=["pending", "sending"]),
+                name="outbox_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.to_email} ({self.status})"

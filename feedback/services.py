@@ -1,0 +1,294 @@
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from communities.models import Organisation
+from config.queue import enqueue_on_commit
+from feedback.choices import CasePriority, Condition, EmailStatus
+from feedback.emails import email_render
+from feedback.models import Case, FollowUpRule, OutboundEmail
+from feedback.sentiment import sentiment_score
+from surveys.choices import QuestionType
+from surveys.models import Answer, Response
+
+logger = logging.getLogger(__name__)
+
+# A claimed row whose worker died is re-sent after this long.
+SENDING_STALE_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Rule:
+    condition: str
+    threshold: float | None = None
+    choice_id: int | None = None
+    email_respondent: bool = True
+    alert_staff: bool = False
+    open_case: bool = True
+
+
+DEFAULT_RULES = (
+    Rule(Condition.NPS_AT_MOST, 6),
+    Rule(Condition.STARS_AT_MOST, 2),
+    Rule(Condition.SENTIMENT_BELOW, -0.3),
+)
+
+
+def followup_rules(*, response: Response) -> tuple[Rule, ...]:
+    """The survey's own rules, else its organisation's, else the defaults."""
+    rows = list(
+        FollowUpRule.objects.for_organisation(response.organisation_id)
+        .filter(active=True)
+        .filter(Q(survey_id=response.survey_id) | Q(survey__isnull=True))
+    )
+    own = [r for r in rows if r.survey_id == response.survey_id] or rows
+    if not own:
+        return DEFAULT_RULES
+    return tuple(
+        Rule(r.condition, r.threshold, r.choice_id, r.email_respondent, r.alert_staff,
+             r.open_case)
+        for r in own
+    )
+
+
+def _rule_matches(rule: Rule, answer: Answer, choice_ids: set[int]) -> bool:
+    if rule.condition == Condition.NPS_AT_MOST:
+        return answer.question_type == QuestionType.NPS and answer.number is not None \
+            and answer.number <= rule.threshold
+    if rule.condition == Condition.STARS_AT_MOST:
+        return answer.question_type == QuestionType.STAR and answer.number is not None \
+            and answer.number <= rule.threshold
+    if rule.condition == Condition.SENTIMENT_BELOW:
+        return answer.sentiment is not None and answer.sentiment < rule.threshold
+    if rule.condition == Condition.CHOICE_SELECTED:
+        return rule.choice_id in choice_ids
+    return False
+
+
+def _reason(rule: Rule, answer: Answer) -> str:
+    if rule.condition == Condition.SENTIMENT_BELOW:
+        return f"sentiment {answer.sentiment:+.2f} below {rule.threshold:+.2f}"
+    if rule.condition == Condition.CHOICE_SELECTED:
+        return "choice selected"
+    label = "NPS" if rule.condition == Condition.NPS_AT_MOST else "stars"
+    return f"{label} {answer.number} ≤ {rule.threshold:g}"
+
+
+@transaction.atomic
+def followup_apply(
+    *, response: Response, answers: list[Answer] | None = None,
+    choice_ids: set[int] | None = None,
+) -> Case | None:
+    """Apply the follow-up rules to a response: open its case and queue its email, once.
+
+    The email goes only to a respondent who ticked consent-to-contact and is not
+    anonymous; a second call finds the case and the email already there.
+    """
+    if answers is None:
+        answers = list(response.answers.all())
+    if choice_ids is None:
+        choice_ids = set(
+            Answer.choices.through.objects.filter(answer__response=response)
+            .values_list("choice_id", flat=True)
+        )
+    matched = [
+        (rule, answer)
+        for rule in followup_rules(response=response)
+        for answer in answers
+        if _rule_matches(rule, answer, choice_ids)
+    ]
+    if not matched:
+        return None
+    case = None
+    if any(rule.open_case for rule, _ in matched):
+        case = case_open(response=response, reason="; ".join(_reason(r, a) for r, a in matched))
+    if any(rule.email_respondent for rule, _ in matched):
+        followup_email_queue(response=response, case=case)
+    return case
+
+
+def case_open(*, response: Response, reason: str) -> Case:
+    """Open the response's case, or return the one already open for it."""
+    existing = Case.objects.filter(response=response).first()
+    if existing is not None:
+        return existing
+    detractor_nps = response.answers.filter(question_type=QuestionType.NPS, number__lte=3).exists()
+    try:
+        with transaction.atomic():
+            return Case.objects.create(
+                organisation_id=response.organisation_id, response=response,
+                reason=reason[:200],
+                priority=CasePriority.HIGH if detractor_nps else CasePriority.NORMAL,
+                due_at=timezone.now() + timedelta(days=2),
+            )
+    except IntegrityError:
+        return Case.objects.get(response=response)
+
+
+def followup_recipient(*, response: Response) -> str | None:
+    """The address a follow-up may go to, or None when we must not write."""
+    if response.is_anonymous or not response.consent_to_contact:
+        return None
+    if response.member_id and response.member.email and not response.member.is_erased:
+        return response.member.email
+    if response.invitation_id and response.invitation.email:
+        return response.invitation.email
+    return None
+
+
+def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEmail | None:
+    recipient = followup_recipient(response=response)
+    if recipient is None:
+        return None
+    survey = response.survey
+    return outbox_enqueue(
+        organisation=response.organisation,
+        to_email=recipient,
+        template="followup",
+        language=response.language,
+        context={
+            "organisation_name": response.organisation.name,
+            "survey_title": survey.title.get(response.language) or survey.title_text,
+            "name": response.member.name if response.member_id else "",
+            "case_id": case.pk if case else None,
+        },
+        idempotency_key=f"followup:response:{response.pk}",
+    )
+
+
+def outbox_enqueue(
+    *, organisation: Organisation | None, to_email: str, template: str, context: dict,
+    language: str, idempotency_key: str, headers: dict | None = None,
+) -> OutboundEmail:
+    """Write an email to the outbox in the caller's transaction; send it after commit."""
+    existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    subject, text, html = email_render(template=template, context=context, language=language)
+    return outbox_write(
+        organisation=organisation, to_email=to_email, template=template, context=context,
+        language=language, subject=subject, body_text=text, body_html=html,
+        headers=headers or {}, idempotency_key=idempotency_key,
+    )
+
+
+def outbox_write(*, idempotency_key: str, **fields: Any) -> OutboundEmail:
+    """Insert an already-rendered email once per key and send it after commit."""
+    from feedback.tasks import outbox_send_task
+
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(idempotency_key=idempotency_key, **fields)
+    except IntegrityError:
+        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+    enqueue_on_commit(outbox_send_task, email_id=email.pk)
+    return email
+
+
+def _outbox_claim(*, email_id: int) -> bool:
+    now = timezone.now()
+    claimable = Q(status=EmailStatus.PENDING) | Q(
+        status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER
+    )
+    # One conditional UPDATE: whoever changes the row owns the send; nobody holds a lock
+    # across the SMTP conversation.
+    return bool(
+        OutboundEmail.objects.filter(claimable, pk=email_id).update(
+            status=EmailStatus.SENDING, claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def outbox_send(*, email_id: int, connection=None) -> bool:
+    """Send one outbox row if nobody has; returns True when this call sent it.
+
+    Raises the SMTP error after recording it, so the task can retry.
+    """
+    if not _outbox_claim(email_id=email_id):
+        return False
+    email = OutboundEmail.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.body_text, to=[email.to_email],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        headers={"Message-ID": f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}"
+                               f"@chorus>", **email.headers},
+        connection=connection or get_connection(),
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    try:
+        message.send()
+    except Exception as exc:
+        give_up = email.attempts >= settings.CHORUS["OUTBOX_MAX_ATTEMPTS"]
+        OutboundEmail.objects.filter(pk=email_id).update(
+            status=EmailStatus.FAILED if give_up else EmailStatus.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+    OutboundEmail.objects.filter(pk=email_id).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> int:
+    """Enqueue unsent rows the broker never got (or whose worker died); returns the count."""
+    from feedback.tasks import outbox_send_task
+
+    older_than = older_than or timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    now = timezone.now()
+    ids = list(
+        OutboundEmail.objects.filter(
+            Q(status=EmailStatus.PENDING, created_at__lt=now - older_than)
+            | Q(status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
+        ).order_by("created_at").values_list("pk", flat=True)[:limit]
+    )
+    for email_id in ids:
+        outbox_send_task.delay(email_id=email_id)
+    return len(ids)
+
+
+@transaction.atomic
+def response_analyse(*, response_id: int) -> bool:
+    """Score the response's text answers and apply the follow-up rules; once per response."""
+    response = (
+        Response.objects.select_for_update()
+        .filter(pk=response_id, analysed_at__isnull=True)
+        .first()
+    )
+    if response is None:
+        return False
+    answers = list(response.answers.all())
+    for answer in answers:
+        if answer.question_type == QuestionType.TEXT and answer.text and answer.sentiment is None:
+            answer.sentiment = sentiment_score(answer.text)
+            answer.save(update_fields=["sentiment"])
+    followup_apply(response=response, answers=answers)
+    response.analysed_at = timezone.now()
+    response.save(update_fields=["analysed_at"])
+    return True
+
+
+def analysis_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> int:
+    """Enqueue analysis for responses whose task never ran (broker down at submit)."""
+    from feedback.tasks import response_analyse_task
+
+    older_than = older_than or timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    ids = list(
+        Response.objects.filter(
+            analysed_at__isnull=True, submitted_at__lt=timezone.now() - older_than
+        ).order_by("submitted_at").values_list("pk", flat=True)[:limit]
+    )
+    for response_id in ids:
+        response_analyse_task.delay(response_id=response_id)
+    return len(ids)

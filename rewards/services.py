@@ -1,0 +1,67 @@
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from communities.models import Member, User
+from communities.services import member_lock
+from rewards.models import LedgerEntry
+from rewards.selectors import member_balance
+
+
+class InsufficientPoints(ValidationError):
+    pass
+
+
+def _entry_create(
+    *, member: Member, points: int, reason: str, source: str, idempotency_key: str,
+    created_by: User | None,
+) -> tuple[LedgerEntry, bool]:
+    existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    entry = LedgerEntry(
+        organisation_id=member.organisation_id, member=member, points=points, reason=reason,
+        source=source, idempotency_key=idempotency_key, created_by=created_by,
+    )
+    entry.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:
+        # Another transaction wrote the same key first: that write is the award.
+        return LedgerEntry.objects.get(idempotency_key=idempotency_key), False
+    return entry, True
+
+
+@transaction.atomic
+def points_award(
+    *, member: Member, points: int, reason: str, source: str, idempotency_key: str,
+    created_by=None,
+) -> tuple[LedgerEntry, bool]:
+    """Credit points once per idempotency key; returns (entry, created)."""
+    if points <= 0:
+        raise ValidationError(_("An award must be a positive number of points."))
+    return _entry_create(
+        member=member, points=points, reason=reason, source=source,
+        idempotency_key=idempotency_key, created_by=created_by,
+    )
+
+
+@transaction.atomic
+def points_debit(
+    *, member: Member, points: int, reason: str, source: str, idempotency_key: str,
+    created_by=None,
+) -> tuple[LedgerEntry, bool]:
+    """Debit points once per key, under the member's row lock; never below zero."""
+    if points <= 0:
+        raise ValidationError(_("A debit must be a positive number of points."))
+    member_lock(member_id=member.pk)
+    existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    if member_balance(member=member) < points:
+        raise InsufficientPoints(_("Not enough points."), code="insufficient_points")
+    return _entry_create(
+        member=member, points=-points, reason=reason, source=source,
+        idempotency_key=idempotency_key, created_by=created_by,
+    )

@@ -1,0 +1,168 @@
+"""Load the demo organisation: idempotent, so `make demo` can run it every time."""
+
+import random
+import uuid
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus, Role
+from communities.models import Community, Location, Member, Organisation, StaffRole, User
+from communities.services import consent_record
+from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
+from surveys.models import Channel, Choice, Question, Response, Survey
+from surveys.services import response_submit
+
+STAFF_EMAIL = "owner@demo-coffee.example"
+STAFF_PASSWORD = "chorus-demo-2026"  # noqa: S105 - printed for the local demo only
+
+LANGS = ("en", "th", "he", "ja")
+T = {
+    "title": {"en": "How was your visit to Demo Coffee?", "th": "การมาเยือน Demo Coffee ของคุณเป็นอย่างไร",
+              "he": "איך היה הביקור שלך ב-Demo Coffee?", "ja": "Demo Coffee へのご来店はいかがでしたか？"},
+    "nps": {"en": "How likely are you to recommend Demo Coffee to a friend?",
+            "th": "คุณมีแนวโน้มที่จะแนะนำ Demo Coffee ให้เพื่อนมากน้อยเพียงใด",
+            "he": "מה הסיכוי שתמליצו על Demo Coffee לחבר?",
+            "ja": "Demo Coffee を友人に勧める可能性はどのくらいありますか？"},
+    "star": {"en": "How would you rate your coffee?", "th": "คุณให้คะแนนกาแฟของคุณเท่าไร",
+             "he": "איך תדרגו את הקפה שלכם?", "ja": "コーヒーの評価をお願いします"},
+    "visit": {"en": "What brought you in today?", "th": "วันนี้คุณมาเพราะอะไร",
+              "he": "מה הביא אתכם היום?", "ja": "本日のご来店の目的は？"},
+    "liked": {"en": "What did you enjoy?", "th": "คุณชอบอะไรบ้าง", "he": "ממה נהניתם?",
+              "ja": "良かった点を教えてください"},
+    "text": {"en": "Anything else you would like to tell us?", "th": "มีอะไรอยากบอกเราอีกไหม",
+             "he": "יש עוד משהו שתרצו לספר לנו?", "ja": "その他ご意見があればお聞かせください"},
+    "thanks": {"en": "Thank you — see you soon!", "th": "ขอบคุณ แล้วพบกันใหม่!",
+               "he": "תודה, נתראה בקרוב!", "ja": "ありがとうございました。またのご来店をお待ちしております！"},
+}
+VISIT = [
+    {"en": "Coffee to go", "th": "กาแฟกลับบ้าน", "he": "קפה לדרך", "ja": "テイクアウト"},
+    {"en": "Meeting a friend", "th": "นัดเพื่อน", "he": "פגישה עם חבר", "ja": "友人との待ち合わせ"},
+    {"en": "Working", "th": "ทำงาน", "he": "עבודה", "ja": "仕事"},
+]
+LIKED = [
+    {"en": "The coffee", "th": "กาแฟ", "he": "הקפה", "ja": "コーヒー"},
+    {"en": "The staff", "th": "พนักงาน", "he": "הצוות", "ja": "スタッフ"},
+    {"en": "The music", "th": "เพลง", "he": "המוזיקה", "ja": "音楽"},
+    {"en": "The seats", "th": "ที่นั่ง", "he": "המקומות ישיבה", "ja": "座席"},
+]
+TEXTS = {
+    "en": ["Great coffee and friendly staff!", "The wait was terrible and the cup was cold.",
+           "Lovely place, I will come back.", "Rude cashier, awful experience.", ""],
+    "th": ["กาแฟอร่อยมาก พนักงานน่ารัก", "รอนานมาก กาแฟเย็นชืด", ""],
+    "he": ["קפה מצוין ושירות נהדר", "המתנה ארוכה מדי והקפה היה קר", ""],
+    "ja": ["コーヒーがとても美味しかったです", "待ち時間が長すぎました", ""],
+}
+
+
+class Command(BaseCommand):
+    help = "Create the Demo Coffee organisation with a survey and sample responses (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--responses", type=int, default=300)
+
+    @transaction.atomic
+    def handle(self, *args, responses: int, **options):
+        org, _ = Organisation.objects.get_or_create(
+            slug="demo-coffee", defaults={"name": "Demo Coffee", "brand_colour": "#6f4e37"}
+        )
+        user = User.objects.filter(email=STAFF_EMAIL).first()
+        if user is None:
+            user = User.objects.create_user(STAFF_EMAIL, STAFF_PASSWORD, name="Demo Owner")
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.update_or_create(
+            user=user, email=STAFF_EMAIL, defaults={"verified": True, "primary": True}
+        )
+        StaffRole.objects.get_or_create(user=user, organisation=org, defaults={"role": Role.OWNER})
+        community, _ = Community.objects.get_or_create(
+            organisation=org, slug="regulars",
+            defaults={"name": "Demo Coffee Regulars",
+                      "description": "Our regular customers, who help us get better.",
+                      "consent_text": "I agree to the community terms.",
+                      "privacy_policy_text": "We keep your answers to improve our shops."},
+        )
+        location, _ = Location.objects.get_or_create(
+            organisation=org, code="BKK-01", defaults={"name": "Bangkok Siam"}
+        )
+        survey = Survey.objects.filter(organisation=org, title__en=T["title"]["en"]).first()
+        if survey is None:
+            survey = self._survey(org, community)
+        Channel.objects.get_or_create(survey=survey, kind=ChannelKind.LINK,
+                                      defaults={"organisation": org})
+        existing = Response.objects.filter(survey=survey).count()
+        if existing < responses:
+            self._responses(org, community, survey, location, responses - existing)
+        url = f"/s/{survey.public_id}/"
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Survey (public link): http://127.0.0.1:8000{url}")
+        for lang in LANGS[1:]:
+            self.stdout.write(f"    in {lang}: http://127.0.0.1:8000{url}?lang={lang}")
+        self.stdout.write("  Staff pages:          http://127.0.0.1:8000/staff/")
+        self.stdout.write(f"  Staff login:          {STAFF_EMAIL} / {STAFF_PASSWORD}")
+
+    def _survey(self, org, community) -> Survey:
+        survey = Survey.objects.create(
+            organisation=org, community=community, title=T["title"], status=SurveyStatus.LIVE,
+            anonymity=Anonymity.RESPONDENT_CHOICE, points=50, languages=list(LANGS),
+            thank_you=T["thanks"],
+        )
+        specs = [
+            (QuestionType.NPS, "nps", True, None),
+            (QuestionType.STAR, "star", True, None),
+            (QuestionType.SINGLE_CHOICE, "visit", False, VISIT),
+            (QuestionType.MULTI_CHOICE, "liked", False, LIKED),
+            (QuestionType.TEXT, "text", False, None),
+        ]
+        for position, (qtype, key, required, choices) in enumerate(specs, start=1):
+            q = Question.objects.create(
+                organisation=org, survey=survey, position=position, type=qtype, text=T[key],
+                required=required,
+            )
+            for cpos, label in enumerate(choices or [], start=1):
+                Choice.objects.create(organisation=org, question=q, position=cpos, label=label)
+        return survey
+
+    def _responses(self, org, community, survey, location, count: int) -> None:
+        rng = random.Random(2026)
+        questions = list(survey.questions.prefetch_related("choices"))
+        now = timezone.now()
+        for i in range(count):
+            lang = LANGS[i % 4]
+            detractor = rng.random() < 0.3
+            nps = rng.randint(0, 6) if detractor else rng.randint(7, 10)
+            raw = {}
+            for q in questions:
+                name = f"q_{q.pk}"
+                choices = [c.pk for c in q.choices.all()]
+                if q.type == QuestionType.NPS:
+                    raw[name] = nps
+                elif q.type == QuestionType.STAR:
+                    raw[name] = rng.randint(1, 2) if detractor else rng.randint(3, 5)
+                elif q.type == QuestionType.SINGLE_CHOICE:
+                    raw[name] = rng.choice(choices)
+                elif q.type == QuestionType.MULTI_CHOICE:
+                    raw[name] = rng.sample(choices, rng.randint(1, 2))
+                else:
+                    raw[name] = rng.choice(TEXTS[lang])
+            member = None
+            if i % 3 == 0:
+                member = Member.objects.create(
+                    organisation=org, community=community, email=f"member{uuid.uuid4().hex[:10]}@example.com",
+                    name=f"Member {i}", locale=lang, status=MemberStatus.ACTIVE, joined_at=now,
+                )
+                consent_record(member=member, purpose=ConsentPurpose.COMMUNITY_TERMS,
+                               granted=True, channel=ConsentChannel.WEB)
+            result = response_submit(
+                survey=survey, raw_answers=raw, idempotency_key=f"demo-{uuid.uuid4().hex}",
+                language=lang, member=member, location=location,
+                consent_to_contact=member is not None and rng.random() < 0.5,
+                questions=questions,
+            )
+            # Spread the sample over the past year so trends have something to show.
+            when = now - timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 1440))
+            Response.objects.filter(pk=result.response.pk).update(
+                submitted_at=when, submitted_on=when.date()
+            )

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.choices import ConsentChannel, ConsentPurpose
+from communities.models import Location, Member
+from communities.services import consent_record, member_lock
+from config.queue import enqueue_on_commit
+from feedback.services import followup_apply
+from feedback.tasks import response_analyse_task
+from rewards.choices import LedgerReason
+from rewards.services import points_award
+from surveys.choices import Anonymity, QuestionType, SurveyStatus
+from surveys.models import (
+    TEXT_ANSWER_MAX_LENGTH,
+    Answer,
+    Channel,
+    Participation,
+    Question,
+    Response,
+    Survey,
+    SurveyInvitation,
+)
+
+
+class SurveyNotOpen(ValidationError):
+    pass
+
+
+class AlreadyAnswered(ValidationError):
+    pass
+
+
+def question_field_name(question: Question) -> str:
+    return f"q_{question.pk}"
+
+
+def survey_closed_reason(*, survey: Survey, now=None) -> str | None:
+    """Why a survey takes no answers right now, in words for the respondent, or None."""
+    now = now or timezone.now()
+    if survey.status == SurveyStatus.DRAFT:
+        return _("This survey is not published yet.")
+    if survey.status == SurveyStatus.CLOSED or (survey.closes_at and now >= survey.closes_at):
+        return _("This survey has closed. Thank you for your interest.")
+    if survey.opens_at and now < survey.opens_at:
+        return _("This survey is not open yet.")
+    return None
+
+
+def answers_validate(
+    *, questions: list[Question], raw: Mapping[str, Any]
+) -> dict[int, dict[str, Any]]:
+    """Check raw answers against their questions; returns {question_id: clean value}.
+
+    `raw` maps "q_<id>" to a number, a choice id, a list of choice ids or text. Raises a
+    ValidationError whose dict names the field of each bad answer.
+    """
+    errors: dict[str, list[str]] = {}
+    clean: dict[int, dict[str, Any]] = {}
+    for question in questions:
+        name = question_field_name(question)
+        value = raw.get(name)
+        empty = value in (None, "", [], ())
+        if empty:
+            if question.required and not question.hidden:
+                errors[name] = [_("Please answer this question.")]
+            continue
+        try:
+            clean[question.pk] = _answer_clean(question, value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _answer_clean(question: Question, value: Any) -> dict[str, Any]:
+    if question.type in (QuestionType.NPS, QuestionType.STAR, QuestionType.RATING):
+        low, high = question.bounds
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(_("Choose a number from %(low)s to %(high)s.")
+                                  % {"low": low, "high": high}) from None
+        if not low <= number <= high:
+            raise ValidationError(_("Choose a number from %(low)s to %(high)s.")
+                                  % {"low": low, "high": high})
+        return {"number": number}
+    if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
+        values = value if isinstance(value, list | tuple) else [value]
+        if question.type == QuestionType.SINGLE_CHOICE and len(values) != 1:
+            raise ValidationError(_("Choose one answer."))
+        valid = {c.pk for c in question.choices.all()}
+        try:
+            ids = {int(v) for v in values}
+        except (TypeError, ValueError):
+            raise ValidationError(_("That is not one of this question's answers.")) from None
+        if not ids <= valid:
+            raise ValidationError(_("That is not one of this question's answers."))
+        return {"choice_ids": sorted(ids)}
+    text = str(value).strip()
+    if len(text) > TEXT_ANSWER_MAX_LENGTH:
+        raise ValidationError(
+            _("Please keep your answer under %(max)s characters (it has %(n)s).")
+            % {"max": TEXT_ANSWER_MAX_LENGTH, "n": len(text)}
+        )
+    return {"text": text}
+
+
+def survey_questions(*, survey: Survey) -> list[Question]:
+    return list(survey.questions.filter(hidden=False).prefetch_related("choices"))
+
+
+@dataclass
+class SubmitResult:
+    response: Response | None
+    created: bool
+    points_awarded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _respondent_is_anonymous(
+    *, survey: Survey, member: Member | None, invitation: SurveyInvitation | None,
+    wants_anonymous: bool,
+) -> bool:
+    if survey.anonymity == Anonymity.ANONYMOUS:
+        return True
+    if survey.anonymity == Anonymity.RESPONDENT_CHOICE and wants_anonymous:
+        return True
+    return member is None and invitation is None
+
+
+@transaction.atomic
+def response_submit(
+    *,
+    survey: Survey,
+    raw_answers: Mapping[str, Any],
+    idempotency_key: str,
+    language: str = "en",
+    member: Member | None = None,
+    invitation: SurveyInvitation | None = None,
+    channel: Channel | None = None,
+    location: Location | None = None,
+    consent_to_contact: bool = False,
+    wants_anonymous: bool = False,
+    questions: list[Question] | None = None,
+) -> SubmitResult:
+    """Store a response and its answers in one transaction, exactly once per key.
+
+    Also records participation, awards the survey's points once, opens a case and
+    queues a follow-up email when a score rule matches, and enqueues sentiment scoring
+    after commit when there is text to score. A repeated key returns the first response.
+    """
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise ValidationError({"idempotency_key": [_("This form has expired; please reload.")]})
+    existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return SubmitResult(response=existing, created=False)
+
+    reason = survey_closed_reason(survey=survey)
+    if reason:
+        raise SurveyNotOpen(reason, code="survey_not_open")
+    if member is not None and member.organisation_id != survey.organisation_id:
+        raise ValidationError(_("This survey belongs to another organisation."))
+    questions = questions if questions is not None else survey_questions(survey=survey)
+    clean = answers_validate(questions=questions, raw=raw_answers)
+
+    anonymous = _respondent_is_anonymous(
+        survey=survey, member=member, invitation=invitation, wants_anonymous=wants_anonymous
+    )
+    now = timezone.now()
+    if member is not None:
+        member_lock(member_id=member.pk)
+        if not survey.allow_multiple_responses and Participation.objects.filter(
+            survey=survey, member=member
+        ).exists():
+            raise AlreadyAnswered(_("You have already answered this survey. Thank you!"),
+                                  code="already_answered")
+        Participation.objects.get_or_create(
+            survey=survey, member=member,
+            defaults={"organisation_id": survey.organisation_id,
+                      "completed_on": timezone.localdate(now)},
+        )
+    if invitation is not None and invitation.responded_at is not None:
+        raise AlreadyAnswered(_("This link has already been used to answer. Thank you!"),
+                              code="already_answered")
+
+    # An anonymous response keeps only the hour, so it cannot be joined to its
+    # Participation (which keeps only the day) or a ledger entry by timestamp.
+    submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
+    response = Response(
+        organisation_id=survey.organisation_id, survey=survey, channel=channel,
+        member=None if anonymous else member,
+        invitation=None if anonymous else invitation,
+        location=location, language=language, submitted_at=submitted_at,
+        submitted_on=timezone.localdate(now), is_anonymous=anonymous,
+        consent_to_contact=bool(consent_to_contact) and not anonymous,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            response.save()
+    except IntegrityError:
+        # A concurrent double submit with the same key won the race.
+        return SubmitResult(
+            response=Response.objects.get(survey=survey, idempotency_key=idempotency_key),
+            created=False,
+        )
+
+    by_id = {q.pk: q for q in questions}
+    answers = Answer.objects.bulk_create(
+        Answer(
+            organisation_id=survey.organisation_id, response=response, question_id=qid,
+            question_type=by_id[qid].type, number=value.get("number"),
+            text=value.get("text", ""),
+        )
+        for qid, value in clean.items()
+    )
+    through = [
+        Answer.choices.through(answer_id=a.pk, choice_id=cid)
+        for a in answers
+        for cid in clean[a.question_id].get("choice_ids", ())
+    ]
+    if through:
+        Answer.choices.through.objects.bulk_create(through)
+
+    if invitation is not None:
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(responded_at=now)
+
+    result = SubmitResult(response=response, created=True)
+    if member is not None and survey.points:
+        # Keyed on survey and member, not the response, so an anonymous answer still
+        # earns once without the ledger pointing at what was answered.
+        _, awarded = points_award(
+            member=member, points=survey.points, reason=LedgerReason.SURVEY_COMPLETED,
+            source=f"surveys.survey:{survey.pk}",
+            idempotency_key=f"survey:{survey.pk}:member:{member.pk}",
+        )
+        result.points_awarded = survey.points if awarded else 0
+    if member is not None and response.consent_to_contact:
+        consent_record(member=member, purpose=ConsentPurpose.CONTACT_FOLLOWUP, granted=True,
+                       channel=ConsentChannel.WEB)
+
+    # Score rules need no worker: the case and the email row commit with the response.
+    # Only text needs the sentiment task; everything else is analysed now.
+    has_text = any(a.text for a in answers)
+    if answers:
+        chosen = {cid for v in clean.values() for cid in v.get("choice_ids", ())}
+        followup_apply(response=response, answers=answers, choice_ids=chosen)
+    if has_text:
+        enqueue_on_commit(response_analyse_task, response_id=response.pk)
+    else:
+        Response.objects.filter(pk=response.pk).update(analysed_at=now)
+    return result
+
