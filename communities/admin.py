@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from communities.models import (
-    Community, ConsentRecord, Location, Member, Organisation, Segment, StaffRole, User,
+    Community,
+    ConsentRecord,
+    Location,
+    Member,
+    Organisation,
+    Segment,
+    StaffRole,
+    User,
 )
 
 

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from surveys.models import (
-    Answer, Channel, Choice, Participation, Question, Response, Survey, SurveyInvitation,
+    Answer,
+    Channel,
+    Choice,
+    Participation,
+    Question,
+    Response,
+    Survey,
+    SurveyInvitation,
 )
 
 

@@ -101,6 +101,10 @@ class ResponseForm(forms.Form):
             "max_length": _("Please keep your answer under %(limit_value)s characters "
                             "(it has %(show_value)s)."),
         })
+        if question.bounds:
+            field.error_messages["invalid_choice"] = _(
+                "Choose a number from %(low)s to %(high)s."
+            ) % dict(zip(("low", "high"), question.bounds, strict=True))
         for validator in field.validators:
             if getattr(validator, "code", "") == "max_length":
                 validator.message = field.error_messages["max_length"]

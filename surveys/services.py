@@ -238,7 +238,7 @@ def response_submit(
     if member is not None and survey.points:
         # Keyed on survey and member, not the response, so an anonymous answer still
         # earns once without the ledger pointing at what was answered.
-        _, awarded = points_award(
+        _entry, awarded = points_award(
             member=member, points=survey.points, reason=LedgerReason.SURVEY_COMPLETED,
             source=f"surveys.survey:{survey.pk}",
             idempotency_key=f"survey:{survey.pk}:member:{member.pk}",

@@ -1,0 +1,77 @@
+import pytest
+from django.test import Client
+
+from communities.choices import Role
+from tests.factories.communities import (
+    CommunityFactory,
+    MemberFactory,
+    OrganisationFactory,
+    StaffRoleFactory,
+    UserFactory,
+)
+from tests.factories.surveys import survey_with_every_question_type
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request, settings):
+    """Outside worker tests, tasks run in-process so each test sees its own effects."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def organisation():
+    return OrganisationFactory(name="Demo Coffee", slug="demo-coffee")
+
+
+@pytest.fixture
+def community(organisation):
+    return CommunityFactory(organisation=organisation)
+
+
+@pytest.fixture
+def survey(organisation, community):
+    return survey_with_every_question_type(organisation=organisation, community=community)
+
+
+@pytest.fixture
+def member_user():
+    return UserFactory(email="member@example.com")
+
+
+@pytest.fixture
+def member(community, member_user):
+    return MemberFactory(community=community, user=member_user, email=member_user.email)
+
+
+@pytest.fixture
+def member_client(member, member_user) -> Client:
+    client = Client()
+    client.force_login(member_user)
+    return client
+
+
+@pytest.fixture
+def staff_user(organisation):
+    user = UserFactory(email="staff@example.com")
+    StaffRoleFactory(user=user, organisation=organisation, role=Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def staff_client(staff_user) -> Client:
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def other_organisation():
+    return OrganisationFactory(name="Other Org", slug="other-org")

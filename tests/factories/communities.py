@@ -1,0 +1,105 @@
+import factory
+from django.utils import timezone
+
+from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus, Role
+from communities.models import (
+    Community,
+    ConsentRecord,
+    Location,
+    Member,
+    Organisation,
+    Segment,
+    StaffRole,
+    User,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        """Users are verified by default, as allauth requires for login."""
+        if create and extracted is not False:
+            from allauth.account.models import EmailAddress
+
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+
+
+class StaffRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffRole
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.ADMIN
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Community {n}")
+    slug = factory.Sequence(lambda n: f"community-{n}")
+    consent_text = "I agree to the community terms."
+    privacy_policy_text = "We use your answers to improve our service."
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Store {n}")
+    code = factory.Sequence(lambda n: f"store-{n}")
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    community = factory.SubFactory(CommunityFactory)
+    organisation = factory.SelfAttribute("community.organisation")
+    email = factory.Sequence(lambda n: f"member{n}@example.com")
+    name = factory.Faker("name")
+    locale = "en"
+    status = MemberStatus.ACTIVE
+    joined_at = factory.LazyFunction(timezone.now)
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentRecord
+
+    member = factory.SubFactory(MemberFactory)
+    organisation = factory.SelfAttribute("member.organisation")
+    purpose = ConsentPurpose.COMMUNITY_TERMS
+    policy_version = 1
+    granted = True
+    channel = ConsentChannel.WEB
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Segment
+
+    community = factory.SubFactory(CommunityFactory)
+    organisation = factory.SelfAttribute("community.organisation")
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    filter = factory.LazyFunction(lambda: {"status": ["active"]})

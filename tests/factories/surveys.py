@@ -1,0 +1,132 @@
+import uuid
+
+import factory
+
+from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
+from surveys.models import (
+    Answer,
+    Channel,
+    Choice,
+    Participation,
+    Question,
+    Response,
+    Survey,
+    SurveyInvitation,
+)
+from tests.factories.communities import MemberFactory, OrganisationFactory
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Survey
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    title = factory.Sequence(lambda n: {"en": f"Survey {n}", "th": f"แบบสำรวจ {n}",
+                                        "he": f"סקר {n}", "ja": f"アンケート {n}"})
+    status = SurveyStatus.LIVE
+    anonymity = Anonymity.IDENTIFIED
+    points = 10
+    languages = factory.LazyFunction(lambda: ["en", "th", "he", "ja"])
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    survey = factory.SubFactory(SurveyFactory)
+    organisation = factory.SelfAttribute("survey.organisation")
+    position = factory.Sequence(lambda n: n + 1)
+    type = QuestionType.NPS
+    text = factory.LazyAttribute(lambda q: {"en": f"Question about {q.type}?"})
+    required = True
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Choice
+
+    question = factory.SubFactory(QuestionFactory, type=QuestionType.SINGLE_CHOICE)
+    organisation = factory.SelfAttribute("question.organisation")
+    position = factory.Sequence(lambda n: n + 1)
+    label = factory.Sequence(lambda n: {"en": f"Option {n}"})
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Channel
+
+    survey = factory.SubFactory(SurveyFactory)
+    organisation = factory.SelfAttribute("survey.organisation")
+    kind = ChannelKind.LINK
+
+
+class SurveyInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyInvitation
+
+    survey = factory.SubFactory(SurveyFactory)
+    organisation = factory.SelfAttribute("survey.organisation")
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Response
+
+    survey = factory.SubFactory(SurveyFactory)
+    organisation = factory.SelfAttribute("survey.organisation")
+    idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
+    language = "en"
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Answer
+
+    response = factory.SubFactory(ResponseFactory)
+    organisation = factory.SelfAttribute("response.organisation")
+    question = factory.SubFactory(
+        QuestionFactory, survey=factory.SelfAttribute("..response.survey")
+    )
+    question_type = factory.SelfAttribute("question.type")
+    number = 9
+
+
+class ParticipationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participation
+
+    survey = factory.SubFactory(SurveyFactory)
+    organisation = factory.SelfAttribute("survey.organisation")
+    member = factory.SubFactory(
+        MemberFactory, community__organisation=factory.SelfAttribute("...survey.organisation")
+    )
+
+
+def survey_with_every_question_type(**kwargs) -> Survey:
+    """A live survey with NPS, star, single-choice, multi-choice and text questions."""
+    survey = SurveyFactory(**kwargs)
+    texts = {
+        QuestionType.NPS: {"en": "How likely are you to recommend us?",
+                           "th": "คุณจะแนะนำเราให้เพื่อนไหม", "he": "האם תמליצו עלינו?",
+                           "ja": "友人に勧めますか？"},
+        QuestionType.STAR: {"en": "Rate your visit", "th": "ให้คะแนนการมาเยือน",
+                            "he": "דרגו את הביקור", "ja": "ご来店の評価"},
+        QuestionType.SINGLE_CHOICE: {"en": "Why did you come?", "th": "ทำไมคุณมา",
+                                     "he": "למה באתם?", "ja": "ご来店の理由"},
+        QuestionType.MULTI_CHOICE: {"en": "What did you like?", "th": "คุณชอบอะไร",
+                                    "he": "מה אהבתם?", "ja": "良かった点"},
+        QuestionType.TEXT: {"en": "Anything else?", "th": "มีอะไรอีกไหม",
+                            "he": "עוד משהו?", "ja": "その他"},
+    }
+    for position, (qtype, text) in enumerate(texts.items(), start=1):
+        question = QuestionFactory(
+            survey=survey, position=position, type=qtype, text=text,
+            required=qtype in (QuestionType.NPS, QuestionType.STAR),
+        )
+        if qtype in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
+            for cpos, label in enumerate(("Coffee", "Cake", "Wi-Fi"), start=1):
+                ChoiceFactory(question=question, position=cpos,
+                              label={"en": label, "th": f"{label} TH", "he": f"{label} HE",
+                                     "ja": f"{label} JA"})
+    return survey
