@@ -245,7 +245,8 @@ def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> 
     """Enqueue unsent rows the broker never got (or whose worker died); returns the count."""
     from feedback.tasks import outbox_send_task
 
-    older_than = older_than or timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    if older_than is None:
+        older_than = timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
     now = timezone.now()
     ids = list(
         OutboundEmail.objects.filter(
@@ -283,7 +284,8 @@ def analysis_redrive(*, older_than: timedelta | None = None, limit: int = 500) -
     """Enqueue analysis for responses whose task never ran (broker down at submit)."""
     from feedback.tasks import response_analyse_task
 
-    older_than = older_than or timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    if older_than is None:
+        older_than = timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
     ids = list(
         Response.objects.filter(
             analysed_at__isnull=True, submitted_at__lt=timezone.now() - older_than

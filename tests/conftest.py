@@ -1,4 +1,6 @@
 import pytest
+
+pytest_plugins = ["tests.worker_fixtures"]
 from django.test import Client
 
 from communities.choices import Role
