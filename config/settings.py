@@ -4,6 +4,7 @@ With nothing set it runs on the embedded default: SQLite in the project, Celery 
 executed eagerly, a local-memory cache and emails printed to the console.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -99,6 +100,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not shared-cache memory, so concurrent tests see the same locking
+    # (WAL, busy timeout) as the embedded default in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "communities.User"

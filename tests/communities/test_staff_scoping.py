@@ -1,0 +1,108 @@
+"""Staff pages are scoped to the organisations the user has a role in.
+
+The tests walk every URL under /staff/<org>/ so a new page cannot escape the check.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from communities.choices import Role
+from tests.factories.communities import StaffRoleFactory
+from tests.factories.feedback import CaseFactory
+from tests.factories.surveys import SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+# How to make an object of a given organisation for each staff URL that takes an id.
+OBJECT_FOR = {
+    "survey_results": lambda org: SurveyFactory(organisation=org),
+    "case_detail": lambda org: CaseFactory(response__survey__organisation=org),
+}
+
+
+def staff_url_names() -> list[str]:
+    resolver = next(
+        p for p in get_resolver().url_patterns
+        if isinstance(p, URLResolver) and p.namespace == "staff"
+    )
+    names = []
+    for pattern in resolver.url_patterns:
+        assert isinstance(pattern, URLPattern), "nest staff URLs flat, so this walk sees them"
+        names.append(pattern.name)
+    return names
+
+
+def staff_url(name: str, org, obj=None) -> str:
+    args = [org.slug] + ([obj.pk] if obj is not None else [])
+    return reverse(f"staff:{name}", args=args)
+
+
+def test_every_staff_url_with_an_id_has_a_cross_tenant_case():
+    for name in staff_url_names():
+        url = reverse(f"staff:{name}", kwargs={"org": "x", **({"pk": 1} if name in OBJECT_FOR
+                                                                else {})})
+        assert ("/1/" in url) == (name in OBJECT_FOR), f"add {name} to OBJECT_FOR"
+
+
+@pytest.mark.parametrize("name", staff_url_names())
+def test_outsider_gets_404_for_another_organisations_pages(
+    name, staff_client, organisation, other_organisation
+):
+    obj = OBJECT_FOR[name](other_organisation) if name in OBJECT_FOR else None
+    assert staff_client.get(staff_url(name, other_organisation, obj)).status_code == 404
+
+
+@pytest.mark.parametrize("name", list(OBJECT_FOR))
+def test_another_organisations_id_under_my_organisation_is_404(
+    name, staff_client, organisation, other_organisation
+):
+    foreign = OBJECT_FOR[name](other_organisation)
+    assert staff_client.get(staff_url(name, organisation, foreign)).status_code == 404
+    mine = OBJECT_FOR[name](organisation)
+    assert staff_client.get(staff_url(name, organisation, mine)).status_code == 200
+
+
+@pytest.mark.parametrize("name", staff_url_names())
+def test_signed_out_visitor_is_sent_to_login(name, client, organisation):
+    obj = OBJECT_FOR[name](organisation) if name in OBJECT_FOR else None
+    page = client.get(staff_url(name, organisation, obj))
+    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
+
+
+@pytest.mark.parametrize(("role", "name", "status"), [
+    (Role.ANALYST, "survey_list", 200),
+    (Role.ANALYST, "case_list", 403),
+    (Role.AGENT, "case_list", 200),
+    (Role.AGENT, "survey_list", 403),
+    (Role.OWNER, "survey_list", 200),
+])
+def test_roles_decide_what_a_staff_member_may_open(client, organisation, role, name, status):
+    user = StaffRoleFactory(organisation=organisation, role=role).user
+    client.force_login(user)
+    assert client.get(staff_url(name, organisation)).status_code == status
+
+
+def test_survey_list_query_count_does_not_grow_with_surveys(
+    staff_client, organisation, django_assert_max_num_queries
+):
+    for _ in range(20):
+        SurveyFactory(organisation=organisation)
+    with django_assert_max_num_queries(8):
+        page = staff_client.get(staff_url("survey_list", organisation))
+    assert page.status_code == 200
+
+
+def test_case_list_query_count_does_not_grow_with_cases(
+    staff_client, organisation, django_assert_max_num_queries
+):
+    for _ in range(20):
+        CaseFactory(response__survey__organisation=organisation)
+    with django_assert_max_num_queries(9):
+        page = staff_client.get(staff_url("case_list", organisation))
+    assert page.status_code == 200
+    assert page.content.decode().count("/cases/") >= 20
+
+
+def test_staff_home_lists_only_my_organisations(staff_client, organisation, other_organisation):
+    page = staff_client.get(reverse("staff_home")).content.decode()
+    assert organisation.name in page and other_organisation.name not in page

@@ -1,0 +1,102 @@
+"""Follow-up rules: which answers open a case, and who may be emailed about them."""
+
+from datetime import timedelta
+
+import pytest
+
+from feedback.choices import Condition
+from feedback.models import Case, OutboundEmail
+from feedback.sentiment import sentiment_score
+from feedback.services import analysis_redrive, followup_apply, response_analyse
+from surveys.choices import QuestionType
+from surveys.models import Response
+from surveys.services import response_submit
+from tests.factories.feedback import FollowUpRuleFactory
+from tests.surveys.helpers import answers_for, question_of
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(survey, member=None, consent=True, **answers):
+    data = answers_for(survey, **answers)
+    key = data.pop("idempotency_key")
+    return response_submit(survey=survey, raw_answers=data, idempotency_key=key, member=member,
+                           consent_to_contact=consent).response
+
+
+@pytest.mark.parametrize(("nps", "stars", "opens"), [
+    (6, 5, True), (7, 5, False), (0, 5, True), (9, 2, True), (9, 3, False),
+])
+def test_default_rule_is_nps_at_most_6_or_stars_at_most_2(survey, nps, stars, opens):
+    submit(survey, nps=nps, stars=stars)
+    assert Case.objects.exists() is opens
+
+
+def test_negative_text_opens_a_case_once_scored(survey, member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(survey, member=member, nps=9, stars=5,
+                          text="Horrible, rude and terrible service.")
+    response.refresh_from_db()
+    assert response.analysed_at is not None
+    assert "sentiment" in Case.objects.get().reason
+    assert OutboundEmail.objects.get().to_email == member.email
+
+
+def test_analysis_runs_once_per_response(survey, member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = submit(survey, member=member, text="Awful and terrible.")
+    assert response_analyse(response_id=response.pk) is True
+    assert response_analyse(response_id=response.pk) is False
+    assert Case.objects.count() == 1 and OutboundEmail.objects.count() == 1
+
+
+def test_analysis_sweep_picks_up_responses_the_broker_never_got(
+    survey, django_capture_on_commit_callbacks
+):
+    # given: the task was never enqueued (callbacks discarded, as when Redis is down)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = submit(survey, text="Terrible, awful visit.")
+    Response.objects.filter(pk=response.pk).update(
+        submitted_at=response.submitted_at - timedelta(minutes=5)
+    )
+    # when
+    assert analysis_redrive() == 1
+    # then
+    response.refresh_from_db()
+    assert response.analysed_at is not None and Case.objects.count() == 1
+
+
+def test_no_email_for_an_anonymous_response_even_with_consent(survey, member):
+    survey.anonymity = "respondent_choice"
+    survey.save()
+    data = answers_for(survey, nps=0)
+    key = data.pop("idempotency_key")
+    response_submit(survey=survey, raw_answers=data, idempotency_key=key, member=member,
+                    consent_to_contact=True, wants_anonymous=True)
+    assert Case.objects.count() == 1
+    assert not OutboundEmail.objects.exists()
+
+
+def test_survey_rules_replace_the_defaults(survey):
+    # given: this survey only follows up a chosen answer
+    choice = question_of(survey, QuestionType.SINGLE_CHOICE).choices.first()
+    FollowUpRuleFactory(organisation=survey.organisation, survey=survey,
+                        condition=Condition.CHOICE_SELECTED, threshold=None, choice=choice)
+    # when: a detractor who did not pick it, then a promoter who did
+    submit(survey, nps=0, choose=False)
+    response = submit(survey, nps=10)
+    # then
+    assert list(Case.objects.values_list("response_id", flat=True)) == [response.pk]
+
+
+def test_followup_apply_is_idempotent(survey, member):
+    response = submit(survey, member=member, nps=1)
+    assert followup_apply(response=response) == Case.objects.get()
+    assert Case.objects.count() == 1 and OutboundEmail.objects.count() == 1
+
+
+def test_sentiment_uses_the_bundled_lexicon():
+    assert sentiment_score("The coffee was terrible and the staff were rude.") < -0.3
+    assert sentiment_score("Wonderful coffee, lovely staff!") > 0.3
+    assert sentiment_score("") is None
+    assert sentiment_score("กาแฟแย่มาก") == 0.0

@@ -1,0 +1,103 @@
+"""The outbox: every email is a row first; sending is claimed once and retried on failure."""
+
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from feedback.choices import EmailStatus
+from feedback.models import OutboundEmail
+from feedback.services import outbox_enqueue, outbox_redrive, outbox_send
+from tests.factories.feedback import OutboundEmailFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class FailingConnection:
+    """An SMTP connection whose server is down: the edge of the world we cannot reach."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_enqueue_writes_the_row_and_sends_only_after_commit(
+    organisation, django_capture_on_commit_callbacks
+):
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        email = outbox_enqueue(
+            organisation=organisation, to_email="ana@example.com", template="followup",
+            context={"organisation_name": "Demo Coffee", "survey_title": "Visit", "name": "Ana"},
+            language="en", idempotency_key="followup:test:1",
+        )
+    # then: written, not yet sent
+    assert email.status == EmailStatus.PENDING and mail.outbox == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and email.sent_at is not None
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"].startswith(f"<outbox-{email.pk}.")
+
+
+def test_enqueue_twice_with_one_key_writes_one_row(organisation):
+    kwargs = dict(
+        organisation=organisation, to_email="ana@example.com", template="followup",
+        context={"organisation_name": "Demo Coffee", "survey_title": "Visit"}, language="th",
+        idempotency_key="followup:test:2",
+    )
+    assert outbox_enqueue(**kwargs).pk == outbox_enqueue(**kwargs).pk
+    assert OutboundEmail.objects.count() == 1
+
+
+def test_a_sent_email_is_not_sent_again():
+    email = OutboundEmailFactory()
+    assert outbox_send(email_id=email.pk) is True
+    assert outbox_send(email_id=email.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_smtp_failure_is_recorded_and_the_row_stays_sendable():
+    email = OutboundEmailFactory()
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        outbox_send(email_id=email.pk, connection=FailingConnection())
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING
+    assert email.attempts == 1 and "SMTPServerDisconnected" in email.last_error
+    assert outbox_send(email_id=email.pk) is True
+
+
+def test_after_the_last_attempt_the_row_is_marked_failed(settings):
+    email = OutboundEmailFactory(attempts=settings.CHORUS["OUTBOX_MAX_ATTEMPTS"] - 1)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        outbox_send(email_id=email.pk, connection=FailingConnection())
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED
+
+
+def test_redrive_sends_rows_left_pending_and_rows_whose_worker_died():
+    # given: one row the broker never got, one claimed by a worker that died, one fresh
+    old = timezone.now() - timedelta(minutes=10)
+    lost = OutboundEmailFactory(created_at=old)
+    orphaned = OutboundEmailFactory(created_at=old, status=EmailStatus.SENDING, claimed_at=old)
+    OutboundEmailFactory()
+    in_flight = OutboundEmailFactory(created_at=old, status=EmailStatus.SENDING,
+                                     claimed_at=timezone.now())
+    # when
+    assert outbox_redrive() == 2
+    # then
+    assert {m.to[0] for m in mail.outbox} == {lost.to_email, orphaned.to_email}
+    in_flight.refresh_from_db()
+    assert in_flight.status == EmailStatus.SENDING
+
+
+def test_followup_email_is_rendered_in_the_respondents_language(organisation):
+    email = outbox_enqueue(
+        organisation=organisation, to_email="somchai@example.com", template="followup",
+        context={"organisation_name": "Demo Coffee", "survey_title": "Visit"}, language="he",
+        idempotency_key="followup:test:he",
+    )
+    assert 'dir="rtl"' in email.body_html
+    assert 'lang="he"' in email.body_html
