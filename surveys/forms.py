@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Field, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -14,10 +14,14 @@ from surveys.services import answers_validate, question_field_name
 
 
 class ScaleRadioSelect(forms.RadioSelect):
-    """Real radio inputs, laid out as a row of big buttons by CSS."""
+    """Real radio inputs, laid out as a row of big buttons by CSS (surveys/_question.html)."""
 
-    template_name = "surveys/widgets/scale.html"
-    option_template_name = "django/forms/widgets/radio_option.html"
+    is_scale = True
+    min_label = max_label = ""
+
+    def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
 
 
 class ResponseForm(forms.Form):
@@ -51,13 +55,7 @@ class ResponseForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
-            *[
-                Fieldset(
-                    None, question_field_name(q),
-                    css_class="question mb-4",
-                )
-                for q in questions
-            ],
+            *[Field(question_field_name(q), template="surveys/_question.html") for q in questions],
             *[name for name in ("answer_anonymously", "consent_to_contact") if name in self.fields],
             "idempotency_key",
             HTML('<hr class="my-4">'),
@@ -77,23 +75,25 @@ class ResponseForm(forms.Form):
                 label=label, required=required, coerce=int,
                 choices=[(n, "★" * n if question.type == QuestionType.STAR else str(n))
                          for n in range(low, high + 1)],
-                widget=ScaleRadioSelect(attrs={"class": f"scale scale-{question.type}"}),
+                widget=ScaleRadioSelect(kind=question.type),
             )
             field.widget.min_label, field.widget.max_label = min_label, max_label
         elif question.type == QuestionType.SINGLE_CHOICE:
             field = forms.TypedChoiceField(
-                label=label, required=required, coerce=int, widget=forms.RadioSelect,
+                label=label, required=required, coerce=int,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 choices=[(c.pk, c.label_for(self.language)) for c in question.choices.all()],
             )
         elif question.type == QuestionType.MULTI_CHOICE:
             field = forms.TypedMultipleChoiceField(
-                label=label, required=required, coerce=int, widget=forms.CheckboxSelectMultiple,
+                label=label, required=required, coerce=int,
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
                 choices=[(c.pk, c.label_for(self.language)) for c in question.choices.all()],
             )
         else:
             field = forms.CharField(
                 label=label, required=required, max_length=TEXT_ANSWER_MAX_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 4}), strip=True,
+                widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}), strip=True,
             )
         field.error_messages.update({
             "required": _("Please answer this question."),
