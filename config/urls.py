@@ -14,6 +14,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="staff_home", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("config.api_router")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", StaffHomeView.as_view(), name="staff_home"),
     path("staff/<slug:org>/", include((staff_patterns, "staff"))),

@@ -1,0 +1,96 @@
+"""The staff REST API: scoped to the caller's organisations, JSON errors, bounded queries."""
+
+import pytest
+from django.urls import reverse
+
+from communities.choices import Role
+from surveys.services import response_submit
+from tests.factories.communities import StaffRoleFactory
+from tests.factories.surveys import SurveyFactory, survey_with_every_question_type
+from tests.surveys.helpers import answers_for
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(survey, **answers):
+    data = answers_for(survey, **answers)
+    key = data.pop("idempotency_key")
+    return response_submit(survey=survey, raw_answers=data, idempotency_key=key).response
+
+
+def test_survey_list_shows_my_organisations_surveys_only(
+    staff_client, organisation, survey, other_organisation
+):
+    SurveyFactory(organisation=other_organisation)
+    body = staff_client.get(reverse("api:survey_list", args=[organisation.slug])).json()
+    assert [s["id"] for s in body["results"]] == [survey.pk]
+    assert len(body["results"][0]["questions"]) == 5
+
+
+def test_another_organisation_answers_404_with_json(staff_client, other_organisation):
+    foreign = SurveyFactory(organisation=other_organisation)
+    for url in (
+        reverse("api:survey_list", args=[other_organisation.slug]),
+        reverse("api:survey_detail", args=[other_organisation.slug, foreign.pk]),
+        reverse("api:survey_response_list", args=[other_organisation.slug, foreign.pk]),
+    ):
+        page = staff_client.get(url)
+        assert page.status_code == 404 and "detail" in page.json()
+
+
+def test_another_organisations_survey_id_under_mine_is_404(
+    staff_client, organisation, other_organisation
+):
+    foreign = SurveyFactory(organisation=other_organisation)
+    for name in ("api:survey_detail", "api:survey_response_list"):
+        assert staff_client.get(reverse(name, args=[organisation.slug, foreign.pk])
+                                ).status_code == 404
+
+
+def test_agent_may_not_read_results(client, organisation, survey):
+    client.force_login(StaffRoleFactory(organisation=organisation, role=Role.AGENT).user)
+    page = client.get(reverse("api:survey_list", args=[organisation.slug]))
+    assert page.status_code == 403 and "detail" in page.json()
+
+
+def test_signed_out_caller_is_refused(client, organisation):
+    page = client.get(reverse("api:survey_list", args=[organisation.slug]))
+    assert page.status_code in (401, 403) and "detail" in page.json()
+
+
+def test_responses_come_with_answers_in_bounded_queries(
+    staff_client, organisation, django_assert_max_num_queries
+):
+    survey = survey_with_every_question_type(organisation=organisation)
+    for nps in range(10):
+        submit(survey, nps=nps)
+    with django_assert_max_num_queries(10):
+        body = staff_client.get(
+            reverse("api:survey_response_list", args=[organisation.slug, survey.pk])
+        ).json()
+    assert len(body["results"]) == 10
+    assert {a["question_type"] for a in body["results"][0]["answers"]} == {
+        "nps", "star", "single_choice", "multi_choice"}
+
+
+def test_unknown_survey_is_404(staff_client, organisation):
+    assert staff_client.get(
+        reverse("api:survey_response_list", args=[organisation.slug, 999999])
+    ).status_code == 404
+
+
+def test_openapi_schema_is_served(staff_client):
+    assert staff_client.get(reverse("api:schema")).status_code == 200
+
+
+def test_every_org_api_route_is_walked_by_the_cross_tenant_test(staff_client, other_organisation):
+    from config.api_router import urlpatterns
+
+    foreign = SurveyFactory(organisation=other_organisation)
+    scoped = [p for p in urlpatterns if "<slug:org>" in str(p.pattern)]
+    assert scoped
+    for pattern in scoped:
+        kwargs = {"org": other_organisation.slug}
+        if "<int:pk>" in str(pattern.pattern):
+            kwargs["pk"] = foreign.pk
+        assert staff_client.get(reverse(f"api:{pattern.name}", kwargs=kwargs)).status_code == 404
