@@ -25,7 +25,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(_("name"), max_length=150, blank=True)
     locale = models.CharField(_("language"), max_length=8, blank=True)
     is_staff = models.BooleanField(
-        _("Django admin access"), default=False,
+        _("Django admin access"),
+        default=False,
         help_text=_("Superuser-only cross-tenant admin; organisation staff use StaffRole."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -152,9 +153,7 @@ class Location(TimeStampedModel):
 
 
 class Member(TimeStampedModel):
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="members"
-    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
@@ -180,7 +179,8 @@ class Member(TimeStampedModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                "community", Lower("email"),
+                "community",
+                Lower("email"),
                 condition=~models.Q(email=""),
                 name="member_email_unique_per_community",
             ),

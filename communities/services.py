@@ -15,7 +15,11 @@ def member_lock(*, member_id: int) -> Member:
 
 
 def consent_record(
-    *, member: Member, purpose: ConsentPurpose, granted: bool, channel: ConsentChannel,
+    *,
+    member: Member,
+    purpose: ConsentPurpose,
+    granted: bool,
+    channel: ConsentChannel,
     policy_version: int | None = None,
 ) -> ConsentRecord:
     """Append one consent decision; the history is never edited."""

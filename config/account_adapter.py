@@ -18,8 +18,13 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         with transaction.atomic():
             outbox_write(
-                organisation=None, to_email=email, template=template_prefix, context={},
-                language=translation.get_language() or "en", subject=message.subject,
-                body_text=message.body, body_html=html,
+                organisation=None,
+                to_email=email,
+                template=template_prefix,
+                context={},
+                language=translation.get_language() or "en",
+                subject=message.subject,
+                body_text=message.body,
+                body_html=html,
                 idempotency_key=f"account:{template_prefix}:{uuid.uuid4()}",
             )

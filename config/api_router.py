@@ -10,8 +10,14 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("v1/<slug:org>/surveys/", surveys_api.SurveyListAPI.as_view(), name="survey_list"),
-    path("v1/<slug:org>/surveys/<int:pk>/", surveys_api.SurveyDetailAPI.as_view(),
-         name="survey_detail"),
-    path("v1/<slug:org>/surveys/<int:pk>/responses/",
-         surveys_api.SurveyResponseListAPI.as_view(), name="survey_response_list"),
+    path(
+        "v1/<slug:org>/surveys/<int:pk>/",
+        surveys_api.SurveyDetailAPI.as_view(),
+        name="survey_detail",
+    ),
+    path(
+        "v1/<slug:org>/surveys/<int:pk>/responses/",
+        surveys_api.SurveyResponseListAPI.as_view(),
+        name="survey_response_list",
+    ),
 ]

@@ -20,7 +20,8 @@ def enqueue_on_commit(task: Task, **kwargs: Any) -> None:
         try:
             task.delay(**kwargs)
         except Exception:  # noqa: BLE001 - any broker failure; the sweep recovers it
-            logger.warning("Could not enqueue %s(%s); the sweep will retry", task.name, kwargs,
-                           exc_info=True)
+            logger.warning(
+                "Could not enqueue %s(%s); the sweep will retry", task.name, kwargs, exc_info=True
+            )
 
     transaction.on_commit(_send)

@@ -19,7 +19,10 @@ class FollowUpRule(TimeStampedModel):
         Organisation, on_delete=models.CASCADE, related_name="followup_rules"
     )
     survey = models.ForeignKey(
-        "surveys.Survey", null=True, blank=True, on_delete=models.CASCADE,
+        "surveys.Survey",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="followup_rules",
     )
     condition = models.CharField(_("condition"), max_length=20, choices=Condition.choices)
@@ -41,8 +44,10 @@ class FollowUpRule(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(condition=Condition.CHOICE_SELECTED, choice__isnull=False)
-                | (~models.Q(condition=Condition.CHOICE_SELECTED)
-                   & models.Q(threshold__isnull=False)),
+                | (
+                    ~models.Q(condition=Condition.CHOICE_SELECTED)
+                    & models.Q(threshold__isnull=False)
+                ),
                 name="rule_has_its_operand",
             ),
         ]
@@ -64,7 +69,10 @@ class Case(TimeStampedModel):
     )
     reason = models.CharField(_("reason"), max_length=200)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_cases",
     )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
@@ -82,7 +90,8 @@ class Case(TimeStampedModel):
                 condition=models.Q(status__in=CaseStatus.values), name="case_status_valid"
             ),
             models.CheckConstraint(
-                condition=~models.Q(status=CaseStatus.RESOLVED) | models.Q(resolved_at__isnull=False),
+                condition=~models.Q(status=CaseStatus.RESOLVED)
+                | models.Q(resolved_at__isnull=False),
                 name="case_resolved_has_time",
             ),
         ]
@@ -106,7 +115,9 @@ class OutboundEmail(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    status = models.CharField(
+        max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -129,7 +140,8 @@ class OutboundEmail(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["created_at"], condition=models.Q(status__in=["pending", "sending"]),
+                fields=["created_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
                 name="outbox_unsent",
             ),
         ]

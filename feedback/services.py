@@ -54,19 +54,24 @@ def followup_rules(*, response: Response) -> tuple[Rule, ...]:
     if not own:
         return DEFAULT_RULES
     return tuple(
-        Rule(r.condition, r.threshold, r.choice_id, r.email_respondent, r.alert_staff,
-             r.open_case)
+        Rule(r.condition, r.threshold, r.choice_id, r.email_respondent, r.alert_staff, r.open_case)
         for r in own
     )
 
 
 def _rule_matches(rule: Rule, answer: Answer, choice_ids: set[int]) -> bool:
     if rule.condition == Condition.NPS_AT_MOST:
-        return answer.question_type == QuestionType.NPS and answer.number is not None \
+        return (
+            answer.question_type == QuestionType.NPS
+            and answer.number is not None
             and answer.number <= rule.threshold
+        )
     if rule.condition == Condition.STARS_AT_MOST:
-        return answer.question_type == QuestionType.STAR and answer.number is not None \
+        return (
+            answer.question_type == QuestionType.STAR
+            and answer.number is not None
             and answer.number <= rule.threshold
+        )
     if rule.condition == Condition.SENTIMENT_BELOW:
         return answer.sentiment is not None and answer.sentiment < rule.threshold
     if rule.condition == Condition.CHOICE_SELECTED:
@@ -85,7 +90,9 @@ def _reason(rule: Rule, answer: Answer) -> str:
 
 @transaction.atomic
 def followup_apply(
-    *, response: Response, answers: list[Answer] | None = None,
+    *,
+    response: Response,
+    answers: list[Answer] | None = None,
     choice_ids: set[int] | None = None,
 ) -> Case | None:
     """Apply the follow-up rules to a response: open its case and queue its email, once.
@@ -97,8 +104,9 @@ def followup_apply(
         answers = list(response.answers.all())
     if choice_ids is None:
         choice_ids = set(
-            Answer.choices.through.objects.filter(answer__response=response)
-            .values_list("choice_id", flat=True)
+            Answer.choices.through.objects.filter(answer__response=response).values_list(
+                "choice_id", flat=True
+            )
         )
     matched = [
         (rule, answer)
@@ -125,7 +133,8 @@ def case_open(*, response: Response, reason: str) -> Case:
     try:
         with transaction.atomic():
             return Case.objects.create(
-                organisation_id=response.organisation_id, response=response,
+                organisation_id=response.organisation_id,
+                response=response,
                 reason=reason[:200],
                 priority=CasePriority.HIGH if detractor_nps else CasePriority.NORMAL,
                 due_at=timezone.now() + timedelta(days=2),
@@ -166,8 +175,14 @@ def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEm
 
 
 def outbox_enqueue(
-    *, organisation: Organisation | None, to_email: str, template: str, context: dict,
-    language: str, idempotency_key: str, headers: dict | None = None,
+    *,
+    organisation: Organisation | None,
+    to_email: str,
+    template: str,
+    context: dict,
+    language: str,
+    idempotency_key: str,
+    headers: dict | None = None,
 ) -> OutboundEmail:
     """Write an email to the outbox in the caller's transaction; send it after commit."""
     existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
@@ -175,9 +190,16 @@ def outbox_enqueue(
         return existing
     subject, text, html = email_render(template=template, context=context, language=language)
     return outbox_write(
-        organisation=organisation, to_email=to_email, template=template, context=context,
-        language=language, subject=subject, body_text=text, body_html=html,
-        headers=headers or {}, idempotency_key=idempotency_key,
+        organisation=organisation,
+        to_email=to_email,
+        template=template,
+        context=context,
+        language=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=headers or {},
+        idempotency_key=idempotency_key,
     )
 
 
@@ -203,7 +225,8 @@ def _outbox_claim(*, email_id: int) -> bool:
     # across the SMTP conversation.
     return bool(
         OutboundEmail.objects.filter(claimable, pk=email_id).update(
-            status=EmailStatus.SENDING, claimed_at=now,
+            status=EmailStatus.SENDING,
+            claimed_at=now,
             attempts=F("attempts") + 1,
         )
     )
@@ -218,10 +241,14 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
         return False
     email = OutboundEmail.objects.get(pk=email_id)
     message = EmailMultiAlternatives(
-        subject=email.subject, body=email.body_text, to=[email.to_email],
+        subject=email.subject,
+        body=email.body_text,
+        to=[email.to_email],
         from_email=settings.DEFAULT_FROM_EMAIL,
-        headers={"Message-ID": f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}"
-                               f"@chorus>", **email.headers},
+        headers={
+            "Message-ID": f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}@chorus>",
+            **email.headers,
+        },
         connection=connection or get_connection(),
     )
     if email.body_html:
@@ -252,7 +279,9 @@ def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> 
         OutboundEmail.objects.filter(
             Q(status=EmailStatus.PENDING, created_at__lt=now - older_than)
             | Q(status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
-        ).order_by("created_at").values_list("pk", flat=True)[:limit]
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for email_id in ids:
         outbox_send_task.delay(email_id=email_id)
@@ -289,7 +318,9 @@ def analysis_redrive(*, older_than: timedelta | None = None, limit: int = 500) -
     ids = list(
         Response.objects.filter(
             analysed_at__isnull=True, submitted_at__lt=timezone.now() - older_than
-        ).order_by("submitted_at").values_list("pk", flat=True)[:limit]
+        )
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for response_id in ids:
         response_analyse_task.delay(response_id=response_id)

@@ -10,7 +10,10 @@ SMTP_TRANSIENT = (smtplib.SMTPException, socket.error, TimeoutError)
 
 
 @shared_task(
-    autoretry_for=SMTP_TRANSIENT, retry_backoff=5, retry_backoff_max=600, max_retries=8,
+    autoretry_for=SMTP_TRANSIENT,
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=8,
     acks_late=True,
 )
 def outbox_send_task(*, email_id: int) -> bool:

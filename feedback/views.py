@@ -32,7 +32,9 @@ class StaffCaseDetailView(StaffScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["answers"] = self.object.response.answers.select_related(
-            "question"
-        ).prefetch_related("choices").order_by("question__position")
+        context["answers"] = (
+            self.object.response.answers.select_related("question")
+            .prefetch_related("choices")
+            .order_by("question__position")
+        )
         return context

@@ -21,7 +21,10 @@ class LedgerEntry(models.Model):
     source = models.CharField(_("source"), max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -51,7 +54,10 @@ class LedgerEntry(models.Model):
 class Reward(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="rewards")
     community = models.ForeignKey(
-        "communities.Community", null=True, blank=True, on_delete=models.CASCADE,
+        "communities.Community",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="rewards",
     )
     name = models.CharField(_("name"), max_length=200)
@@ -80,11 +86,16 @@ class Redemption(TimeStampedModel):
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
     points = models.PositiveIntegerField(_("points held"))
     status = models.CharField(
-        _("status"), max_length=16, choices=RedemptionStatus.choices,
+        _("status"),
+        max_length=16,
+        choices=RedemptionStatus.choices,
         default=RedemptionStatus.REQUESTED,
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -13,15 +13,25 @@ class InsufficientPoints(ValidationError):
 
 
 def _entry_create(
-    *, member: Member, points: int, reason: str, source: str, idempotency_key: str,
+    *,
+    member: Member,
+    points: int,
+    reason: str,
+    source: str,
+    idempotency_key: str,
     created_by: User | None,
 ) -> tuple[LedgerEntry, bool]:
     existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
     entry = LedgerEntry(
-        organisation_id=member.organisation_id, member=member, points=points, reason=reason,
-        source=source, idempotency_key=idempotency_key, created_by=created_by,
+        organisation_id=member.organisation_id,
+        member=member,
+        points=points,
+        reason=reason,
+        source=source,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
     )
     entry.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -35,21 +45,35 @@ def _entry_create(
 
 @transaction.atomic
 def points_award(
-    *, member: Member, points: int, reason: str, source: str, idempotency_key: str,
+    *,
+    member: Member,
+    points: int,
+    reason: str,
+    source: str,
+    idempotency_key: str,
     created_by=None,
 ) -> tuple[LedgerEntry, bool]:
     """Credit points once per idempotency key; returns (entry, created)."""
     if points <= 0:
         raise ValidationError(_("An award must be a positive number of points."))
     return _entry_create(
-        member=member, points=points, reason=reason, source=source,
-        idempotency_key=idempotency_key, created_by=created_by,
+        member=member,
+        points=points,
+        reason=reason,
+        source=source,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
     )
 
 
 @transaction.atomic
 def points_debit(
-    *, member: Member, points: int, reason: str, source: str, idempotency_key: str,
+    *,
+    member: Member,
+    points: int,
+    reason: str,
+    source: str,
+    idempotency_key: str,
     created_by=None,
 ) -> tuple[LedgerEntry, bool]:
     """Debit points once per key, under the member's row lock; never below zero."""
@@ -62,6 +86,10 @@ def points_debit(
     if member_balance(member=member) < points:
         raise InsufficientPoints(_("Not enough points."), code="insufficient_points")
     return _entry_create(
-        member=member, points=-points, reason=reason, source=source,
-        idempotency_key=idempotency_key, created_by=created_by,
+        member=member,
+        points=-points,
+        reason=reason,
+        source=source,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
     )

@@ -30,7 +30,11 @@ class ResponseForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(
-        self, *args: Any, survey: Survey, questions: list[Question], language: str,
+        self,
+        *args: Any,
+        survey: Survey,
+        questions: list[Question],
+        language: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -41,14 +45,19 @@ class ResponseForm(forms.Form):
             self.fields[question_field_name(question)] = self._field_for(question)
         if survey.anonymity == Anonymity.RESPONDENT_CHOICE:
             self.fields["answer_anonymously"] = forms.BooleanField(
-                required=False, label=_("Answer anonymously (your name is not stored with "
-                                        "your answers, and nobody can contact you about them)"),
+                required=False,
+                label=_(
+                    "Answer anonymously (your name is not stored with "
+                    "your answers, and nobody can contact you about them)"
+                ),
             )
         if survey.anonymity != Anonymity.ANONYMOUS:
             self.fields["consent_to_contact"] = forms.BooleanField(
                 required=False,
-                label=_("You may email me about this answer. Ticking this lets %(org)s "
-                        "contact me to follow up; leave it unticked and nobody will.")
+                label=_(
+                    "You may email me about this answer. Ticking this lets %(org)s "
+                    "contact me to follow up; leave it unticked and nobody will."
+                )
                 % {"org": survey.organisation.name},
             )
         self.helper = FormHelper()
@@ -72,35 +81,50 @@ class ResponseForm(forms.Form):
             if question.type == QuestionType.NPS and not min_label:
                 min_label, max_label = _("Not at all likely"), _("Extremely likely")
             field = forms.TypedChoiceField(
-                label=label, required=required, coerce=int,
-                choices=[(n, "★" * n if question.type == QuestionType.STAR else str(n))
-                         for n in range(low, high + 1)],
+                label=label,
+                required=required,
+                coerce=int,
+                choices=[
+                    (n, "★" * n if question.type == QuestionType.STAR else str(n))
+                    for n in range(low, high + 1)
+                ],
                 widget=ScaleRadioSelect(kind=question.type),
             )
             field.widget.min_label, field.widget.max_label = min_label, max_label
         elif question.type == QuestionType.SINGLE_CHOICE:
             field = forms.TypedChoiceField(
-                label=label, required=required, coerce=int,
+                label=label,
+                required=required,
+                coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 choices=[(c.pk, c.label_for(self.language)) for c in question.choices.all()],
             )
         elif question.type == QuestionType.MULTI_CHOICE:
             field = forms.TypedMultipleChoiceField(
-                label=label, required=required, coerce=int,
+                label=label,
+                required=required,
+                coerce=int,
                 widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
                 choices=[(c.pk, c.label_for(self.language)) for c in question.choices.all()],
             )
         else:
             field = forms.CharField(
-                label=label, required=required, max_length=TEXT_ANSWER_MAX_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}), strip=True,
+                label=label,
+                required=required,
+                max_length=TEXT_ANSWER_MAX_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+                strip=True,
             )
-        field.error_messages.update({
-            "required": _("Please answer this question."),
-            "invalid_choice": _("That is not one of this question's answers."),
-            "max_length": _("Please keep your answer under %(limit_value)s characters "
-                            "(it has %(show_value)s)."),
-        })
+        field.error_messages.update(
+            {
+                "required": _("Please answer this question."),
+                "invalid_choice": _("That is not one of this question's answers."),
+                "max_length": _(
+                    "Please keep your answer under %(limit_value)s characters "
+                    "(it has %(show_value)s)."
+                ),
+            }
+        )
         if question.bounds:
             field.error_messages["invalid_choice"] = _(
                 "Choose a number from %(low)s to %(high)s."
@@ -118,8 +142,7 @@ class ResponseForm(forms.Form):
         raw = {k: v for k, v in raw.items() if k not in self.errors}
         try:
             answers_validate(
-                questions=[q for q in self.questions
-                           if question_field_name(q) not in self.errors],
+                questions=[q for q in self.questions if question_field_name(q) not in self.errors],
                 raw=raw,
             )
         except ValidationError as exc:

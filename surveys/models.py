@@ -184,7 +184,8 @@ class Channel(TimeStampedModel):
                 name="channel_kiosk_has_device_token",
             ),
             models.UniqueConstraint(
-                fields=["survey"], condition=models.Q(kind=ChannelKind.LINK),
+                fields=["survey"],
+                condition=models.Q(kind=ChannelKind.LINK),
                 name="channel_one_link_per_survey",
             ),
         ]
@@ -216,7 +217,8 @@ class SurveyInvitation(TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["survey", "external_ref"], condition=~models.Q(external_ref=""),
+                fields=["survey", "external_ref"],
+                condition=~models.Q(external_ref=""),
                 name="invitation_one_per_external_ref",
             ),
             models.CheckConstraint(
@@ -239,7 +241,10 @@ class Response(models.Model):
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
     )
     invitation = models.OneToOneField(
-        SurveyInvitation, null=True, blank=True, on_delete=models.SET_NULL,
+        SurveyInvitation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="response",
     )
     location = models.ForeignKey(
@@ -272,7 +277,8 @@ class Response(models.Model):
             models.Index(fields=["survey", "submitted_at"], name="response_survey_submitted"),
             models.Index(fields=["survey", "submitted_on"], name="response_survey_day"),
             models.Index(
-                fields=["submitted_at"], condition=models.Q(analysed_at__isnull=True),
+                fields=["submitted_at"],
+                condition=models.Q(analysed_at__isnull=True),
                 name="response_awaiting_analysis",
             ),
         ]

@@ -33,13 +33,15 @@ def survey_list(*, organisation: Organisation) -> QuerySet[Survey]:
 
 def survey_nps(*, organisation: Organisation, survey: Survey) -> NpsSummary:
     """NPS over the survey's NPS answers, by the 0–6 / 7–8 / 9–10 split."""
-    row = Answer.objects.for_organisation(organisation).filter(
-        response__survey=survey, question_type=QuestionType.NPS, number__isnull=False
-    ).aggregate(
-        responses=Count("pk"),
-        promoters=Count("pk", filter=Q(number__gte=9)),
-        passives=Count("pk", filter=Q(number__in=(7, 8))),
-        detractors=Count("pk", filter=Q(number__lte=6)),
+    row = (
+        Answer.objects.for_organisation(organisation)
+        .filter(response__survey=survey, question_type=QuestionType.NPS, number__isnull=False)
+        .aggregate(
+            responses=Count("pk"),
+            promoters=Count("pk", filter=Q(number__gte=9)),
+            passives=Count("pk", filter=Q(number__in=(7, 8))),
+            detractors=Count("pk", filter=Q(number__lte=6)),
+        )
     )
     return NpsSummary(**row)
 
@@ -50,9 +52,7 @@ def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
     stars = answers.filter(question_type=QuestionType.STAR).aggregate(avg=Avg("number"))["avg"]
     sentiment = answers.filter(sentiment__isnull=False).aggregate(avg=Avg("sentiment"))["avg"]
     responses = Response.objects.for_organisation(organisation).filter(survey=survey)
-    by_language = list(
-        responses.values("language").annotate(n=Count("pk")).order_by("-n")
-    )
+    by_language = list(responses.values("language").annotate(n=Count("pk")).order_by("-n"))
     return {
         "responses": responses.count(),
         "nps": survey_nps(organisation=organisation, survey=survey),
@@ -60,5 +60,6 @@ def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
         "sentiment": round(sentiment, 2) if sentiment is not None else None,
         "by_language": by_language,
         "cases_open": survey.responses.filter(case__isnull=False)
-        .exclude(case__status="resolved").count(),
+        .exclude(case__status="resolved")
+        .count(),
     }

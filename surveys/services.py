@@ -87,11 +87,13 @@ def _answer_clean(question: Question, value: Any) -> dict[str, Any]:
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ValidationError(_("Choose a number from %(low)s to %(high)s.")
-                                  % {"low": low, "high": high}) from None
+            raise ValidationError(
+                _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            ) from None
         if not low <= number <= high:
-            raise ValidationError(_("Choose a number from %(low)s to %(high)s.")
-                                  % {"low": low, "high": high})
+            raise ValidationError(
+                _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            )
         return {"number": number}
     if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
         values = value if isinstance(value, list | tuple) else [value]
@@ -127,7 +129,10 @@ class SubmitResult:
 
 
 def _respondent_is_anonymous(
-    *, survey: Survey, member: Member | None, invitation: SurveyInvitation | None,
+    *,
+    survey: Survey,
+    member: Member | None,
+    invitation: SurveyInvitation | None,
     wants_anonymous: bool,
 ) -> bool:
     if survey.anonymity == Anonymity.ANONYMOUS:
@@ -178,29 +183,40 @@ def response_submit(
     now = timezone.now()
     if member is not None:
         member_lock(member_id=member.pk)
-        if not survey.allow_multiple_responses and Participation.objects.filter(
-            survey=survey, member=member
-        ).exists():
-            raise AlreadyAnswered(_("You have already answered this survey. Thank you!"),
-                                  code="already_answered")
+        if (
+            not survey.allow_multiple_responses
+            and Participation.objects.filter(survey=survey, member=member).exists()
+        ):
+            raise AlreadyAnswered(
+                _("You have already answered this survey. Thank you!"), code="already_answered"
+            )
         Participation.objects.get_or_create(
-            survey=survey, member=member,
-            defaults={"organisation_id": survey.organisation_id,
-                      "completed_on": timezone.localdate(now)},
+            survey=survey,
+            member=member,
+            defaults={
+                "organisation_id": survey.organisation_id,
+                "completed_on": timezone.localdate(now),
+            },
         )
     if invitation is not None and invitation.responded_at is not None:
-        raise AlreadyAnswered(_("This link has already been used to answer. Thank you!"),
-                              code="already_answered")
+        raise AlreadyAnswered(
+            _("This link has already been used to answer. Thank you!"), code="already_answered"
+        )
 
     # An anonymous response keeps only the hour, so it cannot be joined to its
     # Participation (which keeps only the day) or a ledger entry by timestamp.
     submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
     response = Response(
-        organisation_id=survey.organisation_id, survey=survey, channel=channel,
+        organisation_id=survey.organisation_id,
+        survey=survey,
+        channel=channel,
         member=None if anonymous else member,
         invitation=None if anonymous else invitation,
-        location=location, language=language, submitted_at=submitted_at,
-        submitted_on=timezone.localdate(now), is_anonymous=anonymous,
+        location=location,
+        language=language,
+        submitted_at=submitted_at,
+        submitted_on=timezone.localdate(now),
+        is_anonymous=anonymous,
         consent_to_contact=bool(consent_to_contact) and not anonymous,
         idempotency_key=idempotency_key,
     )
@@ -217,8 +233,11 @@ def response_submit(
     by_id = {q.pk: q for q in questions}
     answers = Answer.objects.bulk_create(
         Answer(
-            organisation_id=survey.organisation_id, response=response, question_id=qid,
-            question_type=by_id[qid].type, number=value.get("number"),
+            organisation_id=survey.organisation_id,
+            response=response,
+            question_id=qid,
+            question_type=by_id[qid].type,
+            number=value.get("number"),
             text=value.get("text", ""),
         )
         for qid, value in clean.items()
@@ -239,14 +258,20 @@ def response_submit(
         # Keyed on survey and member, not the response, so an anonymous answer still
         # earns once without the ledger pointing at what was answered.
         _entry, awarded = points_award(
-            member=member, points=survey.points, reason=LedgerReason.SURVEY_COMPLETED,
+            member=member,
+            points=survey.points,
+            reason=LedgerReason.SURVEY_COMPLETED,
             source=f"surveys.survey:{survey.pk}",
             idempotency_key=f"survey:{survey.pk}:member:{member.pk}",
         )
         result.points_awarded = survey.points if awarded else 0
     if member is not None and response.consent_to_contact:
-        consent_record(member=member, purpose=ConsentPurpose.CONTACT_FOLLOWUP, granted=True,
-                       channel=ConsentChannel.WEB)
+        consent_record(
+            member=member,
+            purpose=ConsentPurpose.CONTACT_FOLLOWUP,
+            granted=True,
+            channel=ConsentChannel.WEB,
+        )
 
     # Score rules need no worker: the case and the email row commit with the response.
     # Only text needs the sentiment task; everything else is analysed now.
@@ -259,4 +284,3 @@ def response_submit(
     else:
         Response.objects.filter(pk=response.pk).update(analysed_at=now)
     return result
-

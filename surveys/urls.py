@@ -11,6 +11,5 @@ urlpatterns = [
 
 staff_urlpatterns = [
     path("surveys/", views.StaffSurveyListView.as_view(), name="survey_list"),
-    path("surveys/<int:pk>/", views.StaffSurveyResultsView.as_view(),
-         name="survey_results"),
+    path("surveys/<int:pk>/", views.StaffSurveyResultsView.as_view(), name="survey_results"),
 ]

@@ -43,8 +43,11 @@ def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
 
 def respondent_language(*, request: HttpRequest, survey: Survey, member: Member | None) -> str:
     """The link's ?lang= wins, then the member's locale, then the browser's language."""
-    for candidate in (request.GET.get("lang"), member.locale if member else None,
-                      getattr(request, "LANGUAGE_CODE", None)):
+    for candidate in (
+        request.GET.get("lang"),
+        member.locale if member else None,
+        getattr(request, "LANGUAGE_CODE", None),
+    ):
         if candidate and candidate.split("-")[0] in SUPPORTED_LANGUAGES:
             return candidate.split("-")[0]
     return survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
@@ -62,8 +65,7 @@ class SurveyRespondView(View):
             public_id=kwargs["public_id"],
         )
         self.member = respondent_member(request=request, survey=self.survey)
-        self.language = respondent_language(request=request, survey=self.survey,
-                                            member=self.member)
+        self.language = respondent_language(request=request, survey=self.survey, member=self.member)
         translation.activate(self.language)
         request.LANGUAGE_CODE = self.language
 
@@ -76,23 +78,40 @@ class SurveyRespondView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def _unavailable(self, reason: str, *, status: int) -> HttpResponse:
-        return render(self.request, "surveys/unavailable.html",
-                      {"survey": self.survey, "reason": reason}, status=status)
+        return render(
+            self.request,
+            "surveys/unavailable.html",
+            {"survey": self.survey, "reason": reason},
+            status=status,
+        )
 
     def _form(self, data=None) -> ResponseForm:
         self.questions = survey_questions(survey=self.survey)
         return ResponseForm(
-            data, survey=self.survey, questions=self.questions, language=self.language,
+            data,
+            survey=self.survey,
+            questions=self.questions,
+            language=self.language,
             initial={"idempotency_key": uuid.uuid4().hex},
         )
 
     def _render(self, form: ResponseForm, status: int = 200) -> HttpResponse:
-        return render(self.request, self.template_name, {
-            "survey": self.survey, "form": form, "member": self.member,
-            "title": self.survey.title.get(self.language) or self.survey.title_text,
-            "languages": [(c, n) for c, n in settings.LANGUAGES
-                          if not self.survey.languages or c in self.survey.languages],
-        }, status=status)
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "survey": self.survey,
+                "form": form,
+                "member": self.member,
+                "title": self.survey.title.get(self.language) or self.survey.title_text,
+                "languages": [
+                    (c, n)
+                    for c, n in settings.LANGUAGES
+                    if not self.survey.languages or c in self.survey.languages
+                ],
+            },
+            status=status,
+        )
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return self._render(self._form())
@@ -103,9 +122,12 @@ class SurveyRespondView(View):
             return self._render(form, status=400)
         try:
             result = response_submit(
-                survey=self.survey, raw_answers=form.raw_answers,
-                idempotency_key=form.cleaned_data["idempotency_key"], language=self.language,
-                member=self.member, questions=self.questions,
+                survey=self.survey,
+                raw_answers=form.raw_answers,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                language=self.language,
+                member=self.member,
+                questions=self.questions,
                 consent_to_contact=form.cleaned_data.get("consent_to_contact", False),
                 wants_anonymous=form.cleaned_data.get("answer_anonymously", False),
             )
@@ -119,8 +141,9 @@ class SurveyRespondView(View):
                     form.add_error(field if field in form.fields else None, error)
             return self._render(form, status=400)
         if result.points_awarded:
-            messages.success(request, _("You earned %(points)s points.")
-                             % {"points": result.points_awarded})
+            messages.success(
+                request, _("You earned %(points)s points.") % {"points": result.points_awarded}
+            )
         url = reverse("surveys:survey_thanks", args=[self.survey.public_id])
         url = f"{url}?lang={self.language}"
         return redirect(url)
@@ -130,10 +153,14 @@ class SurveyThanksView(SurveyRespondView):
     template_name = "surveys/thanks.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return render(request, self.template_name, {
-            "survey": self.survey,
-            "thank_you": self.survey.thank_you.get(self.language) or self.survey.thank_you_text,
-        })
+        return render(
+            request,
+            self.template_name,
+            {
+                "survey": self.survey,
+                "thank_you": self.survey.thank_you.get(self.language) or self.survey.thank_you_text,
+            },
+        )
 
 
 class StaffSurveyListView(StaffScopedMixin, ListView):

@@ -1,6 +1,4 @@
 import pytest
-
-pytest_plugins = ["tests.worker_fixtures"]
 from django.test import Client
 
 from communities.choices import Role
@@ -12,6 +10,8 @@ from tests.factories.communities import (
     UserFactory,
 )
 from tests.factories.surveys import survey_with_every_question_type
+
+pytest_plugins = ["tests.worker_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -34,8 +34,9 @@ def refused(factory, **kwargs) -> bool:
 
 def test_response_idempotency_key_is_unique_per_survey():
     response = ResponseFactory()
-    assert refused(ResponseFactory, survey=response.survey,
-                   idempotency_key=response.idempotency_key)
+    assert refused(
+        ResponseFactory, survey=response.survey, idempotency_key=response.idempotency_key
+    )
     assert not refused(ResponseFactory, idempotency_key=response.idempotency_key)
 
 
@@ -56,14 +57,18 @@ def test_one_response_per_invitation():
 
 def test_one_participation_per_member_and_survey():
     participation = ParticipationFactory()
-    assert refused(ParticipationFactory, survey=participation.survey,
-                   member=participation.member)
+    assert refused(ParticipationFactory, survey=participation.survey, member=participation.member)
 
 
-@pytest.mark.parametrize(("qtype", "number"), [
-    (QuestionType.NPS, 11), (QuestionType.NPS, -1), (QuestionType.STAR, 0),
-    (QuestionType.STAR, 6),
-])
+@pytest.mark.parametrize(
+    ("qtype", "number"),
+    [
+        (QuestionType.NPS, 11),
+        (QuestionType.NPS, -1),
+        (QuestionType.STAR, 0),
+        (QuestionType.STAR, 6),
+    ],
+)
 def test_scores_out_of_range_are_refused(qtype, number):
     question = QuestionFactory(type=qtype)
     response = ResponseFactory(survey=question.survey)
@@ -74,8 +79,9 @@ def test_scores_at_the_edges_are_kept():
     for qtype, low, high in ((QuestionType.NPS, 0, 10), (QuestionType.STAR, 1, 5)):
         question = QuestionFactory(type=qtype)
         for number in (low, high):
-            AnswerFactory(response=ResponseFactory(survey=question.survey), question=question,
-                          number=number)
+            AnswerFactory(
+                response=ResponseFactory(survey=question.survey), question=question, number=number
+            )
     assert Answer.objects.count() == 4
 
 
@@ -85,13 +91,13 @@ def test_one_answer_per_question_per_response():
 
 
 def test_sentiment_outside_minus_one_to_one_is_refused():
-    assert refused(AnswerFactory, question__type=QuestionType.TEXT, number=None, text="hi",
-                   sentiment=1.5)
+    assert refused(
+        AnswerFactory, question__type=QuestionType.TEXT, number=None, text="hi", sentiment=1.5
+    )
 
 
 def test_text_over_5000_characters_is_refused():
-    assert refused(AnswerFactory, question__type=QuestionType.TEXT, number=None,
-                   text="x" * 5001)
+    assert refused(AnswerFactory, question__type=QuestionType.TEXT, number=None, text="x" * 5001)
 
 
 def test_anonymous_response_cannot_carry_a_member_or_consent():
@@ -160,8 +166,11 @@ def test_every_model_has_a_factory():
         for obj in vars(module).values()
         if isinstance(obj, type) and hasattr(obj, "_meta") and getattr(obj._meta, "model", None)
     }
-    ours = {m for app in ("communities", "surveys", "rewards", "feedback")
-            for m in apps.get_app_config(app).get_models()}
+    ours = {
+        m
+        for app in ("communities", "surveys", "rewards", "feedback")
+        for m in apps.get_app_config(app).get_models()
+    }
     assert ours - covered == set()
 
 

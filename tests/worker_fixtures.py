@@ -83,8 +83,10 @@ def _database_url() -> str:
 def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory):
     """Start `celery worker` against the test database, Redis and the SMTP sink."""
     if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.fail("worker tests need REDIS_URL and a PostgreSQL DATABASE_URL "
-                    "(run them through `.ci/run` or `make test` with both set)")
+        pytest.fail(
+            "worker tests need REDIS_URL and a PostgreSQL DATABASE_URL "
+            "(run them through `.ci/run` or `make test` with both set)"
+        )
     from config.celery import app
 
     sink, port = smtp_sink
@@ -101,10 +103,27 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_pat
     }
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-             "--without-gossip", "--without-mingle", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-             "-l", "info", "-n", f"test-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "-l",
+                "info",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 60

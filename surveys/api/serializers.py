@@ -19,8 +19,19 @@ class SurveyOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Survey
-        fields = ["id", "public_id", "title", "kind", "status", "anonymity", "points",
-                  "languages", "opens_at", "closes_at", "questions"]
+        fields = [
+            "id",
+            "public_id",
+            "title",
+            "kind",
+            "status",
+            "anonymity",
+            "points",
+            "languages",
+            "opens_at",
+            "closes_at",
+            "questions",
+        ]
 
 
 class AnswerOutputSerializer(serializers.ModelSerializer):
@@ -40,5 +51,14 @@ class ResponseOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Response
-        fields = ["id", "submitted_at", "language", "is_anonymous", "consent_to_contact",
-                  "member_id", "channel_id", "location_id", "answers"]
+        fields = [
+            "id",
+            "submitted_at",
+            "language",
+            "is_anonymous",
+            "consent_to_contact",
+            "member_id",
+            "channel_id",
+            "location_id",
+            "answers",
+        ]

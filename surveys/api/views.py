@@ -46,6 +46,10 @@ class SurveyResponseListAPI(OrganisationScopedAPIView, generics.ListAPIView):
         survey = generics.get_object_or_404(
             Survey.objects.for_organisation(self.organisation), pk=self.kwargs["pk"]
         )
-        return self.scoped_queryset().filter(survey=survey).prefetch_related(
-            Prefetch("answers", queryset=Answer.objects.prefetch_related("choices"))
+        return (
+            self.scoped_queryset()
+            .filter(survey=survey)
+            .prefetch_related(
+                Prefetch("answers", queryset=Answer.objects.prefetch_related("choices"))
+            )
         )

@@ -22,7 +22,8 @@ OBJECT_FOR = {
 
 def staff_url_names() -> list[str]:
     resolver = next(
-        p for p in get_resolver().url_patterns
+        p
+        for p in get_resolver().url_patterns
         if isinstance(p, URLResolver) and p.namespace == "staff"
     )
     names = []
@@ -39,8 +40,9 @@ def staff_url(name: str, org, obj=None) -> str:
 
 def test_every_staff_url_with_an_id_has_a_cross_tenant_case():
     for name in staff_url_names():
-        url = reverse(f"staff:{name}", kwargs={"org": "x", **({"pk": 1} if name in OBJECT_FOR
-                                                                else {})})
+        url = reverse(
+            f"staff:{name}", kwargs={"org": "x", **({"pk": 1} if name in OBJECT_FOR else {})}
+        )
         assert ("/1/" in url) == (name in OBJECT_FOR), f"add {name} to OBJECT_FOR"
 
 
@@ -69,13 +71,16 @@ def test_signed_out_visitor_is_sent_to_login(name, client, organisation):
     assert page.status_code == 302 and "/accounts/login/" in page["Location"]
 
 
-@pytest.mark.parametrize(("role", "name", "status"), [
-    (Role.ANALYST, "survey_list", 200),
-    (Role.ANALYST, "case_list", 403),
-    (Role.AGENT, "case_list", 200),
-    (Role.AGENT, "survey_list", 403),
-    (Role.OWNER, "survey_list", 200),
-])
+@pytest.mark.parametrize(
+    ("role", "name", "status"),
+    [
+        (Role.ANALYST, "survey_list", 200),
+        (Role.ANALYST, "case_list", 403),
+        (Role.AGENT, "case_list", 200),
+        (Role.AGENT, "survey_list", 403),
+        (Role.OWNER, "survey_list", 200),
+    ],
+)
 def test_roles_decide_what_a_staff_member_may_open(client, organisation, role, name, status):
     user = StaffRoleFactory(organisation=organisation, role=role).user
     client.force_login(user)

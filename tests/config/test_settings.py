@@ -9,10 +9,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"}}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**clean, **env}, timeout=120)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=120,
+    )
 
 
 def test_missing_secret_key_stops_start_up_with_a_clear_message():
@@ -23,8 +32,12 @@ def test_missing_secret_key_stops_start_up_with_a_clear_message():
 
 def test_deploy_check_is_clean_with_debug_off():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="false", SECRET_KEY="x" * 20 + "a-long-random-production-secret-" + "y" * 20,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="x" * 20 + "a-long-random-production-secret-" + "y" * 20,
         ALLOWED_HOSTS="chorus.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -32,30 +45,40 @@ def test_deploy_check_is_clean_with_debug_off():
 
 
 def test_embedded_default_needs_no_environment():
-    result = manage("shell", "-c",
-                    "from django.conf import settings as s;"
-                    "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
-                    " s.EMAIL_BACKEND, s.CACHES['default']['BACKEND'])",
-                    DEBUG="true")
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
+        " s.EMAIL_BACKEND, s.CACHES['default']['BACKEND'])",
+        DEBUG="true",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "django.db.backends.sqlite3", "True",
+        "django.db.backends.sqlite3",
+        "True",
         "django.core.mail.backends.console.EmailBackend",
         "django.core.cache.backends.locmem.LocMemCache",
     ]
 
 
 def test_redis_url_switches_broker_and_cache_and_database_url_picks_postgres():
-    result = manage("shell", "-c",
-                    "from django.conf import settings as s;"
-                    "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
-                    " s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'], s.EMAIL_BACKEND)",
-                    DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/3",
-                    DATABASE_URL="postgres://postgres@127.0.0.1:5432/chorus",
-                    EMAIL_URL="smtp://127.0.0.1:2525")
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
+        " s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'], s.EMAIL_BACKEND)",
+        DEBUG="true",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/chorus",
+        EMAIL_URL="smtp://127.0.0.1:2525",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "django.db.backends.postgresql", "False", "redis://127.0.0.1:6379/3",
+        "django.db.backends.postgresql",
+        "False",
+        "redis://127.0.0.1:6379/3",
         "django.core.cache.backends.redis.RedisCache",
         "django.core.mail.backends.smtp.EmailBackend",
     ]

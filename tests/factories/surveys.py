@@ -21,8 +21,14 @@ class SurveyFactory(factory.django.DjangoModelFactory):
         model = Survey
 
     organisation = factory.SubFactory(OrganisationFactory)
-    title = factory.Sequence(lambda n: {"en": f"Survey {n}", "th": f"แบบสำรวจ {n}",
-                                        "he": f"סקר {n}", "ja": f"アンケート {n}"})
+    title = factory.Sequence(
+        lambda n: {
+            "en": f"Survey {n}",
+            "th": f"แบบสำรวจ {n}",
+            "he": f"סקר {n}",
+            "ja": f"アンケート {n}",
+        }
+    )
     status = SurveyStatus.LIVE
     anonymity = Anonymity.IDENTIFIED
     points = 10
@@ -107,26 +113,55 @@ def survey_with_every_question_type(**kwargs) -> Survey:
     """A live survey with NPS, star, single-choice, multi-choice and text questions."""
     survey = SurveyFactory(**kwargs)
     texts = {
-        QuestionType.NPS: {"en": "How likely are you to recommend us?",
-                           "th": "คุณจะแนะนำเราให้เพื่อนไหม", "he": "האם תמליצו עלינו?",
-                           "ja": "友人に勧めますか？"},
-        QuestionType.STAR: {"en": "Rate your visit", "th": "ให้คะแนนการมาเยือน",
-                            "he": "דרגו את הביקור", "ja": "ご来店の評価"},
-        QuestionType.SINGLE_CHOICE: {"en": "Why did you come?", "th": "ทำไมคุณมา",
-                                     "he": "למה באתם?", "ja": "ご来店の理由"},
-        QuestionType.MULTI_CHOICE: {"en": "What did you like?", "th": "คุณชอบอะไร",
-                                    "he": "מה אהבתם?", "ja": "良かった点"},
-        QuestionType.TEXT: {"en": "Anything else?", "th": "มีอะไรอีกไหม",
-                            "he": "עוד משהו?", "ja": "その他"},
+        QuestionType.NPS: {
+            "en": "How likely are you to recommend us?",
+            "th": "คุณจะแนะนำเราให้เพื่อนไหม",
+            "he": "האם תמליצו עלינו?",
+            "ja": "友人に勧めますか？",
+        },
+        QuestionType.STAR: {
+            "en": "Rate your visit",
+            "th": "ให้คะแนนการมาเยือน",
+            "he": "דרגו את הביקור",
+            "ja": "ご来店の評価",
+        },
+        QuestionType.SINGLE_CHOICE: {
+            "en": "Why did you come?",
+            "th": "ทำไมคุณมา",
+            "he": "למה באתם?",
+            "ja": "ご来店の理由",
+        },
+        QuestionType.MULTI_CHOICE: {
+            "en": "What did you like?",
+            "th": "คุณชอบอะไร",
+            "he": "מה אהבתם?",
+            "ja": "良かった点",
+        },
+        QuestionType.TEXT: {
+            "en": "Anything else?",
+            "th": "มีอะไรอีกไหม",
+            "he": "עוד משהו?",
+            "ja": "その他",
+        },
     }
     for position, (qtype, text) in enumerate(texts.items(), start=1):
         question = QuestionFactory(
-            survey=survey, position=position, type=qtype, text=text,
+            survey=survey,
+            position=position,
+            type=qtype,
+            text=text,
             required=qtype in (QuestionType.NPS, QuestionType.STAR),
         )
         if qtype in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
             for cpos, label in enumerate(("Coffee", "Cake", "Wi-Fi"), start=1):
-                ChoiceFactory(question=question, position=cpos,
-                              label={"en": label, "th": f"{label} TH", "he": f"{label} HE",
-                                     "ja": f"{label} JA"})
+                ChoiceFactory(
+                    question=question,
+                    position=cpos,
+                    label={
+                        "en": label,
+                        "th": f"{label} TH",
+                        "he": f"{label} HE",
+                        "ja": f"{label} JA",
+                    },
+                )
     return survey

@@ -20,13 +20,25 @@ pytestmark = pytest.mark.django_db
 def submit(survey, member=None, consent=True, **answers):
     data = answers_for(survey, **answers)
     key = data.pop("idempotency_key")
-    return response_submit(survey=survey, raw_answers=data, idempotency_key=key, member=member,
-                           consent_to_contact=consent).response
+    return response_submit(
+        survey=survey,
+        raw_answers=data,
+        idempotency_key=key,
+        member=member,
+        consent_to_contact=consent,
+    ).response
 
 
-@pytest.mark.parametrize(("nps", "stars", "opens"), [
-    (6, 5, True), (7, 5, False), (0, 5, True), (9, 2, True), (9, 3, False),
-])
+@pytest.mark.parametrize(
+    ("nps", "stars", "opens"),
+    [
+        (6, 5, True),
+        (7, 5, False),
+        (0, 5, True),
+        (9, 2, True),
+        (9, 3, False),
+    ],
+)
 def test_default_rule_is_nps_at_most_6_or_stars_at_most_2(survey, nps, stars, opens):
     submit(survey, nps=nps, stars=stars)
     assert Case.objects.exists() is opens
@@ -34,8 +46,9 @@ def test_default_rule_is_nps_at_most_6_or_stars_at_most_2(survey, nps, stars, op
 
 def test_negative_text_opens_a_case_once_scored(survey, member, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = submit(survey, member=member, nps=9, stars=5,
-                          text="Horrible, rude and terrible service.")
+        response = submit(
+            survey, member=member, nps=9, stars=5, text="Horrible, rude and terrible service."
+        )
     response.refresh_from_db()
     assert response.analysed_at is not None
     assert "sentiment" in Case.objects.get().reason
@@ -71,8 +84,14 @@ def test_no_email_for_an_anonymous_response_even_with_consent(survey, member):
     survey.save()
     data = answers_for(survey, nps=0)
     key = data.pop("idempotency_key")
-    response_submit(survey=survey, raw_answers=data, idempotency_key=key, member=member,
-                    consent_to_contact=True, wants_anonymous=True)
+    response_submit(
+        survey=survey,
+        raw_answers=data,
+        idempotency_key=key,
+        member=member,
+        consent_to_contact=True,
+        wants_anonymous=True,
+    )
     assert Case.objects.count() == 1
     assert not OutboundEmail.objects.exists()
 
@@ -80,8 +99,13 @@ def test_no_email_for_an_anonymous_response_even_with_consent(survey, member):
 def test_survey_rules_replace_the_defaults(survey):
     # given: this survey only follows up a chosen answer
     choice = question_of(survey, QuestionType.SINGLE_CHOICE).choices.first()
-    FollowUpRuleFactory(organisation=survey.organisation, survey=survey,
-                        condition=Condition.CHOICE_SELECTED, threshold=None, choice=choice)
+    FollowUpRuleFactory(
+        organisation=survey.organisation,
+        survey=survey,
+        condition=Condition.CHOICE_SELECTED,
+        threshold=None,
+        choice=choice,
+    )
     # when: a detractor who did not pick it, then a promoter who did
     submit(survey, nps=0, choose=False)
     response = submit(survey, nps=10)

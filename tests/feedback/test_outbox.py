@@ -28,9 +28,12 @@ def test_enqueue_writes_the_row_and_sends_only_after_commit(
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         email = outbox_enqueue(
-            organisation=organisation, to_email="ana@example.com", template="followup",
+            organisation=organisation,
+            to_email="ana@example.com",
+            template="followup",
             context={"organisation_name": "Demo Coffee", "survey_title": "Visit", "name": "Ana"},
-            language="en", idempotency_key="followup:test:1",
+            language="en",
+            idempotency_key="followup:test:1",
         )
     # then: written, not yet sent
     assert email.status == EmailStatus.PENDING and mail.outbox == []
@@ -44,8 +47,11 @@ def test_enqueue_writes_the_row_and_sends_only_after_commit(
 
 def test_enqueue_twice_with_one_key_writes_one_row(organisation):
     kwargs = dict(
-        organisation=organisation, to_email="ana@example.com", template="followup",
-        context={"organisation_name": "Demo Coffee", "survey_title": "Visit"}, language="th",
+        organisation=organisation,
+        to_email="ana@example.com",
+        template="followup",
+        context={"organisation_name": "Demo Coffee", "survey_title": "Visit"},
+        language="th",
         idempotency_key="followup:test:2",
     )
     assert outbox_enqueue(**kwargs).pk == outbox_enqueue(**kwargs).pk
@@ -83,8 +89,9 @@ def test_redrive_sends_rows_left_pending_and_rows_whose_worker_died():
     lost = OutboundEmailFactory(created_at=old)
     orphaned = OutboundEmailFactory(created_at=old, status=EmailStatus.SENDING, claimed_at=old)
     OutboundEmailFactory()
-    in_flight = OutboundEmailFactory(created_at=old, status=EmailStatus.SENDING,
-                                     claimed_at=timezone.now())
+    in_flight = OutboundEmailFactory(
+        created_at=old, status=EmailStatus.SENDING, claimed_at=timezone.now()
+    )
     # when
     assert outbox_redrive() == 2
     # then
@@ -95,8 +102,11 @@ def test_redrive_sends_rows_left_pending_and_rows_whose_worker_died():
 
 def test_followup_email_is_rendered_in_the_respondents_language(organisation):
     email = outbox_enqueue(
-        organisation=organisation, to_email="somchai@example.com", template="followup",
-        context={"organisation_name": "Demo Coffee", "survey_title": "Visit"}, language="he",
+        organisation=organisation,
+        to_email="somchai@example.com",
+        template="followup",
+        context={"organisation_name": "Demo Coffee", "survey_title": "Visit"},
+        language="he",
         idempotency_key="followup:test:he",
     )
     assert 'dir="rtl"' in email.body_html

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from kombu import pools
 from django.urls import reverse
+from kombu import pools
 
 from config.celery import app
 from feedback.models import Case, OutboundEmail

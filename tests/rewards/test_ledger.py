@@ -13,13 +13,23 @@ from tests.factories.communities import MemberFactory
 
 
 def award(member, points=100, key="k1"):
-    return points_award(member=member, points=points, reason=LedgerReason.ADJUSTMENT,
-                        source="test", idempotency_key=key)
+    return points_award(
+        member=member,
+        points=points,
+        reason=LedgerReason.ADJUSTMENT,
+        source="test",
+        idempotency_key=key,
+    )
 
 
 def debit(member, points, key):
-    return points_debit(member=member, points=points, reason=LedgerReason.REDEMPTION_HOLD,
-                        source="test", idempotency_key=key)
+    return points_debit(
+        member=member,
+        points=points,
+        reason=LedgerReason.REDEMPTION_HOLD,
+        source="test",
+        idempotency_key=key,
+    )
 
 
 @pytest.mark.django_db

@@ -4,8 +4,9 @@ from surveys.choices import QuestionType
 from surveys.models import Survey
 
 
-def answers_for(survey: Survey, *, nps: int = 9, stars: int = 5, text: str = "",
-                choose: bool = True) -> dict:
+def answers_for(
+    survey: Survey, *, nps: int = 9, stars: int = 5, text: str = "", choose: bool = True
+) -> dict:
     """A complete, valid POST body for `survey` (every question type answered)."""
     data = {"idempotency_key": uuid.uuid4().hex}
     for question in survey.questions.prefetch_related("choices"):

@@ -17,8 +17,11 @@ def rows_mentioning(needle: str, tables: list[str]) -> list[tuple[str, tuple]]:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names are ours
-            found += [(table, row) for row in cursor.fetchall()
-                      if any(needle in str(value) for value in row)]
+            found += [
+                (table, row)
+                for row in cursor.fetchall()
+                if any(needle in str(value) for value in row)
+            ]
     return found
 
 
@@ -32,7 +35,8 @@ def test_database_scan_finds_no_personal_data_on_an_anonymous_response(
     page = member_client.post(
         reverse("surveys:survey_respond", args=[survey.public_id]),
         {**answers_for(survey, nps=2, text="Slow service"), "consent_to_contact": "on"},
-        HTTP_USER_AGENT="Mozilla/5.0 (Fingerprint-1234)", REMOTE_ADDR="203.0.113.77",
+        HTTP_USER_AGENT="Mozilla/5.0 (Fingerprint-1234)",
+        REMOTE_ADDR="203.0.113.77",
     )
     assert page.status_code == 302
     # then
@@ -40,10 +44,18 @@ def test_database_scan_finds_no_personal_data_on_an_anonymous_response(
     assert response.member_id is None and response.invitation_id is None
     assert not response.consent_to_contact
     tables = [apps.get_model("surveys", m)._meta.db_table for m in ("Response", "Answer")]
-    tables.append(Response.survey.field.model._meta.get_field("answers").related_model
-                  ._meta.get_field("choices").remote_field.through._meta.db_table)
-    for needle in (member.email, member_user.email, "203.0.113.77", "Fingerprint-1234",
-                   member.name):
+    tables.append(
+        Response.survey.field.model._meta.get_field("answers")
+        .related_model._meta.get_field("choices")
+        .remote_field.through._meta.db_table
+    )
+    for needle in (
+        member.email,
+        member_user.email,
+        "203.0.113.77",
+        "Fingerprint-1234",
+        member.name,
+    ):
         assert rows_mentioning(needle, tables) == []
     # and the only trace of the member is the participation, which holds no answer
     participation = Participation.objects.get()
@@ -65,8 +77,9 @@ def test_respondent_choice_lets_a_member_stay_anonymous(member_client, survey, m
 
 
 def test_identified_member_response_keeps_the_member(member_client, survey, member):
-    member_client.post(reverse("surveys:survey_respond", args=[survey.public_id]),
-                       answers_for(survey))
+    member_client.post(
+        reverse("surveys:survey_respond", args=[survey.public_id]), answers_for(survey)
+    )
     assert Response.objects.get().member == member
 
 

@@ -43,8 +43,9 @@ def test_another_organisations_survey_id_under_mine_is_404(
 ):
     foreign = SurveyFactory(organisation=other_organisation)
     for name in ("api:survey_detail", "api:survey_response_list"):
-        assert staff_client.get(reverse(name, args=[organisation.slug, foreign.pk])
-                                ).status_code == 404
+        assert (
+            staff_client.get(reverse(name, args=[organisation.slug, foreign.pk])).status_code == 404
+        )
 
 
 def test_agent_may_not_read_results(client, organisation, survey):
@@ -70,13 +71,20 @@ def test_responses_come_with_answers_in_bounded_queries(
         ).json()
     assert len(body["results"]) == 10
     assert {a["question_type"] for a in body["results"][0]["answers"]} == {
-        "nps", "star", "single_choice", "multi_choice"}
+        "nps",
+        "star",
+        "single_choice",
+        "multi_choice",
+    }
 
 
 def test_unknown_survey_is_404(staff_client, organisation):
-    assert staff_client.get(
-        reverse("api:survey_response_list", args=[organisation.slug, 999999])
-    ).status_code == 404
+    assert (
+        staff_client.get(
+            reverse("api:survey_response_list", args=[organisation.slug, 999999])
+        ).status_code
+        == 404
+    )
 
 
 def test_openapi_schema_is_served(staff_client):

@@ -200,8 +200,9 @@ def test_anonymous_survey_keeps_participation_apart_from_the_response(
 
 
 def test_rating_question_uses_its_own_bounds(client, survey):
-    rating = QuestionFactory(survey=survey, position=9, type=QuestionType.RATING,
-                             settings={"min": 1, "max": 7})
+    rating = QuestionFactory(
+        survey=survey, position=9, type=QuestionType.RATING, settings={"min": 1, "max": 7}
+    )
     data = answers_for(survey)
     data[f"q_{rating.pk}"] = 8
     assert client.post(url(survey), data).status_code == 400

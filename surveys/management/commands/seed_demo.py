@@ -20,22 +20,48 @@ STAFF_PASSWORD = "chorus-demo-2026"  # noqa: S105 - printed for the local demo o
 
 LANGS = ("en", "th", "he", "ja")
 T = {
-    "title": {"en": "How was your visit to Demo Coffee?", "th": "การมาเยือน Demo Coffee ของคุณเป็นอย่างไร",
-              "he": "איך היה הביקור שלך ב-Demo Coffee?", "ja": "Demo Coffee へのご来店はいかがでしたか？"},
-    "nps": {"en": "How likely are you to recommend Demo Coffee to a friend?",
-            "th": "คุณมีแนวโน้มที่จะแนะนำ Demo Coffee ให้เพื่อนมากน้อยเพียงใด",
-            "he": "מה הסיכוי שתמליצו על Demo Coffee לחבר?",
-            "ja": "Demo Coffee を友人に勧める可能性はどのくらいありますか？"},
-    "star": {"en": "How would you rate your coffee?", "th": "คุณให้คะแนนกาแฟของคุณเท่าไร",
-             "he": "איך תדרגו את הקפה שלכם?", "ja": "コーヒーの評価をお願いします"},
-    "visit": {"en": "What brought you in today?", "th": "วันนี้คุณมาเพราะอะไร",
-              "he": "מה הביא אתכם היום?", "ja": "本日のご来店の目的は？"},
-    "liked": {"en": "What did you enjoy?", "th": "คุณชอบอะไรบ้าง", "he": "ממה נהניתם?",
-              "ja": "良かった点を教えてください"},
-    "text": {"en": "Anything else you would like to tell us?", "th": "มีอะไรอยากบอกเราอีกไหม",
-             "he": "יש עוד משהו שתרצו לספר לנו?", "ja": "その他ご意見があればお聞かせください"},
-    "thanks": {"en": "Thank you — see you soon!", "th": "ขอบคุณ แล้วพบกันใหม่!",
-               "he": "תודה, נתראה בקרוב!", "ja": "ありがとうございました。またのご来店をお待ちしております！"},
+    "title": {
+        "en": "How was your visit to Demo Coffee?",
+        "th": "การมาเยือน Demo Coffee ของคุณเป็นอย่างไร",
+        "he": "איך היה הביקור שלך ב-Demo Coffee?",
+        "ja": "Demo Coffee へのご来店はいかがでしたか？",
+    },
+    "nps": {
+        "en": "How likely are you to recommend Demo Coffee to a friend?",
+        "th": "คุณมีแนวโน้มที่จะแนะนำ Demo Coffee ให้เพื่อนมากน้อยเพียงใด",
+        "he": "מה הסיכוי שתמליצו על Demo Coffee לחבר?",
+        "ja": "Demo Coffee を友人に勧める可能性はどのくらいありますか？",
+    },
+    "star": {
+        "en": "How would you rate your coffee?",
+        "th": "คุณให้คะแนนกาแฟของคุณเท่าไร",
+        "he": "איך תדרגו את הקפה שלכם?",
+        "ja": "コーヒーの評価をお願いします",
+    },
+    "visit": {
+        "en": "What brought you in today?",
+        "th": "วันนี้คุณมาเพราะอะไร",
+        "he": "מה הביא אתכם היום?",
+        "ja": "本日のご来店の目的は？",
+    },
+    "liked": {
+        "en": "What did you enjoy?",
+        "th": "คุณชอบอะไรบ้าง",
+        "he": "ממה נהניתם?",
+        "ja": "良かった点を教えてください",
+    },
+    "text": {
+        "en": "Anything else you would like to tell us?",
+        "th": "มีอะไรอยากบอกเราอีกไหม",
+        "he": "יש עוד משהו שתרצו לספר לנו?",
+        "ja": "その他ご意見があればお聞かせください",
+    },
+    "thanks": {
+        "en": "Thank you — see you soon!",
+        "th": "ขอบคุณ แล้วพบกันใหม่!",
+        "he": "תודה, נתראה בקרוב!",
+        "ja": "ありがとうございました。またのご来店をお待ちしております！",
+    },
 }
 VISIT = [
     {"en": "Coffee to go", "th": "กาแฟกลับบ้าน", "he": "קפה לדרך", "ja": "テイクアウト"},
@@ -49,8 +75,13 @@ LIKED = [
     {"en": "The seats", "th": "ที่นั่ง", "he": "המקומות ישיבה", "ja": "座席"},
 ]
 TEXTS = {
-    "en": ["Great coffee and friendly staff!", "The wait was terrible and the cup was cold.",
-           "Lovely place, I will come back.", "Rude cashier, awful experience.", ""],
+    "en": [
+        "Great coffee and friendly staff!",
+        "The wait was terrible and the cup was cold.",
+        "Lovely place, I will come back.",
+        "Rude cashier, awful experience.",
+        "",
+    ],
     "th": ["กาแฟอร่อยมาก พนักงานน่ารัก", "รอนานมาก กาแฟเย็นชืด", ""],
     "he": ["קפה מצוין ושירות נהדר", "המתנה ארוכה מדי והקפה היה קר", ""],
     "ja": ["コーヒーがとても美味しかったです", "待ち時間が長すぎました", ""],
@@ -78,11 +109,14 @@ class Command(BaseCommand):
         )
         StaffRole.objects.get_or_create(user=user, organisation=org, defaults={"role": Role.OWNER})
         community, _ = Community.objects.get_or_create(
-            organisation=org, slug="regulars",
-            defaults={"name": "Demo Coffee Regulars",
-                      "description": "Our regular customers, who help us get better.",
-                      "consent_text": "I agree to the community terms.",
-                      "privacy_policy_text": "We keep your answers to improve our shops."},
+            organisation=org,
+            slug="regulars",
+            defaults={
+                "name": "Demo Coffee Regulars",
+                "description": "Our regular customers, who help us get better.",
+                "consent_text": "I agree to the community terms.",
+                "privacy_policy_text": "We keep your answers to improve our shops.",
+            },
         )
         location, _ = Location.objects.get_or_create(
             organisation=org, code="BKK-01", defaults={"name": "Bangkok Siam"}
@@ -90,8 +124,9 @@ class Command(BaseCommand):
         survey = Survey.objects.filter(organisation=org, title__en=T["title"]["en"]).first()
         if survey is None:
             survey = self._survey(org, community)
-        Channel.objects.get_or_create(survey=survey, kind=ChannelKind.LINK,
-                                      defaults={"organisation": org})
+        Channel.objects.get_or_create(
+            survey=survey, kind=ChannelKind.LINK, defaults={"organisation": org}
+        )
         existing = Response.objects.filter(survey=survey).count()
         if existing < responses:
             self._responses(org, community, survey, location, responses - existing)
@@ -105,8 +140,13 @@ class Command(BaseCommand):
 
     def _survey(self, org, community) -> Survey:
         survey = Survey.objects.create(
-            organisation=org, community=community, title=T["title"], status=SurveyStatus.LIVE,
-            anonymity=Anonymity.RESPONDENT_CHOICE, points=50, languages=list(LANGS),
+            organisation=org,
+            community=community,
+            title=T["title"],
+            status=SurveyStatus.LIVE,
+            anonymity=Anonymity.RESPONDENT_CHOICE,
+            points=50,
+            languages=list(LANGS),
             thank_you=T["thanks"],
         )
         specs = [
@@ -118,7 +158,11 @@ class Command(BaseCommand):
         ]
         for position, (qtype, key, required, choices) in enumerate(specs, start=1):
             q = Question.objects.create(
-                organisation=org, survey=survey, position=position, type=qtype, text=T[key],
+                organisation=org,
+                survey=survey,
+                position=position,
+                type=qtype,
+                text=T[key],
                 required=required,
             )
             for cpos, label in enumerate(choices or [], start=1):
@@ -150,14 +194,27 @@ class Command(BaseCommand):
             member = None
             if i % 3 == 0:
                 member = Member.objects.create(
-                    organisation=org, community=community, email=f"member{uuid.uuid4().hex[:10]}@example.com",
-                    name=f"Member {i}", locale=lang, status=MemberStatus.ACTIVE, joined_at=now,
+                    organisation=org,
+                    community=community,
+                    email=f"member{uuid.uuid4().hex[:10]}@example.com",
+                    name=f"Member {i}",
+                    locale=lang,
+                    status=MemberStatus.ACTIVE,
+                    joined_at=now,
                 )
-                consent_record(member=member, purpose=ConsentPurpose.COMMUNITY_TERMS,
-                               granted=True, channel=ConsentChannel.WEB)
+                consent_record(
+                    member=member,
+                    purpose=ConsentPurpose.COMMUNITY_TERMS,
+                    granted=True,
+                    channel=ConsentChannel.WEB,
+                )
             result = response_submit(
-                survey=survey, raw_answers=raw, idempotency_key=f"demo-{uuid.uuid4().hex}",
-                language=lang, member=member, location=location,
+                survey=survey,
+                raw_answers=raw,
+                idempotency_key=f"demo-{uuid.uuid4().hex}",
+                language=lang,
+                member=member,
+                location=location,
                 consent_to_contact=member is not None and rng.random() < 0.5,
                 questions=questions,
             )
