@@ -209,7 +209,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 100,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Chorus API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Chorus API",
+    "VERSION": "1.0.0",
+    "ENUM_NAME_OVERRIDES": {"QuestionTypeEnum": "surveys.choices.QuestionType"},
+}
 
 # --- security: `manage.py check --deploy` is clean with DEBUG off ---------------------
 SESSION_COOKIE_HTTPONLY = True

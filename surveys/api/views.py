@@ -12,11 +12,10 @@ class SurveyPagination(CursorPagination):
     ordering = ("-created_at", "-id")
 
 
-class SurveyListAPI(OrganisationScopedAPIView, generics.ListAPIView):
+class _SurveyAPI(OrganisationScopedAPIView):
     model = Survey
     permission = staticmethod(can_read_results)
     serializer_class = SurveyOutputSerializer
-    pagination_class = SurveyPagination
 
     def get_queryset(self):
         return self.scoped_queryset().prefetch_related(
@@ -24,9 +23,12 @@ class SurveyListAPI(OrganisationScopedAPIView, generics.ListAPIView):
         )
 
 
-class SurveyDetailAPI(SurveyListAPI, generics.RetrieveAPIView):
-    def get(self, request, *args, **kwargs):
-        return self.retrieve(request, *args, **kwargs)
+class SurveyListAPI(_SurveyAPI, generics.ListAPIView):
+    pagination_class = SurveyPagination
+
+
+class SurveyDetailAPI(_SurveyAPI, generics.RetrieveAPIView):
+    pass
 
 
 class ResponsePagination(CursorPagination):
