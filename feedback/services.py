@@ -9,9 +9,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Organisation
+from communities.models import Organisation, StaffRole
+from communities.permissions import WORK_CASES_ROLES
 from config.queue import enqueue_on_commit
 from feedback.choices import CasePriority, Condition, EmailStatus
 from feedback.emails import email_render
@@ -121,7 +123,36 @@ def followup_apply(
         case = case_open(response=response, reason="; ".join(_reason(r, a) for r, a in matched))
     if any(rule.email_respondent for rule, _ in matched):
         followup_email_queue(response=response, case=case)
+    if any(rule.alert_staff for rule, _ in matched):
+        staff_alert_queue(
+            response=response, case=case, reason="; ".join(_reason(r, a) for r, a in matched)
+        )
     return case
+
+
+def staff_alert_queue(*, response: Response, case: Case | None, reason: str) -> int:
+    """Email every owner, admin and agent of the organisation about a flagged answer, once."""
+    recipients = (
+        StaffRole.objects.for_organisation(response.organisation_id)
+        .filter(role__in=WORK_CASES_ROLES, user__is_active=True)
+        .select_related("user")
+    )
+    path = reverse("staff:case_detail", args=[response.organisation.slug, case.pk]) if case else ""
+    for role in recipients:
+        outbox_enqueue(
+            organisation=response.organisation,
+            to_email=role.user.email,
+            template="case_alert",
+            language=role.user.locale or response.organisation.default_language,
+            context={
+                "organisation_name": response.organisation.name,
+                "survey_title": response.survey.title_text,
+                "reason": reason,
+                "case_url": f"{settings.SITE_URL}{path}" if path else "",
+            },
+            idempotency_key=f"alert:response:{response.pk}:user:{role.user_id}",
+        )
+    return len(recipients)
 
 
 def case_open(*, response: Response, reason: str) -> Case:

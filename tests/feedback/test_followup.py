@@ -124,3 +124,43 @@ def test_sentiment_uses_the_bundled_lexicon():
     assert sentiment_score("Wonderful coffee, lovely staff!") > 0.3
     assert sentiment_score("") is None
     assert sentiment_score("กาแฟแย่มาก") == 0.0
+
+
+def test_alert_rule_emails_case_workers_but_not_analysts(survey, mailoutbox):
+    # given
+    from communities.choices import Role
+    from tests.factories.communities import StaffRoleFactory
+
+    agent = StaffRoleFactory(organisation=survey.organisation, role=Role.AGENT).user
+    StaffRoleFactory(organisation=survey.organisation, role=Role.ANALYST)
+    StaffRoleFactory(role=Role.ADMIN)  # another organisation's admin
+    FollowUpRuleFactory(
+        organisation=survey.organisation,
+        condition=Condition.STARS_AT_MOST,
+        threshold=1,
+        alert_staff=True,
+        email_respondent=False,
+    )
+    # when
+    response = submit(survey, nps=9, stars=1)
+    followup_apply(response=response)
+    # then
+    alerts = OutboundEmail.objects.filter(template="case_alert")
+    assert [e.to_email for e in alerts] == [agent.email]
+    case = Case.objects.get()
+    assert f"/cases/{case.pk}/" in alerts[0].body_text
+
+
+def test_work_is_enqueued_only_after_the_response_commits(
+    survey, member, django_capture_on_commit_callbacks
+):
+    # when: the transaction has not committed yet
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = submit(survey, member=member, nps=2, text="Cold coffee and a long wait.")
+        # then: the case and the email row are written with the response, nothing sent
+        assert Case.objects.filter(response=response).exists()
+        assert OutboundEmail.objects.get().status == "pending"
+        response.refresh_from_db()
+        assert response.analysed_at is None
+    # two pieces of work wait for the commit: the email send and the sentiment task
+    assert len(callbacks) == 2
