@@ -183,6 +183,10 @@ def response_submit(
     now = timezone.now()
     if member is not None:
         member_lock(member_id=member.pk)
+        # A double submit that waited on the lock finds the first one's response here.
+        existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return SubmitResult(response=existing, created=False)
         if (
             not survey.allow_multiple_responses
             and Participation.objects.filter(survey=survey, member=member).exists()
