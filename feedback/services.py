@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -161,17 +161,16 @@ def case_open(*, response: Response, reason: str) -> Case:
     if existing is not None:
         return existing
     detractor_nps = response.answers.filter(question_type=QuestionType.NPS, number__lte=3).exists()
-    try:
-        with transaction.atomic():
-            return Case.objects.create(
-                organisation_id=response.organisation_id,
-                response=response,
-                reason=reason[:200],
-                priority=CasePriority.HIGH if detractor_nps else CasePriority.NORMAL,
-                due_at=timezone.now() + timedelta(days=2),
-            )
-    except IntegrityError:
-        return Case.objects.get(response=response)
+    case, _created = Case.objects.get_or_create(
+        response=response,
+        defaults={
+            "organisation_id": response.organisation_id,
+            "reason": reason[:200],
+            "priority": CasePriority.HIGH if detractor_nps else CasePriority.NORMAL,
+            "due_at": timezone.now() + timedelta(days=2),
+        },
+    )
+    return case
 
 
 def followup_recipient(*, response: Response) -> str | None:
@@ -238,12 +237,11 @@ def outbox_write(*, idempotency_key: str, **fields: Any) -> OutboundEmail:
     """Insert an already-rendered email once per key and send it after commit."""
     from feedback.tasks import outbox_send_task
 
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(idempotency_key=idempotency_key, **fields)
-    except IntegrityError:
-        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
-    enqueue_on_commit(outbox_send_task, email_id=email.pk)
+    email, created = OutboundEmail.objects.get_or_create(
+        idempotency_key=idempotency_key, defaults=fields
+    )
+    if created:
+        enqueue_on_commit(outbox_send_task, email_id=email.pk)
     return email
 
 

@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from communities.models import Member, User
@@ -21,26 +21,18 @@ def _entry_create(
     idempotency_key: str,
     created_by: User | None,
 ) -> tuple[LedgerEntry, bool]:
-    existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
-    entry = LedgerEntry(
-        organisation_id=member.organisation_id,
-        member=member,
-        points=points,
-        reason=reason,
-        source=source,
+    # get_or_create retries the read when a concurrent insert of the same key wins.
+    return LedgerEntry.objects.get_or_create(
         idempotency_key=idempotency_key,
-        created_by=created_by,
+        defaults={
+            "organisation_id": member.organisation_id,
+            "member": member,
+            "points": points,
+            "reason": reason,
+            "source": source,
+            "created_by": created_by,
+        },
     )
-    entry.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            entry.save()
-    except IntegrityError:
-        # Another transaction wrote the same key first: that write is the award.
-        return LedgerEntry.objects.get(idempotency_key=idempotency_key), False
-    return entry, True
 
 
 @transaction.atomic

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.test import Client
 
@@ -26,6 +28,16 @@ def _eager_celery(request, settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test gets a fresh cache namespace: with Redis the cache outlives a test run, and
+    allauth keeps its rate limits there. A prefix isolates without flushing the broker."""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture
