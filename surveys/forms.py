@@ -6,11 +6,24 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from surveys.choices import Anonymity, QuestionType
 from surveys.models import TEXT_ANSWER_MAX_LENGTH, Question, Survey, translated
 from surveys.services import answers_validate, question_field_name
+
+
+def _scale_label(kind: str, n: int) -> str:
+    if kind != QuestionType.STAR:
+        return str(n)
+    # Screen readers would read "black star" n times; they get the words instead.
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
+        "★" * n,
+        ngettext("%(n)s star", "%(n)s stars", n) % {"n": n},
+    )
 
 
 class ScaleRadioSelect(forms.RadioSelect):
@@ -35,6 +48,7 @@ class ResponseForm(forms.Form):
         survey: Survey,
         questions: list[Question],
         language: str,
+        can_be_contacted: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -51,7 +65,9 @@ class ResponseForm(forms.Form):
                     "your answers, and nobody can contact you about them)"
                 ),
             )
-        if survey.anonymity != Anonymity.ANONYMOUS:
+        # Only someone we could write to is offered the choice; the box must never
+        # suggest a follow-up that cannot happen.
+        if can_be_contacted and survey.anonymity != Anonymity.ANONYMOUS:
             self.fields["consent_to_contact"] = forms.BooleanField(
                 required=False,
                 label=_(
@@ -84,10 +100,7 @@ class ResponseForm(forms.Form):
                 label=label,
                 required=required,
                 coerce=int,
-                choices=[
-                    (n, "★" * n if question.type == QuestionType.STAR else str(n))
-                    for n in range(low, high + 1)
-                ],
+                choices=[(n, _scale_label(question.type, n)) for n in range(low, high + 1)],
                 widget=ScaleRadioSelect(kind=question.type),
             )
             field.widget.min_label, field.widget.max_label = min_label, max_label

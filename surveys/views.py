@@ -85,14 +85,34 @@ class SurveyRespondView(View):
             status=status,
         )
 
+    @property
+    def _key_cookie(self) -> str:
+        return f"chorus_answer_{self.survey.public_id}"
+
+    def _idempotency_key(self) -> str:
+        """The key that makes a resend of this browser's answer a no-op.
+
+        A signed-in member is stopped by their participation, so their key is fresh per
+        page and lives only in the form. A visitor without an account keeps one key per
+        survey in a cookie, so going Back and sending again finds the first response
+        instead of adding a second. The cookie holds nothing but that random key.
+        """
+        if self.member is None:
+            key = self.request.COOKIES.get(self._key_cookie, "")
+            if len(key) == 32 and key.isalnum():
+                return key
+        return uuid.uuid4().hex
+
     def _form(self, data=None) -> ResponseForm:
         self.questions = survey_questions(survey=self.survey)
+        self.key = self._idempotency_key()
         return ResponseForm(
             data,
             survey=self.survey,
             questions=self.questions,
             language=self.language,
-            initial={"idempotency_key": uuid.uuid4().hex},
+            can_be_contacted=self.member is not None and bool(self.member.email),
+            initial={"idempotency_key": self.key},
         )
 
     def _render(self, form: ResponseForm, status: int = 200) -> HttpResponse:
@@ -114,7 +134,18 @@ class SurveyRespondView(View):
         )
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return self._render(self._form())
+        page = self._render(self._form())
+        if self.member is None:
+            page.set_cookie(
+                self._key_cookie,
+                self.key,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+                path=reverse("surveys:survey_respond", args=[self.survey.public_id]),
+            )
+        return page
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         form = self._form(request.POST)

@@ -208,3 +208,32 @@ def test_rating_question_uses_its_own_bounds(client, survey):
     assert client.post(url(survey), data).status_code == 400
     data[f"q_{rating.pk}"] = 7
     assert client.post(url(survey), data).status_code == 302
+
+
+def test_visitor_without_account_is_not_offered_contact(client, survey):
+    html = client.get(url(survey)).content.decode()
+    assert "consent_to_contact" not in html
+
+
+def test_member_is_offered_contact_unticked(member_client, survey):
+    html = member_client.get(url(survey)).content.decode()
+    assert 'name="consent_to_contact"' in html
+    assert 'name="consent_to_contact" class="checkboxinput form-check-input" checked' not in html
+
+
+def test_visitor_resending_the_same_survey_from_one_browser_stores_one_response(client, survey):
+    # given: the visitor opened the page (which sets the per-survey key cookie) and answered
+    client.get(url(survey))
+    key = client.cookies[f"chorus_answer_{survey.public_id}"].value
+    client.post(url(survey), {**answers_for(survey), "idempotency_key": key})
+    # when: they open the page again and send a new answer
+    again = client.get(url(survey))
+    assert f'value="{key}"' in again.content.decode()
+    client.post(url(survey), {**answers_for(survey, nps=0), "idempotency_key": key})
+    # then
+    assert Response.objects.count() == 1
+
+
+def test_star_buttons_say_their_value_in_words(client, survey):
+    html = client.get(url(survey)).content.decode()
+    assert '<span aria-hidden="true">★★★</span><span class="visually-hidden">3 stars</span>' in html
