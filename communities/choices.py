@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -10,7 +11,7 @@ class Role(models.TextChoices):
 
 
 class JoinMode(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("join mode", "Open")
     INVITE_ONLY = "invite_only", _("Invite only")
 
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Condition(models.TextChoices):
@@ -10,9 +11,9 @@ class Condition(models.TextChoices):
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("case status", "Open")
     IN_PROGRESS = "in_progress", _("In progress")
-    WAITING = "waiting", _("Waiting")
+    WAITING = "waiting", pgettext_lazy("case status", "Waiting")
     RESOLVED = "resolved", _("Resolved")
 
 

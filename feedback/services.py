@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -96,15 +96,25 @@ def followup_apply(
     response: Response,
     answers: list[Answer] | None = None,
     choice_ids: set[int] | None = None,
+    conditions: frozenset[str] | None = None,
 ) -> Case | None:
     """Apply the follow-up rules to a response: open its case and queue its email, once.
 
-    The email goes only to a respondent who ticked consent-to-contact and is not
-    anonymous; a second call finds the case and the email already there.
+    `conditions` limits which kinds of rule are applied (the sentiment task applies only
+    sentiment rules: the score rules already ran when the response was stored). The
+    email goes only to a respondent who ticked consent-to-contact and is not anonymous;
+    a second call finds the case and the email already there.
     """
+    rules = [
+        rule
+        for rule in followup_rules(response=response)
+        if conditions is None or rule.condition in conditions
+    ]
+    if not rules:
+        return None
     if answers is None:
         answers = list(response.answers.all())
-    if choice_ids is None:
+    if choice_ids is None and any(r.condition == Condition.CHOICE_SELECTED for r in rules):
         choice_ids = set(
             Answer.choices.through.objects.filter(answer__response=response).values_list(
                 "choice_id", flat=True
@@ -112,15 +122,23 @@ def followup_apply(
         )
     matched = [
         (rule, answer)
-        for rule in followup_rules(response=response)
+        for rule in rules
         for answer in answers
-        if _rule_matches(rule, answer, choice_ids)
+        if _rule_matches(rule, answer, choice_ids or set())
     ]
     if not matched:
         return None
     case = None
     if any(rule.open_case for rule, _ in matched):
-        case = case_open(response=response, reason="; ".join(_reason(r, a) for r, a in matched))
+        detractor = any(
+            a.question_type == QuestionType.NPS and a.number is not None and a.number <= 3
+            for a in answers
+        )
+        case = case_open(
+            response=response,
+            reason="; ".join(_reason(r, a) for r, a in matched),
+            priority=CasePriority.HIGH if detractor else CasePriority.NORMAL,
+        )
     if any(rule.email_respondent for rule, _ in matched):
         followup_email_queue(response=response, case=case)
     if any(rule.alert_staff for rule, _ in matched):
@@ -155,18 +173,14 @@ def staff_alert_queue(*, response: Response, case: Case | None, reason: str) -> 
     return len(recipients)
 
 
-def case_open(*, response: Response, reason: str) -> Case:
+def case_open(*, response: Response, reason: str, priority: str = CasePriority.NORMAL) -> Case:
     """Open the response's case, or return the one already open for it."""
-    existing = Case.objects.filter(response=response).first()
-    if existing is not None:
-        return existing
-    detractor_nps = response.answers.filter(question_type=QuestionType.NPS, number__lte=3).exists()
     case, _created = Case.objects.get_or_create(
         response=response,
         defaults={
             "organisation_id": response.organisation_id,
             "reason": reason[:200],
-            "priority": CasePriority.HIGH if detractor_nps else CasePriority.NORMAL,
+            "priority": priority,
             "due_at": timezone.now() + timedelta(days=2),
         },
     )
@@ -237,11 +251,13 @@ def outbox_write(*, idempotency_key: str, **fields: Any) -> OutboundEmail:
     """Insert an already-rendered email once per key and send it after commit."""
     from feedback.tasks import outbox_send_task
 
-    email, created = OutboundEmail.objects.get_or_create(
-        idempotency_key=idempotency_key, defaults=fields
-    )
-    if created:
-        enqueue_on_commit(outbox_send_task, email_id=email.pk)
+    # Callers have usually just looked the key up, so try the insert first.
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(idempotency_key=idempotency_key, **fields)
+    except IntegrityError:
+        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+    enqueue_on_commit(outbox_send_task, email_id=email.pk)
     return email
 
 
@@ -321,7 +337,8 @@ def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> 
 def response_analyse(*, response_id: int) -> bool:
     """Score the response's text answers and apply the follow-up rules; once per response."""
     response = (
-        Response.objects.select_for_update()
+        Response.objects.select_for_update(of=("self",))
+        .select_related("member", "survey", "organisation")
         .filter(pk=response_id, analysed_at__isnull=True)
         .first()
     )
@@ -332,7 +349,9 @@ def response_analyse(*, response_id: int) -> bool:
         if answer.question_type == QuestionType.TEXT and answer.text and answer.sentiment is None:
             answer.sentiment = sentiment_score(answer.text)
             answer.save(update_fields=["sentiment"])
-    followup_apply(response=response, answers=answers)
+    followup_apply(
+        response=response, answers=answers, conditions=frozenset({Condition.SENTIMENT_BELOW})
+    )
     response.analysed_at = timezone.now()
     response.save(update_fields=["analysed_at"])
     return True

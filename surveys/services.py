@@ -165,9 +165,11 @@ def response_submit(
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise ValidationError({"idempotency_key": [_("This form has expired; please reload.")]})
-    existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return SubmitResult(response=existing, created=False)
+    if member is None:
+        # A member's double submit is caught under the member's lock below instead.
+        existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return SubmitResult(response=existing, created=False)
 
     reason = survey_closed_reason(survey=survey)
     if reason:
@@ -194,14 +196,23 @@ def response_submit(
             raise AlreadyAnswered(
                 _("You have already answered this survey. Thank you!"), code="already_answered"
             )
-        Participation.objects.get_or_create(
-            survey=survey,
-            member=member,
-            defaults={
-                "organisation_id": survey.organisation_id,
-                "completed_on": timezone.localdate(now),
-            },
-        )
+        if survey.allow_multiple_responses:
+            Participation.objects.get_or_create(
+                survey=survey,
+                member=member,
+                defaults={
+                    "organisation_id": survey.organisation_id,
+                    "completed_on": timezone.localdate(now),
+                },
+            )
+        else:
+            # The member's lock is held and none exists: a plain insert cannot collide.
+            Participation.objects.create(
+                organisation_id=survey.organisation_id,
+                survey=survey,
+                member=member,
+                completed_on=timezone.localdate(now),
+            )
     if invitation is not None and invitation.responded_at is not None:
         raise AlreadyAnswered(
             _("This link has already been used to answer. Thank you!"), code="already_answered"
@@ -211,7 +222,7 @@ def response_submit(
     # Participation (which keeps only the day) or a ledger entry by timestamp.
     submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
     response = Response(
-        organisation_id=survey.organisation_id,
+        organisation=survey.organisation,
         survey=survey,
         channel=channel,
         member=None if anonymous else member,

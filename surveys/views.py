@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -173,7 +174,13 @@ class SurveyRespondView(View):
             return self._render(form, status=400)
         if result.points_awarded:
             messages.success(
-                request, _("You earned %(points)s points.") % {"points": result.points_awarded}
+                request,
+                ngettext(
+                    "You earned %(points)s point.",
+                    "You earned %(points)s points.",
+                    result.points_awarded,
+                )
+                % {"points": result.points_awarded},
             )
         url = reverse("surveys:survey_thanks", args=[self.survey.public_id])
         url = f"{url}?lang={self.language}"

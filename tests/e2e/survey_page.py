@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import re
 
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 from playwright.sync_api import Locator, Page, expect
 
 from surveys.choices import QuestionType
 from surveys.models import Survey
 
 SEND = "Send my answers"
+
+
+def shown(language: str, message: str) -> str:
+    """`message` as the page shows it in `language`."""
+    with translation.override(language):
+        return gettext(message)
+
+
+def star_label(language: str, stars: int) -> str:
+    with translation.override(language):
+        return ngettext("%(n)s star", "%(n)s stars", stars) % {"n": stars}
+
+
 CONSENT = "You may email me about this answer"
 
 
@@ -50,8 +65,8 @@ def tick(page: Page, label: str) -> None:
     expect(page.get_by_label(label)).to_be_checked()
 
 
-def send(page: Page) -> None:
-    page.get_by_role("button", name=SEND).click()
+def send(page: Page, language: str = "en") -> None:
+    page.get_by_role("button", name=shown(language, SEND)).click()
 
 
 def answer_every_question(
@@ -70,7 +85,7 @@ def answer_every_question(
         if asked.type == QuestionType.NPS and nps is not None:
             choose(page, wording, str(nps))
         elif asked.type == QuestionType.STAR:
-            choose(page, wording, f"{stars} stars" if stars > 1 else "1 star")
+            choose(page, wording, star_label(language, stars))
         elif asked.type == QuestionType.SINGLE_CHOICE:
             choose(page, wording, labels[0])
         elif asked.type == QuestionType.MULTI_CHOICE:

@@ -19,6 +19,7 @@ from tests.e2e.survey_page import (
     choose,
     question,
     send,
+    shown,
     tick,
     write,
 )
@@ -195,9 +196,9 @@ def test_survey_is_shown_and_answered_in_the_language_of_the_link(
 
     # when
     answer_every_question(page, survey, language=language)
-    send(page)
+    send(page, language)
     # then
-    expect(page.get_by_role("heading", name=THANKS)).to_be_visible()
+    expect(page.get_by_role("heading", name=shown(language, THANKS))).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", language)
     assert Response.objects.get().language == language
 
