@@ -21,15 +21,40 @@ class Anonymity(models.TextChoices):
 
 class QuestionType(models.TextChoices):
     NPS = "nps", _("NPS (0–10)")
+    CSAT = "csat", _("CSAT (1–5 faces)")
     STAR = "star", _("Stars (1–5)")
     RATING = "rating", _("Rating scale")
+    YES_NO = "yes_no", _("Yes / no")
     SINGLE_CHOICE = "single_choice", _("Single choice")
     MULTI_CHOICE = "multi_choice", _("Multiple choice")
-    TEXT = "text", _("Text")
+    SHORT_TEXT = "short_text", _("Short text")
+    TEXT = "text", _("Long text")
 
 
-SCORED_TYPES = {QuestionType.NPS, QuestionType.STAR, QuestionType.RATING}
-CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE}
+# Answered with one number, shown as a row of big buttons.
+SCALE_TYPES = frozenset(
+    {QuestionType.NPS, QuestionType.CSAT, QuestionType.STAR, QuestionType.RATING}
+)
+NUMBER_TYPES = SCALE_TYPES | {QuestionType.YES_NO}
+CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE})
+TEXT_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.TEXT})
+FIXED_BOUNDS = {
+    QuestionType.NPS: (0, 10),
+    QuestionType.CSAT: (1, 5),
+    QuestionType.STAR: (1, 5),
+    QuestionType.YES_NO: (0, 1),
+}
+# A rating scale's bounds are the survey author's, within these.
+RATING_LIMITS = (0, 10)
+
+
+class Condition(models.TextChoices):
+    """How a question's show-if rule compares an earlier answer."""
+
+    AT_MOST = "lte", _("is at most")
+    AT_LEAST = "gte", _("is at least")
+    EQUALS = "eq", _("is")
+    ANY_OF = "in", _("is any of")
 
 
 class ChannelKind(models.TextChoices):

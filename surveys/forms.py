@@ -1,29 +1,66 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Field, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from surveys.choices import Anonymity, QuestionType
-from surveys.models import TEXT_ANSWER_MAX_LENGTH, Question, Survey, translated
+from surveys.choices import NUMBER_TYPES, Anonymity, QuestionType
+from surveys.models import (
+    SHORT_TEXT_MAX_LENGTH,
+    TEXT_ANSWER_MAX_LENGTH,
+    Question,
+    Survey,
+    translated,
+)
 from surveys.services import answers_validate, question_field_name
+
+# Shown by respond.js only when the survey asks for one question at a time.
+STEP_NAV = (
+    '{% load i18n %}<div id="survey-step-nav" class="d-flex gap-2 mb-3" hidden>'
+    '<button type="button" class="btn btn-outline-secondary btn-lg" data-step="back">'
+    '{% translate "Back" %}</button>'
+    '<button type="button" class="btn btn-primary btn-lg flex-fill" data-step="next">'
+    '{% translate "Next" %}</button></div>'
+)
+CSAT_FACES = ("😞", "🙁", "😐", "🙂", "😄")
+
+
+def _csat_words(n: int) -> str:
+    return (
+        _("Very unsatisfied"),
+        _("Unsatisfied"),
+        _("Neither satisfied nor unsatisfied"),
+        _("Satisfied"),
+        _("Very satisfied"),
+    )[n - 1]
 
 
 def _scale_label(kind: str, n: int) -> str:
-    if kind != QuestionType.STAR:
+    # Screen readers would read "black star" n times, or a face's emoji name; they get
+    # the words instead.
+    if kind == QuestionType.STAR:
+        shown, words = "★" * n, ngettext("%(n)s star", "%(n)s stars", n) % {"n": n}
+    elif kind == QuestionType.CSAT:
+        shown, words = CSAT_FACES[n - 1], _csat_words(n)
+    else:
         return str(n)
-    # Screen readers would read "black star" n times; they get the words instead.
     return format_html(
-        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
-        "★" * n,
-        ngettext("%(n)s star", "%(n)s stars", n) % {"n": n},
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', shown, words
     )
+
+
+def _scale_choices(question: Question) -> list[tuple[int, str]]:
+    if question.type == QuestionType.YES_NO:
+        return [(1, _("Yes")), (0, _("No"))]
+    low, high = question.bounds
+    return [(n, _scale_label(question.type, n)) for n in range(low, high + 1)]
 
 
 class ScaleRadioSelect(forms.RadioSelect):
@@ -55,8 +92,19 @@ class ResponseForm(forms.Form):
         self.survey = survey
         self.questions = questions
         self.language = language
+        layout = []
         for question in questions:
-            self.fields[question_field_name(question)] = self._field_for(question)
+            name = question_field_name(question)
+            self.fields[name] = self._field_for(question)
+            layout.append(Field(name, template="surveys/_question.html"))
+            if question.has_other:
+                self.fields[f"{name}_other"] = forms.CharField(
+                    label=_("Other (please say what)"),
+                    required=False,
+                    max_length=SHORT_TEXT_MAX_LENGTH,
+                    widget=forms.TextInput(attrs={"class": "form-control"}),
+                )
+                self.fields[name].other_field = self[f"{name}_other"]
         if survey.anonymity == Anonymity.RESPONDENT_CHOICE:
             self.fields["answer_anonymously"] = forms.BooleanField(
                 required=False,
@@ -80,18 +128,23 @@ class ResponseForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
-            *[Field(question_field_name(q), template="surveys/_question.html") for q in questions],
-            *[name for name in ("answer_anonymously", "consent_to_contact") if name in self.fields],
+            *layout,
+            HTML(STEP_NAV),
+            Div(
+                *[n for n in ("answer_anonymously", "consent_to_contact") if n in self.fields],
+                HTML('<hr class="my-4">'),
+                Submit("submit", _("Send my answers"), css_class="btn-lg w-100"),
+                css_class="after-questions",
+            ),
             "idempotency_key",
-            HTML('<hr class="my-4">'),
-            Submit("submit", _("Send my answers"), css_class="btn-lg w-100"),
         )
 
     def _field_for(self, question: Question) -> forms.Field:
         label = question.text_for(self.language)
-        required = question.required
-        if question.type in (QuestionType.NPS, QuestionType.STAR, QuestionType.RATING):
-            low, high = question.bounds
+        # A question behind a show-if rule may be skipped: the service decides whether
+        # it was shown, and only then whether it was required.
+        required = question.required and not question.show_if
+        if question.type in NUMBER_TYPES:
             min_label = translated(question.settings.get("min_label", {}), self.language)
             max_label = translated(question.settings.get("max_label", {}), self.language)
             if question.type == QuestionType.NPS and not min_label:
@@ -100,7 +153,7 @@ class ResponseForm(forms.Form):
                 label=label,
                 required=required,
                 coerce=int,
-                choices=[(n, _scale_label(question.type, n)) for n in range(low, high + 1)],
+                choices=_scale_choices(question),
                 widget=ScaleRadioSelect(kind=question.type),
             )
             field.widget.min_label, field.widget.max_label = min_label, max_label
@@ -114,11 +167,20 @@ class ResponseForm(forms.Form):
             )
         elif question.type == QuestionType.MULTI_CHOICE:
             field = forms.TypedMultipleChoiceField(
+                # With an "other" box, ticking nothing but writing there is an answer.
                 label=label,
-                required=required,
+                required=required and not question.has_other,
                 coerce=int,
                 widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
                 choices=[(c.pk, c.label_for(self.language)) for c in question.choices.all()],
+            )
+        elif question.type == QuestionType.SHORT_TEXT:
+            field = forms.CharField(
+                label=label,
+                required=required,
+                max_length=SHORT_TEXT_MAX_LENGTH,
+                widget=forms.TextInput(attrs={"class": "form-control"}),
+                strip=True,
             )
         else:
             field = forms.CharField(
@@ -128,6 +190,8 @@ class ResponseForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
                 strip=True,
             )
+        field.show_if = self._show_if_json(question)
+        field.required_when_shown = question.required
         field.error_messages.update(
             {
                 "required": _("Please answer this question."),
@@ -138,7 +202,9 @@ class ResponseForm(forms.Form):
                 ),
             }
         )
-        if question.bounds:
+        if question.type == QuestionType.YES_NO:
+            field.error_messages["invalid_choice"] = _("Choose yes or no.")
+        elif question.bounds:
             field.error_messages["invalid_choice"] = _(
                 "Choose a number from %(low)s to %(high)s."
             ) % dict(zip(("low", "high"), question.bounds, strict=True))
@@ -147,12 +213,24 @@ class ResponseForm(forms.Form):
                 validator.message = field.error_messages["max_length"]
         return field
 
+    def _show_if_json(self, question: Question) -> str:
+        """The show-if rule in the page's terms (field names), for the page script."""
+        rule = question.show_if
+        if not rule:
+            return ""
+        return json.dumps(
+            {
+                "field": f"q_{rule['question']}",
+                "op": rule["op"],
+                "value": rule["value"],
+            }
+        )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         # The service's rules are the authority; running them here puts each message
         # next to its question instead of at the top of the page.
-        raw = {name: cleaned.get(name) for name in self.fields if name.startswith("q_")}
-        raw = {k: v for k, v in raw.items() if k not in self.errors}
+        raw = {k: v for k, v in self.raw_answers.items() if k not in self.errors}
         try:
             answers_validate(
                 questions=[q for q in self.questions if question_field_name(q) not in self.errors],

@@ -12,9 +12,19 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.managers import TenantManager
 from communities.models import Community, Location, Member, Organisation, TimeStampedModel
-from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
+from surveys.choices import (
+    CHOICE_TYPES,
+    FIXED_BOUNDS,
+    RATING_LIMITS,
+    Anonymity,
+    ChannelKind,
+    QuestionType,
+    SurveyKind,
+    SurveyStatus,
+)
 
 TEXT_ANSWER_MAX_LENGTH = 5000
+SHORT_TEXT_MAX_LENGTH = 500
 
 
 def _public_token() -> str:
@@ -54,7 +64,11 @@ class Survey(TimeStampedModel):
     points = models.PositiveIntegerField(_("points for answering"), default=0)
     languages = models.JSONField(_("languages"), default=list)
     thank_you = models.JSONField(_("thank-you text"), default=dict, blank=True)
-    allow_multiple_responses = models.BooleanField(default=False)
+    allow_multiple_responses = models.BooleanField(_("allow more than one answer"), default=False)
+    one_question_per_page = models.BooleanField(_("one question at a time"), default=False)
+    # Without it, a member who answers anonymously earns nothing: points would need a
+    # trace of who answered, and anonymity promises there is none beyond participation.
+    anonymous_points = models.BooleanField(_("award points for anonymous answers"), default=False)
 
     objects = TenantManager()
 
@@ -129,13 +143,20 @@ class Question(TimeStampedModel):
 
     @property
     def bounds(self) -> tuple[int, int] | None:
-        if self.type == QuestionType.NPS:
-            return (0, 10)
-        if self.type == QuestionType.STAR:
-            return (1, 5)
+        if self.type in FIXED_BOUNDS:
+            return FIXED_BOUNDS[self.type]
         if self.type == QuestionType.RATING:
             return (int(self.settings.get("min", 1)), int(self.settings.get("max", 5)))
         return None
+
+    @property
+    def show_if(self) -> dict | None:
+        """{"question": id, "op": "lte"|"gte"|"eq"|"in", "value": …}, or None."""
+        return self.settings.get("show_if") or None
+
+    @property
+    def has_other(self) -> bool:
+        return self.type in CHOICE_TYPES and bool(self.settings.get("other"))
 
 
 class Choice(models.Model):
@@ -314,6 +335,21 @@ class Answer(models.Model):
                 condition=~models.Q(question_type=QuestionType.STAR)
                 | models.Q(number__gte=1, number__lte=5),
                 name="answer_star_1_5",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(question_type=QuestionType.CSAT)
+                | models.Q(number__gte=1, number__lte=5),
+                name="answer_csat_1_5",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(question_type=QuestionType.YES_NO)
+                | models.Q(number__in=[0, 1]),
+                name="answer_yes_no_0_1",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(question_type=QuestionType.RATING)
+                | models.Q(number__gte=RATING_LIMITS[0], number__lte=RATING_LIMITS[1]),
+                name="answer_rating_within_limits",
             ),
             models.CheckConstraint(
                 condition=models.Q(sentiment__isnull=True)

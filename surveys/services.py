@@ -17,8 +17,16 @@ from feedback.services import followup_apply
 from feedback.tasks import response_analyse_task
 from rewards.choices import LedgerReason
 from rewards.services import points_award
-from surveys.choices import Anonymity, QuestionType, SurveyStatus
+from surveys.choices import (
+    CHOICE_TYPES,
+    NUMBER_TYPES,
+    Anonymity,
+    Condition,
+    QuestionType,
+    SurveyStatus,
+)
 from surveys.models import (
+    SHORT_TEXT_MAX_LENGTH,
     TEXT_ANSWER_MAX_LENGTH,
     Answer,
     Channel,
@@ -54,26 +62,55 @@ def survey_closed_reason(*, survey: Survey, now=None) -> str | None:
     return None
 
 
+def condition_holds(*, rule: Mapping[str, Any], answer: Mapping[str, Any] | None) -> bool:
+    """Whether an earlier question's clean answer meets a show-if rule."""
+    if answer is None:
+        return False
+    op, value = rule.get("op"), rule.get("value")
+    if "number" in answer:
+        number = answer["number"]
+        if op == Condition.AT_MOST:
+            return number <= value
+        if op == Condition.AT_LEAST:
+            return number >= value
+        if op == Condition.EQUALS:
+            return number == value
+        if op == Condition.ANY_OF:
+            return number in value
+        return False
+    if answer.get("choice_ids"):
+        wanted = set(value) if isinstance(value, list | tuple) else {value}
+        return bool(wanted & set(answer["choice_ids"]))
+    return False
+
+
 def answers_validate(
     *, questions: list[Question], raw: Mapping[str, Any]
 ) -> dict[int, dict[str, Any]]:
     """Check raw answers against their questions; returns {question_id: clean value}.
 
-    `raw` maps "q_<id>" to a number, a choice id, a list of choice ids or text. Raises a
-    ValidationError whose dict names the field of each bad answer.
+    `raw` maps "q_<id>" to a number, a choice id, a list of choice ids or text, and
+    "q_<id>_other" to a multi-choice question's "other" text. Questions are taken in
+    order: one whose show-if rule is not met by the answers before it is skipped, its
+    answer (if any) dropped and never required. Raises a ValidationError whose dict
+    names the field of each bad answer.
     """
     errors: dict[str, list[str]] = {}
     clean: dict[int, dict[str, Any]] = {}
     for question in questions:
+        if question.show_if and not condition_holds(
+            rule=question.show_if, answer=clean.get(question.show_if.get("question"))
+        ):
+            continue
         name = question_field_name(question)
         value = raw.get(name)
-        empty = value in (None, "", [], ())
-        if empty:
+        other = str(raw.get(f"{name}_other") or "").strip() if question.has_other else ""
+        if value in (None, "", [], ()) and not other:
             if question.required and not question.hidden:
                 errors[name] = [_("Please answer this question.")]
             continue
         try:
-            clean[question.pk] = _answer_clean(question, value)
+            clean[question.pk] = _answer_clean(question, value, other)
         except ValidationError as exc:
             errors[name] = exc.messages
     if errors:
@@ -81,22 +118,33 @@ def answers_validate(
     return clean
 
 
-def _answer_clean(question: Question, value: Any) -> dict[str, Any]:
-    if question.type in (QuestionType.NPS, QuestionType.STAR, QuestionType.RATING):
+def _text_clean(text: Any, limit: int) -> str:
+    text = str(text).strip()
+    if len(text) > limit:
+        raise ValidationError(
+            _("Please keep your answer under %(max)s characters (it has %(n)s).")
+            % {"max": limit, "n": len(text)}
+        )
+    return text
+
+
+def _answer_clean(question: Question, value: Any, other: str = "") -> dict[str, Any]:
+    if question.type in NUMBER_TYPES:
         low, high = question.bounds
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ValidationError(
-                _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
-            ) from None
-        if not low <= number <= high:
+            number = None
+        if number is None or not low <= number <= high:
+            if question.type == QuestionType.YES_NO:
+                raise ValidationError(_("Choose yes or no."))
             raise ValidationError(
                 _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
             )
         return {"number": number}
-    if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
+    if question.type in CHOICE_TYPES:
         values = value if isinstance(value, list | tuple) else [value]
+        values = [v for v in values if v not in (None, "")]
         if question.type == QuestionType.SINGLE_CHOICE and len(values) != 1:
             raise ValidationError(_("Choose one answer."))
         valid = {c.pk for c in question.choices.all()}
@@ -106,14 +154,16 @@ def _answer_clean(question: Question, value: Any) -> dict[str, Any]:
             raise ValidationError(_("That is not one of this question's answers.")) from None
         if not ids <= valid:
             raise ValidationError(_("That is not one of this question's answers."))
-        return {"choice_ids": sorted(ids)}
-    text = str(value).strip()
-    if len(text) > TEXT_ANSWER_MAX_LENGTH:
-        raise ValidationError(
-            _("Please keep your answer under %(max)s characters (it has %(n)s).")
-            % {"max": TEXT_ANSWER_MAX_LENGTH, "n": len(text)}
-        )
-    return {"text": text}
+        clean: dict[str, Any] = {"choice_ids": sorted(ids)}
+        if other:
+            clean["text"] = _text_clean(other, SHORT_TEXT_MAX_LENGTH)
+        return clean
+    limit = (
+        SHORT_TEXT_MAX_LENGTH
+        if question.type == QuestionType.SHORT_TEXT
+        else TEXT_ANSWER_MAX_LENGTH
+    )
+    return {"text": _text_clean(value, limit)}
 
 
 def survey_questions(*, survey: Survey) -> list[Question]:
@@ -269,7 +319,7 @@ def response_submit(
         SurveyInvitation.objects.filter(pk=invitation.pk).update(responded_at=now)
 
     result = SubmitResult(response=response, created=True)
-    if member is not None and survey.points:
+    if member is not None and survey.points and (not anonymous or survey.anonymous_points):
         # Keyed on survey and member, not the response, so an anonymous answer still
         # earns once without the ledger pointing at what was answered.
         _entry, awarded = points_award(

@@ -183,8 +183,9 @@ def test_detractor_without_consent_gets_a_case_but_no_email(
 def test_anonymous_survey_keeps_participation_apart_from_the_response(
     member_client, survey, member
 ):
-    # given
+    # given a survey that rewards anonymous answers too
     survey.anonymity = "anonymous"
+    survey.anonymous_points = True
     survey.save()
     # when
     member_client.post(url(survey), {**answers_for(survey, nps=1), "consent_to_contact": "on"})
@@ -197,6 +198,21 @@ def test_anonymous_survey_keeps_participation_apart_from_the_response(
     assert participation.member == member
     assert member_balance(member=member) == survey.points
     assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.parametrize("anonymity", ["anonymous", "respondent_choice"])
+def test_an_anonymous_answer_earns_no_points_unless_the_survey_says_so(
+    member_client, survey, member, anonymity
+):
+    # given
+    survey.anonymity = anonymity
+    survey.save()
+    # when
+    member_client.post(url(survey), {**answers_for(survey), "answer_anonymously": "on"})
+    # then: they took part (a second answer is refused) but earned nothing
+    assert Response.objects.get().member_id is None
+    assert Participation.objects.filter(member=member).exists()
+    assert member_balance(member=member) == 0
 
 
 def test_rating_question_uses_its_own_bounds(client, survey):

@@ -1,0 +1,137 @@
+/* Survey page enhancements. The page works without this file: every question is shown,
+ * and the server applies the same show-if rules when the answers arrive.
+ *
+ * - show-if: a question whose rule is not met is hidden and its inputs disabled, so a
+ *   stale answer is never sent;
+ * - progress: "Question n of m" over the questions currently shown;
+ * - one question at a time (when the survey asks for it): Next / Back buttons.
+ */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-survey-form]");
+  if (!form) return;
+  var questions = Array.prototype.slice.call(form.querySelectorAll(".question"));
+  var progress = document.getElementById("survey-progress");
+  var progressText = document.getElementById("survey-progress-text");
+  var progressBar = progress ? progress.querySelector(".progress-bar") : null;
+  var oneAtATime = form.hasAttribute("data-one-at-a-time");
+  var nav = document.getElementById("survey-step-nav");
+  var submitRow = form.querySelector("[type=submit]");
+  var current = 0;
+
+  function valuesOf(name) {
+    var values = [];
+    form.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
+      if (input.disabled) return;
+      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
+      if (input.value !== "") values.push(input.value);
+    });
+    return values;
+  }
+
+  function ruleHolds(rule) {
+    var values = valuesOf(rule.field);
+    if (!values.length) return false;
+    var wanted = Array.isArray(rule.value) ? rule.value.map(Number) : [Number(rule.value)];
+    return values.some(function (raw) {
+      var n = Number(raw);
+      if (rule.op === "lte") return n <= wanted[0];
+      if (rule.op === "gte") return n >= wanted[0];
+      return wanted.indexOf(n) !== -1;
+    });
+  }
+
+  function shown(question) {
+    return !question.hidden;
+  }
+
+  function applyRules() {
+    // In page order, so a question hidden by a rule also hides those that depend on it.
+    questions.forEach(function (question) {
+      var raw = question.getAttribute("data-show-if");
+      if (!raw) return;
+      var visible = ruleHolds(JSON.parse(raw));
+      question.hidden = !visible;
+      question.querySelectorAll("input, textarea, select").forEach(function (input) {
+        input.disabled = !visible;
+      });
+    });
+  }
+
+  function visibleQuestions() {
+    return questions.filter(shown);
+  }
+
+  function answered(question) {
+    return Array.prototype.some.call(
+      question.querySelectorAll("input, textarea, select"),
+      function (input) {
+        if (input.disabled) return false;
+        if (input.type === "radio" || input.type === "checkbox") return input.checked;
+        return input.type !== "hidden" && input.value.trim() !== "";
+      }
+    );
+  }
+
+  function render() {
+    var visible = visibleQuestions();
+    if (oneAtATime) {
+      current = Math.min(current, visible.length - 1);
+      questions.forEach(function (question) {
+        question.classList.toggle("step-inactive", visible.indexOf(question) !== current);
+      });
+      var last = current === visible.length - 1;
+      nav.querySelector("[data-step=back]").hidden = current === 0;
+      nav.querySelector("[data-step=next]").hidden = last;
+      form.querySelectorAll(".after-questions").forEach(function (el) {
+        el.hidden = !last;
+      });
+    }
+    if (progress) {
+      var done = oneAtATime ? current + 1 : visible.filter(answered).length;
+      progressText.textContent = progress
+        .getAttribute("data-template")
+        .replace("%(n)s", done)
+        .replace("%(total)s", visible.length);
+      progressBar.style.width = Math.round((100 * done) / Math.max(visible.length, 1)) + "%";
+      progressBar.parentNode.setAttribute("aria-valuenow", done);
+      progressBar.parentNode.setAttribute("aria-valuemax", visible.length);
+    }
+  }
+
+  function focusCurrent() {
+    var question = visibleQuestions()[current];
+    var target = question && question.querySelector("legend, label");
+    if (target) {
+      target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  }
+
+  form.addEventListener("change", function () {
+    applyRules();
+    render();
+  });
+  form.addEventListener("input", render);
+
+  if (oneAtATime && nav) {
+    nav.hidden = false;
+    nav.addEventListener("click", function (event) {
+      var step = event.target.getAttribute("data-step");
+      if (!step) return;
+      event.preventDefault();
+      current += step === "next" ? 1 : -1;
+      current = Math.max(0, current);
+      render();
+      focusCurrent();
+    });
+    // A question the server sent back with an error is where the respondent resumes.
+    var withError = visibleQuestions().findIndex(function (q) {
+      return q.classList.contains("has-error");
+    });
+    if (withError > 0) current = withError;
+  }
+  if (progress) progress.hidden = false;
+  applyRules();
+  render();
+})();
