@@ -23,11 +23,11 @@ from surveys.services import answers_validate, question_field_name
 
 # Shown by respond.js only when the survey asks for one question at a time.
 STEP_NAV = (
-    '{% load i18n %}<div id="survey-step-nav" class="d-flex gap-2 mb-3" hidden>'
+    '{% load i18n %}<div id="survey-step-nav" hidden><div class="d-flex gap-2 mb-3">'
     '<button type="button" class="btn btn-outline-secondary btn-lg" data-step="back">'
     '{% translate "Back" %}</button>'
     '<button type="button" class="btn btn-primary btn-lg flex-fill" data-step="next">'
-    '{% translate "Next" %}</button></div>'
+    '{% translate "Next" %}</button></div></div>'
 )
 CSAT_FACES = ("😞", "🙁", "😐", "🙂", "😄")
 
