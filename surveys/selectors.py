@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from communities.models import Organisation
 from surveys.choices import QuestionType
-from surveys.models import Answer, Response, Survey
+from surveys.models import Answer, Question, Response, Survey
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,40 @@ def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
         .exclude(case__status="resolved")
         .count(),
     }
+
+
+def survey_builder_questions(*, survey: Survey) -> list[Question]:
+    """Every question of a survey, hidden ones too, with choices and answer counts."""
+    return list(
+        survey.questions.prefetch_related("choices").annotate(answer_count=Count("answers"))
+    )
+
+
+def survey_translation_gaps(*, survey: Survey) -> dict[str, list[str]]:
+    """Per survey language, the texts still missing in it (named for the author)."""
+    gaps: dict[str, list[str]] = {code: [] for code in survey.languages}
+    questions = list(survey.questions.filter(hidden=False).prefetch_related("choices"))
+    for code in survey.languages:
+        missing = gaps[code]
+        if not survey.title.get(code):
+            missing.append(str(_("the title")))
+        if survey.thank_you and not survey.thank_you.get(code):
+            missing.append(str(_("the thank-you text")))
+        for question in questions:
+            name = _("question %(n)s") % {"n": question.position}
+            if not question.text.get(code):
+                missing.append(str(name))
+            for choice in question.choices.all():
+                if not choice.label.get(code):
+                    missing.append(
+                        str(
+                            _("%(question)s, answer “%(choice)s”")
+                            % {"question": name, "choice": choice.label_for()}
+                        )
+                    )
+            for end in ("min_label", "max_label"):
+                labels = question.settings.get(end)
+                if labels and not labels.get(code):
+                    missing.append(str(_("%(question)s, scale labels") % {"question": name}))
+                    break
+    return gaps

@@ -11,5 +11,39 @@ urlpatterns = [
 
 staff_urlpatterns = [
     path("surveys/", views.StaffSurveyListView.as_view(), name="survey_list"),
+    path("surveys/new/", views.StaffSurveyCreateView.as_view(), name="survey_create"),
     path("surveys/<int:pk>/", views.StaffSurveyResultsView.as_view(), name="survey_results"),
+    path("surveys/<int:pk>/edit/", views.StaffSurveyEditView.as_view(), name="survey_edit"),
+    path(
+        "surveys/<int:pk>/preview/", views.StaffSurveyPreviewView.as_view(), name="survey_preview"
+    ),
+    path(
+        "surveys/<int:pk>/duplicate/",
+        views.StaffSurveyDuplicateView.as_view(),
+        name="survey_duplicate",
+    ),
+    path(
+        "surveys/<int:pk>/publish/", views.StaffSurveyPublishView.as_view(), name="survey_publish"
+    ),
+    path("surveys/<int:pk>/close/", views.StaffSurveyCloseView.as_view(), name="survey_close"),
+    path(
+        "surveys/<int:pk>/reorder/", views.StaffSurveyReorderView.as_view(), name="survey_reorder"
+    ),
+    path(
+        "surveys/<int:pk>/questions/new/",
+        views.StaffQuestionAddView.as_view(),
+        name="question_add",
+    ),
+    path("questions/<int:pk>/", views.StaffQuestionEditView.as_view(), name="question_edit"),
+    path(
+        "questions/<int:pk>/delete/",
+        views.StaffQuestionDeleteView.as_view(),
+        name="question_delete",
+    ),
+    path(
+        "questions/<int:pk>/restore/",
+        views.StaffQuestionRestoreView.as_view(),
+        name="question_restore",
+    ),
+    path("questions/<int:pk>/move/", views.StaffQuestionMoveView.as_view(), name="question_move"),
 ]

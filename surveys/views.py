@@ -2,31 +2,56 @@ from __future__ import annotations
 
 import uuid
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, FormView, ListView
+from django.views.generic.detail import SingleObjectMixin
 
 from communities.models import Member
-from communities.permissions import can_read_results
+from communities.permissions import can_manage, can_read_results
 from communities.views import StaffScopedMixin
-from surveys.choices import SurveyStatus
-from surveys.forms import ResponseForm
-from surveys.models import Survey
-from surveys.selectors import survey_list, survey_results
+from surveys.choices import QuestionType, SurveyStatus
+from surveys.forms import (
+    QuestionForm,
+    ResponseForm,
+    SurveyCreateForm,
+    SurveySettingsForm,
+    language_name,
+)
+from surveys.models import Question, Survey
+from surveys.selectors import (
+    survey_builder_questions,
+    survey_list,
+    survey_results,
+    survey_translation_gaps,
+)
 from surveys.services import (
     AlreadyAnswered,
     SurveyNotOpen,
+    question_add,
+    question_delete,
+    question_move,
+    question_restore,
+    question_update,
+    questions_reorder,
     response_submit,
+    survey_close,
     survey_closed_reason,
+    survey_create,
+    survey_duplicate,
+    survey_publish,
+    survey_publish_problems,
     survey_questions,
+    survey_update,
 )
 
 SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
@@ -209,6 +234,9 @@ class StaffSurveyListView(StaffScopedMixin, ListView):
     def get_queryset(self):
         return survey_list(organisation=self.organisation)
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(can_manage=can_manage(self.role), **kwargs)
+
 
 class StaffSurveyResultsView(StaffScopedMixin, DetailView):
     template_name = "surveys/staff_survey_results.html"
@@ -223,3 +251,297 @@ class StaffSurveyResultsView(StaffScopedMixin, DetailView):
             reverse("surveys:survey_respond", args=[self.object.public_id])
         )
         return context
+
+
+# --- the staff builder -------------------------------------------------------------------
+
+
+def _form_errors_from(form: forms.Form, exc: ValidationError, field_map: dict[str, str]) -> None:
+    """Put a service's ValidationError on the form, next to the field it names."""
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for name, texts in exc.message_dict.items():
+        target = field_map.get(name, name)
+        for message in texts:
+            form.add_error(target if target in form.fields else None, message)
+
+
+class StaffSurveyCreateView(StaffScopedMixin, FormView):
+    template_name = "surveys/staff_survey_create.html"
+    permission = staticmethod(can_manage)
+    form_class = SurveyCreateForm
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "organisation": self.organisation,
+            "language": translation.get_language(),
+        }
+
+    def form_valid(self, form: SurveyCreateForm) -> HttpResponse:
+        data = form.cleaned_data
+        first = data["languages"][0] if data["languages"] else "en"
+        try:
+            survey = survey_create(
+                organisation=self.organisation,
+                community=data["community"],
+                kind=data["kind"],
+                languages=data["languages"],
+                title={first: data["title"]} if data["title"] else {},
+                template=data["template"] or None,
+            )
+        except ValidationError as exc:
+            _form_errors_from(form, exc, {})
+            return self.form_invalid(form)
+        messages.success(self.request, _("Draft created. Add and translate its questions."))
+        return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
+
+    def form_invalid(self, form: SurveyCreateForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class StaffSurveyEditView(StaffScopedMixin, DetailView):
+    """The builder's home for one survey: settings, questions, translation gaps."""
+
+    template_name = "surveys/staff_survey_edit.html"
+    permission = staticmethod(can_manage)
+    model = Survey
+    context_object_name = "survey"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        survey = self.object
+        context.update(
+            form=kwargs.get("form") or SurveySettingsForm(survey=survey),
+            questions=survey_builder_questions(survey=survey),
+            gaps=survey_translation_gaps(survey=survey),
+            problems=survey_publish_problems(survey=survey),
+            question_types=QuestionType.choices,
+            preview_languages=[(c, language_name(c)) for c in survey.languages],
+            public_url=self.request.build_absolute_uri(
+                reverse("surveys:survey_respond", args=[survey.public_id])
+            ),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        form = SurveySettingsForm(request.POST, survey=self.object)
+        if form.is_valid():
+            try:
+                survey_update(survey=self.object, **form.survey_fields())
+            except ValidationError as exc:
+                _form_errors_from(form, exc, {"title": "title_en"})
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("staff:survey_edit", self.organisation.slug, self.object.pk)
+        self.object.refresh_from_db()
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class StaffPostActionView(StaffScopedMixin, SingleObjectMixin, View):
+    """A POST-only button on a builder page: run one service, say how it went, go back."""
+
+    permission = staticmethod(can_manage)
+    http_method_names = ["post"]
+
+    def act(self, obj) -> HttpResponse:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        try:
+            return self.act(self.object)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            survey = self.object if isinstance(self.object, Survey) else self.object.survey
+            return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
+
+
+class StaffSurveyDuplicateView(StaffPostActionView):
+    model = Survey
+
+    def act(self, survey: Survey) -> HttpResponse:
+        copy = survey_duplicate(survey=survey)
+        messages.success(self.request, _("This is a draft copy; the original is unchanged."))
+        return redirect("staff:survey_edit", self.organisation.slug, copy.pk)
+
+
+class StaffSurveyPublishView(StaffPostActionView):
+    model = Survey
+
+    def act(self, survey: Survey) -> HttpResponse:
+        survey_publish(survey=survey)
+        messages.success(self.request, _("The survey is live."))
+        return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
+
+
+class StaffSurveyCloseView(StaffPostActionView):
+    model = Survey
+
+    def act(self, survey: Survey) -> HttpResponse:
+        survey_close(survey=survey)
+        messages.success(self.request, _("The survey is closed; no more answers are taken."))
+        return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
+
+
+class StaffSurveyReorderView(StaffPostActionView):
+    """The drag-and-drop order from the builder page, as a list of question ids."""
+
+    model = Survey
+
+    def act(self, survey: Survey) -> HttpResponse:
+        try:
+            order = [int(pk) for pk in self.request.POST.getlist("order")]
+        except ValueError:
+            raise ValidationError(_("The new order must list every question once.")) from None
+        questions_reorder(survey=survey, order=order)
+        if self.request.headers.get("Accept") == "application/json":
+            return JsonResponse({"order": order})
+        messages.success(self.request, _("Questions reordered."))
+        return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
+
+
+class StaffSurveyPreviewView(StaffScopedMixin, DetailView):
+    """The respondent's page in one language, with nothing saved."""
+
+    template_name = "surveys/staff_survey_preview.html"
+    permission = staticmethod(can_read_results)
+    model = Survey
+    context_object_name = "survey"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        survey = self.object
+        language = self.request.GET.get("lang")
+        if language not in survey.languages:
+            language = survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
+        with translation.override(language):
+            form = ResponseForm(
+                survey=survey,
+                questions=survey_questions(survey=survey),
+                language=language,
+                can_be_contacted=True,
+            )
+            context.update(
+                form=form,
+                preview_language=language,
+                preview_bidi=translation.get_language_bidi(),
+                title=survey.title.get(language, ""),
+                gaps=survey_translation_gaps(survey=survey).get(language, []),
+                preview_languages=[(c, language_name(c)) for c in survey.languages],
+            )
+        return context
+
+
+class _ObjectFormView(StaffScopedMixin, SingleObjectMixin, FormView):
+    """A form about one scoped object (Django's SingleObjectMixin + FormView recipe)."""
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class StaffQuestionAddView(_ObjectFormView):
+    template_name = "surveys/staff_question_form.html"
+    permission = staticmethod(can_manage)
+    model = Survey
+    form_class = QuestionForm
+
+    def get_form_kwargs(self):
+        kwargs = {**super().get_form_kwargs(), "survey": self.object}
+        if self.request.method == "GET" and self.request.GET.get("type") in QuestionType.values:
+            kwargs["initial"] = {"type": self.request.GET["type"], "required": True}
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(survey=self.object, **kwargs)
+
+    def form_valid(self, form: QuestionForm) -> HttpResponse:
+        try:
+            question_add(
+                survey=self.object, type=form.cleaned_data["type"], **form.question_fields()
+            )
+        except ValidationError as exc:
+            _form_errors_from(form, exc, _question_error_fields(self.object))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        messages.success(self.request, _("Question added."))
+        return redirect("staff:survey_edit", self.organisation.slug, self.object.pk)
+
+
+def _question_error_fields(survey: Survey) -> dict[str, str]:
+    first = survey.languages[0] if survey.languages else "en"
+    return {
+        "text": f"text_{first}",
+        "choices": f"choices_{first}",
+        "settings": "scale_min",
+        "show_if": "show_if_question",
+    }
+
+
+class StaffQuestionEditView(_ObjectFormView):
+    template_name = "surveys/staff_question_form.html"
+    permission = staticmethod(can_manage)
+    model = Question
+    form_class = QuestionForm
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("survey")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "survey": self.object.survey, "question": self.object}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(survey=self.object.survey, question=self.object, **kwargs)
+
+    def form_valid(self, form: QuestionForm) -> HttpResponse:
+        try:
+            question_update(question=self.object, **form.question_fields())
+        except ValidationError as exc:
+            _form_errors_from(form, exc, _question_error_fields(self.object.survey))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        messages.success(self.request, _("Question saved."))
+        return redirect("staff:survey_edit", self.organisation.slug, self.object.survey_id)
+
+
+class StaffQuestionDeleteView(StaffPostActionView):
+    model = Question
+
+    def act(self, question: Question) -> HttpResponse:
+        if question_delete(question=question):
+            messages.success(self.request, _("Question deleted."))
+        else:
+            messages.info(
+                self.request,
+                _("People have answered this question, so it is hidden instead of deleted."),
+            )
+        return redirect("staff:survey_edit", self.organisation.slug, question.survey_id)
+
+
+class StaffQuestionRestoreView(StaffPostActionView):
+    model = Question
+
+    def act(self, question: Question) -> HttpResponse:
+        question_restore(question=question)
+        messages.success(self.request, _("Question shown again."))
+        return redirect("staff:survey_edit", self.organisation.slug, question.survey_id)
+
+
+class StaffQuestionMoveView(StaffPostActionView):
+    model = Question
+
+    def act(self, question: Question) -> HttpResponse:
+        offset = -1 if self.request.POST.get("direction") == "up" else 1
+        question_move(question=question, offset=offset)
+        url = reverse("staff:survey_edit", args=[self.organisation.slug, question.survey_id])
+        return redirect(f"{url}#question-{question.pk}")

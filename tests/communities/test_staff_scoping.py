@@ -7,17 +7,52 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from communities.choices import Role
+from surveys.choices import QuestionType
 from tests.factories.communities import StaffRoleFactory
 from tests.factories.feedback import CaseFactory
-from tests.factories.surveys import SurveyFactory
+from tests.factories.surveys import QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
+
 # How to make an object of a given organisation for each staff URL that takes an id.
+def _survey(org):
+    return SurveyFactory(organisation=org)
+
+
+def _question(org):
+    return QuestionFactory(survey__organisation=org, type=QuestionType.STAR)
+
+
 OBJECT_FOR = {
-    "survey_results": lambda org: SurveyFactory(organisation=org),
+    "survey_results": _survey,
+    "survey_edit": _survey,
+    "survey_preview": _survey,
+    "survey_duplicate": _survey,
+    "survey_publish": _survey,
+    "survey_close": _survey,
+    "survey_reorder": _survey,
+    "question_add": _survey,
+    "question_edit": _question,
+    "question_delete": _question,
+    "question_restore": _question,
+    "question_move": _question,
     "case_detail": lambda org: CaseFactory(response__survey__organisation=org),
 }
+# Buttons, not pages: they answer POST only (a GET is 405 once the organisation is known).
+POST_ONLY = {
+    "survey_duplicate",
+    "survey_publish",
+    "survey_close",
+    "survey_reorder",
+    "question_delete",
+    "question_restore",
+    "question_move",
+}
+
+
+def visit(client, name: str, url: str):
+    return client.post(url) if name in POST_ONLY else client.get(url)
 
 
 def staff_url_names() -> list[str]:
@@ -51,7 +86,7 @@ def test_outsider_gets_404_for_another_organisations_pages(
     name, staff_client, organisation, other_organisation
 ):
     obj = OBJECT_FOR[name](other_organisation) if name in OBJECT_FOR else None
-    assert staff_client.get(staff_url(name, other_organisation, obj)).status_code == 404
+    assert visit(staff_client, name, staff_url(name, other_organisation, obj)).status_code == 404
 
 
 @pytest.mark.parametrize("name", list(OBJECT_FOR))
@@ -59,15 +94,16 @@ def test_another_organisations_id_under_my_organisation_is_404(
     name, staff_client, organisation, other_organisation
 ):
     foreign = OBJECT_FOR[name](other_organisation)
-    assert staff_client.get(staff_url(name, organisation, foreign)).status_code == 404
+    assert visit(staff_client, name, staff_url(name, organisation, foreign)).status_code == 404
     mine = OBJECT_FOR[name](organisation)
-    assert staff_client.get(staff_url(name, organisation, mine)).status_code == 200
+    expected = 302 if name in POST_ONLY else 200
+    assert visit(staff_client, name, staff_url(name, organisation, mine)).status_code == expected
 
 
 @pytest.mark.parametrize("name", staff_url_names())
 def test_signed_out_visitor_is_sent_to_login(name, client, organisation):
     obj = OBJECT_FOR[name](organisation) if name in OBJECT_FOR else None
-    page = client.get(staff_url(name, organisation, obj))
+    page = visit(client, name, staff_url(name, organisation, obj))
     assert page.status_code == 302 and "/accounts/login/" in page["Location"]
 
 
