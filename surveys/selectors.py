@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Organisation
-from surveys.choices import QuestionType
+from surveys.choices import CHOICE_TYPES, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Answer, Question, Response, Survey
 
 
@@ -101,3 +102,72 @@ def survey_translation_gaps(*, survey: Survey) -> dict[str, list[str]]:
                     missing.append(str(_("%(question)s, scale labels") % {"question": name}))
                     break
     return gaps
+
+
+@dataclass(frozen=True)
+class PollBar:
+    label: str
+    votes: int
+    percent: int
+
+
+def poll_results(*, survey: Survey, language: str | None = None) -> tuple[list[PollBar], int]:
+    """A poll's bars (every option, in order, with its share of votes) and the vote count."""
+    question = survey.questions.filter(hidden=False).prefetch_related("choices").first()
+    if question is None:
+        return [], 0
+    answers = Answer.objects.for_organisation(survey.organisation_id).filter(question=question)
+    total = answers.count()
+    if question.type in CHOICE_TYPES:
+        counts = dict(
+            answers.values_list("choices").annotate(n=Count("pk")).values_list("choices", "n")
+        )
+        options = [(c.pk, c.label_for(language)) for c in question.choices.all()]
+    else:
+        counts = dict(
+            answers.values_list("number").annotate(n=Count("pk")).values_list("number", "n")
+        )
+        if question.type == QuestionType.YES_NO:
+            options = [(1, str(_("Yes"))), (0, str(_("No")))]
+        else:
+            low, high = question.bounds
+            options = [(n, str(n)) for n in range(low, high + 1)]
+    bars = [
+        PollBar(
+            label, counts.get(value, 0), round(100 * counts.get(value, 0) / total) if total else 0
+        )
+        for value, label in options
+    ]
+    return bars, total
+
+
+def poll_card(*, survey: Survey, form, voted: bool, language: str) -> dict:
+    """What a poll shows: its one-tap buttons, or, once this person has voted, the results."""
+    field_name = next((name for name in form.fields if name.startswith("q_")), None)
+    card = {
+        "survey": survey,
+        "form": form,
+        "voted": voted,
+        "title": survey.title.get(language) or survey.title_text,
+        "field": form[field_name] if field_name else None,
+    }
+    if voted:
+        card["bars"], card["total"] = poll_results(survey=survey, language=language)
+    return card
+
+
+def community_open_surveys(*, community) -> tuple[list[Survey], list[Survey]]:
+    """The community's surveys and polls taking answers now, newest first."""
+    now = timezone.now()
+    live = (
+        Survey.objects.for_organisation(community.organisation_id)
+        .filter(community=community, status=SurveyStatus.LIVE)
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .select_related("organisation")
+        .order_by("-created_at")
+    )
+    surveys, polls = [], []
+    for survey in live:
+        (polls if survey.kind == SurveyKind.POLL else surveys).append(survey)
+    return surveys, polls

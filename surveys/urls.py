@@ -7,6 +7,14 @@ app_name = "surveys"
 urlpatterns = [
     path("s/<str:public_id>/", views.SurveyRespondView.as_view(), name="survey_respond"),
     path("s/<str:public_id>/thanks/", views.SurveyThanksView.as_view(), name="survey_thanks"),
+    path(
+        "c/<slug:org>/<slug:community>/", views.CommunityHomeView.as_view(), name="community_home"
+    ),
+    path(
+        "c/<slug:org>/<slug:community>/privacy/",
+        views.CommunityPrivacyView.as_view(),
+        name="community_privacy",
+    ),
 ]
 
 staff_urlpatterns = [

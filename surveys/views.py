@@ -10,16 +10,17 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
-from communities.models import Member
+from communities.models import Community, Member
 from communities.permissions import can_manage, can_read_results
 from communities.views import StaffScopedMixin
-from surveys.choices import QuestionType, SurveyStatus
+from surveys.choices import QuestionType, SurveyKind, SurveyStatus
 from surveys.forms import (
     QuestionForm,
     ResponseForm,
@@ -27,8 +28,10 @@ from surveys.forms import (
     SurveySettingsForm,
     language_name,
 )
-from surveys.models import Question, Survey
+from surveys.models import Participation, Question, Response, Survey
 from surveys.selectors import (
+    community_open_surveys,
+    poll_card,
     survey_builder_questions,
     survey_list,
     survey_results,
@@ -150,17 +153,47 @@ class SurveyRespondView(View):
                 "form": form,
                 "member": self.member,
                 "title": self.survey.title.get(self.language) or self.survey.title_text,
-                "languages": [
-                    (c, n)
-                    for c, n in settings.LANGUAGES
-                    if not self.survey.languages or c in self.survey.languages
-                ],
+                "languages": self._languages(),
             },
             status=status,
         )
 
+    def _voted(self) -> bool:
+        """Whether this member, or this browser, has already answered (for polls)."""
+        if self.member is not None:
+            return Participation.objects.filter(survey=self.survey, member=self.member).exists()
+        key = self.request.COOKIES.get(self._key_cookie, "")
+        return (
+            bool(key) and Response.objects.filter(survey=self.survey, idempotency_key=key).exists()
+        )
+
+    def _render_poll(self, form: ResponseForm, status: int = 200) -> HttpResponse:
+        voted = self._voted()
+        return render(
+            self.request,
+            "surveys/poll.html",
+            {
+                "survey": self.survey,
+                "poll": poll_card(
+                    survey=self.survey, form=form, voted=voted, language=self.language
+                ),
+                "member": self.member,
+                "title": self.survey.title.get(self.language) or self.survey.title_text,
+                "languages": self._languages(),
+            },
+            status=status,
+        )
+
+    def _languages(self) -> list[tuple[str, str]]:
+        return [
+            (c, n)
+            for c, n in settings.LANGUAGES
+            if not self.survey.languages or c in self.survey.languages
+        ]
+
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        page = self._render(self._form())
+        form = self._form()
+        page = self._render_poll(form) if self.is_poll else self._render(form)
         if self.member is None:
             page.set_cookie(
                 self._key_cookie,
@@ -169,19 +202,30 @@ class SurveyRespondView(View):
                 httponly=True,
                 samesite="Lax",
                 secure=request.is_secure(),
-                path=reverse("surveys:survey_respond", args=[self.survey.public_id]),
+                # Site-wide, so the community home's inline polls see the same key.
+                path="/",
             )
         return page
+
+    @property
+    def is_poll(self) -> bool:
+        return self.survey.kind == SurveyKind.POLL
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         form = self._form(request.POST)
         if not form.is_valid():
+            if self.is_poll:
+                return self._render_poll(form, status=400)
             return self._render(form, status=400)
+        key = form.cleaned_data["idempotency_key"]
+        if self.is_poll and self.member is None:
+            # One vote per browser: its poll key, not whatever the form carried.
+            key = self._idempotency_key()
         try:
             result = response_submit(
                 survey=self.survey,
                 raw_answers=form.raw_answers,
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                idempotency_key=key,
                 language=self.language,
                 member=self.member,
                 questions=self.questions,
@@ -191,6 +235,9 @@ class SurveyRespondView(View):
         except SurveyNotOpen as exc:
             return self._unavailable(exc.messages[0], status=410)
         except AlreadyAnswered as exc:
+            if self.is_poll:
+                messages.info(request, _("You have already voted; here are the results."))
+                return redirect(self._poll_url(request))
             return self._unavailable(exc.messages[0], status=409)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -207,9 +254,117 @@ class SurveyRespondView(View):
                 )
                 % {"points": result.points_awarded},
             )
+        if self.is_poll:
+            if result.created:
+                messages.success(request, _("Thank you for voting!"))
+            else:
+                messages.info(request, _("You have already voted; here are the results."))
+            page = redirect(self._poll_url(request))
+            if self.member is None:
+                page.set_cookie(
+                    self._key_cookie,
+                    key,
+                    max_age=365 * 24 * 3600,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=request.is_secure(),
+                    path="/",
+                )
+            return page
         url = reverse("surveys:survey_thanks", args=[self.survey.public_id])
         url = f"{url}?lang={self.language}"
         return redirect(url)
+
+    def _poll_url(self, request: HttpRequest) -> str:
+        """Back where the vote came from (the poll page or the community home)."""
+        back = request.POST.get("next", "")
+        if back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return back
+        url = reverse("surveys:survey_respond", args=[self.survey.public_id])
+        return f"{url}?lang={self.language}"
+
+
+class CommunityHomeView(View):
+    """A community's home: its open surveys, and its quick polls to answer in one tap."""
+
+    def get(self, request: HttpRequest, org: str, community: str) -> HttpResponse:
+        community = get_object_or_404(
+            Community.objects.select_related("organisation"),
+            organisation__slug=org,
+            slug=community,
+        )
+        member = (
+            community.members.filter(user=request.user).first()
+            if request.user.is_authenticated
+            else None
+        )
+        language = request.GET.get("lang") or (member.locale if member else None)
+        if language not in SUPPORTED_LANGUAGES:
+            language = translation.get_language() or settings.LANGUAGE_CODE
+        translation.activate(language)
+        surveys, polls = community_open_surveys(community=community)
+        cards, new_keys = [], {}
+        for poll in polls:
+            cookie = f"chorus_answer_{poll.public_id}"
+            key = request.COOKIES.get(cookie, "")
+            if member is None and not (len(key) == 32 and key.isalnum()):
+                key = new_keys[cookie] = uuid.uuid4().hex
+            voted = (
+                Participation.objects.filter(survey=poll, member=member).exists()
+                if member is not None
+                else Response.objects.filter(survey=poll, idempotency_key=key).exists()
+            )
+            form = ResponseForm(
+                survey=poll,
+                questions=survey_questions(survey=poll),
+                language=language,
+                initial={"idempotency_key": key or uuid.uuid4().hex},
+            )
+            cards.append(poll_card(survey=poll, form=form, voted=voted, language=language))
+        page = render(
+            request,
+            "surveys/community_home.html",
+            {
+                "community": community,
+                "organisation": community.organisation,
+                "member": member,
+                "surveys": [(s, s.title.get(language) or s.title_text) for s in surveys],
+                "polls": cards,
+                "next": request.get_full_path(),
+                "languages": settings.LANGUAGES,
+            },
+        )
+        for cookie, key in new_keys.items():
+            page.set_cookie(
+                cookie,
+                key,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+                path="/",
+            )
+        return page
+
+
+class CommunityPrivacyView(View):
+    """A community's privacy policy, at the version members consent to."""
+
+    def get(self, request: HttpRequest, org: str, community: str) -> HttpResponse:
+        community = get_object_or_404(
+            Community.objects.select_related("organisation"),
+            organisation__slug=org,
+            slug=community,
+        )
+        if not community.privacy_policy_text:
+            raise Http404("No privacy policy")
+        return render(
+            request,
+            "surveys/community_privacy.html",
+            {"community": community, "organisation": community.organisation},
+        )
 
 
 class SurveyThanksView(SurveyRespondView):
