@@ -11,14 +11,33 @@ from django.utils import timezone
 from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus, Role
 from communities.models import Community, Location, Member, Organisation, StaffRole, User
 from communities.services import consent_record
-from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
+from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Channel, Choice, Question, Response, Survey
-from surveys.services import response_submit
+from surveys.services import question_add, response_submit, survey_create, survey_publish
 
 STAFF_EMAIL = "owner@demo-coffee.example"
 STAFF_PASSWORD = "chorus-demo-2026"  # noqa: S105 - printed for the local demo only
 
 LANGS = ("en", "th", "he", "ja")
+POLL = {
+    "title": {
+        "en": "Oat milk poll",
+        "th": "โพลนมข้าวโอ๊ต",
+        "he": "סקר חלב שיבולת שועל",
+        "ja": "オーツミルク投票",
+    },
+    "question": {
+        "en": "Should we add oat milk to every drink?",
+        "th": "เราควรมีตัวเลือกนมข้าวโอ๊ตสำหรับทุกเครื่องดื่มไหม",
+        "he": "להוסיף חלב שיבולת שועל לכל המשקאות?",
+        "ja": "すべてのドリンクでオーツミルクを選べるようにすべきですか？",
+    },
+    "choices": [
+        {"en": "Yes, please", "th": "ใช่ ต้องการ", "he": "כן, בבקשה", "ja": "はい、ぜひ"},
+        {"en": "No, thanks", "th": "ไม่ ขอบคุณ", "he": "לא, תודה", "ja": "いいえ、結構です"},
+        {"en": "I don't mind", "th": "อย่างไรก็ได้", "he": "לא משנה לי", "ja": "どちらでもよい"},
+    ],
+}
 T = {
     "title": {
         "en": "How was your visit to Demo Coffee?",
@@ -130,11 +149,28 @@ class Command(BaseCommand):
         existing = Response.objects.filter(survey=survey).count()
         if existing < responses:
             self._responses(org, community, survey, location, responses - existing)
+        poll = Survey.objects.filter(organisation=org, title__en=POLL["title"]["en"]).first()
+        if poll is None:
+            poll = survey_create(
+                organisation=org,
+                community=community,
+                kind=SurveyKind.POLL,
+                title=POLL["title"],
+                languages=list(LANGS),
+            )
+            question_add(
+                survey=poll, type="single_choice", text=POLL["question"], choices=POLL["choices"]
+            )
+            poll.points = 2
+            poll.save(update_fields=["points"])
+            survey_publish(survey=poll)
         url = f"/s/{survey.public_id}/"
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Survey (public link): http://127.0.0.1:8000{url}")
         for lang in LANGS[1:]:
             self.stdout.write(f"    in {lang}: http://127.0.0.1:8000{url}?lang={lang}")
+        home = f"/c/{org.slug}/{community.slug}/"
+        self.stdout.write(f"  Community home (poll): http://127.0.0.1:8000{home}")
         self.stdout.write("  Staff pages:          http://127.0.0.1:8000/staff/")
         self.stdout.write(f"  Staff login:          {STAFF_EMAIL} / {STAFF_PASSWORD}")
 
