@@ -69,8 +69,9 @@ def _rule_matches(rule: Rule, answer: Answer, choice_ids: set[int]) -> bool:
             and answer.number <= rule.threshold
         )
     if rule.condition == Condition.STARS_AT_MOST:
+        # A CSAT face is the same 1–5 satisfaction, drawn differently.
         return (
-            answer.question_type == QuestionType.STAR
+            answer.question_type in (QuestionType.STAR, QuestionType.CSAT)
             and answer.number is not None
             and answer.number <= rule.threshold
         )
@@ -86,7 +87,7 @@ def _reason(rule: Rule, answer: Answer) -> str:
         return f"sentiment {answer.sentiment:+.2f} below {rule.threshold:+.2f}"
     if rule.condition == Condition.CHOICE_SELECTED:
         return "choice selected"
-    label = "NPS" if rule.condition == Condition.NPS_AT_MOST else "stars"
+    label = {QuestionType.NPS: "NPS", QuestionType.CSAT: "CSAT"}.get(answer.question_type, "stars")
     return f"{label} {answer.number} ≤ {rule.threshold:g}"
 
 

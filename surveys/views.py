@@ -99,11 +99,11 @@ class SurveyRespondView(View):
         request.LANGUAGE_CODE = self.language
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if self.survey.status == SurveyStatus.DRAFT:
-            raise Http404(_("This survey is not published yet."))
         reason = survey_closed_reason(survey=self.survey)
         if reason:
-            return self._unavailable(reason, status=410)
+            # A draft is not there yet (404); a closed or scheduled one is, but not now.
+            status = 404 if self.survey.status == SurveyStatus.DRAFT else 410
+            return self._unavailable(reason, status=status)
         return super().dispatch(request, *args, **kwargs)
 
     def _unavailable(self, reason: str, *, status: int) -> HttpResponse:

@@ -44,6 +44,27 @@ def test_default_rule_is_nps_at_most_6_or_stars_at_most_2(survey, nps, stars, op
     assert Case.objects.exists() is opens
 
 
+@pytest.mark.parametrize(("face", "opens"), [(1, True), (2, True), (3, False), (5, False)])
+def test_an_unhappy_csat_face_opens_a_case_like_a_low_star(survey, member, face, opens):
+    # given
+    from surveys.services import question_add
+
+    csat = question_add(survey=survey, type=QuestionType.CSAT, text={"en": "Happy?"})
+    data = answers_for(survey)
+    data[f"q_{csat.pk}"] = face
+    # when
+    response = response_submit(
+        survey=survey,
+        raw_answers=data,
+        idempotency_key=data.pop("idempotency_key"),
+        member=member,
+    ).response
+    # then
+    assert Case.objects.filter(response=response).exists() is opens
+    if opens:
+        assert f"CSAT {face}" in Case.objects.get().reason
+
+
 def test_negative_text_opens_a_case_once_scored(survey, member, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = submit(

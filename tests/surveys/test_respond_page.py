@@ -1,7 +1,10 @@
 """The public survey page: what a respondent sees and what a submission stores."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.models import Case, OutboundEmail
 from rewards.selectors import member_balance
@@ -144,11 +147,23 @@ def test_closed_survey_answers_with_a_friendly_page(client, survey, status):
     assert not Response.objects.exists()
 
 
-def test_draft_survey_is_not_found(client, survey):
+def test_draft_survey_is_not_found_but_says_so_kindly(client, survey):
     survey.status = SurveyStatus.DRAFT
     survey.save()
-    assert client.get(url(survey)).status_code == 404
+    shown = client.get(url(survey))
+    assert shown.status_code == 404
+    assert "This survey is not published yet." in shown.content.decode()
     assert client.post(url(survey), answers_for(survey)).status_code == 404
+    assert not Response.objects.exists()
+
+
+def test_scheduled_survey_says_when_it_is_not_open_yet(client, survey):
+    survey.opens_at = timezone.now() + timedelta(days=1)
+    survey.save()
+    shown = client.get(url(survey))
+    assert shown.status_code == 410
+    assert "This survey is not open yet." in shown.content.decode()
+    assert client.post(url(survey), answers_for(survey)).status_code == 410
     assert not Response.objects.exists()
 
 
