@@ -398,7 +398,7 @@ class QuestionForm(forms.Form):
     show_if_question = forms.TypedChoiceField(
         label=_("Show only when the answer to"), required=False, coerce=int, empty_value=None
     )
-    show_if_op = forms.ChoiceField(label=_("is"), required=False, choices=Condition.choices)
+    show_if_op = forms.ChoiceField(label=_("Comparison"), required=False, choices=Condition.choices)
     show_if_number = forms.IntegerField(label=_("this number"), required=False)
     show_if_choices = forms.TypedMultipleChoiceField(
         label=_("or one of these answers"),

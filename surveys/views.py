@@ -574,6 +574,8 @@ class StaffSurveyPreviewView(StaffScopedMixin, DetailView):
         language = self.request.GET.get("lang")
         if language not in survey.languages:
             language = survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
+        # Staff read the gaps in their own language; the form speaks the previewed one.
+        context["gaps"] = survey_translation_gaps(survey=survey).get(language, [])
         with translation.override(language):
             form = ResponseForm(
                 survey=survey,
@@ -586,7 +588,6 @@ class StaffSurveyPreviewView(StaffScopedMixin, DetailView):
                 preview_language=language,
                 preview_bidi=translation.get_language_bidi(),
                 title=survey.title.get(language, ""),
-                gaps=survey_translation_gaps(survey=survey).get(language, []),
                 preview_languages=[(c, language_name(c)) for c in survey.languages],
             )
         return context
