@@ -70,7 +70,10 @@ def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
 def survey_builder_questions(*, survey: Survey) -> list[Question]:
     """Every question of a survey, hidden ones too, with choices and answer counts."""
     return list(
-        survey.questions.prefetch_related("choices").annotate(answer_count=Count("answers"))
+        survey.questions.prefetch_related("choices")
+        .annotate(answer_count=Count("answers"))
+        # A GROUP BY query drops the model's default ordering.
+        .order_by("position")
     )
 
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -574,8 +575,13 @@ class StaffSurveyPreviewView(StaffScopedMixin, DetailView):
         language = self.request.GET.get("lang")
         if language not in survey.languages:
             language = survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
-        # Staff read the gaps in their own language; the form speaks the previewed one.
-        context["gaps"] = survey_translation_gaps(survey=survey).get(language, [])
+        # Staff read the page around it in their own language; the preview itself is
+        # rendered whole in the previewed one, as a respondent would get it.
+        context.update(
+            gaps=survey_translation_gaps(survey=survey).get(language, []),
+            preview_languages=[(c, language_name(c)) for c in survey.languages],
+            preview_language=language,
+        )
         with translation.override(language):
             form = ResponseForm(
                 survey=survey,
@@ -583,12 +589,11 @@ class StaffSurveyPreviewView(StaffScopedMixin, DetailView):
                 language=language,
                 can_be_contacted=True,
             )
-            context.update(
-                form=form,
-                preview_language=language,
-                preview_bidi=translation.get_language_bidi(),
-                title=survey.title.get(language, ""),
-                preview_languages=[(c, language_name(c)) for c in survey.languages],
+            context["preview_bidi"] = translation.get_language_bidi()
+            context["preview_html"] = render_to_string(
+                "surveys/_preview_form.html",
+                {"survey": survey, "form": form, "title": survey.title.get(language, "")},
+                request=self.request,
             )
         return context
 
