@@ -137,6 +137,8 @@ class Location(TimeStampedModel):
     )
     name = models.CharField(_("name"), max_length=200)
     code = models.SlugField(_("code"), max_length=40)
+    # The language a kiosk in this store starts in; empty means the organisation's.
+    language = models.CharField(_("language"), max_length=8, blank=True)
 
     objects = TenantManager()
 
@@ -264,3 +266,49 @@ class Segment(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EmailSuppression(models.Model):
+    """An address that asked for no more survey email from this organisation."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(_("email"))
+    reason = models.CharField(_("reason"), max_length=40, default="unsubscribed")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"], name="suppression_one_per_address"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ApiToken(models.Model):
+    """A key an organisation's other systems call the API with; only its hash is kept."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

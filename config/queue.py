@@ -9,8 +9,8 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task: Task, **kwargs: Any) -> None:
-    """Register `task.delay(**kwargs)` to run after commit.
+def enqueue_on_commit(task: Task, countdown: int | None = None, **kwargs: Any) -> None:
+    """Register `task.delay(**kwargs)` (after `countdown` seconds) to run after commit.
 
     A broker outage is logged and swallowed: the rows are committed and the periodic
     re-drive sweeps find whatever was not enqueued, so the request still succeeds.
@@ -18,7 +18,7 @@ def enqueue_on_commit(task: Task, **kwargs: Any) -> None:
 
     def _send() -> None:
         try:
-            task.delay(**kwargs)
+            task.apply_async(kwargs=kwargs, countdown=countdown)
         except Exception:  # noqa: BLE001 - any broker failure; the sweep recovers it
             logger.warning(
                 "Could not enqueue %s(%s); the sweep will retry", task.name, kwargs, exc_info=True

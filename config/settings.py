@@ -57,6 +57,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages go out compressed even with no proxy in front (static files are already
+    # compressed by whitenoise, which answers above this). Django pads gzip output
+    # against BREACH since 4.2.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,6 +194,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_BEAT_SCHEDULE = {
     "outbox-redrive": {"task": "feedback.tasks.outbox_redrive_task", "schedule": 60.0},
     "analysis-redrive": {"task": "feedback.tasks.analysis_redrive_task", "schedule": 60.0},
+    "events-sweep": {"task": "surveys.tasks.events_sweep_task", "schedule": 60.0},
+    "invitation-reminders": {"task": "surveys.tasks.reminders_send_task", "schedule": 3600.0},
 }
 
 # --- email: console by default, SMTP (or any backend) from EMAIL_URL -----------------
@@ -234,6 +240,12 @@ CHORUS = {
     # Unsent outbox rows older than this are re-driven by the beat task.
     "OUTBOX_REDRIVE_AFTER_SECONDS": env.int("OUTBOX_REDRIVE_AFTER_SECONDS", default=60),
     "OUTBOX_MAX_ATTEMPTS": 8,
+    # Invitations written and handed to one send task per chunk of a staff batch.
+    "INVITATION_CHUNK": 500,
+    # A stuck button cannot flood a survey: submissions per kiosk per minute.
+    "KIOSK_RATE_PER_MINUTE": env.int("KIOSK_RATE_PER_MINUTE", default=30),
+    # Recipients one staff send may name.
+    "INVITATION_BATCH_MAX": 50_000,
 }
 
 LOGGING = {

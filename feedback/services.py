@@ -228,13 +228,19 @@ def outbox_enqueue(
     language: str,
     idempotency_key: str,
     headers: dict | None = None,
+    enqueue: bool = True,
 ) -> OutboundEmail:
-    """Write an email to the outbox in the caller's transaction; send it after commit."""
+    """Write an email to the outbox in the caller's transaction; send it after commit.
+
+    With enqueue=False the caller sends it (a batch sends many over one connection);
+    the re-drive still picks it up if that never happens.
+    """
     existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
     subject, text, html = email_render(template=template, context=context, language=language)
     return outbox_write(
+        enqueue=enqueue,
         organisation=organisation,
         to_email=to_email,
         template=template,
@@ -248,7 +254,7 @@ def outbox_enqueue(
     )
 
 
-def outbox_write(*, idempotency_key: str, **fields: Any) -> OutboundEmail:
+def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -> OutboundEmail:
     """Insert an already-rendered email once per key and send it after commit."""
     from feedback.tasks import outbox_send_task
 
@@ -258,7 +264,8 @@ def outbox_write(*, idempotency_key: str, **fields: Any) -> OutboundEmail:
             email = OutboundEmail.objects.create(idempotency_key=idempotency_key, **fields)
     except IntegrityError:
         return OutboundEmail.objects.get(idempotency_key=idempotency_key)
-    enqueue_on_commit(outbox_send_task, email_id=email.pk)
+    if enqueue:
+        enqueue_on_commit(outbox_send_task, email_id=email.pk)
     return email
 
 
@@ -312,6 +319,23 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
         status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+def outbox_send_many(*, email_ids: list[int]) -> tuple[int, list[int]]:
+    """Send several outbox rows over one SMTP connection; returns (sent, failed ids).
+
+    Each row is claimed on its own, so a row another worker holds, or one already
+    sent before a crash, is skipped rather than sent twice.
+    """
+    sent, failed = 0, []
+    with get_connection() as connection:
+        for email_id in email_ids:
+            try:
+                sent += outbox_send(email_id=email_id, connection=connection)
+            except Exception:
+                logger.warning("outbox row %s failed; it will be retried", email_id)
+                failed.append(email_id)
+    return sent, failed
 
 
 def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> int:

@@ -21,6 +21,15 @@ def outbox_send_task(*, email_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def outbox_send_many_task(*, email_ids: list[int]) -> int:
+    sent, failed = services.outbox_send_many(email_ids=email_ids)
+    # Rows that failed go back one by one, with the single-send task's retries.
+    for email_id in failed:
+        outbox_send_task.apply_async(kwargs={"email_id": email_id}, countdown=30)
+    return sent
+
+
+@shared_task(acks_late=True)
 def response_analyse_task(*, response_id: int) -> bool:
     return services.response_analyse(response_id=response_id)
 

@@ -62,3 +62,25 @@ class ChannelKind(models.TextChoices):
     EMAIL = "email", _("Email")
     KIOSK = "kiosk", _("Kiosk")
     API = "api", _("API")
+
+
+class TriggerEvent(models.TextChoices):
+    """Events another system reports through the API, each of which can send a survey."""
+
+    TICKET_CLOSED = "ticket_closed", _("Ticket closed")
+    ORDER_COMPLETED = "order_completed", _("Order completed")
+
+
+class EventOutcome(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    INVITED = "invited", _("Invitation sent")
+    DUPLICATE = "duplicate", _("Skipped: this reference was already surveyed")
+    CONTACT_LIMIT = "contact_limit", _("Skipped: contacted too recently")
+    SUPPRESSED = "suppressed", _("Skipped: unsubscribed")
+    NO_SURVEY = "no_survey", _("Skipped: no live survey for this event")
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    DONE = "done", _("Done")

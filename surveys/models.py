@@ -17,10 +17,13 @@ from surveys.choices import (
     FIXED_BOUNDS,
     RATING_LIMITS,
     Anonymity,
+    BatchStatus,
     ChannelKind,
+    EventOutcome,
     QuestionType,
     SurveyKind,
     SurveyStatus,
+    TriggerEvent,
 )
 
 TEXT_ANSWER_MAX_LENGTH = 5000
@@ -66,6 +69,15 @@ class Survey(TimeStampedModel):
     thank_you = models.JSONField(_("thank-you text"), default=dict, blank=True)
     allow_multiple_responses = models.BooleanField(_("allow more than one answer"), default=False)
     one_question_per_page = models.BooleanField(_("one question at a time"), default=False)
+    # Email invitations: how long a personal link works, and how often to remind.
+    invitation_valid_days = models.PositiveSmallIntegerField(_("link valid for (days)"), default=30)
+    reminder_limit = models.PositiveSmallIntegerField(_("reminders at most"), default=2)
+    reminder_interval_days = models.PositiveSmallIntegerField(
+        _("days between reminders"), default=3
+    )
+    trigger = models.CharField(
+        _("sent when the API reports"), max_length=20, choices=TriggerEvent.choices, blank=True
+    )
     # Without it, a member who answers anonymously earns nothing: points would need a
     # trace of who answered, and anonymity promises there is none beyond participation.
     anonymous_points = models.BooleanField(_("award points for anonymous answers"), default=False)
@@ -86,6 +98,11 @@ class Survey(TimeStampedModel):
                 | models.Q(opens_at__isnull=True)
                 | models.Q(closes_at__gt=models.F("opens_at")),
                 name="survey_closes_after_opens",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reminder_interval_days__gte=1)
+                & models.Q(invitation_valid_days__gte=1),
+                name="survey_invitation_days_positive",
             ),
         ]
 
@@ -227,6 +244,15 @@ class SurveyInvitation(TimeStampedModel):
         Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
     )
     external_ref = models.CharField(_("external reference"), max_length=200, blank=True)
+    batch = models.ForeignKey(
+        "InvitationBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -246,10 +272,94 @@ class SurveyInvitation(TimeStampedModel):
                 condition=models.Q(member__isnull=False) | ~models.Q(email=""),
                 name="invitation_has_recipient",
             ),
+            # A batch re-run after a worker died finds its invitations already there.
+            models.UniqueConstraint(
+                fields=["batch", "email"],
+                condition=models.Q(batch__isnull=False),
+                name="invitation_one_per_batch_address",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["survey", "sent_at"],
+                condition=models.Q(responded_at__isnull=True),
+                name="invitation_awaiting_answer",
+            ),
+            models.Index(fields=["organisation", "email", "sent_at"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.survey} → {self.email or self.member}"
+
+
+class InvitationBatch(TimeStampedModel):
+    """One staff send of a survey by email: who to, and how far the workers have got."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="batches")
+    created_by = models.ForeignKey(
+        "communities.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # [[email, name], …] for a pasted or imported list.
+    recipients = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=8, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"batch #{self.pk} of {self.survey_id}"
+
+
+class SurveyEvent(models.Model):
+    """An event another system reported; stored before anything else happens to it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=TriggerEvent.choices)
+    external_ref = models.CharField(max_length=200)
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    survey = models.ForeignKey(
+        Survey, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    send_after = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=EventOutcome.choices, default=EventOutcome.PENDING
+    )
+    invitation = models.ForeignKey(
+        SurveyInvitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "external_ref"], name="event_once_per_reference"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["send_after"],
+                condition=models.Q(processed_at__isnull=True),
+                name="event_awaiting_processing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_ref}"
 
 
 class Response(models.Model):

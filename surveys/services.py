@@ -1,21 +1,34 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.choices import ConsentChannel, ConsentPurpose
-from communities.models import Community, Location, Member, Organisation
+from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
+from communities.models import (
+    Community,
+    EmailSuppression,
+    Location,
+    Member,
+    Organisation,
+)
 from communities.services import consent_record, member_lock
 from config.queue import enqueue_on_commit
-from feedback.services import followup_apply
+from feedback.models import OutboundEmail
+from feedback.services import followup_apply, outbox_enqueue
 from feedback.tasks import response_analyse_task
 from rewards.choices import LedgerReason
 from rewards.services import points_award
@@ -25,7 +38,10 @@ from surveys.choices import (
     RATING_LIMITS,
     SCALE_TYPES,
     Anonymity,
+    BatchStatus,
+    ChannelKind,
     Condition,
+    EventOutcome,
     QuestionType,
     SurveyKind,
     SurveyStatus,
@@ -37,10 +53,12 @@ from surveys.models import (
     Answer,
     Channel,
     Choice,
+    InvitationBatch,
     Participation,
     Question,
     Response,
     Survey,
+    SurveyEvent,
     SurveyInvitation,
 )
 
@@ -771,3 +789,500 @@ def question_move(*, question: Question, offset: int) -> list[Question]:
     target = min(max(index + offset, 0), len(order) - 1)
     order.insert(target, order.pop(index))
     return questions_reorder(survey=question.survey, order=order)
+
+
+# --- personal email links ---------------------------------------------------------------
+
+INVITATION_SALT = "chorus.surveys.invitation"
+UNSUBSCRIBE_SALT = "chorus.surveys.unsubscribe"
+
+
+class InvitationLinkError(Exception):
+    """A personal link that cannot be used; `reason` is forged, expired or used."""
+
+    def __init__(self, reason: str, invitation: SurveyInvitation | None = None):
+        super().__init__(reason)
+        self.reason, self.invitation = reason, invitation
+
+
+def invitation_link_token(*, invitation: SurveyInvitation) -> str:
+    return signing.TimestampSigner(salt=INVITATION_SALT).sign(invitation.token)
+
+
+def invitation_from_link(*, signed: str) -> SurveyInvitation:
+    """The invitation a personal link names, if it is genuine, unexpired and unused."""
+    signer = signing.TimestampSigner(salt=INVITATION_SALT)
+    try:
+        token = signer.unsign(signed)
+    except signing.BadSignature:
+        raise InvitationLinkError("forged") from None
+    invitation = (
+        SurveyInvitation.objects.select_related("survey", "survey__organisation", "member")
+        .filter(token=token)
+        .first()
+    )
+    if invitation is None:
+        raise InvitationLinkError("forged")
+    try:
+        signer.unsign(signed, max_age=timedelta(days=invitation.survey.invitation_valid_days))
+    except signing.SignatureExpired:
+        raise InvitationLinkError("expired", invitation) from None
+    if invitation.responded_at is not None:
+        raise InvitationLinkError("used", invitation)
+    return invitation
+
+
+def invitation_open(*, invitation: SurveyInvitation) -> None:
+    """Record the first open; opening never answers or uses up the link."""
+    SurveyInvitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+        opened_at=timezone.now()
+    )
+
+
+def unsubscribe_token(*, organisation_id: int, email: str) -> str:
+    return signing.dumps([organisation_id, email], salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+@transaction.atomic
+def email_unsubscribe(*, signed: str) -> EmailSuppression:
+    """Stop survey email to an address for one organisation (from a link in an email)."""
+    organisation_id, email = signing.loads(signed, salt=UNSUBSCRIBE_SALT)
+    suppression, _created = EmailSuppression.objects.get_or_create(
+        organisation_id=organisation_id, email=email.lower()
+    )
+    Member.objects.for_organisation(organisation_id).filter(email__iexact=email).exclude(
+        status=MemberStatus.ERASED
+    ).update(status=MemberStatus.UNSUBSCRIBED)
+    return suppression
+
+
+def _suppressed(*, organisation_id: int, emails: list[str]) -> set[str]:
+    lowered = [e.lower() for e in emails]
+    suppressed = set(
+        EmailSuppression.objects.for_organisation(organisation_id)
+        .filter(email__in=lowered)
+        .values_list("email", flat=True)
+    )
+    suppressed |= {
+        e.lower()
+        for e in Member.objects.for_organisation(organisation_id)
+        .filter(email__in=lowered, status__in=(MemberStatus.UNSUBSCRIBED, MemberStatus.ERASED))
+        .values_list("email", flat=True)
+    }
+    return suppressed
+
+
+def _invitation_email(
+    *, invitation: SurveyInvitation, reminder: int = 0, enqueue: bool = True
+) -> OutboundEmail:
+    survey = invitation.survey
+    organisation = survey.organisation
+    language = invitation.language or organisation.default_language
+    if survey.languages and language not in survey.languages:
+        language = survey.languages[0]
+    link = settings.SITE_URL + reverse(
+        "surveys:invitation_open", args=[invitation_link_token(invitation=invitation)]
+    )
+    first = next(iter(survey_questions(survey=survey)), None)
+    unsubscribe = settings.SITE_URL + reverse(
+        "surveys:unsubscribe",
+        args=[unsubscribe_token(organisation_id=organisation.pk, email=invitation.email)],
+    )
+    return outbox_enqueue(
+        organisation=organisation,
+        to_email=invitation.email,
+        template="invitation",
+        language=language,
+        context={
+            "organisation_name": organisation.name,
+            "survey_title": survey.title.get(language) or survey.title_text,
+            "question": first.text_for(language) if first else "",
+            "name": invitation.name,
+            "link": link,
+            # One tap on a score opens the survey with that answer filled in.
+            "scores": [(n, f"{link}?score={n}") for n in range(11)]
+            if first is not None and first.type == QuestionType.NPS
+            else [],
+            "reminder": reminder,
+            "unsubscribe_url": unsubscribe,
+        },
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        idempotency_key=f"invitation:{invitation.pk}:{reminder}",
+        enqueue=enqueue,
+    )
+
+
+def _recipients_clean(recipients: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Normalised, de-duplicated (email, name) pairs; a ValidationError names bad lines."""
+    clean: dict[str, str] = {}
+    bad = []
+    for line, (email, name) in enumerate(recipients, start=1):
+        email = (email or "").strip().lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            bad.append(str(line))
+            continue
+        clean.setdefault(email, (name or "").strip()[:200])
+    if bad:
+        raise ValidationError(
+            {
+                "recipients": [
+                    _("These lines are not email addresses: %(lines)s.")
+                    % {"lines": ", ".join(bad[:20]) + ("…" if len(bad) > 20 else "")}
+                ]
+            }
+        )
+    return list(clean.items())
+
+
+@transaction.atomic
+def invitation_batch_create(
+    *,
+    survey: Survey,
+    created_by: Any = None,
+    community: Community | None = None,
+    recipients: list[tuple[str, str]] | None = None,
+) -> InvitationBatch:
+    """Queue a send of personal survey links; the workers write and send them."""
+    reason = survey_closed_reason(survey=survey)
+    if reason:
+        raise ValidationError(reason)
+    if survey.kind == SurveyKind.POLL:
+        raise ValidationError(_("A quick poll is answered on the community home, not by email."))
+    if community is not None and community.organisation_id != survey.organisation_id:
+        raise ValidationError({"community": [_("Choose one of your communities.")]})
+    clean = _recipients_clean(recipients or [])
+    if community is None and not clean:
+        raise ValidationError({"recipients": [_("Name at least one recipient.")]})
+    if len(clean) > settings.CHORUS["INVITATION_BATCH_MAX"]:
+        raise ValidationError(
+            {
+                "recipients": [
+                    _("Send to at most %(max)s people at once.")
+                    % {"max": settings.CHORUS["INVITATION_BATCH_MAX"]}
+                ]
+            }
+        )
+    batch = InvitationBatch.objects.create(
+        organisation_id=survey.organisation_id,
+        survey=survey,
+        created_by=created_by,
+        community=community,
+        recipients=[[email, name] for email, name in clean],
+    )
+    from surveys.tasks import invitation_batch_send_task
+
+    enqueue_on_commit(invitation_batch_send_task, batch_id=batch.pk)
+    return batch
+
+
+def _batch_audience(batch: InvitationBatch) -> list[tuple[str, str, int | None, str]]:
+    """(email, name, member id, language) for everyone the batch names."""
+    if batch.community_id is not None:
+        return list(
+            Member.objects.for_organisation(batch.organisation_id)
+            .filter(community_id=batch.community_id)
+            .exclude(email="")
+            .exclude(status__in=(MemberStatus.UNSUBSCRIBED, MemberStatus.ERASED))
+            .order_by("pk")
+            .values_list("email", "name", "pk", "locale")
+        )
+    return [(email, name, None, "") for email, name in batch.recipients]
+
+
+def invitation_batch_send(*, batch_id: int) -> int:
+    """Write the batch's invitations and their emails chunk by chunk; returns emails queued.
+
+    Safe to run again after a crash: invitations are unique per batch and address,
+    and each email's outbox key is its invitation's, so nothing is written or sent twice.
+    """
+    from feedback.tasks import outbox_send_many_task
+
+    batch = InvitationBatch.objects.select_related("survey", "survey__organisation").get(
+        pk=batch_id
+    )
+    if batch.status == BatchStatus.DONE:
+        return 0
+    InvitationBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SENDING)
+    audience = _batch_audience(batch)
+    chunk_size = settings.CHORUS["INVITATION_CHUNK"]
+    queued = 0
+    skipped = {"suppressed": 0}
+    channel, _created = Channel.objects.get_or_create(
+        survey=batch.survey,
+        kind=ChannelKind.EMAIL,
+        defaults={"organisation_id": batch.organisation_id},
+    )
+    for start in range(0, len(audience), chunk_size):
+        chunk = audience[start : start + chunk_size]
+        with transaction.atomic():
+            suppressed = _suppressed(
+                organisation_id=batch.organisation_id, emails=[row[0] for row in chunk]
+            )
+            skipped["suppressed"] += len(suppressed)
+            SurveyInvitation.objects.bulk_create(
+                [
+                    SurveyInvitation(
+                        organisation_id=batch.organisation_id,
+                        survey=batch.survey,
+                        batch=batch,
+                        channel=channel,
+                        email=email.lower(),
+                        name=name,
+                        member_id=member_id,
+                        language=language,
+                    )
+                    for email, name, member_id, language in chunk
+                    if email.lower() not in suppressed
+                ],
+                ignore_conflicts=True,
+            )
+            pending = list(
+                SurveyInvitation.objects.filter(
+                    batch=batch,
+                    sent_at__isnull=True,
+                    email__in=[row[0].lower() for row in chunk],
+                ).select_related("survey", "survey__organisation")
+            )
+            ids = [
+                _invitation_email(invitation=invitation, enqueue=False).pk for invitation in pending
+            ]
+            SurveyInvitation.objects.filter(pk__in=[i.pk for i in pending]).update(
+                sent_at=timezone.now()
+            )
+            if ids:
+                enqueue_on_commit(outbox_send_many_task, email_ids=ids)
+            queued += len(ids)
+    InvitationBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.DONE,
+        total=SurveyInvitation.objects.filter(batch=batch).count(),
+        skipped=skipped,
+        finished_at=timezone.now(),
+    )
+    return queued
+
+
+def reminders_send(*, now: datetime | None = None, limit: int = 2000) -> int:
+    """Remind those who have not answered, at most N times, M days apart; returns count."""
+    now = now or timezone.now()
+    due = (
+        SurveyInvitation.objects.filter(
+            survey__status=SurveyStatus.LIVE,
+            survey__reminder_limit__gt=F("reminder_count"),
+            responded_at__isnull=True,
+            sent_at__isnull=False,
+        )
+        .exclude(email="")
+        .select_related("survey", "survey__organisation")
+        .order_by("sent_at")
+    )
+    sent = 0
+    for invitation in due[:limit]:
+        survey = invitation.survey
+        last = invitation.reminded_at or invitation.sent_at
+        if last > now - timedelta(days=survey.reminder_interval_days):
+            continue
+        if invitation.sent_at < now - timedelta(days=survey.invitation_valid_days):
+            continue
+        if survey_closed_reason(survey=survey, now=now):
+            continue
+        if _suppressed(organisation_id=invitation.organisation_id, emails=[invitation.email]):
+            continue
+        number = invitation.reminder_count + 1
+        with transaction.atomic():
+            # The conditional update makes a second sweep at the same time a no-op.
+            claimed = SurveyInvitation.objects.filter(
+                pk=invitation.pk, reminder_count=invitation.reminder_count
+            ).update(reminder_count=number, reminded_at=now)
+            if claimed:
+                _invitation_email(invitation=invitation, reminder=number)
+                sent += 1
+    return sent
+
+
+# --- surveys triggered by another system's events ------------------------------------------
+
+
+@transaction.atomic
+def event_receive(
+    *,
+    organisation: Organisation,
+    kind: str,
+    external_ref: str,
+    email: str,
+    name: str = "",
+    language: str = "",
+    survey: Survey | None = None,
+    delay: timedelta = timedelta(0),
+) -> tuple[SurveyEvent, bool]:
+    """Store a reported event once per reference, and process it after commit (and delay)."""
+    now = timezone.now()
+    event, created = SurveyEvent.objects.get_or_create(
+        organisation=organisation,
+        kind=kind,
+        external_ref=external_ref,
+        defaults={
+            "email": email.strip().lower(),
+            "name": name,
+            "language": language,
+            "survey": survey,
+            "received_at": now,
+            "send_after": now + delay,
+        },
+    )
+    if created:
+        from surveys.tasks import event_process_task
+
+        # The countdown is a convenience; the sweep sends anything due that it missed.
+        enqueue_on_commit(
+            event_process_task,
+            event_id=event.pk,
+            countdown=max(0, int(delay.total_seconds())) or None,
+        )
+    return event, created
+
+
+def _event_survey(event: SurveyEvent) -> Survey | None:
+    if event.survey_id is not None:
+        return event.survey
+    return (
+        Survey.objects.for_organisation(event.organisation_id)
+        .filter(trigger=event.kind, status=SurveyStatus.LIVE)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def event_process(*, event_id: int, now: datetime | None = None) -> str | None:
+    """Send the event's invitation, or record why not; None when not due or already done."""
+    now = now or timezone.now()
+    event = (
+        SurveyEvent.objects.select_for_update(of=("self",))
+        .select_related("organisation", "survey")
+        .filter(pk=event_id, processed_at__isnull=True, send_after__lte=now)
+        .first()
+    )
+    if event is None:
+        return None
+    survey = _event_survey(event)
+    limit = timedelta(days=event.organisation.contact_limit_days)
+    if survey is None or survey_closed_reason(survey=survey, now=now):
+        outcome = EventOutcome.NO_SURVEY
+    elif _suppressed(organisation_id=event.organisation_id, emails=[event.email]):
+        outcome = EventOutcome.SUPPRESSED
+    elif SurveyInvitation.objects.filter(survey=survey, external_ref=event.external_ref).exists():
+        outcome = EventOutcome.DUPLICATE
+    elif (
+        SurveyInvitation.objects.for_organisation(event.organisation_id)
+        .filter(email=event.email, sent_at__gte=now - limit)
+        .exists()
+    ):
+        outcome = EventOutcome.CONTACT_LIMIT
+    else:
+        outcome = EventOutcome.INVITED
+        channel, _created = Channel.objects.get_or_create(
+            survey=survey,
+            kind=ChannelKind.API,
+            defaults={"organisation_id": survey.organisation_id},
+        )
+        event.invitation = SurveyInvitation.objects.create(
+            organisation_id=event.organisation_id,
+            survey=survey,
+            channel=channel,
+            email=event.email,
+            name=event.name,
+            language=event.language,
+            external_ref=event.external_ref,
+            member=Member.objects.for_organisation(event.organisation_id)
+            .filter(email__iexact=event.email)
+            .first(),
+            sent_at=now,
+        )
+        _invitation_email(invitation=event.invitation)
+    event.survey = survey
+    event.outcome = outcome
+    event.processed_at = now
+    event.save(update_fields=["survey", "outcome", "processed_at", "invitation"])
+    return outcome
+
+
+def events_sweep(*, grace: timedelta = timedelta(seconds=60), limit: int = 500) -> int:
+    """Enqueue due events nobody processed (broker down, worker restarted mid-countdown)."""
+    from surveys.tasks import event_process_task
+
+    ids = list(
+        SurveyEvent.objects.filter(
+            processed_at__isnull=True, send_after__lte=timezone.now() - grace
+        )
+        .order_by("send_after")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for event_id in ids:
+        event_process_task.delay(event_id=event_id)
+    return len(ids)
+
+
+# --- kiosks ------------------------------------------------------------------------------
+
+
+class KioskRateLimited(Exception):
+    pass
+
+
+@transaction.atomic
+def kiosk_register(*, survey: Survey, location: Location, idle_reset_seconds: int = 30) -> Channel:
+    """A kiosk device for a store; its URL carries an unguessable, revocable token."""
+    if location.organisation_id != survey.organisation_id:
+        raise ValidationError({"location": [_("Choose one of your locations.")]})
+    if not 5 <= idle_reset_seconds <= 600:
+        raise ValidationError(
+            {"idle_reset_seconds": [_("Reset after 5 to 600 seconds of no use.")]}
+        )
+    return Channel.objects.create(
+        organisation_id=survey.organisation_id,
+        survey=survey,
+        kind=ChannelKind.KIOSK,
+        location=location,
+        idle_reset_seconds=idle_reset_seconds,
+        device_token=secrets.token_urlsafe(32),
+    )
+
+
+@transaction.atomic
+def kiosk_revoke(*, channel: Channel) -> Channel:
+    channel.active = False
+    channel.save(update_fields=["active", "updated_at"])
+    return channel
+
+
+def kiosk_submit(
+    *, channel: Channel, raw_answers: Mapping[str, Any], idempotency_key: str, language: str
+) -> SubmitResult:
+    """Store a walk-in customer's answers: anonymous, tagged with the store and channel.
+
+    A replay of a queued answer (same key) returns the stored one and is not counted
+    against the device's rate.
+    """
+    existing = Response.objects.filter(
+        survey_id=channel.survey_id, idempotency_key=idempotency_key
+    ).first()
+    if existing is not None:
+        return SubmitResult(response=existing, created=False)
+    window = int(timezone.now().timestamp() // 60)
+    key = f"kiosk-rate:{channel.pk}:{window}"
+    cache.add(key, 0, timeout=120)
+    if cache.incr(key) > settings.CHORUS["KIOSK_RATE_PER_MINUTE"]:
+        raise KioskRateLimited
+    return response_submit(
+        survey=channel.survey,
+        raw_answers=raw_answers,
+        idempotency_key=idempotency_key,
+        language=language,
+        channel=channel,
+        location=channel.location,
+    )

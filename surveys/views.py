@@ -5,16 +5,19 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -29,7 +32,7 @@ from surveys.forms import (
     SurveySettingsForm,
     language_name,
 )
-from surveys.models import Participation, Question, Response, Survey
+from surveys.models import Participation, Question, Response, Survey, SurveyInvitation
 from surveys.selectors import (
     community_open_surveys,
     poll_card,
@@ -39,10 +42,16 @@ from surveys.selectors import (
     survey_translation_gaps,
 )
 from surveys.services import (
+    UNSUBSCRIBE_SALT,
     AlreadyAnswered,
+    InvitationLinkError,
     SurveyNotOpen,
+    email_unsubscribe,
+    invitation_from_link,
+    invitation_open,
     question_add,
     question_delete,
+    question_field_name,
     question_move,
     question_restore,
     question_update,
@@ -71,10 +80,37 @@ def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
     return members.select_related("community").first()
 
 
-def respondent_language(*, request: HttpRequest, survey: Survey, member: Member | None) -> str:
-    """The link's ?lang= wins, then the member's locale, then the browser's language."""
+INVITATION_SESSION_KEY = "chorus_invitation_{}"
+SCORE_SESSION_KEY = "chorus_invitation_score_{}"
+
+
+def session_invitation(*, request: HttpRequest, survey: Survey) -> SurveyInvitation | None:
+    """The personal invitation this browser opened for the survey, while still unanswered.
+
+    The link's token moved into the session when it was opened, so it never sits in
+    the address bar (or a Referer header) of the survey page.
+    """
+    invitation_id = request.session.get(INVITATION_SESSION_KEY.format(survey.public_id))
+    if invitation_id is None:
+        return None
+    return (
+        SurveyInvitation.objects.select_related("member", "channel")
+        .filter(pk=invitation_id, survey=survey, responded_at__isnull=True)
+        .first()
+    )
+
+
+def respondent_language(
+    *,
+    request: HttpRequest,
+    survey: Survey,
+    member: Member | None,
+    invitation: SurveyInvitation | None = None,
+) -> str:
+    """The link's ?lang= wins, then the invitation's or member's, then the browser's."""
     for candidate in (
         request.GET.get("lang"),
+        invitation.language if invitation else None,
         member.locale if member else None,
         getattr(request, "LANGUAGE_CODE", None),
     ):
@@ -94,8 +130,13 @@ class SurveyRespondView(View):
             Survey.objects.select_related("organisation", "community"),
             public_id=kwargs["public_id"],
         )
-        self.member = respondent_member(request=request, survey=self.survey)
-        self.language = respondent_language(request=request, survey=self.survey, member=self.member)
+        self.invitation = session_invitation(request=request, survey=self.survey)
+        self.member = respondent_member(request=request, survey=self.survey) or (
+            self.invitation.member if self.invitation else None
+        )
+        self.language = respondent_language(
+            request=request, survey=self.survey, member=self.member, invitation=self.invitation
+        )
         translation.activate(self.language)
         request.LANGUAGE_CODE = self.language
 
@@ -141,9 +182,18 @@ class SurveyRespondView(View):
             survey=self.survey,
             questions=self.questions,
             language=self.language,
-            can_be_contacted=self.member is not None and bool(self.member.email),
-            initial={"idempotency_key": self.key},
+            can_be_contacted=(self.member is not None and bool(self.member.email))
+            or (self.invitation is not None and bool(self.invitation.email)),
+            initial={"idempotency_key": self.key, **self._prefill()},
         )
+
+    def _prefill(self) -> dict[str, int]:
+        """The score tapped in the invitation email, on the survey's first NPS question."""
+        score = self.request.session.get(SCORE_SESSION_KEY.format(self.survey.public_id))
+        nps = next((q for q in self.questions if q.type == QuestionType.NPS), None)
+        if score is None or nps is None or not self.invitation:
+            return {}
+        return {question_field_name(nps): score}
 
     def _render(self, form: ResponseForm, status: int = 200) -> HttpResponse:
         return render(
@@ -229,6 +279,8 @@ class SurveyRespondView(View):
                 idempotency_key=key,
                 language=self.language,
                 member=self.member,
+                invitation=self.invitation,
+                channel=self.invitation.channel if self.invitation else None,
                 questions=self.questions,
                 consent_to_contact=form.cleaned_data.get("consent_to_contact", False),
                 wants_anonymous=form.cleaned_data.get("answer_anonymously", False),
@@ -255,6 +307,9 @@ class SurveyRespondView(View):
                 )
                 % {"points": result.points_awarded},
             )
+        if self.invitation is not None:
+            for key in (INVITATION_SESSION_KEY, SCORE_SESSION_KEY):
+                request.session.pop(key.format(self.survey.public_id), None)
         if self.is_poll:
             if result.created:
                 messages.success(request, _("Thank you for voting!"))
@@ -348,6 +403,92 @@ class CommunityHomeView(View):
                 path="/",
             )
         return page
+
+
+class InvitationOpenView(View):
+    """A personal link from an email: check it, move it into the session, show the survey.
+
+    Mail scanners open every link, so opening records only the first open; the answer
+    is stored, and the link used up, only when the respondent sends the form.
+    """
+
+    def get(self, request: HttpRequest, signed: str) -> HttpResponse:
+        try:
+            invitation = invitation_from_link(signed=signed)
+        except InvitationLinkError as exc:
+            return self._refused(request, exc)
+        invitation_open(invitation=invitation)
+        survey = invitation.survey
+        request.session[INVITATION_SESSION_KEY.format(survey.public_id)] = invitation.pk
+        try:
+            score = int(request.GET["score"])
+        except (KeyError, ValueError):
+            score = None
+        if score is not None and 0 <= score <= 10:
+            request.session[SCORE_SESSION_KEY.format(survey.public_id)] = score
+        url = reverse("surveys:survey_respond", args=[survey.public_id])
+        if invitation.language:
+            url += f"?lang={invitation.language}"
+        page = redirect(url)
+        # The token must not travel on as a Referer from the survey page's links.
+        page["Referrer-Policy"] = "no-referrer"
+        return page
+
+    def _refused(self, request: HttpRequest, exc: InvitationLinkError) -> HttpResponse:
+        reasons = {
+            "forged": (
+                _("This link is not valid. Please use the link from your email as it is."),
+                400,
+            ),
+            "expired": (
+                _("This link has expired. Thank you for your interest all the same."),
+                410,
+            ),
+            "used": (_("You have already answered this survey. Thank you!"), 409),
+        }
+        reason, status = reasons[exc.reason]
+        survey = exc.invitation.survey if exc.invitation else None
+        if exc.invitation and exc.invitation.language:
+            translation.activate(exc.invitation.language)
+        return render(
+            request,
+            "surveys/unavailable.html",
+            {"survey": survey, "reason": reason},
+            status=status,
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UnsubscribeView(View):
+    """One-click unsubscribe from survey email (RFC 8058 POST), with a confirm page on GET.
+
+    No CSRF token: a mail client's one-click POST cannot carry one, and the signed
+    address in the URL is the authority (it can only stop mail, never start it).
+    """
+
+    def get(self, request: HttpRequest, signed: str) -> HttpResponse:
+        if not self._valid(signed):
+            return render(
+                request,
+                "surveys/unsubscribe.html",
+                {"invalid": True},
+                status=400,
+            )
+        return render(request, "surveys/unsubscribe.html", {"signed": signed})
+
+    def post(self, request: HttpRequest, signed: str) -> HttpResponse:
+        if not self._valid(signed):
+            return render(request, "surveys/unsubscribe.html", {"invalid": True}, status=400)
+        email_unsubscribe(signed=signed)
+        return render(request, "surveys/unsubscribe.html", {"done": True})
+
+    @staticmethod
+    def _valid(signed: str) -> bool:
+        try:
+            signing.loads(signed, salt=UNSUBSCRIBE_SALT)
+        except signing.BadSignature:
+            return False
+        return True
 
 
 class CommunityPrivacyView(View):

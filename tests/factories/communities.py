@@ -3,7 +3,9 @@ from django.utils import timezone
 
 from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus, Role
 from communities.models import (
+    ApiToken,
     Community,
+    EmailSuppression,
     ConsentRecord,
     Location,
     Member,
@@ -103,3 +105,23 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     organisation = factory.SelfAttribute("community.organisation")
     name = factory.Sequence(lambda n: f"Segment {n}")
     filter = factory.LazyFunction(lambda: {"status": ["active"]})
+
+
+class EmailSuppressionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailSuppression
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    email = factory.Sequence(lambda n: f"unsubscribed{n}@example.com")
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """Use communities.services.api_token_create for a usable key; this one has a random hash."""
+
+    class Meta:
+        model = ApiToken
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"integration {n}")
+    prefix = factory.Sequence(lambda n: f"chr_{n:06d}")
+    key_hash = factory.Sequence(lambda n: f"{n:064x}")

@@ -7,10 +7,12 @@ from surveys.models import (
     Answer,
     Channel,
     Choice,
+    InvitationBatch,
     Participation,
     Question,
     Response,
     Survey,
+    SurveyEvent,
     SurveyInvitation,
 )
 from tests.factories.communities import MemberFactory, OrganisationFactory
@@ -73,6 +75,25 @@ class SurveyInvitationFactory(factory.django.DjangoModelFactory):
     survey = factory.SubFactory(SurveyFactory)
     organisation = factory.SelfAttribute("survey.organisation")
     email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+
+
+class InvitationBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvitationBatch
+
+    survey = factory.SubFactory(SurveyFactory)
+    organisation = factory.SelfAttribute("survey.organisation")
+    recipients = factory.LazyFunction(lambda: [["guest@example.com", "Guest"]])
+
+
+class SurveyEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyEvent
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "ticket_closed"
+    external_ref = factory.Sequence(lambda n: f"TICKET-{n}")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
 
 
 class ResponseFactory(factory.django.DjangoModelFactory):
