@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo test lint format messages vendor bench bench-submit clean
+.PHONY: demo test lint format messages vendor bench bench-submit bench-page clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,10 +59,13 @@ vendor:
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/css/bootstrap.rtl.min.css* \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* node_modules/bootstrap/LICENSE static/vendor/bootstrap/
 
-bench: bench-submit
+bench: bench-submit bench-page
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
+
+bench-page: $(VENV)/.test
+	$(PY) bench/page.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results

@@ -1,9 +1,10 @@
-"""The two baseline views: the framework's ceiling and the floor cost of any write."""
+"""The baseline views: the framework's ceiling, the floor cost of any page and of any write."""
 
 from django import forms
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bench.baseline.models import MinimalRow
@@ -13,6 +14,16 @@ from bench.baseline.models import MinimalRow
 def bare(request: HttpRequest) -> HttpResponse:
     """A short string through the full middleware stack, nothing else."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def bare_template(request: HttpRequest) -> HttpResponse:
+    """A tiny HTML page (a title, one paragraph) from a template that extends nothing.
+
+    Rendered with render() like any Chorus page, so the template engine and the context
+    processors run, through the full middleware stack: the floor cost of any HTML page.
+    """
+    return render(request, "bench_baseline/bare_template.html")
 
 
 class MinimalForm(forms.Form):

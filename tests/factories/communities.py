@@ -5,8 +5,8 @@ from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus, Ro
 from communities.models import (
     ApiToken,
     Community,
-    EmailSuppression,
     ConsentRecord,
+    EmailSuppression,
     Location,
     Member,
     Organisation,
