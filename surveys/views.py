@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 
 from django import forms
@@ -24,7 +25,7 @@ from django.views.generic.detail import SingleObjectMixin
 from communities.models import Community, Member
 from communities.permissions import can_manage, can_read_results
 from communities.views import StaffScopedMixin
-from surveys.choices import QuestionType, SurveyKind, SurveyStatus
+from surveys.choices import ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.forms import (
     QuestionForm,
     ResponseForm,
@@ -32,7 +33,14 @@ from surveys.forms import (
     SurveySettingsForm,
     language_name,
 )
-from surveys.models import Participation, Question, Response, Survey, SurveyInvitation
+from surveys.models import (
+    Channel,
+    Participation,
+    Question,
+    Response,
+    Survey,
+    SurveyInvitation,
+)
 from surveys.selectors import (
     community_open_surveys,
     poll_card,
@@ -45,10 +53,12 @@ from surveys.services import (
     UNSUBSCRIBE_SALT,
     AlreadyAnswered,
     InvitationLinkError,
+    KioskRateLimited,
     SurveyNotOpen,
     email_unsubscribe,
     invitation_from_link,
     invitation_open,
+    kiosk_submit,
     question_add,
     question_delete,
     question_field_name,
@@ -847,3 +857,143 @@ class StaffQuestionMoveView(StaffPostActionView):
         question_move(question=question, offset=offset)
         url = reverse("staff:survey_edit", args=[self.organisation.slug, question.survey_id])
         return redirect(f"{url}#question-{question.pk}")
+
+
+# --- kiosk ---------------------------------------------------------------------------------
+
+
+def _kiosk_channel(device_token: str) -> Channel:
+    channel = (
+        Channel.objects.select_related("survey", "survey__organisation", "location")
+        .filter(kind=ChannelKind.KIOSK, device_token=device_token)
+        .first()
+    )
+    if channel is None:
+        raise Http404("No such kiosk")
+    return channel
+
+
+class KioskView(View):
+    """The full-screen, touch-first survey page on a store's tablet; no login, no cookies."""
+
+    def get(self, request: HttpRequest, device_token: str) -> HttpResponse:
+        channel = _kiosk_channel(device_token)
+        survey = channel.survey
+        languages = [(c, n) for c, n in settings.LANGUAGES if c in (survey.languages or ["en"])]
+        default = (channel.location.language if channel.location else "") or (
+            survey.organisation.default_language
+        )
+        if default not in dict(languages):
+            default = languages[0][0]
+        language = request.GET.get("lang") or default
+        if language not in dict(languages):
+            language = default
+        translation.activate(language)
+        if not channel.active:
+            return render(
+                request,
+                "surveys/kiosk_off.html",
+                {"reason": _("This kiosk has been switched off.")},
+                status=410,
+            )
+        reason = survey_closed_reason(survey=survey)
+        questions = survey_questions(survey=survey)
+        # Every language's form is in the page, so a switch works with the network down.
+        forms_by_language = []
+        for code, name in languages:
+            with translation.override(code):
+                form = ResponseForm(
+                    survey=survey,
+                    questions=questions,
+                    language=code,
+                    auto_id=f"{code}_%s",
+                    initial={"idempotency_key": ""},
+                )
+                forms_by_language.append(
+                    {
+                        "code": code,
+                        "name": name,
+                        "bidi": translation.get_language_bidi(),
+                        "title": survey.title.get(code) or survey.title_text,
+                        "thank_you": survey.thank_you.get(code) or "",
+                        "html": render_to_string(
+                            "surveys/_kiosk_form.html", {"form": form}, request=request
+                        ),
+                    }
+                )
+        return render(
+            request,
+            "surveys/kiosk.html",
+            {
+                "channel": channel,
+                "survey": survey,
+                "closed_reason": reason,
+                "forms": forms_by_language,
+                "language": language,
+                "submit_url": reverse("surveys:kiosk_submit", args=[device_token]),
+                "sw_url": reverse("surveys:kiosk_sw", args=[device_token]),
+            },
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class KioskSubmitView(View):
+    """A kiosk's answers as JSON; the device token in the URL is the credential.
+
+    Body: {"idempotency_key": "<client uuid>", "language": "th", "answers": {"q_12": 9, …}}.
+    A replay with the same key (the kiosk resending its offline queue) answers 200 with
+    the stored response and creates nothing.
+    """
+
+    def post(self, request: HttpRequest, device_token: str) -> JsonResponse:
+        channel = _kiosk_channel(device_token)
+        if not channel.active:
+            return JsonResponse({"error": "kiosk_revoked"}, status=410)
+        if len(request.body) > 64 * 1024:
+            return JsonResponse({"error": "too_large"}, status=413)
+        try:
+            payload = json.loads(request.body)
+            key = str(payload["idempotency_key"])
+            answers = payload["answers"]
+            if not isinstance(answers, dict):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return JsonResponse(
+                {"error": "malformed", "fields": {"answers": [_("Send a JSON object.")]}},
+                status=400,
+            )
+        language = str(payload.get("language") or "")
+        if language not in (channel.survey.languages or SUPPORTED_LANGUAGES):
+            language = (channel.survey.languages or ["en"])[0]
+        try:
+            result = kiosk_submit(
+                channel=channel, raw_answers=answers, idempotency_key=key, language=language
+            )
+        except KioskRateLimited:
+            return JsonResponse(
+                {"error": "rate_limited"}, status=429, headers={"Retry-After": "60"}
+            )
+        except SurveyNotOpen as exc:
+            return JsonResponse({"error": "survey_closed", "message": exc.messages[0]}, status=410)
+        except ValidationError as exc:
+            fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            return JsonResponse({"error": "invalid", "fields": fields}, status=400)
+        return JsonResponse(
+            {"id": result.response.pk, "created": result.created},
+            status=201 if result.created else 200,
+        )
+
+
+class KioskServiceWorkerView(View):
+    """The kiosk's service worker, served under the kiosk's own path so that is its scope."""
+
+    def get(self, request: HttpRequest, device_token: str) -> HttpResponse:
+        channel = _kiosk_channel(device_token)
+        page = render(
+            request,
+            "surveys/kiosk_sw.js",
+            {"channel": channel, "page_url": reverse("surveys:kiosk", args=[device_token])},
+            content_type="application/javascript",
+        )
+        page["Cache-Control"] = "no-cache"
+        return page
