@@ -15,6 +15,7 @@ urlpatterns = [
         surveys_api.SurveyDetailAPI.as_view(),
         name="survey_detail",
     ),
+    path("v1/<slug:org>/events/", surveys_api.EventReceiveAPI.as_view(), name="event_receive"),
     path(
         "v1/<slug:org>/surveys/<int:pk>/responses/",
         surveys_api.SurveyResponseListAPI.as_view(),

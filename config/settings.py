@@ -218,7 +218,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chorus API",
     "VERSION": "1.0.0",
-    "ENUM_NAME_OVERRIDES": {"QuestionTypeEnum": "surveys.choices.QuestionType"},
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionTypeEnum": "surveys.choices.QuestionType",
+        "SurveyKindEnum": "surveys.choices.SurveyKind",
+        "TriggerEventEnum": "surveys.choices.TriggerEvent",
+    },
 }
 
 # --- security: `manage.py check --deploy` is clean with DEBUG off ---------------------

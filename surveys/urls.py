@@ -7,6 +7,15 @@ app_name = "surveys"
 urlpatterns = [
     path("s/<str:public_id>/", views.SurveyRespondView.as_view(), name="survey_respond"),
     path("s/<str:public_id>/thanks/", views.SurveyThanksView.as_view(), name="survey_thanks"),
+    path("i/<str:signed>/", views.InvitationOpenView.as_view(), name="invitation_open"),
+    path("u/<str:signed>/", views.UnsubscribeView.as_view(), name="unsubscribe"),
+    path("k/<str:device_token>/", views.KioskView.as_view(), name="kiosk"),
+    path(
+        "k/<str:device_token>/responses/",
+        views.KioskSubmitView.as_view(),
+        name="kiosk_submit",
+    ),
+    path("k/<str:device_token>/sw.js", views.KioskServiceWorkerView.as_view(), name="kiosk_sw"),
     path(
         "c/<slug:org>/<slug:community>/", views.CommunityHomeView.as_view(), name="community_home"
     ),

@@ -1,6 +1,8 @@
+from django.conf import settings
 from rest_framework import serializers
 
-from surveys.models import Answer, Question, Response, Survey
+from surveys.choices import TriggerEvent
+from surveys.models import Answer, Question, Response, Survey, SurveyEvent
 
 
 class QuestionOutputSerializer(serializers.ModelSerializer):
@@ -62,3 +64,25 @@ class ResponseOutputSerializer(serializers.ModelSerializer):
             "location_id",
             "answers",
         ]
+
+
+class EventInputSerializer(serializers.Serializer):
+    """An event another system reports: who to survey about what, and when."""
+
+    type = serializers.ChoiceField(choices=TriggerEvent.choices)
+    external_ref = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES], required=False, default=""
+    )
+    survey = serializers.IntegerField(required=False, min_value=1)
+    delay_minutes = serializers.IntegerField(
+        required=False, min_value=0, max_value=60 * 24 * 30, default=0
+    )
+
+
+class EventOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SurveyEvent
+        fields = ["id", "kind", "external_ref", "outcome", "received_at", "send_after"]

@@ -1,11 +1,23 @@
-from django.db.models import Prefetch
-from rest_framework import generics
-from rest_framework.pagination import CursorPagination
+from datetime import timedelta
 
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response as DRFResponse
+
+from communities.api.auth import ApiTokenAuthentication, OrganisationApiToken
 from communities.api.views import OrganisationScopedAPIView
 from communities.permissions import can_read_results
-from surveys.api.serializers import ResponseOutputSerializer, SurveyOutputSerializer
+from surveys.api.serializers import (
+    EventInputSerializer,
+    EventOutputSerializer,
+    ResponseOutputSerializer,
+    SurveyOutputSerializer,
+)
 from surveys.models import Answer, Question, Response, Survey
+from surveys.services import event_receive
 
 
 class SurveyPagination(CursorPagination):
@@ -55,3 +67,40 @@ class SurveyResponseListAPI(OrganisationScopedAPIView, generics.ListAPIView):
                 Prefetch("answers", queryset=Answer.objects.prefetch_related("choices"))
             )
         )
+
+
+class EventReceiveAPI(generics.GenericAPIView):
+    """POST /api/v1/<org>/events/: a ticket closed or an order completed; survey the customer.
+
+    Answers 202 once the event is stored; the invitation is sent after commit (and after
+    `delay_minutes`), once per external reference, and not to anyone surveyed within the
+    organisation's contact limit. A repeated event answers 202 with the first one.
+    """
+
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [OrganisationApiToken]
+    serializer_class = EventInputSerializer
+
+    @extend_schema(responses={202: EventOutputSerializer})
+    def post(self, request, *args, **kwargs) -> DRFResponse:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        survey = None
+        if "survey" in fields:
+            survey = get_object_or_404(
+                Survey.objects.for_organisation(self.organisation), pk=fields["survey"]
+            )
+        event, created = event_receive(
+            organisation=self.organisation,
+            kind=fields["type"],
+            external_ref=fields["external_ref"],
+            email=fields["email"],
+            name=fields["name"],
+            language=fields["language"],
+            survey=survey,
+            delay=timedelta(minutes=fields["delay_minutes"]),
+        )
+        body = EventOutputSerializer(event).data
+        body["duplicate"] = not created
+        return DRFResponse(body, status=status.HTTP_202_ACCEPTED)

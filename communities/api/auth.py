@@ -1,0 +1,49 @@
+"""API keys for other systems (a helpdesk, a shop): `Authorization: Bearer <key>`."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
+
+from communities.models import ApiToken
+from communities.services import api_token_authenticate
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <key>'.")
+        token = api_token_authenticate(key=header[1].decode(errors="replace"))
+        if token is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        return (None, token)
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+class OrganisationApiToken(permissions.BasePermission):
+    """A key works only under its own organisation's URL; elsewhere the URL is not found."""
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <key>'.")
+        if token.organisation.slug != view.kwargs.get("org"):
+            raise Http404
+        view.organisation = token.organisation
+        return True
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "communities.api.auth.ApiTokenAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "http", "scheme": "bearer", "description": "An organisation API key."}
