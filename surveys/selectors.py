@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Organisation
-from surveys.choices import CHOICE_TYPES, QuestionType, SurveyKind, SurveyStatus
+from surveys.choices import CHOICE_TYPES, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Answer, Question, Response, Survey
 
 
@@ -174,3 +174,34 @@ def community_open_surveys(*, community) -> tuple[list[Survey], list[Survey]]:
     for survey in live:
         (polls if survey.kind == SurveyKind.POLL else surveys).append(survey)
     return surveys, polls
+
+
+def survey_batches(*, survey: Survey) -> list:
+    return list(survey.batches.select_related("community", "created_by")[:20])
+
+
+def survey_kiosks(*, survey: Survey) -> list:
+    return list(
+        survey.channels.filter(kind=ChannelKind.KIOSK)
+        .select_related("location")
+        .annotate(response_count=Count("responses"))
+        .order_by("-created_at")
+    )
+
+
+def batch_progress(*, batch) -> dict:
+    """How far a send has got: invitations written, emails sent, opened, answered."""
+    from feedback.choices import EmailStatus
+    from feedback.models import OutboundEmail
+
+    counts = batch.invitations.aggregate(
+        written=Count("pk"),
+        opened=Count("pk", filter=Q(opened_at__isnull=False)),
+        answered=Count("pk", filter=Q(responded_at__isnull=False)),
+    )
+    keys = [f"invitation:{pk}:0" for pk in batch.invitations.values_list("pk", flat=True)]
+    emails = OutboundEmail.objects.filter(idempotency_key__in=keys).aggregate(
+        sent=Count("pk", filter=Q(status=EmailStatus.SENT)),
+        failed=Count("pk", filter=Q(status=EmailStatus.FAILED)),
+    )
+    return {**counts, **emails}

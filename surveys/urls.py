@@ -51,6 +51,13 @@ staff_urlpatterns = [
         views.StaffQuestionAddView.as_view(),
         name="question_add",
     ),
+    path(
+        "surveys/<int:pk>/distribute/",
+        views.StaffSurveyDistributeView.as_view(),
+        name="survey_distribute",
+    ),
+    path("batches/<int:pk>/", views.StaffBatchDetailView.as_view(), name="batch_detail"),
+    path("kiosks/<int:pk>/revoke/", views.StaffKioskRevokeView.as_view(), name="kiosk_revoke"),
     path("questions/<int:pk>/", views.StaffQuestionEditView.as_view(), name="question_edit"),
     path(
         "questions/<int:pk>/delete/",

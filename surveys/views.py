@@ -27,6 +27,8 @@ from communities.permissions import can_manage, can_read_results
 from communities.views import StaffScopedMixin
 from surveys.choices import ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.forms import (
+    InvitationSendForm,
+    KioskRegisterForm,
     QuestionForm,
     ResponseForm,
     SurveyCreateForm,
@@ -35,6 +37,7 @@ from surveys.forms import (
 )
 from surveys.models import (
     Channel,
+    InvitationBatch,
     Participation,
     Question,
     Response,
@@ -42,9 +45,12 @@ from surveys.models import (
     SurveyInvitation,
 )
 from surveys.selectors import (
+    batch_progress,
     community_open_surveys,
     poll_card,
+    survey_batches,
     survey_builder_questions,
+    survey_kiosks,
     survey_list,
     survey_results,
     survey_translation_gaps,
@@ -56,8 +62,11 @@ from surveys.services import (
     KioskRateLimited,
     SurveyNotOpen,
     email_unsubscribe,
+    invitation_batch_create,
     invitation_from_link,
     invitation_open,
+    kiosk_register,
+    kiosk_revoke,
     kiosk_submit,
     question_add,
     question_delete,
@@ -997,3 +1006,91 @@ class KioskServiceWorkerView(View):
         )
         page["Cache-Control"] = "no-cache"
         return page
+
+
+# --- staff: distribution ----------------------------------------------------------------
+
+
+class StaffSurveyDistributeView(StaffScopedMixin, DetailView):
+    """Where a survey goes out: its public link, email sends and kiosks."""
+
+    template_name = "surveys/staff_survey_distribute.html"
+    permission = staticmethod(can_manage)
+    model = Survey
+    context_object_name = "survey"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        survey = self.object
+        context.update(
+            send_form=kwargs.get("send_form") or InvitationSendForm(organisation=self.organisation),
+            kiosk_form=kwargs.get("kiosk_form")
+            or KioskRegisterForm(organisation=self.organisation),
+            batches=survey_batches(survey=survey),
+            kiosks=survey_kiosks(survey=survey),
+            public_url=self.request.build_absolute_uri(
+                reverse("surveys:survey_respond", args=[survey.public_id])
+            ),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        if "location" in request.POST:
+            return self._register_kiosk()
+        form = InvitationSendForm(request.POST, organisation=self.organisation)
+        if form.is_valid():
+            try:
+                batch = invitation_batch_create(
+                    survey=self.object,
+                    created_by=request.user,
+                    community=form.cleaned_data["community"],
+                    recipients=form.recipient_pairs,
+                )
+            except ValidationError as exc:
+                _form_errors_from(form, exc, {})
+            else:
+                messages.success(
+                    request, _("The survey is being sent; this page shows how far it has got.")
+                )
+                return redirect("staff:batch_detail", self.organisation.slug, batch.pk)
+        return self.render_to_response(self.get_context_data(send_form=form), status=400)
+
+    def _register_kiosk(self) -> HttpResponse:
+        form = KioskRegisterForm(self.request.POST, organisation=self.organisation)
+        if form.is_valid():
+            try:
+                kiosk_register(survey=self.object, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors_from(form, exc, {})
+            else:
+                messages.success(self.request, _("Kiosk registered: open its link on the tablet."))
+                return redirect("staff:survey_distribute", self.organisation.slug, self.object.pk)
+        return self.render_to_response(self.get_context_data(kiosk_form=form), status=400)
+
+
+class StaffBatchDetailView(StaffScopedMixin, DetailView):
+    template_name = "surveys/staff_batch_detail.html"
+    permission = staticmethod(can_manage)
+    model = InvitationBatch
+    context_object_name = "batch"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("survey", "community")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["progress"] = batch_progress(batch=self.object)
+        return context
+
+
+class StaffKioskRevokeView(StaffPostActionView):
+    model = Channel
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=ChannelKind.KIOSK)
+
+    def act(self, channel: Channel) -> HttpResponse:
+        kiosk_revoke(channel=channel)
+        messages.success(self.request, _("The kiosk is switched off; its link no longer works."))
+        return redirect("staff:survey_distribute", self.organisation.slug, channel.survey_id)

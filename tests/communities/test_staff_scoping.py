@@ -10,7 +10,12 @@ from communities.choices import Role
 from surveys.choices import QuestionType
 from tests.factories.communities import StaffRoleFactory
 from tests.factories.feedback import CaseFactory
-from tests.factories.surveys import QuestionFactory, SurveyFactory
+from tests.factories.surveys import (
+    ChannelFactory,
+    InvitationBatchFactory,
+    QuestionFactory,
+    SurveyFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +42,11 @@ OBJECT_FOR = {
     "question_delete": _question,
     "question_restore": _question,
     "question_move": _question,
+    "survey_distribute": _survey,
+    "batch_detail": lambda org: InvitationBatchFactory(survey__organisation=org),
+    "kiosk_revoke": lambda org: ChannelFactory(
+        survey__organisation=org, kind="kiosk", device_token=f"device-{org.slug}"
+    ),
     "case_detail": lambda org: CaseFactory(response__survey__organisation=org),
 }
 # Buttons, not pages: they answer POST only (a GET is 405 once the organisation is known).
@@ -48,6 +58,7 @@ POST_ONLY = {
     "question_delete",
     "question_restore",
     "question_move",
+    "kiosk_revoke",
 }
 
 
