@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from communities.urls import staff_urlpatterns as communities_staff
 from communities.views import StaffHomeView
 from feedback.urls import staff_urlpatterns as feedback_staff
 from surveys.urls import staff_urlpatterns as surveys_staff
 
 # Every staff page lives under /staff/<org>/ and resolves that organisation through
 # StaffScopedMixin; tests walk this list to prove outsiders get 404.
-staff_patterns = [*surveys_staff, *feedback_staff]
+staff_patterns = [*communities_staff, *surveys_staff, *feedback_staff]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="staff_home", permanent=False)),

@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from communities.choices import Role
 from surveys.choices import QuestionType
-from tests.factories.communities import StaffRoleFactory
+from tests.factories.communities import ApiTokenFactory, StaffRoleFactory
 from tests.factories.feedback import CaseFactory
 from tests.factories.surveys import (
     ChannelFactory,
@@ -47,6 +47,7 @@ OBJECT_FOR = {
     "kiosk_revoke": lambda org: ChannelFactory(
         survey__organisation=org, kind="kiosk", device_token=f"device-{org.slug}"
     ),
+    "api_token_revoke": lambda org: ApiTokenFactory(organisation=org),
     "case_detail": lambda org: CaseFactory(response__survey__organisation=org),
 }
 # Buttons, not pages: they answer POST only (a GET is 405 once the organisation is known).
@@ -59,6 +60,7 @@ POST_ONLY = {
     "question_restore",
     "question_move",
     "kiosk_revoke",
+    "api_token_revoke",
 }
 
 
