@@ -21,6 +21,7 @@ from surveys.choices import (
     Condition,
     QuestionType,
     SurveyKind,
+    TriggerEvent,
 )
 from surveys.library import LIBRARY
 from surveys.models import (
@@ -324,6 +325,20 @@ class SurveySettingsForm(forms.Form):
     one_question_per_page = forms.BooleanField(label=_("One question at a time"), required=False)
     opens_at = forms.DateTimeField(label=_("Opens"), required=False, widget=DateTimeInput)
     closes_at = forms.DateTimeField(label=_("Closes"), required=False, widget=DateTimeInput)
+    invitation_valid_days = forms.IntegerField(
+        label=_("Email links work for (days)"), min_value=1, max_value=365, initial=30
+    )
+    reminder_limit = forms.IntegerField(
+        label=_("Reminders at most"), min_value=0, max_value=5, initial=2
+    )
+    reminder_interval_days = forms.IntegerField(
+        label=_("Days between reminders"), min_value=1, max_value=60, initial=3
+    )
+    trigger = forms.ChoiceField(
+        label=_("Send when the API reports"),
+        choices=[("", _("(never)")), *TriggerEvent.choices],
+        required=False,
+    )
 
     def __init__(self, *args: Any, survey: Survey, **kwargs: Any):
         kwargs.setdefault(
@@ -338,6 +353,10 @@ class SurveySettingsForm(forms.Form):
                 "one_question_per_page": survey.one_question_per_page,
                 "opens_at": survey.opens_at,
                 "closes_at": survey.closes_at,
+                "invitation_valid_days": survey.invitation_valid_days,
+                "reminder_limit": survey.reminder_limit,
+                "reminder_interval_days": survey.reminder_interval_days,
+                "trigger": survey.trigger,
                 **{f"title_{c}": t for c, t in survey.title.items()},
                 **{f"thank_you_{c}": t for c, t in survey.thank_you.items()},
             },
@@ -382,6 +401,10 @@ class SurveySettingsForm(forms.Form):
             "one_question_per_page": data["one_question_per_page"],
             "opens_at": data["opens_at"],
             "closes_at": data["closes_at"],
+            "invitation_valid_days": data["invitation_valid_days"],
+            "reminder_limit": data["reminder_limit"],
+            "reminder_interval_days": data["reminder_interval_days"],
+            "trigger": data["trigger"],
             "title": {c: data[f"title_{c}"] for c in codes},
             "thank_you": {c: data[f"thank_you_{c}"] for c in codes},
         }

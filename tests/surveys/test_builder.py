@@ -268,11 +268,20 @@ def test_settings_save_titles_per_language_and_warn_of_gaps(staff_client, organi
             "title_en": "Visit",
             "title_th": "",
             "one_question_per_page": "on",
+            "invitation_valid_days": 14,
+            "reminder_limit": 1,
+            "reminder_interval_days": 4,
+            "trigger": "ticket_closed",
         },
     )
     assert page.status_code == 302
     draft.refresh_from_db()
     assert draft.title == {"en": "Visit"} and draft.one_question_per_page
+    assert (draft.invitation_valid_days, draft.reminder_limit, draft.trigger) == (
+        14,
+        1,
+        "ticket_closed",
+    )
     page = staff_client.get(staff("survey_edit", organisation, draft.pk))
     gaps = page.context["gaps"]
     assert gaps["en"] == [] and "the title" in gaps["th"] and "question 1" in gaps["th"]
@@ -286,12 +295,24 @@ def test_settings_save_titles_per_language_and_warn_of_gaps(staff_client, organi
         ({"anonymity": "secret"}, "anonymity"),
         ({"opens_at": "2030-01-02T10:00", "closes_at": "2030-01-01T10:00"}, "closes_at"),
         ({"title_en": ""}, "title_en"),
+        ({"reminder_limit": 9}, "reminder_limit"),
+        ({"reminder_interval_days": 0}, "reminder_interval_days"),
+        ({"invitation_valid_days": ""}, "invitation_valid_days"),
+        ({"trigger": "lunch"}, "trigger"),
     ],
 )
 def test_settings_reject_bad_input_and_keep_the_survey(
     staff_client, organisation, draft, data, field
 ):
-    base = {"languages": ["en"], "anonymity": "identified", "points": 0, "title_en": "T"}
+    base = {
+        "languages": ["en"],
+        "anonymity": "identified",
+        "points": 0,
+        "title_en": "T",
+        "invitation_valid_days": 30,
+        "reminder_limit": 2,
+        "reminder_interval_days": 3,
+    }
     page = staff_client.post(staff("survey_edit", organisation, draft.pk), {**base, **data})
     assert page.status_code == 400 and field in page.context["form"].errors
     draft.refresh_from_db()
