@@ -13,7 +13,13 @@ from communities.models import Community, Location, Member, Organisation, StaffR
 from communities.services import consent_record
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Channel, Choice, Question, Response, Survey
-from surveys.services import question_add, response_submit, survey_create, survey_publish
+from surveys.services import (
+    kiosk_register,
+    question_add,
+    response_submit,
+    survey_create,
+    survey_publish,
+)
 
 STAFF_EMAIL = "owner@demo-coffee.example"
 STAFF_PASSWORD = "chorus-demo-2026"  # noqa: S105 - printed for the local demo only
@@ -164,6 +170,9 @@ class Command(BaseCommand):
             poll.points = 2
             poll.save(update_fields=["points"])
             survey_publish(survey=poll)
+        kiosk = Channel.objects.filter(
+            survey=survey, kind=ChannelKind.KIOSK, location=location
+        ).first() or kiosk_register(survey=survey, location=location)
         url = f"/s/{survey.public_id}/"
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Survey (public link): http://127.0.0.1:8000{url}")
@@ -171,6 +180,7 @@ class Command(BaseCommand):
             self.stdout.write(f"    in {lang}: http://127.0.0.1:8000{url}?lang={lang}")
         home = f"/c/{org.slug}/{community.slug}/"
         self.stdout.write(f"  Community home (poll): http://127.0.0.1:8000{home}")
+        self.stdout.write(f"  Store kiosk (tablet):  http://127.0.0.1:8000/k/{kiosk.device_token}/")
         self.stdout.write("  Staff pages:          http://127.0.0.1:8000/staff/")
         self.stdout.write(f"  Staff login:          {STAFF_EMAIL} / {STAFF_PASSWORD}")
 
