@@ -91,9 +91,21 @@ def test_openapi_schema_is_served(staff_client):
     assert staff_client.get(reverse("api:schema")).status_code == 200
 
 
-def test_every_org_api_route_is_walked_by_the_cross_tenant_test(staff_client, other_organisation):
+# Routes other systems call with an organisation API key instead of a staff session.
+KEY_ROUTES = {"event_receive"}
+
+
+def test_every_org_api_route_is_walked_by_the_cross_tenant_test(
+    staff_client, organisation, other_organisation
+):
+    from rest_framework.test import APIClient
+
+    from communities.services import api_token_create
     from config.api_router import urlpatterns
 
+    key_client = APIClient()
+    key = api_token_create(organisation=organisation, name="walk")[1]
+    key_client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     foreign = SurveyFactory(organisation=other_organisation)
     scoped = [p for p in urlpatterns if "<slug:org>" in str(p.pattern)]
     assert scoped
@@ -101,4 +113,8 @@ def test_every_org_api_route_is_walked_by_the_cross_tenant_test(staff_client, ot
         kwargs = {"org": other_organisation.slug}
         if "<int:pk>" in str(pattern.pattern):
             kwargs["pk"] = foreign.pk
-        assert staff_client.get(reverse(f"api:{pattern.name}", kwargs=kwargs)).status_code == 404
+        url = reverse(f"api:{pattern.name}", kwargs=kwargs)
+        if pattern.name in KEY_ROUTES:
+            assert key_client.post(url, {}, format="json").status_code == 404
+        else:
+            assert staff_client.get(url).status_code == 404
