@@ -55,7 +55,38 @@ def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
     sentiment = answers.filter(sentiment__isnull=False).aggregate(avg=Avg("sentiment"))["avg"]
     responses = Response.objects.for_organisation(organisation).filter(survey=survey)
     by_language = list(responses.values("language").annotate(n=Count("pk")).order_by("-n"))
+    # Below the organisation's minimum group size a store's row would single people out.
+    minimum = organisation.min_group_size
+    by_location = [
+        row
+        for row in responses.filter(location__isnull=False)
+        .values("location__name", "channel__kind")
+        .annotate(
+            n=Count("pk", distinct=True),
+            promoters=Count(
+                "answers",
+                filter=Q(answers__question_type=QuestionType.NPS, answers__number__gte=9),
+            ),
+            detractors=Count(
+                "answers",
+                filter=Q(answers__question_type=QuestionType.NPS, answers__number__lte=6),
+            ),
+            scored=Count("answers", filter=Q(answers__question_type=QuestionType.NPS)),
+        )
+        .order_by("-n")
+        if row["n"] >= minimum
+    ]
+    for row in by_location:
+        row["nps"] = (
+            round(100 * (row["promoters"] - row["detractors"]) / row["scored"])
+            if row["scored"]
+            else None
+        )
+    by_channel = list(responses.values("channel__kind").annotate(n=Count("pk")).order_by("-n"))
     return {
+        "by_location": by_location,
+        "by_channel": by_channel,
+        "min_group_size": minimum,
         "responses": responses.count(),
         "nps": survey_nps(organisation=organisation, survey=survey),
         "stars": round(stars, 2) if stars is not None else None,
