@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo test lint format messages vendor bench bench-submit bench-page clean
+.PHONY: demo test lint format messages vendor bench bench-submit bench-page bench-channels clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,13 +59,16 @@ vendor:
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/css/bootstrap.rtl.min.css* \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* node_modules/bootstrap/LICENSE static/vendor/bootstrap/
 
-bench: bench-submit bench-page
+bench: bench-submit bench-page bench-channels
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
 
 bench-page: $(VENV)/.test
 	$(PY) bench/page.py
+
+bench-channels: $(VENV)/.test
+	$(PY) bench/channels.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results

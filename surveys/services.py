@@ -288,6 +288,10 @@ def response_submit(
                 member=member,
                 completed_on=timezone.localdate(now),
             )
+    if invitation is not None:
+        # Two devices sending one personal link at once: the second waits here, then
+        # finds it used.
+        invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation is not None and invitation.responded_at is not None:
         raise AlreadyAnswered(
             _("This link has already been used to answer. Thank you!"), code="already_answered"
@@ -315,10 +319,13 @@ def response_submit(
             response.save()
     except IntegrityError:
         # A concurrent double submit with the same key won the race.
-        return SubmitResult(
-            response=Response.objects.get(survey=survey, idempotency_key=idempotency_key),
-            created=False,
-        )
+        first = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if first is None:
+            raise AlreadyAnswered(
+                _("This link has already been used to answer. Thank you!"),
+                code="already_answered",
+            ) from None
+        return SubmitResult(response=first, created=False)
 
     by_id = {q.pk: q for q in questions}
     answers = Answer.objects.bulk_create(
@@ -873,7 +880,11 @@ def _suppressed(*, organisation_id: int, emails: list[str]) -> set[str]:
 
 
 def _invitation_email(
-    *, invitation: SurveyInvitation, reminder: int = 0, enqueue: bool = True
+    *,
+    invitation: SurveyInvitation,
+    reminder: int = 0,
+    enqueue: bool = True,
+    questions: list[Question] | None = None,
 ) -> OutboundEmail:
     survey = invitation.survey
     organisation = survey.organisation
@@ -883,7 +894,9 @@ def _invitation_email(
     link = settings.SITE_URL + reverse(
         "surveys:invitation_open", args=[invitation_link_token(invitation=invitation)]
     )
-    first = next(iter(survey_questions(survey=survey)), None)
+    # A batch passes the questions in: one lookup per chunk, not two per email.
+    questions = questions if questions is not None else survey_questions(survey=survey)
+    first = next(iter(questions), None)
     unsubscribe = settings.SITE_URL + reverse(
         "surveys:unsubscribe",
         args=[unsubscribe_token(organisation_id=organisation.pk, email=invitation.email)],
@@ -1010,6 +1023,7 @@ def invitation_batch_send(*, batch_id: int) -> int:
     InvitationBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SENDING)
     audience = _batch_audience(batch)
     chunk_size = settings.CHORUS["INVITATION_CHUNK"]
+    questions = survey_questions(survey=batch.survey)
     queued = 0
     skipped = {"suppressed": 0}
     channel, _created = Channel.objects.get_or_create(
@@ -1049,7 +1063,8 @@ def invitation_batch_send(*, batch_id: int) -> int:
                 ).select_related("survey", "survey__organisation")
             )
             ids = [
-                _invitation_email(invitation=invitation, enqueue=False).pk for invitation in pending
+                _invitation_email(invitation=invitation, enqueue=False, questions=questions).pk
+                for invitation in pending
             ]
             SurveyInvitation.objects.filter(pk__in=[i.pk for i in pending]).update(
                 sent_at=timezone.now()

@@ -104,7 +104,7 @@ SCORE_SESSION_KEY = "chorus_invitation_score_{}"
 
 
 def session_invitation(*, request: HttpRequest, survey: Survey) -> SurveyInvitation | None:
-    """The personal invitation this browser opened for the survey, while still unanswered.
+    """The personal invitation this browser opened for the survey, answered or not.
 
     The link's token moved into the session when it was opened, so it never sits in
     the address bar (or a Referer header) of the survey page.
@@ -114,7 +114,7 @@ def session_invitation(*, request: HttpRequest, survey: Survey) -> SurveyInvitat
         return None
     return (
         SurveyInvitation.objects.select_related("member", "channel")
-        .filter(pk=invitation_id, survey=survey, responded_at__isnull=True)
+        .filter(pk=invitation_id, survey=survey)
         .first()
     )
 
@@ -165,6 +165,11 @@ class SurveyRespondView(View):
             # A draft is not there yet (404); a closed or scheduled one is, but not now.
             status = 404 if self.survey.status == SurveyStatus.DRAFT else 410
             return self._unavailable(reason, status=status)
+        if self.invitation is not None and self.invitation.responded_at is not None:
+            # Another device answered through the same personal link.
+            return self._unavailable(
+                _("This link has already been used to answer. Thank you!"), status=409
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def _unavailable(self, reason: str, *, status: int) -> HttpResponse:
@@ -445,6 +450,8 @@ class InvitationOpenView(View):
             score = None
         if score is not None and 0 <= score <= 10:
             request.session[SCORE_SESSION_KEY.format(survey.public_id)] = score
+        else:
+            request.session.pop(SCORE_SESSION_KEY.format(survey.public_id), None)
         url = reverse("surveys:survey_respond", args=[survey.public_id])
         if invitation.language:
             url += f"?lang={invitation.language}"
@@ -962,9 +969,9 @@ class KioskSubmitView(View):
             return JsonResponse({"error": "too_large"}, status=413)
         try:
             payload = json.loads(request.body)
-            key = str(payload["idempotency_key"])
+            key = payload["idempotency_key"]
             answers = payload["answers"]
-            if not isinstance(answers, dict):
+            if not isinstance(answers, dict) or not isinstance(key, str) or not key:
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             return JsonResponse(
@@ -975,9 +982,11 @@ class KioskSubmitView(View):
         if language not in (channel.survey.languages or SUPPORTED_LANGUAGES):
             language = (channel.survey.languages or ["en"])[0]
         try:
-            result = kiosk_submit(
-                channel=channel, raw_answers=answers, idempotency_key=key, language=language
-            )
+            # Errors come back in the language the customer is answering in.
+            with translation.override(language):
+                result = kiosk_submit(
+                    channel=channel, raw_answers=answers, idempotency_key=key, language=language
+                )
         except KioskRateLimited:
             return JsonResponse(
                 {"error": "rate_limited"}, status=429, headers={"Retry-After": "60"}

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail, signing
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from communities.choices import MemberStatus
 from communities.models import EmailSuppression
@@ -263,3 +263,45 @@ def test_one_click_unsubscribe_stops_survey_email(
 def test_a_forged_unsubscribe_link_changes_nothing(client):
     page = client.post(reverse("surveys:unsubscribe", args=["forged"]))
     assert page.status_code == 400 and not EmailSuppression.objects.exists()
+
+
+def test_a_second_device_with_the_same_link_cannot_answer_again(client, invitation, survey):
+    from django.test import Client
+
+    # given: the link opened on a phone and on a laptop
+    laptop = Client()
+    client.get(link(invitation))
+    laptop.get(link(invitation))
+    # when: the phone answers, then the laptop sends too
+    assert client.post(survey_url(survey), answers_for(survey)).status_code == 302
+    late = laptop.post(survey_url(survey), answers_for(survey))
+    # then
+    assert late.status_code == 409
+    with translation.override("ja"):  # the invitation's language
+        said = translation.gettext("This link has already been used to answer. Thank you!")
+    assert said in late.content.decode()
+    assert Response.objects.count() == 1
+
+
+def test_a_used_invitation_refuses_a_racing_second_submit(survey, invitation):
+    from surveys.services import AlreadyAnswered, response_submit
+
+    data = answers_for(survey)
+    data.pop("idempotency_key")
+    response_submit(
+        survey=survey, raw_answers=data, idempotency_key="a" * 32, invitation=invitation
+    )
+    # A request that read the invitation before the first committed still holds it unanswered.
+    invitation.responded_at = None
+    with pytest.raises(AlreadyAnswered):
+        response_submit(
+            survey=survey, raw_answers=data, idempotency_key="b" * 32, invitation=invitation
+        )
+    assert Response.objects.count() == 1
+
+
+def test_opening_the_plain_link_clears_an_earlier_tapped_score(client, invitation, survey):
+    client.get(link(invitation, score=2))
+    client.get(link(invitation))
+    form = client.get(survey_url(survey)).context["form"]
+    assert f"q_{question_of(survey, 'nps').pk}" not in form.initial
