@@ -83,6 +83,9 @@ def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
             else None
         )
     by_channel = list(responses.values("channel__kind").annotate(n=Count("pk")).order_by("-n"))
+    for row in by_channel:
+        # Answers with no channel came through the public link.
+        row["label"] = ChannelKind(row["channel__kind"] or ChannelKind.LINK).label
     return {
         "by_location": by_location,
         "by_channel": by_channel,
