@@ -16,11 +16,39 @@ class JoinMode(models.TextChoices):
 
 
 class MemberStatus(models.TextChoices):
+    # Joined through the public page, double opt-in email not yet confirmed.
+    PENDING = "pending", _("Awaiting confirmation")
     INVITED = "invited", _("Invited")
+    # The lifecycle task moves members between these four from their activity.
+    NEW = "new", _("New")
     ACTIVE = "active", _("Active")
     LAPSED = "lapsed", _("Lapsed")
+    CHURNED = "churned", _("Churned")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
     ERASED = "erased", _("Erased")
+
+
+LIFECYCLE_STATUSES = (
+    MemberStatus.NEW,
+    MemberStatus.ACTIVE,
+    MemberStatus.LAPSED,
+    MemberStatus.CHURNED,
+)
+
+
+class AttributeKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Single choice")
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Checked, waiting to be confirmed")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Nothing imported")
 
 
 class ConsentPurpose(models.TextChoices):

@@ -6,7 +6,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.choices import ConsentChannel, ConsentPurpose, JoinMode, MemberStatus, Role
+from communities.choices import (
+    AttributeKind,
+    ConsentChannel,
+    ConsentPurpose,
+    ImportStatus,
+    JoinMode,
+    MemberStatus,
+    Role,
+)
 from communities.managers import TenantManager, UserManager
 
 
@@ -112,6 +120,16 @@ class Community(TimeStampedModel):
     consent_text = models.TextField(_("consent text"), blank=True)
     privacy_policy_text = models.TextField(_("privacy policy"), blank=True)
     policy_version = models.PositiveIntegerField(_("policy version"), default=1)
+    policy_published_at = models.DateTimeField(_("policy published"), default=timezone.now)
+    # Branding for the member-facing pages; empty means the organisation's.
+    logo = models.URLField(_("logo URL"), blank=True)
+    brand_colour = models.CharField(_("brand colour"), max_length=7, blank=True)
+    welcome_text = models.TextField(_("welcome text on the join page"), blank=True)
+    # Lifecycle thresholds: a member is "new" for new_days after joining, "lapsed" after
+    # lapsed_days without activity and "churned" after churned_days.
+    new_days = models.PositiveSmallIntegerField(_("days a member counts as new"), default=30)
+    lapsed_days = models.PositiveSmallIntegerField(_("days inactive until lapsed"), default=90)
+    churned_days = models.PositiveSmallIntegerField(_("days inactive until churned"), default=180)
 
     objects = TenantManager()
 
@@ -124,6 +142,16 @@ class Community(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(policy_version__gte=1), name="community_policy_version_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(brand_colour="")
+                | models.Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"),
+                name="community_brand_colour_hex",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(new_days__gte=1, lapsed_days__gte=1)
+                & models.Q(churned_days__gt=models.F("lapsed_days")),
+                name="community_lifecycle_thresholds_ordered",
             ),
         ]
 
@@ -174,6 +202,14 @@ class Member(TimeStampedModel):
     )
     joined_at = models.DateTimeField(_("joined"), null=True, blank=True)
     last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+    # Double opt-in: when the member clicked the link in the confirmation email.
+    confirmed_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
+    invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
+    referral_code = models.CharField(_("referral code"), max_length=16, blank=True)
+    referred_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
 
     objects = TenantManager()
 
@@ -191,17 +227,28 @@ class Member(TimeStampedModel):
                 condition=models.Q(user__isnull=False),
                 name="member_user_unique_per_community",
             ),
+            models.UniqueConstraint(
+                fields=["referral_code"],
+                condition=~models.Q(referral_code=""),
+                name="member_referral_code_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=MemberStatus.values), name="member_status_valid"
             ),
             # An erased member keeps no personal data.
             models.CheckConstraint(
                 condition=~models.Q(status=MemberStatus.ERASED)
-                | (models.Q(email="", name="", phone="", user__isnull=True)),
+                | (
+                    models.Q(email="", name="", phone="", user__isnull=True, referral_code="")
+                    & models.Q(attributes={})
+                ),
                 name="member_erased_holds_no_personal_data",
             ),
         ]
-        indexes = [models.Index(fields=["community", "status"])]
+        indexes = [
+            models.Index(fields=["community", "status"]),
+            models.Index(fields=["community", "last_active_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.email or f"member #{self.pk}"
@@ -312,3 +359,138 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AttributeDefinition(TimeStampedModel):
+    """A custom member attribute of one community (age band, city, …); values live in
+    Member.attributes under `key` and are validated against this on every write."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="attributes")
+    key = models.SlugField(_("key"), max_length=40)
+    # {"en": "Age band", "th": "…"}: shown to members in their language.
+    label = models.JSONField(_("label"), default=dict)
+    kind = models.CharField(_("kind"), max_length=8, choices=AttributeKind.choices)
+    # For single choice: [{"value": "18-24", "label": {"en": "18–24"}}, …]
+    options = models.JSONField(_("options"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    ask_on_join = models.BooleanField(_("ask on the join page"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "key"], name="attribute_key_unique_per_community"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=AttributeKind.values), name="attribute_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def label_text(self) -> str:
+        return self.label.get("en") or next(iter(self.label.values()), self.key)
+
+
+class StaffInvitation(TimeStampedModel):
+    """An email invitation to join an organisation's staff with a role."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="staff_invitations"
+    )
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "organisation",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="staffinvitation_one_open_per_address",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="staffinvitation_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation} ({self.role})"
+
+
+class MemberImport(TimeStampedModel):
+    """A CSV of members: checked row by row into a report, then committed all or nothing."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    # The uploaded text is kept until the import ends so a worker can read it.
+    content = models.TextField(blank=True)
+    # The importer confirms these people agreed to join; recorded as consent per member.
+    consent_confirmed = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "column": "email", "value": "x", "message": "…"}], at most a few thousand.
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ImportStatus.values), name="memberimport_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'import'} → {self.community}"
+
+
+class LifecycleSnapshot(models.Model):
+    """Each day's member counts per lifecycle status, for the community overview's trend."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="lifecycle_snapshots"
+    )
+    day = models.DateField()
+    counts = models.JSONField(default=dict)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["community", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "day"], name="lifecycle_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} {self.day}"

@@ -114,8 +114,10 @@ def test_member_email_is_unique_per_community_ignoring_case():
 
 
 def test_erased_member_cannot_keep_personal_data():
+    erased = dict(status=MemberStatus.ERASED, email="", name="", phone="", referral_code="")
     assert refused(MemberFactory, status=MemberStatus.ERASED)
-    assert not refused(MemberFactory, status=MemberStatus.ERASED, email="", name="", phone="")
+    assert refused(MemberFactory, **{**erased, "attributes": {"city": "Bangkok"}})
+    assert not refused(MemberFactory, **erased)
 
 
 def test_one_case_per_response():

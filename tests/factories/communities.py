@@ -1,16 +1,27 @@
 import factory
 from django.utils import timezone
 
-from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus, Role
+from communities.choices import (
+    AttributeKind,
+    ConsentChannel,
+    ConsentPurpose,
+    ImportStatus,
+    MemberStatus,
+    Role,
+)
 from communities.models import (
     ApiToken,
+    AttributeDefinition,
     Community,
     ConsentRecord,
     EmailSuppression,
+    LifecycleSnapshot,
     Location,
     Member,
+    MemberImport,
     Organisation,
     Segment,
+    StaffInvitation,
     StaffRole,
     User,
 )
@@ -83,6 +94,8 @@ class MemberFactory(factory.django.DjangoModelFactory):
     locale = "en"
     status = MemberStatus.ACTIVE
     joined_at = factory.LazyFunction(timezone.now)
+    confirmed_at = factory.LazyFunction(timezone.now)
+    referral_code = factory.Sequence(lambda n: f"ref{n:09d}")
 
 
 class ConsentRecordFactory(factory.django.DjangoModelFactory):
@@ -125,3 +138,58 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"integration {n}")
     prefix = factory.Sequence(lambda n: f"chr_{n:06d}")
     key_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class AttributeDefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttributeDefinition
+
+    community = factory.SubFactory(CommunityFactory)
+    organisation = factory.SelfAttribute("community.organisation")
+    key = factory.Sequence(lambda n: f"attribute_{n}")
+    label = factory.LazyAttribute(lambda o: {"en": o.key.replace("_", " ").capitalize()})
+    kind = AttributeKind.TEXT
+
+    class Params:
+        age_band = factory.Trait(
+            key="age_band",
+            label={"en": "Age band", "th": "ช่วงอายุ", "he": "קבוצת גיל", "ja": "年齢層"},
+            kind=AttributeKind.CHOICE,
+            options=[
+                {"value": "18-24", "label": {"en": "18–24"}},
+                {"value": "25-34", "label": {"en": "25–34"}},
+                {"value": "35+", "label": {"en": "35 or over"}},
+            ],
+        )
+
+
+class StaffInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffInvitation
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    email = factory.Sequence(lambda n: f"colleague{n}@example.com")
+    role = Role.ANALYST
+
+
+class MemberImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MemberImport
+
+    community = factory.SubFactory(CommunityFactory)
+    organisation = factory.SelfAttribute("community.organisation")
+    filename = "members.csv"
+    content = "email,name\nann@example.com,Ann\n"
+    status = ImportStatus.PREVIEWED
+    total_rows = 1
+    valid_rows = 1
+
+
+class LifecycleSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LifecycleSnapshot
+
+    community = factory.SubFactory(CommunityFactory)
+    organisation = factory.SelfAttribute("community.organisation")
+    day = factory.LazyFunction(lambda: timezone.localdate())
+    counts = factory.LazyFunction(lambda: {"new": 1, "active": 2, "lapsed": 0, "churned": 0})
