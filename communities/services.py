@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -280,3 +281,39 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     token.revoked_at = token.revoked_at or timezone.now()
     token.save(update_fields=["revoked_at"])
     return token
+
+
+MEMBER_INVITATION_SALT = "chorus.member-invitation"
+MEMBER_INVITATION_MAX_AGE = timedelta(days=30)
+
+
+class MemberLinkError(Exception):
+    """A member link that cannot be used: `reason` is "forged", "expired" or "used"."""
+
+    def __init__(self, reason: str, member: Member | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.member = member
+
+
+def member_invitation_token(*, member: Member) -> str:
+    """The signed token in an invitation-to-join link (invite-only communities need one)."""
+    return signing.dumps({"m": member.pk}, salt=MEMBER_INVITATION_SALT, compress=True)
+
+
+def member_from_invitation(*, signed: str, community: Community) -> Member:
+    """The invited member a link names, or MemberLinkError; the link must be for `community`."""
+    try:
+        payload = signing.loads(
+            signed, salt=MEMBER_INVITATION_SALT, max_age=MEMBER_INVITATION_MAX_AGE
+        )
+    except signing.SignatureExpired:
+        raise MemberLinkError("expired") from None
+    except signing.BadSignature:
+        raise MemberLinkError("forged") from None
+    member = Member.objects.filter(pk=payload.get("m"), community=community).first()
+    if member is None:
+        raise MemberLinkError("forged")
+    if member.status != MemberStatus.INVITED:
+        raise MemberLinkError("used", member)
+    return member
