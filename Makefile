@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo test lint format messages vendor bench bench-submit bench-page bench-channels clean
+.PHONY: demo test lint format messages vendor bench bench-submit bench-page bench-channels bench-import clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,7 @@ vendor:
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/css/bootstrap.rtl.min.css* \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* node_modules/bootstrap/LICENSE static/vendor/bootstrap/
 
-bench: bench-submit bench-page bench-channels
+bench: bench-submit bench-page bench-channels bench-import
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -69,6 +69,9 @@ bench-page: $(VENV)/.test
 
 bench-channels: $(VENV)/.test
 	$(PY) bench/channels.py
+
+bench-import: $(VENV)/.test
+	$(PY) bench/imports.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results

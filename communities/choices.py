@@ -44,6 +44,8 @@ class AttributeKind(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    # A worker reads the file row by row into the report; nothing is written yet.
+    CHECKING = "checking", _("Checking the file")
     PREVIEWED = "previewed", _("Checked, waiting to be confirmed")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Importing")

@@ -458,6 +458,8 @@ class MemberImport(TimeStampedModel):
     # [{"row": 3, "column": "email", "value": "x", "message": "…"}], at most a few thousand.
     errors = models.JSONField(default=list, blank=True)
     error_count = models.PositiveIntegerField(default=0)
+    # Why an import ended without importing (shown to staff), or a note on rows skipped.
+    message = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -130,6 +131,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "config.account_adapter.AccountAdapter"
+# Members have no password (they joined by a confirmed email link): they sign in with a
+# one-time code sent to their address.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 LOGIN_REDIRECT_URL = "/"
 
 # --- i18n: respondents read English, Thai, Hebrew (RTL) and Japanese -----------------
@@ -196,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
     "analysis-redrive": {"task": "feedback.tasks.analysis_redrive_task", "schedule": 60.0},
     "events-sweep": {"task": "surveys.tasks.events_sweep_task", "schedule": 60.0},
     "invitation-reminders": {"task": "surveys.tasks.reminders_send_task", "schedule": 3600.0},
+    # Daily, early morning server time, when nobody is looking at the overview.
+    "members-lifecycle": {
+        "task": "communities.tasks.members_lifecycle_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- email: console by default, SMTP (or any backend) from EMAIL_URL -----------------

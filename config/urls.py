@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from communities.urls import member_urlpatterns
 from communities.urls import staff_urlpatterns as communities_staff
-from communities.views import StaffHomeView
+from communities.views import StaffHomeView, StaffInvitationAcceptView
 from feedback.urls import staff_urlpatterns as feedback_staff
 from surveys.urls import staff_urlpatterns as surveys_staff
 
@@ -18,6 +19,13 @@ urlpatterns = [
     path("api/", include("config.api_router")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", StaffHomeView.as_view(), name="staff_home"),
+    # Before the staff include, so no organisation slug can shadow it.
+    path(
+        "staff-invitation/<str:signed>/",
+        StaffInvitationAcceptView.as_view(),
+        name="staff_invitation_accept",
+    ),
     path("staff/<slug:org>/", include((staff_patterns, "staff"))),
+    path("", include((member_urlpatterns, "community"))),
     path("", include("surveys.urls")),
 ]

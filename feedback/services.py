@@ -12,8 +12,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Organisation, StaffRole
+from communities.choices import ConsentPurpose
+from communities.models import EmailSuppression, Organisation, StaffRole
 from communities.permissions import WORK_CASES_ROLES
+from communities.selectors import member_consent_given
 from config.queue import enqueue_on_commit
 from feedback.choices import CasePriority, Condition, EmailStatus
 from feedback.emails import email_render
@@ -192,11 +194,25 @@ def followup_recipient(*, response: Response) -> str | None:
     """The address a follow-up may go to, or None when we must not write."""
     if response.is_anonymous or not response.consent_to_contact:
         return None
+    recipient = None
     if response.member_id and response.member.email and not response.member.is_erased:
-        return response.member.email
-    if response.invitation_id and response.invitation.email:
-        return response.invitation.email
-    return None
+        # Consent given on the survey yields to a later withdrawal in the consent centre.
+        if (
+            member_consent_given(member=response.member, purpose=ConsentPurpose.CONTACT_FOLLOWUP)
+            is False
+        ):
+            return None
+        recipient = response.member.email
+    elif response.invitation_id and response.invitation.email:
+        recipient = response.invitation.email
+    if (
+        recipient
+        and EmailSuppression.objects.filter(
+            organisation_id=response.organisation_id, email=recipient.lower()
+        ).exists()
+    ):
+        return None
+    return recipient
 
 
 def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEmail | None:

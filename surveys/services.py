@@ -25,7 +25,7 @@ from communities.models import (
     Member,
     Organisation,
 )
-from communities.services import consent_record, member_lock
+from communities.services import consent_record, member_activity_touch, member_lock
 from config.queue import enqueue_on_commit
 from feedback.models import OutboundEmail
 from feedback.services import followup_apply, outbox_enqueue
@@ -349,6 +349,16 @@ def response_submit(
 
     if invitation is not None:
         SurveyInvitation.objects.filter(pk=invitation.pk).update(responded_at=now)
+    if member is not None:
+        # Answering is activity (the lifecycle task reads it). An anonymous answer
+        # records only the day, as its Participation does, so the member's row cannot
+        # date the response.
+        active_at = (
+            timezone.make_aware(datetime.combine(timezone.localdate(now), datetime.min.time()))
+            if anonymous
+            else now
+        )
+        member_activity_touch(member_id=member.pk, at=active_at)
 
     result = SubmitResult(response=response, created=True)
     if member is not None and survey.points and (not anonymous or survey.anonymous_points):

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import uuid
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -22,9 +21,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
+from communities.flows import member_portal
+from communities.forms import service_errors_apply
 from communities.models import Community, Member
 from communities.permissions import can_manage, can_read_results
-from communities.views import StaffScopedMixin
+from communities.services import MEMBER_CURRENT_STATUSES
+from communities.views import StaffScopedMixin, community_brand, reconsent_page
 from surveys.choices import ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.forms import (
     InvitationSendForm,
@@ -384,6 +386,10 @@ class CommunityHomeView(View):
         if language not in SUPPORTED_LANGUAGES:
             language = translation.get_language() or settings.LANGUAGE_CODE
         translation.activate(language)
+        # A member who has not accepted the current policy version is asked to first.
+        if member is not None and (gate := reconsent_page(request, member=member)) is not None:
+            return gate
+        current = member is not None and member.status in MEMBER_CURRENT_STATUSES
         surveys, polls = community_open_surveys(community=community)
         cards, new_keys = [], {}
         for poll in polls:
@@ -410,6 +416,9 @@ class CommunityHomeView(View):
                 "community": community,
                 "organisation": community.organisation,
                 "member": member,
+                "is_current_member": current,
+                "portal": member_portal(member=member, language=language) if current else None,
+                "brand": community_brand(community=community),
                 "surveys": [(s, s.title.get(language) or s.title_text) for s in surveys],
                 "polls": cards,
                 "next": request.get_full_path(),
@@ -579,18 +588,6 @@ class StaffSurveyResultsView(StaffScopedMixin, DetailView):
 # --- the staff builder -------------------------------------------------------------------
 
 
-def _form_errors_from(form: forms.Form, exc: ValidationError, field_map: dict[str, str]) -> None:
-    """Put a service's ValidationError on the form, next to the field it names."""
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for name, texts in exc.message_dict.items():
-        target = field_map.get(name, name)
-        for message in texts:
-            form.add_error(target if target in form.fields else None, message)
-
-
 class StaffSurveyCreateView(StaffScopedMixin, FormView):
     template_name = "surveys/staff_survey_create.html"
     permission = staticmethod(can_manage)
@@ -616,7 +613,7 @@ class StaffSurveyCreateView(StaffScopedMixin, FormView):
                 template=data["template"] or None,
             )
         except ValidationError as exc:
-            _form_errors_from(form, exc, {})
+            service_errors_apply(form, exc, {})
             return self.form_invalid(form)
         messages.success(self.request, _("Draft created. Add and translate its questions."))
         return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
@@ -656,7 +653,7 @@ class StaffSurveyEditView(StaffScopedMixin, DetailView):
             try:
                 survey_update(survey=self.object, **form.survey_fields())
             except ValidationError as exc:
-                _form_errors_from(form, exc, {"title": "title_en"})
+                service_errors_apply(form, exc, {"title": "title_en"})
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("staff:survey_edit", self.organisation.slug, self.object.pk)
@@ -801,7 +798,7 @@ class StaffQuestionAddView(_ObjectFormView):
                 survey=self.object, type=form.cleaned_data["type"], **form.question_fields()
             )
         except ValidationError as exc:
-            _form_errors_from(form, exc, _question_error_fields(self.object))
+            service_errors_apply(form, exc, _question_error_fields(self.object))
             return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(self.request, _("Question added."))
         return redirect("staff:survey_edit", self.organisation.slug, self.object.pk)
@@ -836,7 +833,7 @@ class StaffQuestionEditView(_ObjectFormView):
         try:
             question_update(question=self.object, **form.question_fields())
         except ValidationError as exc:
-            _form_errors_from(form, exc, _question_error_fields(self.object.survey))
+            service_errors_apply(form, exc, _question_error_fields(self.object.survey))
             return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(self.request, _("Question saved."))
         return redirect("staff:survey_edit", self.organisation.slug, self.object.survey_id)
@@ -1057,7 +1054,7 @@ class StaffSurveyDistributeView(StaffScopedMixin, DetailView):
                     recipients=form.recipient_pairs,
                 )
             except ValidationError as exc:
-                _form_errors_from(form, exc, {})
+                service_errors_apply(form, exc, {})
             else:
                 messages.success(
                     request, _("The survey is being sent; this page shows how far it has got.")
@@ -1071,7 +1068,7 @@ class StaffSurveyDistributeView(StaffScopedMixin, DetailView):
             try:
                 kiosk_register(survey=self.object, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors_from(form, exc, {})
+                service_errors_apply(form, exc, {})
             else:
                 messages.success(self.request, _("Kiosk registered: open its link on the tablet."))
                 return redirect("staff:survey_distribute", self.organisation.slug, self.object.pk)

@@ -6,6 +6,7 @@ from django.test import Client
 from communities.choices import Role
 from tests.factories.communities import (
     CommunityFactory,
+    ConsentRecordFactory,
     MemberFactory,
     OrganisationFactory,
     StaffRoleFactory,
@@ -62,7 +63,10 @@ def member_user():
 
 @pytest.fixture
 def member(community, member_user):
-    return MemberFactory(community=community, user=member_user, email=member_user.email)
+    """A member who joined properly: their acceptance of the community terms is on record."""
+    member = MemberFactory(community=community, user=member_user, email=member_user.email)
+    ConsentRecordFactory(member=member, policy_version=community.policy_version)
+    return member
 
 
 @pytest.fixture

@@ -8,7 +8,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from communities.choices import Role
 from surveys.choices import QuestionType
-from tests.factories.communities import ApiTokenFactory, StaffRoleFactory
+from tests.factories.communities import (
+    ApiTokenFactory,
+    AttributeDefinitionFactory,
+    CommunityFactory,
+    MemberFactory,
+    MemberImportFactory,
+    SegmentFactory,
+    StaffInvitationFactory,
+    StaffRoleFactory,
+)
 from tests.factories.feedback import CaseFactory
 from tests.factories.surveys import (
     ChannelFactory,
@@ -49,6 +58,27 @@ OBJECT_FOR = {
     ),
     "api_token_revoke": lambda org: ApiTokenFactory(organisation=org),
     "case_detail": lambda org: CaseFactory(response__survey__organisation=org),
+    "staff_invitation_revoke": lambda org: StaffInvitationFactory(organisation=org),
+    "team_role_change": lambda org: StaffRoleFactory(organisation=org, role=Role.ANALYST),
+    "team_remove": lambda org: StaffRoleFactory(organisation=org, role=Role.ANALYST),
+    "community_detail": lambda org: CommunityFactory(organisation=org),
+    "community_edit": lambda org: CommunityFactory(organisation=org),
+    "attribute_list": lambda org: CommunityFactory(organisation=org),
+    "attribute_edit": lambda org: AttributeDefinitionFactory(community__organisation=org),
+    "attribute_delete": lambda org: AttributeDefinitionFactory(community__organisation=org),
+    "member_list": lambda org: CommunityFactory(organisation=org),
+    "member_add": lambda org: CommunityFactory(organisation=org),
+    "member_invite": lambda org: CommunityFactory(organisation=org),
+    "member_import_create": lambda org: CommunityFactory(organisation=org),
+    "member_detail": lambda org: MemberFactory(community__organisation=org),
+    "member_import_detail": lambda org: MemberImportFactory(community__organisation=org),
+    "member_import_confirm": lambda org: MemberImportFactory(community__organisation=org),
+    "member_import_errors": lambda org: MemberImportFactory(community__organisation=org),
+    "segment_list": lambda org: CommunityFactory(organisation=org),
+    "segment_create": lambda org: CommunityFactory(organisation=org),
+    "segment_count": lambda org: CommunityFactory(organisation=org),
+    "segment_edit": lambda org: SegmentFactory(community__organisation=org),
+    "segment_delete": lambda org: SegmentFactory(community__organisation=org),
 }
 # Buttons, not pages: they answer POST only (a GET is 405 once the organisation is known).
 POST_ONLY = {
@@ -61,6 +91,11 @@ POST_ONLY = {
     "question_move",
     "kiosk_revoke",
     "api_token_revoke",
+    "staff_invitation_revoke",
+    "team_role_change",
+    "team_remove",
+    "member_import_confirm",
+    "segment_delete",
 }
 
 

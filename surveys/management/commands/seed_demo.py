@@ -8,9 +8,18 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus, Role
-from communities.models import Community, Location, Member, Organisation, StaffRole, User
-from communities.services import consent_record
+from communities.choices import AttributeKind, ConsentChannel, ConsentPurpose, MemberStatus, Role
+from communities.models import (
+    AttributeDefinition,
+    Community,
+    Location,
+    Member,
+    Organisation,
+    Segment,
+    StaffRole,
+    User,
+)
+from communities.services import consent_record, referral_code_new
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Channel, Choice, Question, Response, Survey
 from surveys.services import (
@@ -44,6 +53,30 @@ POLL = {
         {"en": "I don't mind", "th": "อย่างไรก็ได้", "he": "לא משנה לי", "ja": "どちらでもよい"},
     ],
 }
+AGE_BANDS = [
+    {"value": "18-24", "label": {"en": "18–24", "th": "18–24 ปี", "he": "18–24", "ja": "18〜24歳"}},
+    {"value": "25-34", "label": {"en": "25–34", "th": "25–34 ปี", "he": "25–34", "ja": "25〜34歳"}},
+    {"value": "35-49", "label": {"en": "35–49", "th": "35–49 ปี", "he": "35–49", "ja": "35〜49歳"}},
+    {
+        "value": "50+",
+        "label": {"en": "50 or over", "th": "50 ปีขึ้นไป", "he": "50 ומעלה", "ja": "50歳以上"},
+    },
+]
+CITIES = [
+    {
+        "value": "bangkok",
+        "label": {"en": "Bangkok", "th": "กรุงเทพฯ", "he": "בנגקוק", "ja": "バンコク"},
+    },
+    {
+        "value": "tel-aviv",
+        "label": {"en": "Tel Aviv", "th": "เทลอาวีฟ", "he": "תל אביב", "ja": "テルアビブ"},
+    },
+    {"value": "tokyo", "label": {"en": "Tokyo", "th": "โตเกียว", "he": "טוקיו", "ja": "東京"}},
+    {
+        "value": "london",
+        "label": {"en": "London", "th": "ลอนดอน", "he": "לונדון", "ja": "ロンドン"},
+    },
+]
 T = {
     "title": {
         "en": "How was your visit to Demo Coffee?",
@@ -146,6 +179,7 @@ class Command(BaseCommand):
         location, _ = Location.objects.get_or_create(
             organisation=org, code="BKK-01", defaults={"name": "Bangkok Siam"}
         )
+        self._attributes(org, community)
         survey = Survey.objects.filter(organisation=org, title__en=T["title"]["en"]).first()
         if survey is None:
             survey = self._survey(org, community)
@@ -183,6 +217,44 @@ class Command(BaseCommand):
         self.stdout.write(f"  Store kiosk (tablet):  http://127.0.0.1:8000/k/{kiosk.device_token}/")
         self.stdout.write("  Staff pages:          http://127.0.0.1:8000/staff/")
         self.stdout.write(f"  Staff login:          {STAFF_EMAIL} / {STAFF_PASSWORD}")
+
+    def _attributes(self, org, community) -> None:
+        """Demographics asked on the join page, and a saved segment over them."""
+        specs = [
+            (
+                "age_band",
+                {"en": "Age band", "th": "ช่วงอายุ", "he": "קבוצת גיל", "ja": "年齢層"},
+                AGE_BANDS,
+            ),
+            ("city", {"en": "City", "th": "เมือง", "he": "עיר", "ja": "都市"}, CITIES),
+        ]
+        for position, (key, label, options) in enumerate(specs, start=1):
+            AttributeDefinition.objects.get_or_create(
+                community=community,
+                key=key,
+                defaults={
+                    "organisation": org,
+                    "label": label,
+                    "kind": AttributeKind.CHOICE,
+                    "options": options,
+                    "ask_on_join": True,
+                    "position": position,
+                },
+            )
+        Segment.objects.get_or_create(
+            community=community,
+            name="Young Bangkok regulars",
+            defaults={
+                "organisation": org,
+                "filter": {
+                    "status": [MemberStatus.NEW, MemberStatus.ACTIVE],
+                    "attributes": {
+                        "city": {"in": ["bangkok"]},
+                        "age_band": {"in": ["18-24", "25-34"]},
+                    },
+                },
+            },
+        )
 
     def _survey(self, org, community) -> Survey:
         survey = Survey.objects.create(
@@ -239,6 +311,7 @@ class Command(BaseCommand):
                     raw[name] = rng.choice(TEXTS[lang])
             member = None
             if i % 3 == 0:
+                joined = now - timedelta(days=rng.randint(0, 400))
                 member = Member.objects.create(
                     organisation=org,
                     community=community,
@@ -246,7 +319,13 @@ class Command(BaseCommand):
                     name=f"Member {i}",
                     locale=lang,
                     status=MemberStatus.ACTIVE,
-                    joined_at=now,
+                    joined_at=joined,
+                    confirmed_at=joined,
+                    referral_code=referral_code_new(),
+                    attributes={
+                        "age_band": rng.choice(AGE_BANDS)["value"],
+                        "city": rng.choice(CITIES)["value"],
+                    },
                 )
                 consent_record(
                     member=member,
@@ -269,3 +348,5 @@ class Command(BaseCommand):
             Response.objects.filter(pk=result.response.pk).update(
                 submitted_at=when, submitted_on=when.date()
             )
+            if member is not None:
+                Member.objects.filter(pk=member.pk).update(last_active_at=max(when, joined))

@@ -1,0 +1,25 @@
+"""Community work for Celery: ids in, one service call, safe to run twice."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from communities import services
+
+# A database that dropped the connection or is restarting; the import simply runs again.
+DATABASE_TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(autoretry_for=DATABASE_TRANSIENT, retry_backoff=5, max_retries=5, acks_late=True)
+def member_import_check_task(*, import_id: int) -> str:
+    return services.member_import_check(import_id=import_id)
+
+
+@shared_task(autoretry_for=DATABASE_TRANSIENT, retry_backoff=5, max_retries=5, acks_late=True)
+def member_import_commit_task(*, import_id: int) -> str:
+    return services.member_import_commit(import_id=import_id)
+
+
+@shared_task(autoretry_for=DATABASE_TRANSIENT, retry_backoff=60, max_retries=3)
+def members_lifecycle_task() -> int:
+    """Daily: move members between new/active/lapsed/churned and snapshot the counts."""
+    return services.members_lifecycle_refresh()
