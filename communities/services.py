@@ -53,6 +53,20 @@ from config.queue import enqueue_on_commit
 ATTRIBUTE_TEXT_LIMIT = 200
 
 
+def unique_save(obj: Any, *, field: str, message: str) -> Any:
+    """Save `obj`; a unique-constraint race becomes a ValidationError on `field`.
+
+    The caller checks duplicates first for a friendly message; this is the last word
+    when two requests pass that check at once.
+    """
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ValidationError({field: [message]}, code="duplicate") from None
+    return obj
+
+
 def email_normalise(email: str) -> str:
     """The one spelling of an address we store and compare: trimmed and lower-cased.
 
@@ -208,14 +222,9 @@ def member_create(
         joined_at=None if status in (MemberStatus.PENDING, MemberStatus.INVITED) else now,
         invited_at=now if status == MemberStatus.INVITED else None,
     )
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"email": [_("This address is already a member of this community.")]},
-            code="duplicate",
-        ) from None
+    unique_save(
+        member, field="email", message=_("This address is already a member of this community.")
+    )
     if consent_channel is not None:
         consent_record(
             member=member,
@@ -743,15 +752,9 @@ def _segment_clean(
 
 
 def _segment_save(segment: Segment) -> Segment:
-    try:
-        with transaction.atomic():
-            segment.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"name": [_("This community already has a segment with that name.")]},
-            code="duplicate",
-        ) from None
-    return segment
+    return unique_save(
+        segment, field="name", message=_("This community already has a segment with that name.")
+    )
 
 
 @transaction.atomic
@@ -1326,13 +1329,9 @@ def organisation_create(
             {"slug": [_("Another organisation already uses this address.")]}, code="duplicate"
         )
     organisation.full_clean()
-    try:
-        with transaction.atomic():
-            organisation.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"slug": [_("Another organisation already uses this address.")]}, code="duplicate"
-        ) from None
+    unique_save(
+        organisation, field="slug", message=_("Another organisation already uses this address.")
+    )
     StaffRole.objects.create(user=owner, organisation=organisation, role=Role.OWNER)
     return organisation
 
@@ -1569,15 +1568,15 @@ def community_create(*, organisation: Organisation, **fields: Any) -> Community:
     community = Community(organisation=organisation, **fields)
     community.policy_published_at = timezone.now()
     _community_validate(community)
-    try:
-        with transaction.atomic():
-            community.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"slug": [_("Another community of this organisation already uses this address.")]},
-            code="duplicate",
-        ) from None
-    return community
+    return _community_save(community)
+
+
+def _community_save(community: Community) -> Community:
+    return unique_save(
+        community,
+        field="slug",
+        message=_("Another community of this organisation already uses this address."),
+    )
 
 
 @transaction.atomic
@@ -1598,15 +1597,7 @@ def community_update(*, community: Community, **fields: Any) -> Community:
         community.policy_version += 1
         community.policy_published_at = timezone.now()
     _community_validate(community)
-    try:
-        with transaction.atomic():
-            community.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"slug": [_("Another community of this organisation already uses this address.")]},
-            code="duplicate",
-        ) from None
-    return community
+    return _community_save(community)
 
 
 # --- custom attributes ------------------------------------------------------------------

@@ -685,7 +685,9 @@ class MemberEraseView(MemberRequiredMixin):
         form = EraseForm(request.POST)
         word = str(_("ERASE"))
         typed = form.data.get("confirmation", "").strip() if form.is_valid() else ""
-        if typed.casefold() not in {word.casefold(), self.member.email.casefold()}:
+        # The English word works in every language: support answers people in English too.
+        accepted = {word.casefold(), "erase", self.member.email.casefold()}
+        if typed.casefold() not in accepted:
             form.add_error(
                 "confirmation" if "confirmation" in form.fields else None,
                 _("Type %(word)s (or your email address) to confirm.") % {"word": word},

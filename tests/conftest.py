@@ -32,6 +32,12 @@ def _eager_celery(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Every factory user hashes a password; PBKDF2's deliberate slowness is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _own_cache_namespace(settings):
     """Each test gets a fresh cache namespace: with Redis the cache outlives a test run, and
     allauth keeps its rate limits there. A prefix isolates without flushing the broker."""

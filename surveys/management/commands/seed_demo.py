@@ -19,7 +19,7 @@ from communities.models import (
     StaffRole,
     User,
 )
-from communities.services import consent_record, referral_code_new
+from communities.services import consent_record, members_lifecycle_refresh, referral_code_new
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Channel, Choice, Question, Response, Survey
 from surveys.services import (
@@ -207,6 +207,7 @@ class Command(BaseCommand):
         kiosk = Channel.objects.filter(
             survey=survey, kind=ChannelKind.KIOSK, location=location
         ).first() or kiosk_register(survey=survey, location=location)
+        members_lifecycle_refresh()
         url = f"/s/{survey.public_id}/"
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Survey (public link): http://127.0.0.1:8000{url}")
@@ -214,6 +215,7 @@ class Command(BaseCommand):
             self.stdout.write(f"    in {lang}: http://127.0.0.1:8000{url}?lang={lang}")
         home = f"/c/{org.slug}/{community.slug}/"
         self.stdout.write(f"  Community home (poll): http://127.0.0.1:8000{home}")
+        self.stdout.write(f"  Join the community:    http://127.0.0.1:8000{home}join/")
         self.stdout.write(f"  Store kiosk (tablet):  http://127.0.0.1:8000/k/{kiosk.device_token}/")
         self.stdout.write("  Staff pages:          http://127.0.0.1:8000/staff/")
         self.stdout.write(f"  Staff login:          {STAFF_EMAIL} / {STAFF_PASSWORD}")
