@@ -35,6 +35,15 @@ def attribute_label(definition: AttributeDefinition) -> str:
     return definition.label.get(language) or definition.label_text
 
 
+def attribute_display(definition: AttributeDefinition, value: Any) -> str:
+    """A stored value as people read it: a choice's label in the current language."""
+    if value in (None, ""):
+        return ""
+    if definition.kind == AttributeKind.CHOICE:
+        return dict(attribute_choices(definition)).get(str(value), str(value))
+    return str(value)
+
+
 def attribute_choices(definition: AttributeDefinition) -> list[tuple[str, str]]:
     language = translation.get_language() or "en"
     return [

@@ -33,6 +33,7 @@ from communities.forms import (
     MemberImportForm,
     MemberInviteForm,
     SegmentForm,
+    attribute_display,
     attribute_label,
 )
 from communities.models import Community, Member, MemberImport, Segment
@@ -148,7 +149,7 @@ class MemberListView(_CommunityPage):
             segment=segment,
             page=page,
             rows=[
-                (member, [member.attributes.get(d.key, "") for d in definitions])
+                (member, [attribute_display(d, member.attributes.get(d.key)) for d in definitions])
                 for member in page.object_list
             ],
             definitions=[(d, attribute_label(d)) for d in definitions],
@@ -192,7 +193,10 @@ class MemberDetailView(StaffScopedMixin, TemplateView):
             member=member,
             community=member.community,
             overview=flows.member_overview(organisation=self.organisation, member=member),
-            attributes=[(attribute_label(d), member.attributes.get(d.key)) for d in definitions],
+            attributes=[
+                (attribute_label(d), attribute_display(d, member.attributes.get(d.key)))
+                for d in definitions
+            ],
             can_manage=can_manage(self.role),
         )
         if can_manage(self.role):
@@ -415,7 +419,7 @@ class MemberImportDetailView(_ImportPage):
             preview = member_import_preview(member_import=member_import, limit=20)
         definitions = community_attributes(community=member_import.community)
         for row in preview:
-            row["cells"] = [row["attributes"].get(d.key, "") for d in definitions]
+            row["cells"] = [attribute_display(d, row["attributes"].get(d.key)) for d in definitions]
         errors = Paginator(member_import.errors, IMPORT_ERRORS_PER_PAGE).get_page(
             request.GET.get("page")
         )

@@ -1045,12 +1045,14 @@ def lifecycle_chart(snapshots: list, *, width: int = 600, height: int = 160) -> 
         )
         or 1
     )
-    step = width / max(len(snapshots) - 1, 1)
+    # One day of history still draws: a level line across the chart, not an empty box.
+    drawn = snapshots if len(snapshots) > 1 else snapshots * 2
+    step = width / (len(drawn) - 1)
     lines = []
     for status in LIFECYCLE_STATUSES:
         points = " ".join(
             f"{i * step:.1f},{height - 4 - (height - 8) * s.counts.get(status, 0) / peak:.1f}"
-            for i, s in enumerate(snapshots)
+            for i, s in enumerate(drawn)
         )
         lines.append(
             {

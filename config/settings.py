@@ -129,6 +129,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chorus] "
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "config.account_adapter.AccountAdapter"
 # Members have no password (they joined by a confirmed email link): they sign in with a

@@ -30,6 +30,7 @@ def test_signup_sends_a_verification_email_through_the_outbox(
     assert email.to_email.lower() == "new.person@example.com"
     assert email.status == "sent" and len(mailoutbox) == 1
     assert "/accounts/confirm-email/" in mailoutbox[0].body
+    assert "Hello from Chorus!" in mailoutbox[0].body and "[Chorus]" in mailoutbox[0].subject
 
 
 def test_unverified_user_cannot_sign_in(client):

@@ -44,6 +44,19 @@ def test_member_list_searches_name_and_email(staff_client, community):
     assert "2 members match" in page
 
 
+def test_member_list_and_page_show_a_choice_by_its_label_not_its_stored_value(
+    staff_client, community
+):
+    # given
+    AttributeDefinitionFactory(community=community, age_band=True)
+    member = MemberFactory(community=community, attributes={"age_band": "35+"})
+    # when
+    listing = staff_client.get(url("member_list", community)).content.decode()
+    detail = staff_client.get(url("member_detail", member)).content.decode()
+    # then
+    assert "35 or over" in listing and "35 or over" in detail
+
+
 def test_member_list_filters_by_status_attribute_activity_and_segment(staff_client, community):
     AttributeDefinitionFactory(community=community, age_band=True)
     now = timezone.now()
