@@ -1923,3 +1923,36 @@ def member_activity_touch(*, member_id: int, at: dt.datetime) -> None:
             default=F("status"),
         ),
     )
+
+
+UNCONFIRMED_JOIN_KEPT = timedelta(days=30)
+IMPORT_PREVIEW_KEPT = timedelta(days=7)
+
+
+@transaction.atomic
+def personal_data_expire(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Forget what was collected for something that never happened.
+
+    A join never confirmed within UNCONFIRMED_JOIN_KEPT is deleted with its consent
+    rows (the person never became a member; a resent link lives 7 days, so 30 leaves
+    room). A checked import nobody confirmed within IMPORT_PREVIEW_KEPT loses its file
+    and error report, which hold other people's addresses. Safe to run twice.
+    """
+    now = now or timezone.now()
+    _total, per_model = Member.objects.filter(
+        status=MemberStatus.PENDING, created_at__lt=now - UNCONFIRMED_JOIN_KEPT
+    ).delete()
+    imports = (
+        MemberImport.objects.filter(
+            status=ImportStatus.PREVIEWED, created_at__lt=now - IMPORT_PREVIEW_KEPT
+        )
+        .exclude(content="", errors=[])
+        .update(
+            content="",
+            errors=[],
+            status=ImportStatus.FAILED,
+            message=_("Not confirmed within 7 days: the file was deleted. Upload it again."),
+            finished_at=now,
+        )
+    )
+    return {"members": per_model.get(Member._meta.label, 0), "imports": imports}

@@ -23,3 +23,9 @@ def member_import_commit_task(*, import_id: int) -> str:
 def members_lifecycle_task() -> int:
     """Daily: move members between new/active/lapsed/churned and snapshot the counts."""
     return services.members_lifecycle_refresh()
+
+
+@shared_task(autoretry_for=DATABASE_TRANSIENT, retry_backoff=60, max_retries=3)
+def personal_data_expire_task() -> dict[str, int]:
+    """Daily: delete unconfirmed joins and unconfirmed import files past their time."""
+    return services.personal_data_expire()

@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "communities.tasks.members_lifecycle_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    "personal-data-expire": {
+        "task": "communities.tasks.personal_data_expire_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # --- email: console by default, SMTP (or any backend) from EMAIL_URL -----------------

@@ -25,7 +25,12 @@ from communities.models import (
     Member,
     Organisation,
 )
-from communities.services import consent_record, member_activity_touch, member_lock
+from communities.services import (
+    MEMBER_CURRENT_STATUSES,
+    consent_record,
+    member_activity_touch,
+    member_lock,
+)
 from config.queue import enqueue_on_commit
 from feedback.models import OutboundEmail
 from feedback.services import followup_apply, outbox_enqueue
@@ -1010,7 +1015,9 @@ def _batch_audience(batch: InvitationBatch) -> list[tuple[str, str, int | None, 
             Member.objects.for_organisation(batch.organisation_id)
             .filter(community_id=batch.community_id)
             .exclude(email="")
-            .exclude(status__in=(MemberStatus.UNSUBSCRIBED, MemberStatus.ERASED))
+            # Only confirmed members: a pending join or an open invitation has not
+            # agreed to hear from the community yet (that is what double opt-in is for).
+            .filter(status__in=MEMBER_CURRENT_STATUSES)
             .order_by("pk")
             .values_list("email", "name", "pk", "locale")
         )

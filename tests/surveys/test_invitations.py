@@ -90,6 +90,25 @@ def test_a_community_send_skips_the_unsubscribed(
     assert [m.to[0] for m in mail.outbox] == ["yes@example.com"]
 
 
+def test_a_community_send_reaches_only_confirmed_members(
+    survey, community, django_capture_on_commit_callbacks
+):
+    # given: a join whose double opt-in is not confirmed, and an invitation not yet accepted
+    MemberFactory(community=community, email="pending@example.com", status=MemberStatus.PENDING)
+    MemberFactory(community=community, email="invited@example.com", status=MemberStatus.INVITED)
+    for status in (MemberStatus.NEW, MemberStatus.LAPSED, MemberStatus.CHURNED):
+        MemberFactory(community=community, email=f"{status}@example.com", status=status)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_batch_create(survey=survey, community=community)
+    # then
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "churned@example.com",
+        "lapsed@example.com",
+        "new@example.com",
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
