@@ -90,7 +90,7 @@ from communities.services import (
     staff_role_remove,
     user_has_verified_email,
 )
-from config.ratelimit import rate_limited
+from config.ratelimit import client_ip, rate_limited
 
 # Attribute services name the English label "label"; the form calls it "label_en".
 LABEL_FIELDS = {"label": "label_en"}
@@ -219,10 +219,6 @@ class StaffApiTokenRevokeView(StaffScopedMixin, View):
 JOIN_PER_IP_PER_HOUR = 20
 JOIN_PER_ADDRESS_PER_HOUR = 5
 AUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 class MemberPageMixin(View):
@@ -365,7 +361,7 @@ class MemberJoinView(MemberPageMixin):
         )
         if rate_limited(
             scope="join-ip",
-            key=f"{self.community.pk}:{_client_ip(request)}",
+            key=f"{self.community.pk}:{client_ip(request)}",
             limit=JOIN_PER_IP_PER_HOUR,
             window=3600,
         ):

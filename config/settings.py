@@ -264,6 +264,9 @@ CHORUS = {
     "KIOSK_RATE_PER_MINUTE": env.int("KIOSK_RATE_PER_MINUTE", default=30),
     # Recipients one staff send may name.
     "INVITATION_BATCH_MAX": 50_000,
+    # Reverse proxies in front of the app that append to X-Forwarded-For: with 1 (one
+    # nginx), rate limits key on the address that proxy saw; 0 trusts no header.
+    "TRUSTED_PROXIES": env.int("TRUSTED_PROXIES", default=0),
 }
 
 LOGGING = {

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -32,6 +31,7 @@ from communities.services import (
     member_lock,
 )
 from config.queue import enqueue_on_commit
+from config.ratelimit import rate_limited
 from feedback.models import OutboundEmail
 from feedback.services import followup_apply, outbox_enqueue
 from feedback.tasks import response_analyse_task
@@ -1305,10 +1305,9 @@ def kiosk_submit(
     ).first()
     if existing is not None:
         return SubmitResult(response=existing, created=False)
-    window = int(timezone.now().timestamp() // 60)
-    key = f"kiosk-rate:{channel.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    if cache.incr(key) > settings.CHORUS["KIOSK_RATE_PER_MINUTE"]:
+    if rate_limited(
+        scope="kiosk", key=str(channel.pk), limit=settings.CHORUS["KIOSK_RATE_PER_MINUTE"]
+    ):
         raise KioskRateLimited
     return response_submit(
         survey=channel.survey,
