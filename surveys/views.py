@@ -391,6 +391,15 @@ class CommunityHomeView(View):
             return gate
         current = member is not None and member.status in MEMBER_CURRENT_STATUSES
         surveys, polls = community_open_surveys(community=community)
+        answered = (
+            set(
+                Participation.objects.filter(member=member, survey__in=surveys).values_list(
+                    "survey_id", flat=True
+                )
+            )
+            if member is not None
+            else set()
+        )
         cards, new_keys = [], {}
         for poll in polls:
             cookie = f"chorus_answer_{poll.public_id}"
@@ -419,7 +428,9 @@ class CommunityHomeView(View):
                 "is_current_member": current,
                 "portal": member_portal(member=member, language=language) if current else None,
                 "brand": community_brand(community=community),
-                "surveys": [(s, s.title.get(language) or s.title_text) for s in surveys],
+                "surveys": [
+                    (s, s.title.get(language) or s.title_text, s.pk in answered) for s in surveys
+                ],
                 "polls": cards,
                 "next": request.get_full_path(),
                 "languages": settings.LANGUAGES,

@@ -56,6 +56,21 @@ def test_portal_shows_points_activity_referral_link_and_member_links(
     assert reverse("account_logout") in html
 
 
+def test_portal_marks_open_surveys_the_member_already_answered(
+    member_client, member, community
+):
+    # given
+    kwargs = dict(organisation=community.organisation, community=community, status="live")
+    done = SurveyFactory(**kwargs, title={"en": "Already done"})
+    todo = SurveyFactory(**kwargs, title={"en": "Still to do"})
+    ParticipationFactory(survey=done, member=member)
+    # when
+    html = member_client.get(home(community)).content.decode()
+    # then
+    assert f"/s/{todo.public_id}/" in html and f"/s/{done.public_id}/" not in html
+    assert "Already done" in html and "Answered" in html
+
+
 def test_visitor_sees_join_and_sign_in_instead_of_the_portal(client, community):
     page = client.get(home(community))
     html = page.content.decode()
