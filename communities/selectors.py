@@ -248,3 +248,24 @@ def community_lifecycle_trend(*, community: Community, days: int = 30) -> list[L
         .filter(community=community, day__gte=since)
         .order_by("day")
     )
+
+
+def member_status_counts_by_community(
+    *, organisation: Organisation, communities: Iterable[Community]
+) -> dict[int, dict[str, int]]:
+    """Members per status for each community (erased left out), in one grouped query."""
+    ids = [community.pk for community in communities]
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    if not ids:
+        return counts
+    rows = (
+        Member.objects.for_organisation(organisation)
+        .filter(community_id__in=ids, erased_at__isnull=True)
+        .exclude(status=MemberStatus.ERASED)
+        .order_by()
+        .values("community_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        counts[row["community_id"]][row["status"]] = row["n"]
+    return counts

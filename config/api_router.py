@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from communities.api import views as communities_api
 from surveys.api import views as surveys_api
 
 app_name = "api"
@@ -20,5 +21,41 @@ urlpatterns = [
         "v1/<slug:org>/surveys/<int:pk>/responses/",
         surveys_api.SurveyResponseListAPI.as_view(),
         name="survey_response_list",
+    ),
+    # Communities, members and segments: staff sessions or an organisation API key.
+    path(
+        "v1/<slug:org>/communities/",
+        communities_api.CommunityListAPI.as_view(),
+        name="community_list",
+    ),
+    path(
+        "v1/<slug:org>/communities/<int:pk>/",
+        communities_api.CommunityDetailAPI.as_view(),
+        name="community_detail",
+    ),
+    path(
+        "v1/<slug:org>/communities/<int:pk>/members/",
+        communities_api.CommunityMemberListAPI.as_view(),
+        name="community_member_list",
+    ),
+    path(
+        "v1/<slug:org>/communities/<int:pk>/members/invite/",
+        communities_api.CommunityMemberInviteAPI.as_view(),
+        name="community_member_invite",
+    ),
+    path(
+        "v1/<slug:org>/communities/<int:pk>/segments/",
+        communities_api.CommunitySegmentListAPI.as_view(),
+        name="community_segment_list",
+    ),
+    path(
+        "v1/<slug:org>/members/<int:pk>/",
+        communities_api.MemberDetailAPI.as_view(),
+        name="member_detail",
+    ),
+    path(
+        "v1/<slug:org>/segments/<int:pk>/members/",
+        communities_api.SegmentMemberListAPI.as_view(),
+        name="segment_member_list",
     ),
 ]

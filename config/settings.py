@@ -236,6 +236,11 @@ SPECTACULAR_SETTINGS = {
         "QuestionTypeEnum": "surveys.choices.QuestionType",
         "SurveyKindEnum": "surveys.choices.SurveyKind",
         "TriggerEventEnum": "surveys.choices.TriggerEvent",
+        # One name for every field that takes a language (event language, member locale).
+        "LanguageEnum": [code for code, _name in LANGUAGES],
+        "AttributeKindEnum": "communities.choices.AttributeKind",
+        "MemberStatusEnum": "communities.choices.MemberStatus",
+        "SurveyStatusEnum": "surveys.choices.SurveyStatus",
     },
 }
 

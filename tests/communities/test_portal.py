@@ -56,9 +56,7 @@ def test_portal_shows_points_activity_referral_link_and_member_links(
     assert reverse("account_logout") in html
 
 
-def test_portal_marks_open_surveys_the_member_already_answered(
-    member_client, member, community
-):
+def test_portal_marks_open_surveys_the_member_already_answered(member_client, member, community):
     # given
     kwargs = dict(organisation=community.organisation, community=community, status="live")
     done = SurveyFactory(**kwargs, title={"en": "Already done"})

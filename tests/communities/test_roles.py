@@ -17,7 +17,12 @@ from tests.communities.test_staff_scoping import (
     staff_url_names,
     visit,
 )
-from tests.factories.communities import StaffRoleFactory
+from tests.factories.communities import (
+    CommunityFactory,
+    MemberFactory,
+    SegmentFactory,
+    StaffRoleFactory,
+)
 from tests.factories.surveys import SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,11 +83,41 @@ ACCESS = {
     "segment_delete": MANAGE,
 }
 
-# Staff API endpoints (session-authenticated) and who may call them.
+
+def _survey(org):
+    return SurveyFactory(organisation=org)
+
+
+def _community(org):
+    return CommunityFactory(organisation=org)
+
+
+# Staff API endpoints (session-authenticated) and who may call them: the roles, and how to
+# make the object of the caller's organisation a route's id names (None: no id).
 API_ACCESS = {
-    "api:survey_list": (READ, False),
-    "api:survey_detail": (READ, True),
-    "api:survey_response_list": (READ, True),
+    "api:survey_list": (READ, None),
+    "api:survey_detail": (READ, _survey),
+    "api:survey_response_list": (READ, _survey),
+    "api:community_list": (READ, None),
+    "api:community_detail": (READ, _community),
+    "api:community_member_list": (READ, _community),
+    "api:community_segment_list": (READ, _community),
+    "api:member_detail": (READ, lambda org: MemberFactory(community__organisation=org)),
+    "api:segment_member_list": (READ, lambda org: SegmentFactory(community__organisation=org)),
+}
+# Writes through the staff API: (method, route) -> roles, id maker, a valid body.
+API_WRITE_ACCESS = {
+    ("post", "api:community_member_list"): (
+        MANAGE,
+        _community,
+        {"email": "new@example.com", "consent": True},
+    ),
+    ("post", "api:community_member_invite"): (MANAGE, _community, {"email": "new@example.com"}),
+    ("patch", "api:member_detail"): (
+        MANAGE,
+        lambda org: MemberFactory(community__organisation=org),
+        {"name": "Kim"},
+    ),
 }
 
 
@@ -116,14 +151,40 @@ def test_each_role_may_use_exactly_the_staff_pages_the_table_allows(
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("name", list(API_ACCESS))
 def test_each_role_may_call_exactly_the_staff_api_the_table_allows(organisation, name, role):
-    roles, takes_id = API_ACCESS[name]
+    roles, object_for = API_ACCESS[name]
     client = Client()
     client.force_login(StaffRoleFactory(organisation=organisation, role=role).user)
-    args = [organisation.slug] + ([SurveyFactory(organisation=organisation).pk] if takes_id else [])
+    args = [organisation.slug] + ([object_for(organisation).pk] if object_for else [])
 
     response = client.get(reverse(name, args=args))
 
     assert response.status_code == (200 if role in roles else 403)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("write", list(API_WRITE_ACCESS), ids=" ".join)
+def test_each_role_may_write_through_the_staff_api_exactly_as_the_table_allows(
+    organisation, write, role
+):
+    method, name = write
+    roles, object_for, body = API_WRITE_ACCESS[write]
+    client = Client()
+    client.force_login(StaffRoleFactory(organisation=organisation, role=role).user)
+    url = reverse(name, args=[organisation.slug, object_for(organisation).pk])
+
+    response = getattr(client, method)(url, body, content_type="application/json")
+
+    assert response.status_code == ((200, 201)[method == "post"] if role in roles else 403), (
+        response.content
+    )
+
+
+def test_every_staff_api_route_says_which_roles_may_use_it():
+    from config.api_router import urlpatterns
+
+    routes = {f"api:{p.name}" for p in urlpatterns if "<slug:org>" in str(p.pattern)}
+    key_only = {"api:event_receive"}
+    assert routes - key_only == set(API_ACCESS) | {name for _m, name in API_WRITE_ACCESS}
 
 
 def test_an_analyst_sees_results_but_no_buttons_that_change_anything(client, organisation):

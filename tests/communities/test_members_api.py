@@ -1,0 +1,744 @@
+"""The members API: a CRM syncs communities, members and segments with an organisation key
+(or a staff session), under the same rules as the staff pages."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from communities.api import views as api_views
+from communities.choices import (
+    AttributeKind,
+    ConsentChannel,
+    ConsentPurpose,
+    MemberStatus,
+    Role,
+)
+from communities.models import ConsentRecord, Member
+from communities.services import api_token_create, api_token_revoke
+from feedback.models import OutboundEmail
+from tests.factories.communities import (
+    AttributeDefinitionFactory,
+    CommunityFactory,
+    ConsentRecordFactory,
+    EmailSuppressionFactory,
+    MemberFactory,
+    SegmentFactory,
+    StaffRoleFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def key(organisation):
+    return api_token_create(organisation=organisation, name="crm")[1]
+
+
+@pytest.fixture
+def api(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def city(community):
+    return AttributeDefinitionFactory(
+        community=community,
+        key="city",
+        kind=AttributeKind.CHOICE,
+        options=[{"value": "bangkok", "label": {"en": "Bangkok"}}, {"value": "tokyo"}],
+    )
+
+
+@pytest.fixture
+def age(community):
+    return AttributeDefinitionFactory(community=community, key="age", kind=AttributeKind.NUMBER)
+
+
+def members_url(organisation, community):
+    return reverse("api:community_member_list", args=[organisation.slug, community.pk])
+
+
+def member_url(organisation, member):
+    return reverse("api:member_detail", args=[organisation.slug, member.pk])
+
+
+def invite_url(organisation, community):
+    return reverse("api:community_member_invite", args=[organisation.slug, community.pk])
+
+
+def new_member(**overrides):
+    return {"email": "Kim@Example.com", "name": "Kim", "locale": "th", "consent": True, **overrides}
+
+
+def erased_member(community):
+    return MemberFactory(
+        community=community,
+        status=MemberStatus.ERASED,
+        email="",
+        name="",
+        referral_code="",
+        erased_at=timezone.now(),
+    )
+
+
+def ids(response) -> list[int]:
+    return [row["id"] for row in response.json()["results"]]
+
+
+# --- communities ---------------------------------------------------------------------------
+
+
+def test_community_list_shows_my_communities_with_counts_and_attributes(
+    api, organisation, community, city, other_organisation, django_assert_max_num_queries
+):
+    # given
+    MemberFactory.create_batch(3, community=community, status=MemberStatus.ACTIVE)
+    MemberFactory(community=community, status=MemberStatus.LAPSED)
+    erased_member(community)
+    for _ in range(5):
+        AttributeDefinitionFactory(community=CommunityFactory(organisation=organisation))
+    CommunityFactory(organisation=other_organisation)
+    # when
+    with django_assert_max_num_queries(6):
+        answer = api.get(reverse("api:community_list", args=[organisation.slug]))
+    # then
+    assert answer.status_code == 200
+    rows = answer.json()["results"]
+    assert len(rows) == 6
+    mine = next(row for row in rows if row["id"] == community.pk)
+    assert mine["member_counts"] == {"active": 3, "lapsed": 1}
+    assert mine["slug"] == community.slug and mine["join_mode"] == "open"
+    assert mine["policy_version"] == 1
+    assert mine["attributes"][0]["key"] == "city" and mine["attributes"][0]["kind"] == "choice"
+
+
+def test_community_detail_answers_with_counts_and_another_organisations_is_404(
+    api, organisation, community, other_organisation
+):
+    MemberFactory(community=community, status=MemberStatus.INVITED)
+    foreign = CommunityFactory(organisation=other_organisation)
+
+    answer = api.get(reverse("api:community_detail", args=[organisation.slug, community.pk]))
+    refused = api.get(reverse("api:community_detail", args=[organisation.slug, foreign.pk]))
+
+    assert answer.status_code == 200 and answer.json()["member_counts"] == {"invited": 1}
+    assert refused.status_code == 404 and "detail" in refused.json()
+
+
+# --- listing members -----------------------------------------------------------------------
+
+
+def test_member_list_pages_by_id_and_never_shows_erased_members(api, organisation, community):
+    # given
+    members = MemberFactory.create_batch(5, community=community)
+    erased_member(community)
+    MemberFactory(community=community, erased_at=timezone.now())
+    MemberFactory(community=CommunityFactory(organisation=organisation))
+    # when
+    first = api.get(members_url(organisation, community), {"page_size": 3})
+    second = api.get(first.json()["next"])
+    # then
+    assert ids(first) == [m.pk for m in members[:3]]
+    assert ids(second) == [m.pk for m in members[3:]]
+    assert second.json()["next"] is None
+
+
+def test_member_list_filters_by_status_search_attributes_and_activity(
+    api, organisation, community, city, age
+):
+    # given
+    now = timezone.now()
+    ann = MemberFactory(
+        community=community,
+        name="Ann",
+        attributes={"city": "bangkok", "age": 30},
+        last_active_at=now - timedelta(days=2),
+    )
+    bob = MemberFactory(
+        community=community,
+        name="Bob",
+        status=MemberStatus.LAPSED,
+        attributes={"city": "tokyo", "age": 41},
+        last_active_at=now - timedelta(days=200),
+        joined_at=now - timedelta(days=400),
+    )
+    cat = MemberFactory(community=community, name="Cat", status=MemberStatus.NEW)
+    url = members_url(organisation, community)
+    # when / then
+    assert ids(api.get(url, {"status": ["active", "lapsed"]})) == [ann.pk, bob.pk]
+    assert ids(api.get(url, {"search": "bo"})) == [bob.pk]
+    assert ids(api.get(url, {"attr.city": "bangkok"})) == [ann.pk]
+    assert ids(api.get(url, {"attr.city": ["bangkok", "tokyo"]})) == [ann.pk, bob.pk]
+    assert ids(api.get(url, {"attr.age": "41"})) == [bob.pk]
+    assert ids(api.get(url, {"active_within_days": 7})) == [ann.pk]
+    assert ids(api.get(url, {"inactive_for_days": 90})) == [bob.pk]
+    assert ids(api.get(url, {"joined_within_days": 30})) == [ann.pk, cat.pk]
+
+
+def test_member_list_narrows_to_a_segment_of_the_same_community(api, organisation, community):
+    # given
+    active = MemberFactory(community=community, status=MemberStatus.ACTIVE)
+    MemberFactory(community=community, status=MemberStatus.LAPSED)
+    segment = SegmentFactory(community=community, filter={"status": ["active"]})
+    elsewhere = SegmentFactory(community=CommunityFactory(organisation=organisation))
+    url = members_url(organisation, community)
+    # when
+    narrowed = api.get(url, {"segment": segment.pk})
+    wrong = api.get(url, {"segment": elsewhere.pk})
+    junk = api.get(url, {"segment": "abc"})
+    # then
+    assert ids(narrowed) == [active.pk]
+    assert wrong.status_code == junk.status_code == 400
+    assert "segment" in wrong.json()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"stauts": "active"}, "stauts"),
+        ({"status": "erased"}, "status"),
+        ({"status": "nonsense"}, "status"),
+        ({"active_within_days": "soon"}, "active_within_days"),
+        ({"joined_within_days": "0"}, "joined_within_days"),
+        ({"inactive_for_days": "99999"}, "inactive_for_days"),
+        ({"attr.shoe_size": "42"}, "attr.shoe_size"),
+        ({"attr.city": "paris"}, "attr.city"),
+        ({"attr.age": "old"}, "attr.age"),
+        ({"attr.age": ["1", "2"]}, "attr.age"),
+        ({"search": "x" * 201}, "search"),
+    ],
+)
+def test_member_list_refuses_a_filter_it_cannot_apply(
+    api, organisation, community, city, age, query, field
+):
+    MemberFactory(community=community)
+
+    answer = api.get(members_url(organisation, community), query)
+
+    assert answer.status_code == 400 and field in answer.json()
+
+
+def test_member_list_runs_in_bounded_queries_with_consents(
+    api, organisation, community, city, django_assert_max_num_queries
+):
+    # given: 40 members, each with two consent decisions
+    for member in MemberFactory.create_batch(40, community=community):
+        ConsentRecordFactory(member=member)
+        ConsentRecordFactory(member=member, purpose=ConsentPurpose.MARKETING, granted=False)
+    segment = SegmentFactory(community=community, filter={"status": ["active"]})
+    # when
+    with django_assert_max_num_queries(8):
+        answer = api.get(
+            members_url(organisation, community), {"segment": segment.pk, "attr.city": "bangkok"}
+        )
+    with django_assert_max_num_queries(7):
+        everyone = api.get(members_url(organisation, community))
+    # then
+    assert answer.status_code == 200 and answer.json()["results"] == []
+    rows = everyone.json()["results"]
+    assert len(rows) == 40
+    assert rows[0]["consents"]["community_terms"]["granted"] is True
+    assert rows[0]["consents"]["marketing"]["granted"] is False
+    assert rows[0]["consents"]["contact_followup"] is None
+
+
+# --- adding members ------------------------------------------------------------------------
+
+
+def test_adding_a_member_with_consent_records_it_through_the_api(
+    api, organisation, community, city, age
+):
+    # when
+    answer = api.post(
+        members_url(organisation, community),
+        new_member(attributes={"city": "bangkok", "age": "34"}, marketing=True),
+        format="json",
+    )
+    # then
+    assert answer.status_code == 201
+    body = answer.json()
+    member = Member.objects.get(pk=body["id"])
+    assert member.email == "kim@example.com" and member.locale == "th"
+    assert member.attributes == {"city": "bangkok", "age": 34}
+    assert member.status == MemberStatus.NEW and member.organisation == organisation
+    assert body["attributes"] == {"city": "bangkok", "age": 34}
+    assert body["consents"]["community_terms"]["channel"] == "api"
+    assert body["consents"]["marketing"]["granted"] is True
+    assert set(ConsentRecord.objects.values_list("purpose", "channel")) == {
+        (ConsentPurpose.COMMUNITY_TERMS, ConsentChannel.API),
+        (ConsentPurpose.MARKETING, ConsentChannel.API),
+    }
+
+
+@pytest.mark.parametrize("consent", [None, False, "no"])
+def test_adding_a_member_without_consent_adds_nobody(api, organisation, community, consent):
+    body = new_member(consent=consent)
+    if consent is None:
+        del body["consent"]
+
+    answer = api.post(members_url(organisation, community), body, format="json")
+
+    assert answer.status_code == 400 and "consent" in answer.json()
+    assert not Member.objects.exists() and not ConsentRecord.objects.exists()
+
+
+def test_an_address_already_in_the_community_answers_409_with_its_member(
+    api, organisation, community
+):
+    existing = MemberFactory(community=community, email="kim@example.com")
+
+    answer = api.post(members_url(organisation, community), new_member(), format="json")
+
+    assert answer.status_code == 409
+    assert answer.json()["member_id"] == existing.pk
+    assert Member.objects.count() == 1
+
+
+def test_the_same_address_in_another_community_is_a_new_member(api, organisation, community):
+    MemberFactory(community=CommunityFactory(organisation=organisation), email="kim@example.com")
+
+    answer = api.post(members_url(organisation, community), new_member(), format="json")
+
+    assert answer.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": None}, "email"),
+        ({"email": ""}, "email"),
+        ({"email": "not an address"}, "email"),
+        ({"email": "a" * 250 + "@example.com"}, "email"),
+        ({"name": "x" * 201}, "name"),
+        ({"locale": "fr"}, "locale"),
+        ({"attributes": ["city"]}, "attributes"),
+        ({"attributes": {"shoe_size": 42}}, "attributes"),
+        ({"attributes": {"city": "paris"}}, "attributes"),
+        ({"attributes": {"age": "forty"}}, "attributes"),
+        ({"attributes": {f"k{n}": n for n in range(101)}}, "attributes"),
+        ({"emial": "kim@example.com"}, "emial"),
+        ({"status": "active"}, "status"),
+        ({"marketing": "perhaps"}, "marketing"),
+    ],
+)
+def test_adding_a_member_refuses_bad_input_with_field_errors(
+    api, organisation, community, city, age, body, field
+):
+    data = {k: v for k, v in {**new_member(), **body}.items() if v is not None}
+
+    answer = api.post(members_url(organisation, community), data, format="json")
+
+    assert answer.status_code == 400 and field in answer.json(), answer.json()
+    assert not Member.objects.exists()
+
+
+def test_an_attribute_error_names_the_attribute(api, organisation, community, city):
+    answer = api.post(
+        members_url(organisation, community),
+        new_member(attributes={"city": "paris", "shoe_size": 1}),
+        format="json",
+    )
+
+    errors = answer.json()["attributes"]
+    assert set(errors) == {"city", "shoe_size"}
+    assert "bangkok" in errors["city"][0]
+
+
+def test_a_required_attribute_must_be_given(api, organisation, community):
+    AttributeDefinitionFactory(community=community, key="city", required=True)
+
+    answer = api.post(members_url(organisation, community), new_member(), format="json")
+
+    assert answer.status_code == 400 and "city" in answer.json()["attributes"]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ('{"email": "kim@example.com", ', "application/json", 400),
+        ("[1, 2, 3]", "application/json", 400),
+        ('"just a string"', "application/json", 400),
+        ("", "application/json", 400),
+        ("email=kim@example.com&consent=true", "application/x-www-form-urlencoded", 415),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused(
+    api, organisation, community, data, content_type, status
+):
+    answer = api.generic(
+        "POST", members_url(organisation, community), data, content_type=content_type
+    )
+
+    assert answer.status_code == status
+    assert answer.json()  # a JSON body saying what is wrong, never an HTML error page
+    assert not Member.objects.exists()
+
+
+def test_a_body_over_one_megabyte_is_refused_unread(api, organisation, community):
+    padding = "x" * (1024 * 1024)
+
+    answer = api.post(members_url(organisation, community), new_member(name=padding), format="json")
+
+    assert answer.status_code == 400 and "1024 KB" in answer.json()["detail"]
+    assert not Member.objects.exists()
+
+
+# --- one member ----------------------------------------------------------------------------
+
+
+def test_member_detail_shows_the_current_consent_per_purpose(api, organisation, member):
+    # given: granted marketing, then withdrew it
+    ConsentRecordFactory(member=member, purpose=ConsentPurpose.MARKETING)
+    ConsentRecordFactory(
+        member=member,
+        purpose=ConsentPurpose.MARKETING,
+        granted=False,
+        recorded_at=timezone.now() + timedelta(seconds=1),
+    )
+    # when
+    body = api.get(member_url(organisation, member)).json()
+    # then
+    assert body["email"] == member.email and body["community"] == member.community_id
+    assert body["consents"]["community_terms"]["granted"] is True
+    assert body["consents"]["marketing"]["granted"] is False
+    assert body["consents"]["contact_followup"] is None
+    assert {"joined_at", "last_active_at", "confirmed_at", "status"} <= set(body)
+
+
+def test_an_erased_member_is_not_found(api, organisation, community):
+    erased = erased_member(community)
+
+    assert api.get(member_url(organisation, erased)).status_code == 404
+
+
+def test_patch_changes_only_what_it_sends(api, organisation, community, city, age):
+    # given
+    member = MemberFactory(
+        community=community, name="Kim", locale="en", attributes={"city": "tokyo", "age": 30}
+    )
+    # when
+    answer = api.patch(member_url(organisation, member), {"attributes": {"age": 31}}, format="json")
+    # then
+    assert answer.status_code == 200
+    member.refresh_from_db()
+    assert member.name == "Kim" and member.locale == "en"
+    assert member.attributes == {"city": "tokyo", "age": 31}
+    assert answer.json()["attributes"] == {"city": "tokyo", "age": 31}
+
+
+def test_patch_renames_relocalises_and_clears_an_attribute(api, organisation, community, city):
+    member = MemberFactory(community=community, attributes={"city": "tokyo"})
+
+    answer = api.patch(
+        member_url(organisation, member),
+        {"name": "  Kim Lee ", "locale": "ja", "attributes": {"city": None}},
+        format="json",
+    )
+
+    member.refresh_from_db()
+    assert answer.status_code == 200
+    assert (member.name, member.locale, member.attributes) == ("Kim Lee", "ja", {})
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"locale": "xx"}, "locale"),
+        ({"name": "x" * 201}, "name"),
+        ({"attributes": {"city": "paris"}}, "attributes"),
+        ({"attributes": {"unknown": 1}}, "attributes"),
+        ({"email": "new@example.com"}, "email"),
+        ({"status": "active"}, "status"),
+    ],
+)
+def test_patch_refuses_bad_input_and_changes_nothing(
+    api, organisation, community, city, body, field
+):
+    member = MemberFactory(community=community, name="Kim", attributes={"city": "tokyo"})
+
+    answer = api.patch(member_url(organisation, member), body, format="json")
+
+    assert answer.status_code == 400 and field in answer.json()
+    member.refresh_from_db()
+    assert member.name == "Kim" and member.attributes == {"city": "tokyo"}
+
+
+def test_there_is_no_delete_erasure_is_the_members_own_right(api, organisation, member):
+    answer = api.delete(member_url(organisation, member))
+
+    assert answer.status_code == 405
+    assert Member.objects.filter(pk=member.pk, status=member.status).exists()
+
+
+# --- inviting ------------------------------------------------------------------------------
+
+
+def test_invite_makes_an_invited_member_and_sends_the_email(
+    api, organisation, community, mailoutbox, django_capture_on_commit_callbacks
+):
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api.post(
+            invite_url(organisation, community),
+            {"email": "Ann@Example.com", "name": "Ann", "locale": "ja"},
+            format="json",
+        )
+    # then
+    assert answer.status_code == 201
+    body = answer.json()
+    assert body["status"] == "invited" and body["email"] == "ann@example.com"
+    assert set(body["consents"].values()) == {None}  # they consent when they accept
+    email = OutboundEmail.objects.get()
+    assert email.template == "member_invitation" and email.language == "ja"
+    assert len(mailoutbox) == 1 and "/invitation/" in mailoutbox[0].body
+
+
+def test_invite_refuses_an_unsubscribed_address_and_a_member_already_there(
+    api, organisation, community
+):
+    EmailSuppressionFactory(organisation=organisation, email="gone@example.com")
+    existing = MemberFactory(community=community, email="here@example.com")
+    url = invite_url(organisation, community)
+
+    suppressed = api.post(url, {"email": "gone@example.com"}, format="json")
+    duplicate = api.post(url, {"email": "HERE@example.com"}, format="json")
+    bad = api.post(url, {"email": "nope"}, format="json")
+
+    assert suppressed.status_code == 400 and "asked us not to email" in str(suppressed.json())
+    assert duplicate.status_code == 409 and duplicate.json()["member_id"] == existing.pk
+    assert bad.status_code == 400 and "email" in bad.json()
+    assert Member.objects.count() == 1 and not OutboundEmail.objects.exists()
+
+
+def test_invites_share_the_staff_pages_hourly_budget(api, organisation, community, monkeypatch):
+    monkeypatch.setattr(api_views, "INVITES_PER_HOUR", 2)
+    url = invite_url(organisation, community)
+
+    answers = [api.post(url, {"email": f"p{n}@example.com"}, format="json") for n in range(3)]
+
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert Member.objects.count() == 2
+
+
+# --- segments ------------------------------------------------------------------------------
+
+
+def test_segments_list_with_live_counts_in_bounded_queries(
+    api, organisation, community, django_assert_max_num_queries
+):
+    # given
+    MemberFactory.create_batch(3, community=community, status=MemberStatus.ACTIVE)
+    MemberFactory(community=community, status=MemberStatus.LAPSED)
+    segments = [
+        SegmentFactory(community=community, name=f"s{n}", filter={"status": ["active"]})
+        for n in range(10)
+    ]
+    lapsed = SegmentFactory(community=community, filter={"status": ["lapsed"]})
+    SegmentFactory(community=CommunityFactory(organisation=organisation))
+    # when
+    with django_assert_max_num_queries(6):
+        answer = api.get(
+            reverse("api:community_segment_list", args=[organisation.slug, community.pk])
+        )
+    # then
+    counts = {row["id"]: row["member_count"] for row in answer.json()["results"]}
+    assert counts == {**{s.pk: 3 for s in segments}, lapsed.pk: 1}
+    assert answer.json()["results"][0]["filter"] == {"status": ["active"]}
+
+
+def test_segment_members_are_paged_like_the_member_list(
+    api, organisation, community, django_assert_max_num_queries
+):
+    # given
+    active = MemberFactory.create_batch(4, community=community, status=MemberStatus.ACTIVE)
+    MemberFactory(community=community, status=MemberStatus.LAPSED)
+    segment = SegmentFactory(community=community, filter={"status": ["active"]})
+    url = reverse("api:segment_member_list", args=[organisation.slug, segment.pk])
+    # when
+    with django_assert_max_num_queries(6):
+        first = api.get(url, {"page_size": 3})
+    second = api.get(first.json()["next"])
+    # then
+    assert ids(first) + ids(second) == [m.pk for m in active]
+
+
+def test_a_segment_whose_saved_filter_is_unreadable_answers_409(api, organisation, community):
+    segment = SegmentFactory(community=community, filter={"colour": "red"})
+
+    answer = api.get(reverse("api:segment_member_list", args=[organisation.slug, segment.pk]))
+
+    assert answer.status_code == 409 and "Segments page" in answer.json()["detail"]
+
+
+# --- who may call it -----------------------------------------------------------------------
+
+
+def test_a_caller_without_credentials_gets_401(organisation, community):
+    answer = APIClient().get(members_url(organisation, community))
+
+    assert answer.status_code == 401 and answer["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_revoked_key_gets_401(organisation, community):
+    token, key = api_token_create(organisation=organisation, name="old")
+    api_token_revoke(token=token)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    answer = client.get(members_url(organisation, community))
+
+    assert answer.status_code == 401 and "revoked" in answer.json()["detail"]
+
+
+def test_another_organisations_key_is_told_the_url_does_not_exist(
+    organisation, community, other_organisation
+):
+    key = api_token_create(organisation=other_organisation, name="theirs")[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    read = client.get(members_url(organisation, community))
+    write = client.post(members_url(organisation, community), new_member(), format="json")
+
+    assert read.status_code == write.status_code == 404
+    assert not Member.objects.exists()
+
+
+def test_an_unknown_organisation_is_404_for_keys_and_staff(api, staff_client, community):
+    url = reverse("api:community_list", args=["no-such-org"])
+
+    assert api.get(url).status_code == 404
+    assert staff_client.get(url).status_code == 404
+
+
+def test_staff_sessions_read_and_write_by_role(client, organisation, community):
+    # given
+    member = MemberFactory(community=community)
+    url = members_url(organisation, community)
+    outcomes = {}
+    # when
+    for role in Role:
+        client.force_login(StaffRoleFactory(organisation=organisation, role=role).user)
+        outcomes[role] = (
+            client.get(url).status_code,
+            client.post(
+                url,
+                new_member(email=f"{role}@example.com"),
+                content_type="application/json",
+            ).status_code,
+            client.patch(
+                member_url(organisation, member),
+                {"name": role},
+                content_type="application/json",
+            ).status_code,
+        )
+    # then
+    assert outcomes == {
+        Role.OWNER: (200, 201, 200),
+        Role.ADMIN: (200, 201, 200),
+        Role.ANALYST: (200, 403, 403),
+        Role.AGENT: (403, 403, 403),
+    }
+
+
+def _routes_with_ids(organisation):
+    community = CommunityFactory(organisation=organisation)
+    member = MemberFactory(community=community)
+    segment = SegmentFactory(community=community)
+    return [
+        ("get", "api:community_detail", community),
+        ("get", "api:community_member_list", community),
+        ("post", "api:community_member_list", community),
+        ("post", "api:community_member_invite", community),
+        ("get", "api:community_segment_list", community),
+        ("get", "api:member_detail", member),
+        ("patch", "api:member_detail", member),
+        ("get", "api:segment_member_list", segment),
+    ]
+
+
+def _call(caller, method: str, url: str):
+    if method == "get":
+        return caller.get(url)
+    return getattr(caller, method)(url, new_member(), content_type="application/json")
+
+
+def test_another_organisations_ids_under_mine_are_404_for_keys_and_staff(
+    api, staff_client, organisation, other_organisation
+):
+    # given: every route of this API that takes an id, with another organisation's ids
+    from config.api_router import urlpatterns
+
+    foreign = _routes_with_ids(other_organisation)
+    with_ids = {
+        f"api:{p.name}"
+        for p in urlpatterns
+        if "<int:pk>" in str(p.pattern) and p.callback.view_class.__module__ == api_views.__name__
+    }
+    assert with_ids == {name for _m, name, _o in foreign}, "add the new route here"
+    # when / then
+    for method, name, obj in foreign:
+        url = reverse(name, args=[organisation.slug, obj.pk])
+        for caller in (api, staff_client):
+            assert _call(caller, method, url).status_code == 404, (method, name)
+    assert Member.objects.count() == 1
+    # and the same reads with my own ids answer
+    for method, name, obj in _routes_with_ids(organisation):
+        if method == "get":
+            url = reverse(name, args=[organisation.slug, obj.pk])
+            assert _call(api, method, url).status_code == 200, name
+
+
+def test_writes_are_rate_limited_per_organisation_with_retry_after(
+    api, organisation, community, other_organisation, monkeypatch
+):
+    # given: a budget of three writes a minute
+    monkeypatch.setattr(api_views, "API_WRITES_PER_MINUTE", 3)
+    url = members_url(organisation, community)
+    # when: four writes (one of them invalid: refused writes count too), then a read
+    answers = [
+        api.post(url, new_member(email=f"p{n}@example.com"), format="json") for n in range(2)
+    ]
+    answers.append(api.post(url, {"email": "bad"}, format="json"))
+    answers.append(api.post(url, new_member(email="late@example.com"), format="json"))
+    read = api.get(url)
+    # then
+    assert [a.status_code for a in answers] == [201, 201, 400, 429]
+    assert answers[-1]["Retry-After"] == "60"
+    assert read.status_code == 200
+    assert not Member.objects.filter(email="late@example.com").exists()
+    # and another organisation's budget is its own
+    theirs = CommunityFactory(organisation=other_organisation)
+    key = api_token_create(organisation=other_organisation, name="theirs")[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    answer = client.post(members_url(other_organisation, theirs), new_member(), format="json")
+    assert answer.status_code == 201
+
+
+# --- the schema ----------------------------------------------------------------------------
+
+
+def test_the_schema_lists_the_members_api_and_generates_without_warnings(staff_client, tmp_path):
+    # when
+    page = staff_client.get(reverse("api:schema"))
+    # then
+    assert page.status_code == 200
+    text = page.content.decode()
+    for path in (
+        "/api/v1/{org}/communities/",
+        "/api/v1/{org}/communities/{id}/members/",
+        "/api/v1/{org}/communities/{id}/members/invite/",
+        "/api/v1/{org}/communities/{id}/segments/",
+        "/api/v1/{org}/members/{id}/",
+        "/api/v1/{org}/segments/{id}/members/",
+    ):
+        assert f"{path}:" in text, path
+    # and: drf-spectacular has nothing to warn about (this raises if it does)
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
