@@ -138,3 +138,13 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_pat
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def wait_until(predicate, timeout: float = 90) -> bool:
+    """Poll `predicate` until it holds or `timeout` seconds pass: a worker is another process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

@@ -16,19 +16,11 @@ from communities.models import ConsentRecord, Member, MemberImport
 from communities.services import member_import_confirm, member_import_create
 from communities.tasks import member_import_check_task, member_import_commit_task
 from tests.factories.communities import AttributeDefinitionFactory, CommunityFactory, MemberFactory
+from tests.worker_fixtures import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ROWS = 3000
-
-
-def _wait(predicate, timeout: float = 90) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _status(member_import: MemberImport) -> str:
@@ -55,7 +47,9 @@ def test_a_worker_checks_and_imports_a_file_once(celery_worker_process):
         community=community, filename="w.csv", data=out.getvalue().encode(), consent_confirmed=True
     )
     # then the worker checks every row into the report
-    assert _wait(lambda: _status(member_import) == ImportStatus.PREVIEWED), log.read_text()[-3000:]
+    assert wait_until(lambda: _status(member_import) == ImportStatus.PREVIEWED), log.read_text()[
+        -3000:
+    ]
     member_import.refresh_from_db()
     assert (member_import.total_rows, member_import.valid_rows) == (ROWS, ROWS - 2)
     assert {e["row"] for e in member_import.errors} == {ROWS, ROWS + 1}
@@ -65,7 +59,7 @@ def test_a_worker_checks_and_imports_a_file_once(celery_worker_process):
     assert member_import_confirm(member_import=member_import) is True
     assert member_import_confirm(member_import=member_import) is False
     # then the worker imports every good row once, with a consent record each
-    assert _wait(lambda: _status(member_import) == ImportStatus.DONE), log.read_text()[-3000:]
+    assert wait_until(lambda: _status(member_import) == ImportStatus.DONE), log.read_text()[-3000:]
     member_import.refresh_from_db()
     assert member_import.created_count == ROWS - 2
     assert Member.objects.filter(community=community).count() == ROWS - 1
@@ -78,7 +72,7 @@ def test_a_worker_checks_and_imports_a_file_once(celery_worker_process):
     member_import_commit_task.delay(import_id=member_import.pk)
     # then they find the work done and write nothing
     finished = "communities.tasks.member_import_commit_task"
-    assert _wait(lambda: log.read_text().count(f"{finished}[") >= 4)
+    assert wait_until(lambda: log.read_text().count(f"{finished}[") >= 4)
     time.sleep(1)
     assert Member.objects.filter(community=community).count() == ROWS - 1
     assert _status(member_import) == ImportStatus.DONE

@@ -7,7 +7,10 @@ Never `playwright install`: the tests use the system Chromium at CHROMIUM, and f
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from email.message import Message
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,48 @@ def member_page(context: BrowserContext, page: Page, member, member_user, live_s
     """The page of a member who signed in earlier (their session cookie is set)."""
     sign_in_as(context, member_user, live_server)
     return page
+
+
+class Inbox:
+    """The messages the session's SMTP sink accepted since this test began."""
+
+    def __init__(self, sink) -> None:
+        self.sink = sink
+        self.start = len(sink.messages)
+
+    def to(self, address: str) -> list[Message]:
+        return [
+            message
+            for message in self.sink.messages[self.start :]
+            if address in [a for _name, a in getaddresses(message.get_all("To", []))]
+        ]
+
+    def wait_for(self, address: str, timeout: float = 10) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while not self.to(address) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.to(address)
+
+
+@pytest.fixture
+def inbox(settings, smtp_sink, live_server) -> Inbox:
+    """Django's email goes over SMTP to the sink, with links that lead to the live server."""
+    sink, port = smtp_sink
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.SITE_URL = live_server.url
+    return Inbox(sink)
+
+
+def text_of(message: Message) -> str:
+    """The plain-text part of an email, as a mail client shows it."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            body = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+            return "\n".join(body.splitlines())  # SMTP carries CRLF line ends
+    raise AssertionError("the email has no text part")

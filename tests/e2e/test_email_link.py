@@ -10,7 +10,6 @@ import re
 import time
 from collections.abc import Iterator
 from email.message import Message
-from email.utils import getaddresses
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +19,7 @@ from communities.choices import Role
 from surveys.choices import QuestionType
 from surveys.models import Response, SurveyInvitation
 from surveys.services import invitation_batch_create
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, text_of
 from tests.e2e.survey_page import answer_every_question, question, send
 from tests.factories.communities import StaffRoleFactory, UserFactory
 from tests.surveys.helpers import question_of
@@ -31,42 +30,6 @@ GUEST = "guest@example.com"
 THANKS = "Thank you!"
 ALREADY_ANSWERED = "You have already answered this survey. Thank you!"
 NOT_VALID = "This link is not valid. Please use the link from your email as it is."
-
-
-class Inbox:
-    """The messages the session's SMTP sink accepted since this test began."""
-
-    def __init__(self, sink) -> None:
-        self.sink = sink
-        self.start = len(sink.messages)
-
-    def to(self, address: str) -> list[Message]:
-        return [
-            message
-            for message in self.sink.messages[self.start :]
-            if address in [a for _name, a in getaddresses(message.get_all("To", []))]
-        ]
-
-    def wait_for(self, address: str, timeout: float = 10) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while not self.to(address) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.to(address)
-
-
-@pytest.fixture
-def inbox(settings, smtp_sink, live_server) -> Inbox:
-    """Django's email goes over SMTP to the sink, with links that lead to the live server."""
-    sink, port = smtp_sink
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = live_server.url
-    return Inbox(sink)
 
 
 @pytest.fixture
@@ -83,15 +46,6 @@ def owner(organisation):
     user = UserFactory(email="owner@example.com")
     StaffRoleFactory(user=user, organisation=organisation, role=Role.OWNER)
     return user
-
-
-def text_of(message: Message) -> str:
-    """The plain-text part of an email, as a mail client shows it."""
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            body = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
-            return "\n".join(body.splitlines())  # SMTP carries CRLF line ends
-    raise AssertionError("the email has no text part")
 
 
 def score_link(message: Message, score: int) -> str:

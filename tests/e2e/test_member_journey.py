@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from communities.choices import ConsentPurpose, MemberStatus
 from communities.models import Member, User
-from tests.e2e.test_email_link import inbox, text_of  # noqa: F401 - inbox is a fixture
+from tests.e2e.conftest import text_of
 from tests.factories.communities import ConsentRecordFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,7 +26,7 @@ def home(community) -> str:
 def test_a_customer_joins_confirms_by_email_and_lands_in_the_portal(
     page: Page,
     community,
-    inbox,  # noqa: F811
+    inbox,
     live_server,
 ):
     # given: the community's public page

@@ -14,28 +14,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from communities.choices import Role
 from communities.models import StaffInvitation, StaffRole
-from tests.e2e.test_email_link import Inbox, text_of
+from tests.e2e.conftest import text_of
 from tests.factories.communities import StaffRoleFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 COLLEAGUE = "colleague@example.com"
 PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture
-def mailbox(settings, smtp_sink, live_server) -> Inbox:
-    """Django's email goes over SMTP to the sink, with links that lead to the live server."""
-    sink, port = smtp_sink
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = live_server.url
-    return Inbox(sink)
 
 
 @pytest.fixture
@@ -56,7 +41,7 @@ def sign_in(page: Page, email: str) -> None:
 
 
 def test_owner_invites_an_analyst_who_accepts_from_the_email_and_only_reads(
-    page: Page, colleague_page: Page, live_server, mailbox, survey, organisation
+    page: Page, colleague_page: Page, live_server, inbox, survey, organisation
 ):
     # given: an owner at their desk, and a colleague who already has a Chorus account
     StaffRoleFactory(
@@ -77,7 +62,7 @@ def test_owner_invites_an_analyst_who_accepts_from_the_email_and_only_reads(
     # then: the invitation is listed as waiting, and one email reaches the colleague
     expect(page.get_by_text(f"Invitation sent to {COLLEAGUE}.")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text=COLLEAGUE)).to_contain_text("Analyst")
-    [email] = mailbox.wait_for(COLLEAGUE)
+    [email] = inbox.wait_for(COLLEAGUE)
     assert email["Subject"] == "You are invited to join Demo Coffee on Chorus"
     link = re.search(r"^Accept the invitation: (\S+)$", text_of(email), re.MULTILINE).group(1)
     assert link.startswith(f"{live_server.url}/staff-invitation/")

@@ -20,17 +20,9 @@ from surveys.models import Response
 from tests.factories.communities import CommunityFactory, MemberFactory, UserFactory
 from tests.factories.surveys import survey_with_every_question_type
 from tests.surveys.helpers import answers_for
+from tests.worker_fixtures import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def _wait(predicate, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -66,7 +58,7 @@ def test_detractor_followup_email_arrives_through_the_worker_exactly_once(
     assert "what went wrong" in messages[0]["Subject"]
     case = Case.objects.get()
     assert "NPS 2" in case.reason
-    assert _wait(lambda: Response.objects.filter(analysed_at__isnull=False).exists())
+    assert wait_until(lambda: Response.objects.filter(analysed_at__isnull=False).exists())
     # and when the sweeps run again nothing is sent twice
     assert outbox_redrive(older_than=timedelta(0)) == 0
     analysis_redrive(older_than=timedelta(0))
@@ -84,7 +76,7 @@ def test_negative_comment_alone_opens_a_case_once_the_worker_scores_it(
     # when: good scores but an angry comment; only the sentiment task can flag it
     _submit(client, survey, nps=8, stars=4, text="Terrible service, rude staff, awful coffee.")
     # then
-    assert _wait(lambda: Case.objects.exists())
+    assert wait_until(lambda: Case.objects.exists())
     assert "sentiment" in Case.objects.get().reason
     assert len(sink.wait_for(member.email)) == 1
     answer = Response.objects.get().answers.get(question_type="text")

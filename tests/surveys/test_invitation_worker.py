@@ -24,19 +24,11 @@ from surveys.models import InvitationBatch, SurveyInvitation
 from surveys.services import invitation_batch_create, invitation_batch_send
 from surveys.tasks import invitation_batch_send_task
 from tests.factories.surveys import InvitationBatchFactory
+from tests.worker_fixtures import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = 120
-
-
-def _wait(predicate, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 class Worker:
@@ -56,7 +48,7 @@ class Worker:
         return [m for m in list(self.sink.messages) if m.get("To", "").endswith(self.domain)]
 
     def wait_for_deliveries(self, count: int) -> list[Message]:
-        _wait(lambda: len(self.delivered()) >= count)
+        wait_until(lambda: len(self.delivered()) >= count)
         return self.delivered_after_a_pause()
 
     def delivered_after_a_pause(self) -> list[Message]:
@@ -70,7 +62,7 @@ class Worker:
     def result_of(self, task_id: str) -> str:
         """What the task returned, once the worker logs that it finished."""
         finished = re.compile(rf"\[{task_id}\] succeeded in \S+: (.*)$", re.MULTILINE)
-        assert _wait(lambda: finished.search(self._new_log())), self._new_log()[-3000:]
+        assert wait_until(lambda: finished.search(self._new_log())), self._new_log()[-3000:]
         return finished.search(self._new_log()).group(1)
 
     def results_of(self, task_name: str) -> list[str]:
@@ -98,11 +90,11 @@ def test_a_send_to_120_people_reaches_each_address_exactly_once(worker, survey, 
     assert len(delivered) == PEOPLE
     assert sorted(m["To"] for m in delivered) == sorted(email for email, _name in people)
     assert len({_link(m) for m in delivered}) == PEOPLE
-    assert _wait(lambda: InvitationBatch.objects.get(pk=batch.pk).status == BatchStatus.DONE)
+    assert wait_until(lambda: InvitationBatch.objects.get(pk=batch.pk).status == BatchStatus.DONE)
     batch.refresh_from_db()
     assert batch.total == PEOPLE
     assert SurveyInvitation.objects.filter(batch=batch, sent_at__isnull=False).count() == PEOPLE
-    assert _wait(
+    assert wait_until(
         lambda: OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == PEOPLE, timeout=10
     )
     assert OutboundEmail.objects.count() == PEOPLE
@@ -173,7 +165,7 @@ def test_a_send_cut_short_mid_batch_is_finished_by_the_worker_without_duplicates
     assert sorted(worker.results_of("feedback.tasks.outbox_send_many_task")) == ["25", "25", "70"]
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE and batch.total == PEOPLE
-    assert _wait(
+    assert wait_until(
         lambda: OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == PEOPLE, timeout=10
     )
     assert outbox_redrive(older_than=timedelta(0)) == 0
