@@ -27,12 +27,15 @@ $(VENV)/.test: requirements/test.lock | $(PY)
 	$(BIN)/pip install --quiet -r requirements/test.lock
 	touch $@ $(VENV)/.base
 
+# Links in emails and the URLs printed by seed_demo follow HOST and PORT.
+demo: export DEBUG = true
+demo: export SITE_URL ?= http://$(HOST):$(PORT)
 demo: $(VENV)/.base
-	DEBUG=true $(PY) manage.py migrate --noinput -v 0
-	DEBUG=true $(PY) manage.py seed_demo
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
 	@echo ""
-	@echo "Chorus is starting on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Chorus is starting on $$SITE_URL/ (Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.test
 	@bash scripts/ensure-chromium

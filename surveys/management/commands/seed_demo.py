@@ -4,6 +4,7 @@ import random
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -209,15 +210,16 @@ class Command(BaseCommand):
         ).first() or kiosk_register(survey=survey, location=location)
         members_lifecycle_refresh()
         url = f"/s/{survey.public_id}/"
+        site = settings.SITE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  Survey (public link): http://127.0.0.1:8000{url}")
+        self.stdout.write(f"  Survey (public link): {site}{url}")
         for lang in LANGS[1:]:
-            self.stdout.write(f"    in {lang}: http://127.0.0.1:8000{url}?lang={lang}")
+            self.stdout.write(f"    in {lang}: {site}{url}?lang={lang}")
         home = f"/c/{org.slug}/{community.slug}/"
-        self.stdout.write(f"  Community home (poll): http://127.0.0.1:8000{home}")
-        self.stdout.write(f"  Join the community:    http://127.0.0.1:8000{home}join/")
-        self.stdout.write(f"  Store kiosk (tablet):  http://127.0.0.1:8000/k/{kiosk.device_token}/")
-        self.stdout.write("  Staff pages:          http://127.0.0.1:8000/staff/")
+        self.stdout.write(f"  Community home (poll): {site}{home}")
+        self.stdout.write(f"  Join the community:    {site}{home}join/")
+        self.stdout.write(f"  Store kiosk (tablet):  {site}/k/{kiosk.device_token}/")
+        self.stdout.write(f"  Staff pages:          {site}/staff/")
         self.stdout.write(f"  Staff login:          {STAFF_EMAIL} / {STAFF_PASSWORD}")
 
     def _attributes(self, org, community) -> None:
