@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from communities.choices import AttributeKind, JoinMode, MemberStatus, Role
-from communities.models import AttributeDefinition, Community
+from communities.models import AttributeDefinition, Community, same_site_path_validator
 from communities.services import (
     ATTRIBUTE_LANGUAGES,
     ATTRIBUTE_OPTION_LIMIT,
@@ -491,8 +491,15 @@ class CommunityForm(forms.Form):
         choices=JoinMode.choices,
         help_text=_("Invite only: people join only from an invitation link staff send them."),
     )
-    logo = forms.URLField(
-        label=_("Logo URL"), required=False, max_length=200, assume_scheme="https"
+    logo = forms.CharField(
+        label=_("Logo"),
+        required=False,
+        max_length=200,
+        validators=[same_site_path_validator],
+        help_text=_(
+            "A path on this site, like /static/img/logo.png: member pages never load images "
+            "from other hosts."
+        ),
     )
     brand_colour = forms.RegexField(
         label=_("Brand colour"),

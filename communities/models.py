@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -16,6 +17,20 @@ from communities.choices import (
     Role,
 )
 from communities.managers import TenantManager, UserManager
+
+
+def same_site_path_validator(value: str) -> None:
+    """A path on this site: starts with one "/", no scheme, no host, no backslash tricks."""
+    if value and (
+        not value.startswith("/") or value.startswith("//") or "\\" in value or ":" in value
+    ):
+        raise ValidationError(
+            _(
+                "Use a path on this site, like /static/img/logo.png "
+                "(not an address on another host)."
+            ),
+            code="external",
+        )
 
 
 class TimeStampedModel(models.Model):
@@ -122,7 +137,10 @@ class Community(TimeStampedModel):
     policy_version = models.PositiveIntegerField(_("policy version"), default=1)
     policy_published_at = models.DateTimeField(_("policy published"), default=timezone.now)
     # Branding for the member-facing pages; empty means the organisation's.
-    logo = models.URLField(_("logo URL"), blank=True)
+    # A path on this site (/static/…): member pages never load anything from another host.
+    logo = models.CharField(
+        _("logo"), max_length=200, blank=True, validators=[same_site_path_validator]
+    )
     brand_colour = models.CharField(_("brand colour"), max_length=7, blank=True)
     welcome_text = models.TextField(_("welcome text on the join page"), blank=True)
     # Lifecycle thresholds: a member is "new" for new_days after joining, "lapsed" after

@@ -1806,9 +1806,7 @@ class JSONRemoveKey(Func):
         self.key = key
 
     def as_sql(self, compiler, connection, **extra_context):
-        raise NotImplementedError(f"JSONRemoveKey is not written for {connection.vendor}")
-
-    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite, MySQL and MariaDB share JSON_REMOVE with a JSON path.
         sql, params = compiler.compile(self.source_expressions[0])
         path = '$."' + self.key.replace('"', "") + '"'
         return f"json_remove({sql}, %s)", (*params, path)

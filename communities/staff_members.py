@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from abc import ABC, abstractmethod
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -501,7 +502,7 @@ class SegmentListView(_CommunityPage):
         return context
 
 
-class _SegmentFormPage(StaffScopedMixin, TemplateView):
+class _SegmentFormPage(StaffScopedMixin, TemplateView, ABC):
     template_name = "communities/staff_segment_form.html"
     permission = staticmethod(can_manage)
 
@@ -521,8 +522,9 @@ class _SegmentFormPage(StaffScopedMixin, TemplateView):
             status=status,
         )
 
+    @abstractmethod
     def save(self, form: SegmentForm) -> Segment:
-        raise NotImplementedError
+        """Write the segment through its service (create or update)."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.load()

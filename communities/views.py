@@ -51,6 +51,7 @@ from communities.models import (
     Member,
     StaffInvitation,
     StaffRole,
+    same_site_path_validator,
 )
 from communities.permissions import can_manage, can_read_results
 from communities.selectors import (
@@ -271,10 +272,19 @@ class MemberPageMixin(View):
         )
 
 
+def _local_path(value: str) -> str:
+    try:
+        same_site_path_validator(value)
+    except ValidationError:
+        return ""
+    return value
+
+
 def community_brand(*, community: Community) -> dict[str, str]:
     """The community's logo and colour, falling back to its organisation's."""
     return {
-        "logo": community.logo or community.organisation.logo,
+        # The organisation's logo predates the same-site rule: only a local path is shown.
+        "logo": community.logo or _local_path(community.organisation.logo),
         "colour": community.brand_colour or community.organisation.brand_colour,
     }
 

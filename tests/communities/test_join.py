@@ -38,6 +38,18 @@ def form(**overrides) -> dict:
 # --- the page --------------------------------------------------------------------------------
 
 
+def test_member_pages_show_only_a_logo_served_by_this_site(client, community):
+    # given: an organisation logo from before the same-site rule, on another host
+    organisation = community.organisation
+    organisation.logo = "https://tracker.example.net/logo.png"
+    organisation.save()
+    # when / then: it is not loaded, so no visitor's address reaches that host
+    assert "tracker.example.net" not in client.get(join_url(community)).content.decode()
+    community.logo = "/static/img/regulars.png"
+    community.save()
+    assert 'src="/static/img/regulars.png"' in client.get(join_url(community)).content.decode()
+
+
 def test_join_page_is_branded_and_asks_the_attributes_marked_for_joining(client, community):
     # given
     community.welcome_text = "Tell us what you think of our coffee."
