@@ -41,9 +41,11 @@ test: $(VENV)/.test
 	@bash scripts/ensure-chromium
 	$(BIN)/pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
+# ruff, and the import-linter contracts in pyproject.toml (the app layering).
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.test
 	$(BIN)/ruff check --fix .

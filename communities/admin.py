@@ -7,6 +7,7 @@ from communities.models import (
     Location,
     Member,
     Organisation,
+    OutboundEmail,
     Segment,
     StaffRole,
     User,
@@ -45,3 +46,9 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
 
 admin.site.register([Organisation, StaffRole, Community, Location, Segment])
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ("to_email", "template", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "template")

@@ -1,103 +1,115 @@
 from django.urls import path
 
-from communities import staff_members, views
+from communities.views import (
+    api_tokens,
+    communities,
+    imports,
+    member_pages,
+    members,
+    segments,
+    team,
+)
 
 staff_urlpatterns = [
-    path("api-keys/", views.StaffApiTokenListView.as_view(), name="api_tokens"),
+    path("api-keys/", api_tokens.StaffApiTokenListView.as_view(), name="api_tokens"),
     path(
         "api-keys/<int:pk>/revoke/",
-        views.StaffApiTokenRevokeView.as_view(),
+        api_tokens.StaffApiTokenRevokeView.as_view(),
         name="api_token_revoke",
     ),
     # The team: staff, roles and invitations.
-    path("team/", views.StaffTeamView.as_view(), name="team"),
+    path("team/", team.StaffTeamView.as_view(), name="team"),
     path(
         "team/invitations/<int:pk>/revoke/",
-        views.StaffInvitationRevokeView.as_view(),
+        team.StaffInvitationRevokeView.as_view(),
         name="staff_invitation_revoke",
     ),
-    path("team/<int:pk>/role/", views.StaffRoleChangeView.as_view(), name="team_role_change"),
-    path("team/<int:pk>/remove/", views.StaffRoleRemoveView.as_view(), name="team_remove"),
+    path("team/<int:pk>/role/", team.StaffRoleChangeView.as_view(), name="team_role_change"),
+    path("team/<int:pk>/remove/", team.StaffRoleRemoveView.as_view(), name="team_remove"),
     # Communities and their custom attributes.
-    path("communities/", views.StaffCommunityListView.as_view(), name="community_list"),
-    path("communities/new/", views.StaffCommunityCreateView.as_view(), name="community_create"),
+    path("communities/", communities.StaffCommunityListView.as_view(), name="community_list"),
+    path(
+        "communities/new/", communities.StaffCommunityCreateView.as_view(), name="community_create"
+    ),
     path(
         "communities/<int:pk>/",
-        views.StaffCommunityDetailView.as_view(),
+        communities.StaffCommunityDetailView.as_view(),
         name="community_detail",
     ),
     path(
         "communities/<int:pk>/edit/",
-        views.StaffCommunityEditView.as_view(),
+        communities.StaffCommunityEditView.as_view(),
         name="community_edit",
     ),
     path(
         "communities/<int:pk>/attributes/",
-        views.StaffAttributeListView.as_view(),
+        communities.StaffAttributeListView.as_view(),
         name="attribute_list",
     ),
-    path("attributes/<int:pk>/", views.StaffAttributeEditView.as_view(), name="attribute_edit"),
+    path(
+        "attributes/<int:pk>/", communities.StaffAttributeEditView.as_view(), name="attribute_edit"
+    ),
     path(
         "attributes/<int:pk>/delete/",
-        views.StaffAttributeDeleteView.as_view(),
+        communities.StaffAttributeDeleteView.as_view(),
         name="attribute_delete",
     ),
-    # Members, imports and segments of one community (communities/staff_members.py).
+    # Members, imports and segments of one community.
     path(
         "communities/<int:pk>/members/",
-        staff_members.MemberListView.as_view(),
+        members.MemberListView.as_view(),
         name="member_list",
     ),
     path(
         "communities/<int:pk>/members/new/",
-        staff_members.MemberAddView.as_view(),
+        members.MemberAddView.as_view(),
         name="member_add",
     ),
     path(
         "communities/<int:pk>/members/invite/",
-        staff_members.MemberInviteView.as_view(),
+        members.MemberInviteView.as_view(),
         name="member_invite",
     ),
     path(
         "communities/<int:pk>/members/import/",
-        staff_members.MemberImportCreateView.as_view(),
+        imports.MemberImportCreateView.as_view(),
         name="member_import_create",
     ),
-    path("members/<int:pk>/", staff_members.MemberDetailView.as_view(), name="member_detail"),
+    path("members/<int:pk>/", members.MemberDetailView.as_view(), name="member_detail"),
     path(
         "imports/<int:pk>/",
-        staff_members.MemberImportDetailView.as_view(),
+        imports.MemberImportDetailView.as_view(),
         name="member_import_detail",
     ),
     path(
         "imports/<int:pk>/confirm/",
-        staff_members.MemberImportConfirmView.as_view(),
+        imports.MemberImportConfirmView.as_view(),
         name="member_import_confirm",
     ),
     path(
         "imports/<int:pk>/problems.csv",
-        staff_members.MemberImportErrorsView.as_view(),
+        imports.MemberImportErrorsView.as_view(),
         name="member_import_errors",
     ),
     path(
         "communities/<int:pk>/segments/",
-        staff_members.SegmentListView.as_view(),
+        segments.SegmentListView.as_view(),
         name="segment_list",
     ),
     path(
         "communities/<int:pk>/segments/new/",
-        staff_members.SegmentCreateView.as_view(),
+        segments.SegmentCreateView.as_view(),
         name="segment_create",
     ),
     path(
         "communities/<int:pk>/segments/count/",
-        staff_members.SegmentCountView.as_view(),
+        segments.SegmentCountView.as_view(),
         name="segment_count",
     ),
-    path("segments/<int:pk>/", staff_members.SegmentEditView.as_view(), name="segment_edit"),
+    path("segments/<int:pk>/", segments.SegmentEditView.as_view(), name="segment_edit"),
     path(
         "segments/<int:pk>/delete/",
-        staff_members.SegmentDeleteView.as_view(),
+        segments.SegmentDeleteView.as_view(),
         name="segment_delete",
     ),
 ]
@@ -105,13 +117,17 @@ staff_urlpatterns = [
 # Member-facing pages of one community, under the namespace "community" (config/urls.py).
 _C = "c/<slug:org>/<slug:community>/"
 member_urlpatterns = [
-    path(f"{_C}join/", views.MemberJoinView.as_view(), name="join"),
-    path(f"{_C}join/sent/", views.MemberJoinSentView.as_view(), name="join_sent"),
-    path(f"{_C}confirm/<str:signed>/", views.MemberConfirmView.as_view(), name="confirm"),
-    path(f"{_C}invitation/<str:signed>/", views.MemberInvitationView.as_view(), name="invitation"),
-    path(f"{_C}profile/", views.MemberProfileView.as_view(), name="profile"),
-    path(f"{_C}consent/", views.MemberConsentView.as_view(), name="consent"),
-    path(f"{_C}my-data/", views.MemberMyDataView.as_view(), name="my_data"),
-    path(f"{_C}my-data/export/", views.MemberExportView.as_view(), name="export"),
-    path(f"{_C}my-data/erase/", views.MemberEraseView.as_view(), name="erase"),
+    path(f"{_C}join/", member_pages.MemberJoinView.as_view(), name="join"),
+    path(f"{_C}join/sent/", member_pages.MemberJoinSentView.as_view(), name="join_sent"),
+    path(f"{_C}confirm/<str:signed>/", member_pages.MemberConfirmView.as_view(), name="confirm"),
+    path(
+        f"{_C}invitation/<str:signed>/",
+        member_pages.MemberInvitationView.as_view(),
+        name="invitation",
+    ),
+    path(f"{_C}profile/", member_pages.MemberProfileView.as_view(), name="profile"),
+    path(f"{_C}consent/", member_pages.MemberConsentView.as_view(), name="consent"),
+    path(f"{_C}my-data/", member_pages.MemberMyDataView.as_view(), name="my_data"),
+    path(f"{_C}my-data/export/", member_pages.MemberExportView.as_view(), name="export"),
+    path(f"{_C}my-data/erase/", member_pages.MemberEraseView.as_view(), name="erase"),
 ]

@@ -6,7 +6,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.utils import translation
 
-from feedback.services import outbox_write
+from communities.outbox.services import outbox_write
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -5,6 +5,7 @@ from typing import Any
 
 from celery import Task
 from django.db import transaction
+from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +26,15 @@ def enqueue_on_commit(task: Task, countdown: int | None = None, **kwargs: Any) -
             )
 
     transaction.on_commit(_send)
+
+
+def redrive(*, task: Task, rows: QuerySet, order_by: str, kwarg: str, limit: int = 500) -> int:
+    """Enqueue `task(<kwarg>=pk)` for the oldest `limit` rows left behind; returns how many.
+
+    The beat sweeps call this for work whose enqueue was lost (broker down at commit, a
+    worker killed mid-task). Every task is idempotent, so a row enqueued twice is harmless.
+    """
+    ids = list(rows.order_by(order_by).values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        task.delay(**{kwarg: pk})
+    return len(ids)

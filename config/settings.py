@@ -197,7 +197,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
-    "outbox-redrive": {"task": "feedback.tasks.outbox_redrive_task", "schedule": 60.0},
+    "outbox-redrive": {"task": "communities.outbox.tasks.outbox_redrive_task", "schedule": 60.0},
     "analysis-redrive": {"task": "feedback.tasks.analysis_redrive_task", "schedule": 60.0},
     "events-sweep": {"task": "surveys.tasks.events_sweep_task", "schedule": 60.0},
     "invitation-reminders": {"task": "surveys.tasks.reminders_send_task", "schedule": 3600.0},

@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from communities.urls import member_urlpatterns
 from communities.urls import staff_urlpatterns as communities_staff
-from communities.views import StaffHomeView, StaffInvitationAcceptView
+from communities.views.team import StaffHomeView, StaffInvitationAcceptView
 from feedback.urls import staff_urlpatterns as feedback_staff
 from surveys.urls import staff_urlpatterns as surveys_staff
 

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class FeedbackConfig(AppConfig):
     name = "feedback"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from communities.member_data import member_data_register
+        from feedback.member_part import PART
+        from feedback.services import response_stored
+        from surveys.reactions import response_reaction_register
+
+        member_data_register(PART)
+        # Every stored response goes through the follow-up rules (see surveys.reactions).
+        response_reaction_register(response_stored)

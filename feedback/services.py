@@ -1,33 +1,27 @@
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from communities.choices import ConsentPurpose
-from communities.models import EmailSuppression, Organisation, StaffRole
+from communities.models import EmailSuppression, StaffRole
+from communities.outbox.models import OutboundEmail
+from communities.outbox.services import outbox_enqueue
 from communities.permissions import WORK_CASES_ROLES
 from communities.selectors import member_consent_given
-from config.queue import enqueue_on_commit
-from feedback.choices import CasePriority, Condition, EmailStatus
-from feedback.emails import email_render
-from feedback.models import Case, FollowUpRule, OutboundEmail
+from config.queue import enqueue_on_commit, redrive
+from feedback.choices import CasePriority, Condition
+from feedback.models import Case, FollowUpRule
 from feedback.sentiment import sentiment_score
 from surveys.choices import QuestionType
 from surveys.models import Answer, Response
-
-logger = logging.getLogger(__name__)
-
-# A claimed row whose worker died is re-sent after this long.
-SENDING_STALE_AFTER = timedelta(minutes=5)
+from surveys.reactions import StoredResponse
 
 
 @dataclass(frozen=True)
@@ -235,145 +229,6 @@ def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEm
     )
 
 
-def outbox_enqueue(
-    *,
-    organisation: Organisation | None,
-    to_email: str,
-    template: str,
-    context: dict,
-    language: str,
-    idempotency_key: str,
-    headers: dict | None = None,
-    enqueue: bool = True,
-) -> OutboundEmail:
-    """Write an email to the outbox in the caller's transaction; send it after commit.
-
-    With enqueue=False the caller sends it (a batch sends many over one connection);
-    the re-drive still picks it up if that never happens.
-    """
-    existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    subject, text, html = email_render(template=template, context=context, language=language)
-    return outbox_write(
-        enqueue=enqueue,
-        organisation=organisation,
-        to_email=to_email,
-        template=template,
-        context=context,
-        language=language,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        headers=headers or {},
-        idempotency_key=idempotency_key,
-    )
-
-
-def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -> OutboundEmail:
-    """Insert an already-rendered email once per key and send it after commit."""
-    from feedback.tasks import outbox_send_task
-
-    # Callers have usually just looked the key up, so try the insert first.
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(idempotency_key=idempotency_key, **fields)
-    except IntegrityError:
-        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
-    if enqueue:
-        enqueue_on_commit(outbox_send_task, email_id=email.pk)
-    return email
-
-
-def _outbox_claim(*, email_id: int) -> bool:
-    now = timezone.now()
-    claimable = Q(status=EmailStatus.PENDING) | Q(
-        status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER
-    )
-    # One conditional UPDATE: whoever changes the row owns the send; nobody holds a lock
-    # across the SMTP conversation.
-    return bool(
-        OutboundEmail.objects.filter(claimable, pk=email_id).update(
-            status=EmailStatus.SENDING,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-        )
-    )
-
-
-def outbox_send(*, email_id: int, connection=None) -> bool:
-    """Send one outbox row if nobody has; returns True when this call sent it.
-
-    Raises the SMTP error after recording it, so the task can retry.
-    """
-    if not _outbox_claim(email_id=email_id):
-        return False
-    email = OutboundEmail.objects.get(pk=email_id)
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
-        to=[email.to_email],
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        headers={
-            "Message-ID": f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}@chorus>",
-            **email.headers,
-        },
-        connection=connection or get_connection(),
-    )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
-    try:
-        message.send()
-    except Exception as exc:
-        give_up = email.attempts >= settings.CHORUS["OUTBOX_MAX_ATTEMPTS"]
-        OutboundEmail.objects.filter(pk=email_id).update(
-            status=EmailStatus.FAILED if give_up else EmailStatus.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        raise
-    OutboundEmail.objects.filter(pk=email_id).update(
-        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return True
-
-
-def outbox_send_many(*, email_ids: list[int]) -> tuple[int, list[int]]:
-    """Send several outbox rows over one SMTP connection; returns (sent, failed ids).
-
-    Each row is claimed on its own, so a row another worker holds, or one already
-    sent before a crash, is skipped rather than sent twice.
-    """
-    sent, failed = 0, []
-    with get_connection() as connection:
-        for email_id in email_ids:
-            try:
-                sent += outbox_send(email_id=email_id, connection=connection)
-            except Exception:
-                logger.warning("outbox row %s failed; it will be retried", email_id)
-                failed.append(email_id)
-    return sent, failed
-
-
-def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> int:
-    """Enqueue unsent rows the broker never got (or whose worker died); returns the count."""
-    from feedback.tasks import outbox_send_task
-
-    if older_than is None:
-        older_than = timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
-    now = timezone.now()
-    ids = list(
-        OutboundEmail.objects.filter(
-            Q(status=EmailStatus.PENDING, created_at__lt=now - older_than)
-            | Q(status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for email_id in ids:
-        outbox_send_task.delay(email_id=email_id)
-    return len(ids)
-
-
 @transaction.atomic
 def response_analyse(*, response_id: int) -> bool:
     """Score the response's text answers and apply the follow-up rules; once per response."""
@@ -404,13 +259,29 @@ def analysis_redrive(*, older_than: timedelta | None = None, limit: int = 500) -
 
     if older_than is None:
         older_than = timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
-    ids = list(
-        Response.objects.filter(
+    return redrive(
+        task=response_analyse_task,
+        rows=Response.objects.filter(
             analysed_at__isnull=True, submitted_at__lt=timezone.now() - older_than
-        )
-        .order_by("submitted_at")
-        .values_list("pk", flat=True)[:limit]
+        ),
+        order_by="submitted_at",
+        kwarg="response_id",
+        limit=limit,
     )
-    for response_id in ids:
-        response_analyse_task.delay(response_id=response_id)
-    return len(ids)
+
+
+def response_stored(stored: StoredResponse) -> None:
+    """feedback's reaction to a stored response (registered in FeedbackConfig.ready).
+
+    Score rules need no worker: the case and the email row commit with the response. Only
+    text needs the sentiment task; a response without text is analysed now.
+    """
+    response, answers = stored.response, stored.answers
+    if answers:
+        followup_apply(response=response, answers=answers, choice_ids=stored.choice_ids)
+    if any(a.text for a in answers):
+        from feedback.tasks import response_analyse_task
+
+        enqueue_on_commit(response_analyse_task, response_id=response.pk)
+    else:
+        Response.objects.filter(pk=response.pk).update(analysed_at=stored.submitted_at)

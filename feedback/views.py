@@ -1,7 +1,7 @@
 from django.views.generic import DetailView, ListView
 
 from communities.permissions import can_work_cases
-from communities.views import StaffScopedMixin
+from communities.scoping import StaffScopedMixin
 from feedback.choices import CaseStatus
 from feedback.models import Case
 from feedback.selectors import case_list
@@ -11,9 +11,11 @@ class StaffCaseListView(StaffScopedMixin, ListView):
     template_name = "feedback/staff_case_list.html"
     permission = staticmethod(can_work_cases)
     context_object_name = "cases"
+    model = Case
     paginate_by = 50
 
-    def get_queryset(self):
+    def scope_queryset(self, queryset):
+        del queryset  # case_list is the one definition of the inbox; the base re-scopes it
         status = self.request.GET.get("status")
         return case_list(
             organisation=self.organisation,
@@ -27,8 +29,8 @@ class StaffCaseDetailView(StaffScopedMixin, DetailView):
     model = Case
     context_object_name = "case"
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("response__survey", "response__member")
+    def scope_queryset(self, queryset):
+        return queryset.select_related("response__survey", "response__member")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class RewardsConfig(AppConfig):
     name = "rewards"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from communities.member_data import member_data_register
+        from rewards.member_part import PART
+
+        member_data_register(PART)

@@ -6,7 +6,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import Organisation
+from communities.models import Member, Organisation
 from surveys.choices import CHOICE_TYPES, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Answer, Question, Response, Survey
 
@@ -225,8 +225,8 @@ def survey_kiosks(*, survey: Survey) -> list:
 
 def batch_progress(*, batch) -> dict:
     """How far a send has got: invitations written, emails sent, opened, answered."""
-    from feedback.choices import EmailStatus
-    from feedback.models import OutboundEmail
+    from communities.outbox.choices import EmailStatus
+    from communities.outbox.models import OutboundEmail
 
     counts = batch.invitations.aggregate(
         written=Count("pk"),
@@ -239,3 +239,13 @@ def batch_progress(*, batch) -> dict:
         failed=Count("pk", filter=Q(status=EmailStatus.FAILED)),
     )
     return {**counts, **emails}
+
+
+def member_responses(*, member: Member, email: str | None = None) -> QuerySet[Response]:
+    """Every response that leads to the member: given signed in, or through a personal
+    link sent to them or to their address (what erasure unlinks)."""
+    email = member.email if email is None else email
+    mine = Q(member=member) | Q(invitation__member=member)
+    if email:
+        mine |= Q(invitation__email__iexact=email)
+    return Response.objects.filter(organisation_id=member.organisation_id).filter(mine)

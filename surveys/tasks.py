@@ -2,24 +2,24 @@
 
 from celery import shared_task
 
-from surveys import services
+from surveys.services import events, invitations
 
 
 @shared_task(acks_late=True)
 def invitation_batch_send_task(*, batch_id: int) -> int:
-    return services.invitation_batch_send(batch_id=batch_id)
+    return invitations.invitation_batch_send(batch_id=batch_id)
 
 
 @shared_task(acks_late=True)
 def event_process_task(*, event_id: int) -> str | None:
-    return services.event_process(event_id=event_id)
+    return events.event_process(event_id=event_id)
 
 
 @shared_task
 def events_sweep_task() -> int:
-    return services.events_sweep()
+    return events.events_sweep()
 
 
 @shared_task
 def reminders_send_task() -> int:
-    return services.reminders_send()
+    return invitations.reminders_send()

@@ -2,8 +2,10 @@ import uuid
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from communities.choices import Role
+from communities.services import api_token_create
 from tests.factories.communities import (
     CommunityFactory,
     ConsentRecordFactory,
@@ -45,6 +47,20 @@ def _own_cache_namespace(settings):
         alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
         for alias, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture
+def key(organisation) -> str:
+    """An API key of the organisation, as an integration (a CRM, a helpdesk) holds it."""
+    return api_token_create(organisation=organisation, name="integration")[1]
+
+
+@pytest.fixture
+def api(key) -> APIClient:
+    """A REST client that calls with the organisation's API key."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
 
 
 @pytest.fixture

@@ -8,8 +8,13 @@ from django.db import IntegrityError, transaction
 from communities.choices import MemberStatus
 from surveys.choices import QuestionType
 from surveys.models import Answer, Response
-from tests.factories.communities import CommunityFactory, MemberFactory, OrganisationFactory
-from tests.factories.feedback import CaseFactory, OutboundEmailFactory
+from tests.factories.communities import (
+    CommunityFactory,
+    MemberFactory,
+    OrganisationFactory,
+    OutboundEmailFactory,
+)
+from tests.factories.feedback import CaseFactory
 from tests.factories.rewards import LedgerEntryFactory
 from tests.factories.surveys import (
     AnswerFactory,

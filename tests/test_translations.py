@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from feedback.models import OutboundEmail
+from communities.outbox.models import OutboundEmail
 from tests.surveys.helpers import answers_for
 
 pytestmark = pytest.mark.django_db

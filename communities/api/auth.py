@@ -7,7 +7,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from communities.models import ApiToken
-from communities.services import api_token_authenticate
+from communities.services.organisations import api_token_authenticate
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):

@@ -18,7 +18,8 @@ from rest_framework import serializers
 
 from communities.choices import ConsentPurpose
 from communities.models import AttributeDefinition, Community, Member, Segment
-from communities.services import attributes_clean, email_clean
+from communities.services.attributes import attributes_clean
+from communities.services.common import email_clean
 
 # A CRM sync sends a handful of attributes; a hundred is already far past any community's
 # definitions, and refusing early keeps a hostile body from costing validation work.

@@ -1,18 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import (
     APIException,
-    NotAuthenticated,
-    PermissionDenied,
     Throttled,
     ValidationError,
 )
@@ -33,70 +28,20 @@ from communities.api.serializers import (
     SegmentOutputSerializer,
 )
 from communities.choices import AttributeKind, ConsentChannel, MemberStatus
-from communities.models import ApiToken, Community, ConsentRecord, Member, Segment
+from communities.models import Community, ConsentRecord, Member, Segment
 from communities.permissions import can_manage, can_read_results
+from communities.scoping import OrganisationScopedAPIView
 from communities.selectors import (
     member_status_counts,
     member_status_counts_by_community,
     members_matching,
     segment_counts,
-    staff_role,
 )
-from communities.services import (
-    community_attributes,
-    email_normalise,
-    member_create,
-    member_update,
-    segment_filter_clean,
-)
+from communities.services.attributes import community_attributes
+from communities.services.common import email_normalise
+from communities.services.members import member_create, member_update
+from communities.services.segments import segment_filter_clean
 from config.ratelimit import rate_limited
-
-
-class OrganisationScopedAPIView(generics.GenericAPIView):
-    """The one base for staff API views: resolves `<org>` and the caller's role.
-
-    An organisation the caller has no role in answers 404; a role that may not do this
-    answers 403. Subclasses build on `scoped_queryset()`, never on a bare manager.
-    """
-
-    permission: Callable[[str | None], bool] | None = None
-    # Asked instead of `permission` for POST, PATCH and the other unsafe methods, when set.
-    write_permission: Callable[[str | None], bool] | None = None
-    model = None
-    # Set by views that also list ApiTokenAuthentication: an organisation API key may then
-    # do everything the view offers, under its own organisation's URL only.
-    api_token: ApiToken | None = None
-
-    def initial(self, request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        if isinstance(request.auth, ApiToken):
-            # Another organisation's key is told the URL does not exist, as a staff
-            # outsider is: neither learns which organisation slugs are real.
-            if request.auth.organisation.slug != kwargs.get("org"):
-                raise Http404
-            self.api_token = request.auth
-            self.organisation = request.auth.organisation
-            self.role = None
-            return
-        if not request.user or not request.user.is_authenticated:
-            raise NotAuthenticated
-        role = staff_role(user=request.user, organisation_slug=kwargs.get("org", ""))
-        if role is None:
-            raise Http404
-        self.organisation = role.organisation
-        self.role = role.role
-        permission = self.permission
-        if self.write_permission is not None and request.method not in SAFE_METHODS:
-            permission = self.write_permission
-        if permission is not None and not permission(self.role):
-            raise PermissionDenied
-
-    def scoped_queryset(self) -> QuerySet:
-        return self.model.objects.for_organisation(self.organisation)
-
-    def get_queryset(self) -> QuerySet:
-        return self.scoped_queryset()
-
 
 # --- communities, members and segments: what a CRM syncs -------------------------------------
 
@@ -217,8 +162,8 @@ class CommunityListAPI(_CommunityAPI, generics.ListAPIView):
     serializer_class = CommunityOutputSerializer
     pagination_class = IdPagination
 
-    def get_queryset(self) -> QuerySet[Community]:
-        return self.scoped_queryset().prefetch_related("attributes")
+    def scope_queryset(self, queryset: QuerySet[Community]) -> QuerySet[Community]:
+        return queryset.prefetch_related("attributes")
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
@@ -303,7 +248,10 @@ class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
             ) from None
         return clean
 
-    def get_queryset(self) -> QuerySet[Member]:
+    def scope_queryset(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
+        # Built from the community's own filter semantics; the base still keeps the result
+        # to this organisation.
+        del queryset
         community = self.get_community()
         definitions = community_attributes(community=community)
         members = members_matching(community=community, filter=self._filter(community, definitions))
@@ -444,10 +392,9 @@ class MemberDetailAPI(_CommunityAPI, generics.RetrieveAPIView):
     model = Member
     serializer_class = MemberOutputSerializer
 
-    def get_queryset(self) -> QuerySet[Member]:
+    def scope_queryset(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
         return self.members_for_output(
-            self.scoped_queryset()
-            .filter(erased_at__isnull=True)
+            queryset.filter(erased_at__isnull=True)
             .exclude(status=MemberStatus.ERASED)
             .select_related("community__organisation")
         )
@@ -484,8 +431,8 @@ class CommunitySegmentListAPI(_CommunityAPI, generics.ListAPIView):
     serializer_class = SegmentOutputSerializer
     pagination_class = IdPagination
 
-    def get_queryset(self) -> QuerySet[Segment]:
-        return self.scoped_queryset().filter(community=self.get_community())
+    def scope_queryset(self, queryset: QuerySet[Segment]) -> QuerySet[Segment]:
+        return queryset.filter(community=self.get_community())
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -507,7 +454,8 @@ class SegmentMemberListAPI(_CommunityAPI, generics.ListAPIView):
     serializer_class = MemberOutputSerializer
     pagination_class = IdPagination
 
-    def get_queryset(self) -> QuerySet[Member]:
+    def scope_queryset(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
+        del queryset  # the segment selects; the base keeps the result to this organisation
         segment = get_object_or_404(
             Segment.objects.for_organisation(self.organisation).select_related(
                 "community__organisation"

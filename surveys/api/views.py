@@ -8,8 +8,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response as DRFResponse
 
 from communities.api.auth import ApiTokenAuthentication, OrganisationApiToken
-from communities.api.views import OrganisationScopedAPIView
 from communities.permissions import can_read_results
+from communities.scoping import OrganisationScopedAPIView
 from surveys.api.serializers import (
     EventInputSerializer,
     EventOutputSerializer,
@@ -17,7 +17,7 @@ from surveys.api.serializers import (
     SurveyOutputSerializer,
 )
 from surveys.models import Answer, Question, Response, Survey
-from surveys.services import event_receive
+from surveys.services.events import event_receive
 
 
 class SurveyPagination(CursorPagination):
@@ -29,8 +29,8 @@ class _SurveyAPI(OrganisationScopedAPIView):
     permission = staticmethod(can_read_results)
     serializer_class = SurveyOutputSerializer
 
-    def get_queryset(self):
-        return self.scoped_queryset().prefetch_related(
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related(
             Prefetch("questions", queryset=Question.objects.prefetch_related("choices"))
         )
 
@@ -56,16 +56,12 @@ class SurveyResponseListAPI(OrganisationScopedAPIView, generics.ListAPIView):
     serializer_class = ResponseOutputSerializer
     pagination_class = ResponsePagination
 
-    def get_queryset(self):
+    def scope_queryset(self, queryset):
         survey = generics.get_object_or_404(
             Survey.objects.for_organisation(self.organisation), pk=self.kwargs["pk"]
         )
-        return (
-            self.scoped_queryset()
-            .filter(survey=survey)
-            .prefetch_related(
-                Prefetch("answers", queryset=Answer.objects.prefetch_related("choices"))
-            )
+        return queryset.filter(survey=survey).prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.prefetch_related("choices"))
         )
 
 

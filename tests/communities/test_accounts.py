@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from communities.models import User
-from feedback.models import OutboundEmail
+from communities.outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

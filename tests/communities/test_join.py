@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from communities.choices import ConsentPurpose, JoinMode, MemberStatus
 from communities.models import ConsentRecord, EmailSuppression, Member, User
-from communities.services import MEMBER_CONFIRM_SALT, member_confirm_token
-from feedback.models import OutboundEmail
+from communities.outbox.models import OutboundEmail
+from communities.services import member_confirm_token
 from tests.factories.communities import (
     AttributeDefinitionFactory,
     CommunityFactory,
@@ -365,7 +365,7 @@ def test_confirm_link_stops_working_once_the_address_is_erased(client, community
 
 def test_confirm_token_names_the_member_and_address(community):
     member = MemberFactory(community=community, status=MemberStatus.PENDING)
-    payload = signing.loads(member_confirm_token(member=member), salt=MEMBER_CONFIRM_SALT)
+    payload = signing.loads(member_confirm_token(member=member), salt="chorus.member-confirm")
     assert payload == {"m": member.pk, "e": member.email}
 
 

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.urls import reverse
 
-from communities import services
 from communities.choices import AttributeKind, ConsentChannel, ImportStatus, MemberStatus, Role
 from communities.models import ConsentRecord, Member, MemberImport
+from communities.services import imports as import_services
 from communities.services import (
     member_import_check,
     member_import_commit,
@@ -171,8 +171,8 @@ def test_upload_refuses_a_file_it_cannot_read_with_a_clear_reason(
 
 
 def test_upload_refuses_a_file_over_20_mb(staff_client, community, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_MAX_BYTES", 1024)
-    monkeypatch.setattr("communities.forms.IMPORT_MAX_BYTES", 1024)
+    monkeypatch.setattr(import_services, "IMPORT_MAX_BYTES", 1024)
+    monkeypatch.setattr("communities.forms.staff.IMPORT_MAX_BYTES", 1024)
     page = upload(staff_client, community, b"email\n" + b"a@example.com\n" * 200)
     assert page.status_code == 400
     assert "larger than" in page.content.decode()
@@ -337,14 +337,14 @@ def test_progress_of_a_commit_is_visible_in_the_cache(
     rows = [["email"], *([f"p{n}@example.com"] for n in range(1500))]
     member_import = imported(community, csv_bytes(rows), django_capture_on_commit_callbacks)
     seen = []
-    real = services.ConsentRecord.objects.bulk_create
+    real = import_services.ConsentRecord.objects.bulk_create
 
     def spy(objs, *args, **kwargs):
         result = real(objs, *args, **kwargs)
-        seen.append(cache.get(services.member_import_progress_key(member_import.pk)))
+        seen.append(cache.get(import_services.member_import_progress_key(member_import.pk)))
         return result
 
-    monkeypatch.setattr(services.ConsentRecord.objects, "bulk_create", spy)
+    monkeypatch.setattr(import_services.ConsentRecord.objects, "bulk_create", spy)
     confirm(member_import, django_capture_on_commit_callbacks)
     assert seen == [0, 1000]
 
@@ -447,8 +447,8 @@ def test_import_page_shows_progress_while_checking(staff_client, community):
 def test_a_file_over_the_row_limit_fails_with_a_message(
     community, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(services, "IMPORT_MAX_ROWS", 10)
-    monkeypatch.setattr(services, "IMPORT_BATCH", 5)
+    monkeypatch.setattr(import_services, "IMPORT_MAX_ROWS", 10)
+    monkeypatch.setattr(import_services, "IMPORT_BATCH", 5)
     rows = [["email"], *([f"p{n}@example.com"] for n in range(20))]
     member_import = imported(community, csv_bytes(rows), django_capture_on_commit_callbacks)
     assert member_import.status == ImportStatus.FAILED

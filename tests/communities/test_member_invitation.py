@@ -11,8 +11,8 @@ from django.urls import reverse
 from communities.choices import ConsentPurpose, JoinMode, MemberStatus
 from communities.flows import member_invite
 from communities.models import Member, User
+from communities.outbox.models import OutboundEmail
 from communities.services import member_invitation_token
-from feedback.models import OutboundEmail
 from tests.factories.communities import (
     CommunityFactory,
     EmailSuppressionFactory,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from communities.choices import AttributeKind, ConsentChannel, MemberStatus, Role
 from communities.models import ConsentRecord, Member
-from feedback.models import OutboundEmail
+from communities.outbox.models import OutboundEmail
 from surveys.choices import Anonymity
 from tests.factories.communities import (
     AttributeDefinitionFactory,

@@ -14,7 +14,8 @@ from django.utils import timezone
 from communities.choices import ConsentPurpose, MemberStatus, Role
 from communities.flows import member_erase, member_export
 from communities.models import ConsentRecord, Member, User
-from feedback.models import Case, OutboundEmail
+from communities.outbox.models import OutboundEmail
+from feedback.models import Case
 from rewards.models import LedgerEntry
 from rewards.selectors import member_balance
 from surveys.choices import QuestionType
@@ -25,10 +26,11 @@ from tests.factories.communities import (
     ConsentRecordFactory,
     MemberFactory,
     MemberImportFactory,
+    OutboundEmailFactory,
     StaffRoleFactory,
     UserFactory,
 )
-from tests.factories.feedback import CaseFactory, OutboundEmailFactory
+from tests.factories.feedback import CaseFactory
 from tests.factories.rewards import LedgerEntryFactory, RedemptionFactory
 from tests.factories.surveys import (
     AnswerFactory,

@@ -1,6 +1,7 @@
 """Organisations, switching between them, and the team: roles and staff invitations."""
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -10,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from communities import flows, services
+from communities import flows
 from communities.choices import Role
+from communities.links import LINK_KINDS
 from communities.models import Organisation, StaffInvitation, StaffRole
+from communities.outbox.models import OutboundEmail
 from communities.services import (
     staff_invitation_accept,
     staff_invitation_create,
@@ -20,7 +23,6 @@ from communities.services import (
     staff_role_change,
     staff_role_remove,
 )
-from feedback.models import OutboundEmail
 from tests.factories.communities import (
     OrganisationFactory,
     StaffInvitationFactory,
@@ -431,7 +433,8 @@ def test_a_bad_link_gets_a_clear_page(organisation, make_link, status, text):
 def test_an_expired_link_gets_a_clear_page(organisation, monkeypatch):
     invitation = StaffInvitationFactory(organisation=organisation, email="ann@example.com")
     link = accept_url(invitation)
-    monkeypatch.setattr(services, "STAFF_INVITATION_MAX_AGE", timedelta(seconds=-1))
+    expired = replace(LINK_KINDS["staff_invitation"], max_age=timedelta(seconds=-1))
+    monkeypatch.setitem(LINK_KINDS, "staff_invitation", expired)
     page = client_of(UserFactory(email="ann@example.com")).post(link)
     assert page.status_code == 410 and "expired" in page.content.decode()
     assert not StaffRole.objects.filter(organisation=organisation).exists()

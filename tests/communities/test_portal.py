@@ -10,8 +10,8 @@ from django.urls import reverse
 from communities.choices import ConsentPurpose, JoinMode, MemberStatus
 from communities.flows import member_join
 from communities.models import Member
+from communities.outbox.models import OutboundEmail
 from communities.services import member_confirm
-from feedback.models import OutboundEmail
 from rewards.choices import LedgerReason
 from tests.factories.communities import (
     AttributeDefinitionFactory,

@@ -8,7 +8,8 @@ import pytest
 from django.core.signals import request_started
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from feedback.models import Case, OutboundEmail
+from communities.outbox.models import OutboundEmail
+from feedback.models import Case
 from rewards.selectors import member_balance
 from surveys.choices import QuestionType, SurveyStatus
 from surveys.models import Response

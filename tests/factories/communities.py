@@ -25,6 +25,7 @@ from communities.models import (
     StaffRole,
     User,
 )
+from communities.outbox.models import OutboundEmail
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -193,3 +194,15 @@ class LifecycleSnapshotFactory(factory.django.DjangoModelFactory):
     organisation = factory.SelfAttribute("community.organisation")
     day = factory.LazyFunction(lambda: timezone.localdate())
     counts = factory.LazyFunction(lambda: {"new": 1, "active": 2, "lapsed": 0, "churned": 0})
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboundEmail
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    to_email = factory.Sequence(lambda n: f"recipient{n}@example.com")
+    template = "followup"
+    subject = "Hello"
+    body_text = "Hello there"
+    idempotency_key = factory.Sequence(lambda n: f"test-email-{n}")

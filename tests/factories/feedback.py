@@ -1,7 +1,7 @@
 import factory
 
 from feedback.choices import Condition
-from feedback.models import Case, FollowUpRule, OutboundEmail
+from feedback.models import Case, FollowUpRule
 from tests.factories.communities import OrganisationFactory
 from tests.factories.surveys import ResponseFactory
 
@@ -22,15 +22,3 @@ class CaseFactory(factory.django.DjangoModelFactory):
     response = factory.SubFactory(ResponseFactory)
     organisation = factory.SelfAttribute("response.organisation")
     reason = "NPS 3 ≤ 6"
-
-
-class OutboundEmailFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = OutboundEmail
-
-    organisation = factory.SubFactory(OrganisationFactory)
-    to_email = factory.Sequence(lambda n: f"recipient{n}@example.com")
-    template = "followup"
-    subject = "Hello"
-    body_text = "Hello there"
-    idempotency_key = factory.Sequence(lambda n: f"test-email-{n}")

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from communities.outbox.models import OutboundEmail
 from feedback.choices import Condition
-from feedback.models import Case, OutboundEmail
+from feedback.models import Case
 from feedback.sentiment import sentiment_score
 from feedback.services import analysis_redrive, followup_apply, response_analyse
 from surveys.choices import QuestionType

@@ -13,9 +13,11 @@ from django.test import Client
 from django.urls import reverse
 from kombu import pools
 
+from communities.outbox.models import OutboundEmail
+from communities.outbox.services import outbox_redrive
 from config.celery import app
-from feedback.models import Case, OutboundEmail
-from feedback.services import analysis_redrive, outbox_redrive
+from feedback.models import Case
+from feedback.services import analysis_redrive
 from surveys.models import Response
 from tests.factories.communities import CommunityFactory, MemberFactory, UserFactory
 from tests.factories.surveys import survey_with_every_question_type

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from communities.services import api_token_create, api_token_revoke
+from communities.services import api_token_revoke
 from surveys.choices import EventOutcome
 from surveys.models import SurveyEvent, SurveyInvitation
 from surveys.services import event_process, events_sweep
@@ -23,18 +23,6 @@ def ticket_survey(survey):
     survey.trigger = "ticket_closed"
     survey.save()
     return survey
-
-
-@pytest.fixture
-def key(organisation):
-    return api_token_create(organisation=organisation, name="helpdesk")[1]
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 def url(organisation):

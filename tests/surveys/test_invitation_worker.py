@@ -14,14 +14,13 @@ from email.message import Message
 
 import pytest
 
-from feedback.choices import EmailStatus
-from feedback.models import OutboundEmail
-from feedback.services import outbox_redrive
-from feedback.tasks import outbox_send_many_task
-from surveys import services
+from communities.outbox.choices import EmailStatus
+from communities.outbox.models import OutboundEmail
+from communities.outbox.services import outbox_redrive
+from communities.outbox.tasks import outbox_send_many_task
 from surveys.choices import BatchStatus
 from surveys.models import InvitationBatch, SurveyInvitation
-from surveys.services import invitation_batch_create, invitation_batch_send
+from surveys.services import invitation_batch_create, invitation_batch_send, invitations
 from surveys.tasks import invitation_batch_send_task
 from tests.factories.surveys import InvitationBatchFactory
 from tests.worker_fixtures import wait_until
@@ -139,7 +138,7 @@ def test_a_send_cut_short_mid_batch_is_finished_by_the_worker_without_duplicates
     )
     settings.CHORUS = {**settings.CHORUS, "INVITATION_CHUNK": 25}
     written = []
-    real_invitation_email = services._invitation_email
+    real_invitation_email = invitations._invitation_email
 
     def lost_on_the_51st(**kwargs):
         if len(written) == 50:
@@ -147,7 +146,8 @@ def test_a_send_cut_short_mid_batch_is_finished_by_the_worker_without_duplicates
         written.append(kwargs["invitation"].email)
         return real_invitation_email(**kwargs)
 
-    monkeypatch.setattr(services, "_invitation_email", lost_on_the_51st)
+    # Patched where invitation_batch_send looks it up, the module that defines it.
+    monkeypatch.setattr(invitations, "_invitation_email", lost_on_the_51st)
     with pytest.raises(BatchProcessLost):
         invitation_batch_send(batch_id=batch.pk)
     monkeypatch.undo()
@@ -162,7 +162,11 @@ def test_a_send_cut_short_mid_batch_is_finished_by_the_worker_without_duplicates
     assert worker.result_of(again.id) == "70"
     delivered = worker.wait_for_deliveries(PEOPLE)
     assert sorted(m["To"] for m in delivered) == sorted(email for email, _name in people)
-    assert sorted(worker.results_of("feedback.tasks.outbox_send_many_task")) == ["25", "25", "70"]
+    assert sorted(worker.results_of("communities.outbox.tasks.outbox_send_many_task")) == [
+        "25",
+        "25",
+        "70",
+    ]
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE and batch.total == PEOPLE
     assert wait_until(

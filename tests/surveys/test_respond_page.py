@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.models import Case, OutboundEmail
+from communities.outbox.models import OutboundEmail
+from feedback.models import Case
 from rewards.selectors import member_balance
 from surveys.choices import QuestionType, SurveyStatus
 from surveys.models import Answer, Participation, Response

@@ -23,13 +23,9 @@ from communities.models import (
 from communities.services import consent_record, members_lifecycle_refresh, referral_code_new
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Channel, Choice, Question, Response, Survey
-from surveys.services import (
-    kiosk_register,
-    question_add,
-    response_submit,
-    survey_create,
-    survey_publish,
-)
+from surveys.services.builder import question_add, survey_create, survey_publish
+from surveys.services.kiosks import kiosk_register
+from surveys.services.responses import response_submit
 
 STAFF_EMAIL = "owner@demo-coffee.example"
 STAFF_PASSWORD = "chorus-demo-2026"  # noqa: S105 - printed for the local demo only

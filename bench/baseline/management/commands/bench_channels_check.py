@@ -15,8 +15,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count, Max, Min, Q
 
-from feedback.choices import EmailStatus
-from feedback.models import Case, OutboundEmail
+from communities.outbox.choices import EmailStatus
+from communities.outbox.models import OutboundEmail
+from feedback.models import Case
 from surveys.choices import QuestionType
 from surveys.models import Answer, Channel, InvitationBatch, Response, SurveyInvitation
 

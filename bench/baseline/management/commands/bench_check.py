@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count, Sum
 
 from bench.baseline.models import MinimalRow
-from feedback.choices import EmailStatus
-from feedback.models import Case, OutboundEmail
+from communities.outbox.choices import EmailStatus
+from communities.outbox.models import OutboundEmail
+from feedback.models import Case
 from rewards.models import LedgerEntry
 from surveys.choices import QuestionType
 from surveys.models import Answer, Participation, Response, Survey

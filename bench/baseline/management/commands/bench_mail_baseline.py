@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.management.base import BaseCommand, CommandParser
 
-from feedback.models import OutboundEmail
+from communities.outbox.models import OutboundEmail
 from surveys.models import SurveyInvitation
 
 

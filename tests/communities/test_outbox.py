@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from feedback.choices import EmailStatus
-from feedback.models import OutboundEmail
-from feedback.services import outbox_enqueue, outbox_redrive, outbox_send
-from tests.factories.feedback import OutboundEmailFactory
+from communities.outbox.choices import EmailStatus
+from communities.outbox.models import OutboundEmail
+from communities.outbox.services import outbox_enqueue, outbox_redrive, outbox_send
+from tests.factories.communities import OutboundEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +111,27 @@ def test_followup_email_is_rendered_in_the_respondents_language(organisation):
     )
     assert 'dir="rtl"' in email.body_html
     assert 'lang="he"' in email.body_html
+
+
+def test_tasks_queued_under_the_outbox_old_names_still_run():
+    # given the outbox moved from feedback to communities, a broker may still hold tasks
+    # queued under the old names before an upgrade
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    old = {"feedback.tasks.outbox_send_task", "feedback.tasks.outbox_send_many_task"}
+    # then a worker knows both the old and the new names
+    assert old | {"communities.outbox.tasks.outbox_send_task"} <= set(app.tasks)
+
+
+def test_a_task_under_the_old_name_sends_the_row(organisation):
+    # given an email queued before the upgrade
+    email = OutboundEmailFactory(organisation=organisation)
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    # when the worker runs the old task name
+    app.tasks["feedback.tasks.outbox_send_task"].apply(kwargs={"email_id": email.pk})
+    # then it is sent, once
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and len(mail.outbox) == 1

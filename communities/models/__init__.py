@@ -1,0 +1,45 @@
+"""The communities app's models, by area; every model is importable from here."""
+
+from communities.models.base import TimeStampedModel, same_site_path_validator
+from communities.models.communities import (
+    AttributeDefinition,
+    Community,
+    ConsentRecord,
+    EmailSuppression,
+    Location,
+    Member,
+    Segment,
+)
+from communities.models.imports import MemberImport
+from communities.models.lifecycle import LifecycleSnapshot
+from communities.models.organisations import (
+    ApiToken,
+    Organisation,
+    StaffInvitation,
+    StaffRole,
+    User,
+)
+
+# The outbox model lives with its services in communities.outbox; importing it here
+# registers it with the app (it needs Organisation above, hence at the end).
+from communities.outbox.models import OutboundEmail
+
+__all__ = [
+    "ApiToken",
+    "AttributeDefinition",
+    "Community",
+    "ConsentRecord",
+    "EmailSuppression",
+    "LifecycleSnapshot",
+    "Location",
+    "Member",
+    "MemberImport",
+    "Organisation",
+    "OutboundEmail",
+    "Segment",
+    "StaffInvitation",
+    "StaffRole",
+    "TimeStampedModel",
+    "User",
+    "same_site_path_validator",
+]

@@ -1,0 +1,163 @@
+"""The outbox every app sends email through: write a row in the caller's transaction,
+send it after commit, claim it with one conditional UPDATE, re-drive what was left behind."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from communities.models import Organisation
+from communities.outbox.choices import EmailStatus
+from communities.outbox.emails import email_render
+from communities.outbox.models import OutboundEmail
+from config.queue import enqueue_on_commit, redrive
+
+logger = logging.getLogger(__name__)
+
+# A claimed row whose worker died is re-sent after this long.
+SENDING_STALE_AFTER = timedelta(minutes=5)
+
+
+def outbox_enqueue(
+    *,
+    organisation: Organisation | None,
+    to_email: str,
+    template: str,
+    context: dict,
+    language: str,
+    idempotency_key: str,
+    headers: dict | None = None,
+    enqueue: bool = True,
+) -> OutboundEmail:
+    """Write an email to the outbox in the caller's transaction; send it after commit.
+
+    With enqueue=False the caller sends it (a batch sends many over one connection);
+    the re-drive still picks it up if that never happens.
+    """
+    existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    subject, text, html = email_render(template=template, context=context, language=language)
+    return outbox_write(
+        enqueue=enqueue,
+        organisation=organisation,
+        to_email=to_email,
+        template=template,
+        context=context,
+        language=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=headers or {},
+        idempotency_key=idempotency_key,
+    )
+
+
+def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -> OutboundEmail:
+    """Insert an already-rendered email once per key and send it after commit."""
+    from communities.outbox.tasks import outbox_send_task
+
+    # Callers have usually just looked the key up, so try the insert first.
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(idempotency_key=idempotency_key, **fields)
+    except IntegrityError:
+        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+    if enqueue:
+        enqueue_on_commit(outbox_send_task, email_id=email.pk)
+    return email
+
+
+def _outbox_claim(*, email_id: int) -> bool:
+    now = timezone.now()
+    claimable = Q(status=EmailStatus.PENDING) | Q(
+        status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER
+    )
+    # One conditional UPDATE: whoever changes the row owns the send; nobody holds a lock
+    # across the SMTP conversation.
+    return bool(
+        OutboundEmail.objects.filter(claimable, pk=email_id).update(
+            status=EmailStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def outbox_send(*, email_id: int, connection=None) -> bool:
+    """Send one outbox row if nobody has; returns True when this call sent it.
+
+    Raises the SMTP error after recording it, so the task can retry.
+    """
+    if not _outbox_claim(email_id=email_id):
+        return False
+    email = OutboundEmail.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        to=[email.to_email],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        headers={
+            "Message-ID": f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}@chorus>",
+            **email.headers,
+        },
+        connection=connection or get_connection(),
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    try:
+        message.send()
+    except Exception as exc:
+        give_up = email.attempts >= settings.CHORUS["OUTBOX_MAX_ATTEMPTS"]
+        OutboundEmail.objects.filter(pk=email_id).update(
+            status=EmailStatus.FAILED if give_up else EmailStatus.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+    OutboundEmail.objects.filter(pk=email_id).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def outbox_send_many(*, email_ids: list[int]) -> tuple[int, list[int]]:
+    """Send several outbox rows over one SMTP connection; returns (sent, failed ids).
+
+    Each row is claimed on its own, so a row another worker holds, or one already
+    sent before a crash, is skipped rather than sent twice.
+    """
+    sent, failed = 0, []
+    with get_connection() as connection:
+        for email_id in email_ids:
+            try:
+                sent += outbox_send(email_id=email_id, connection=connection)
+            except Exception:
+                logger.warning("outbox row %s failed; it will be retried", email_id)
+                failed.append(email_id)
+    return sent, failed
+
+
+def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> int:
+    """Enqueue unsent rows the broker never got (or whose worker died); returns the count."""
+    from communities.outbox.tasks import outbox_send_task
+
+    if older_than is None:
+        older_than = timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    now = timezone.now()
+    return redrive(
+        task=outbox_send_task,
+        rows=OutboundEmail.objects.filter(
+            Q(status=EmailStatus.PENDING, created_at__lt=now - older_than)
+            | Q(status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
+        ),
+        order_by="created_at",
+        kwarg="email_id",
+        limit=limit,
+    )

@@ -1,0 +1,70 @@
+"""Consent: the append-only record of each decision, a member's grant or withdrawal, and the
+one-click unsubscribe every member and survey email carries.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
+from communities.links import link_make, link_read
+from communities.models import ConsentRecord, EmailSuppression, Member
+from communities.services.common import member_lock
+
+
+def consent_record(
+    *,
+    member: Member,
+    purpose: ConsentPurpose,
+    granted: bool,
+    channel: ConsentChannel,
+    policy_version: int | None = None,
+) -> ConsentRecord:
+    """Append one consent decision; the history is never edited."""
+    return ConsentRecord.objects.create(
+        organisation_id=member.organisation_id,
+        member=member,
+        purpose=purpose,
+        granted=granted,
+        channel=channel,
+        policy_version=policy_version or member.community.policy_version,
+    )
+
+
+@transaction.atomic
+def member_consent_change(
+    *, member: Member, purpose: str, granted: bool, channel: str = ConsentChannel.WEB
+) -> ConsentRecord:
+    """A member grants or withdraws one purpose. Withdrawing the community terms is
+    leaving the community (status unsubscribed); granting them accepts the current
+    policy version."""
+    if purpose not in ConsentPurpose.values:
+        raise ValidationError(_("Unknown consent purpose."), code="invalid")
+    member = member_lock(member_id=member.pk)
+    record = consent_record(member=member, purpose=purpose, granted=granted, channel=channel)
+    if purpose == ConsentPurpose.COMMUNITY_TERMS and not granted:
+        member.status = MemberStatus.UNSUBSCRIBED
+        member.save(update_fields=["status", "updated_at"])
+    return record
+
+
+def unsubscribe_token(*, organisation_id: int, email: str) -> str:
+    return link_make("unsubscribe", [organisation_id, email])
+
+
+@transaction.atomic
+def email_unsubscribe(*, signed: str) -> EmailSuppression:
+    """Stop email to an address for one organisation (from a link in an email).
+
+    Raises LinkError for a link we did not sign.
+    """
+    organisation_id, email = link_read("unsubscribe", signed)
+    suppression, _created = EmailSuppression.objects.get_or_create(
+        organisation_id=organisation_id, email=email.lower()
+    )
+    Member.objects.for_organisation(organisation_id).filter(email__iexact=email).exclude(
+        status=MemberStatus.ERASED
+    ).update(status=MemberStatus.UNSUBSCRIBED)
+    return suppression

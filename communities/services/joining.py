@@ -1,0 +1,155 @@
+"""Joining by link: the signed double opt-in and invitation links, and confirming a member."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
+from communities.links import LinkError, link_make, link_read
+from communities.models import Community, EmailSuppression, Member, User
+from communities.services.common import member_lock
+from communities.services.consent import consent_record
+
+
+def member_invitation_token(*, member: Member) -> str:
+    """The signed token in an invitation-to-join link (invite-only communities need one)."""
+    return link_make("member_invitation", {"m": member.pk})
+
+
+def member_from_invitation(*, signed: str, community: Community) -> Member:
+    """The invited member a link names, or LinkError; the link must be for `community`."""
+    payload = link_read("member_invitation", signed)
+    member = Member.objects.filter(
+        pk=payload.get("m") if isinstance(payload, dict) else None, community=community
+    ).first()
+    if member is None:
+        raise LinkError(LinkError.FORGED)
+    if member.status != MemberStatus.INVITED:
+        raise LinkError(LinkError.USED, member)
+    return member
+
+
+def member_confirm_token(*, member: Member, rejoin: bool = False, marketing: bool = False) -> str:
+    """The signed token in a double opt-in link; it names the address it was sent to, so
+    it dies with an erasure or an address change.
+
+    A rejoin (someone who had left asks to come back) carries what they ticked, because
+    their consent is only recorded once the link proves the address is theirs.
+    """
+    payload: dict[str, Any] = {"m": member.pk, "e": member.email}
+    if rejoin:
+        payload.update(r=1, k=int(marketing))
+    return link_make("member_confirm", payload)
+
+
+def member_from_confirm_link(*, signed: str, community: Community) -> tuple[Member, dict]:
+    """(member, payload) a confirmation link names, or LinkError.
+
+    An expired link still names its member (the signature is good, only old), so the
+    page can offer a new link; a link for another community is forged.
+    """
+    try:
+        payload = link_read("member_confirm", signed)
+        expired = False
+    except LinkError as exc:
+        if exc.reason != LinkError.EXPIRED:
+            raise
+        payload, expired = exc.payload, True
+    if not isinstance(payload, dict):
+        raise LinkError(LinkError.FORGED)
+    member = (
+        Member.objects.select_related("community", "organisation")
+        .filter(pk=payload.get("m"), community=community)
+        .exclude(email="")
+        .first()
+    )
+    if member is None or member.email != payload.get("e"):
+        raise LinkError(LinkError.FORGED)
+    if expired:
+        raise LinkError(LinkError.EXPIRED, member)
+    return member, payload
+
+
+def member_user_link(*, member: Member) -> User:
+    """The account for the member's address, made if there is none, its address verified
+    (the member just proved it) and linked to the member."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.filter(email__iexact=member.email).first()
+    if user is None:
+        user = User(email=member.email, name=member.name, locale=member.locale)
+        # Members sign in by an emailed code; a password is theirs to set if they want one.
+        user.set_unusable_password()
+        user.save()
+    address = EmailAddress.objects.filter(user=user, email__iexact=member.email).first()
+    if address is None:
+        EmailAddress.objects.create(
+            user=user,
+            email=member.email,
+            verified=True,
+            primary=not EmailAddress.objects.filter(user=user, primary=True).exists(),
+        )
+    elif not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])
+    if member.user_id != user.pk:
+        if (
+            Member.objects.filter(community_id=member.community_id, user=user)
+            .exclude(pk=member.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                _("This account already belongs to another member of this community."),
+                code="duplicate",
+            )
+        member.user = user
+        member.save(update_fields=["user", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def member_confirm(*, member: Member, payload: Mapping[str, Any] | None = None) -> Member:
+    """Confirm a member's address (double opt-in or an accepted invitation): status new,
+    joined now, account linked. Idempotent: a confirmed member is left as it is.
+
+    A rejoin payload records the consent the person gave on the join page.
+    """
+    member = member_lock(member_id=member.pk)
+    now = timezone.now()
+    rejoin = bool(payload and payload.get("r"))
+    if member.status in (MemberStatus.PENDING, MemberStatus.INVITED) or (
+        rejoin and member.status == MemberStatus.UNSUBSCRIBED
+    ):
+        if rejoin:
+            consent_record(
+                member=member,
+                purpose=ConsentPurpose.COMMUNITY_TERMS,
+                granted=True,
+                channel=ConsentChannel.WEB,
+            )
+            if payload.get("k"):
+                consent_record(
+                    member=member,
+                    purpose=ConsentPurpose.MARKETING,
+                    granted=True,
+                    channel=ConsentChannel.WEB,
+                )
+            # Coming back is an explicit opt-in: lift the organisation's stop on email.
+            EmailSuppression.objects.filter(
+                organisation_id=member.organisation_id, email=member.email
+            ).delete()
+        member.status = MemberStatus.NEW
+        member.confirmed_at = now
+        member.joined_at = now
+        member.last_active_at = now
+        member.save(
+            update_fields=["status", "confirmed_at", "joined_at", "last_active_at", "updated_at"]
+        )
+    member_user_link(member=member)
+    return member

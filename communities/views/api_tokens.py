@@ -1,0 +1,55 @@
+"""The organisation's API keys: list, make one (its key shown once) and revoke."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from communities.forms.staff import ApiTokenForm
+from communities.formviews import StaffFormView
+from communities.models import ApiToken
+from communities.permissions import can_manage
+from communities.scoping import StaffScopedMixin
+from communities.services.organisations import api_token_create, api_token_revoke
+
+
+class StaffApiTokenListView(StaffFormView):
+    """The organisation's API keys; a new key is shown once, on the page that made it."""
+
+    template_name = "communities/staff_api_tokens.html"
+    permission = staticmethod(can_manage)
+    form_class = ApiTokenForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tokens"] = ApiToken.objects.for_organisation(self.organisation).select_related(
+            "created_by"
+        )
+        return context
+
+    def form_save(self, form: ApiTokenForm) -> HttpResponse:
+        token, key = api_token_create(
+            organisation=self.organisation,
+            name=form.cleaned_data["name"],
+            created_by=self.request.user,
+        )
+        # Not a redirect: the key exists only in this response, which nothing may keep.
+        page = self.render_to_response(
+            self.get_context_data(form=ApiTokenForm(), new_key=key, new_token=token)
+        )
+        page["Cache-Control"] = "no-store"
+        return page
+
+
+class StaffApiTokenRevokeView(StaffScopedMixin, View):
+    permission = staticmethod(can_manage)
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args, pk: int, **kwargs) -> HttpResponse:
+        token = get_object_or_404(ApiToken.objects.for_organisation(self.organisation), pk=pk)
+        api_token_revoke(token=token)
+        messages.success(request, _("The key is revoked; calls with it now fail."))
+        return redirect("staff:api_tokens", self.organisation.slug)

@@ -1,0 +1,50 @@
+"""What other apps do when a response is stored, registered by those apps.
+
+surveys sits below feedback in the layering (feedback reads responses; surveys never
+imports feedback), so `response_submit` cannot call the follow-up rules by name. Instead
+feedback registers its reaction here when the app registry is ready (FeedbackConfig.ready),
+and `response_submit` runs every registered reaction inside its transaction, in the order
+they were registered. A reaction writes in the caller's transaction and defers anything
+slow with `transaction.on_commit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from surveys.models import Answer, Response
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A response just written, with what `response_submit` already holds in memory."""
+
+    response: Response
+    answers: list[Answer]
+    choice_ids: set[int]
+    submitted_at: datetime
+
+
+ResponseReaction = Callable[[StoredResponse], None]
+
+_reactions: list[ResponseReaction] = []
+
+
+def response_reaction_register(reaction: ResponseReaction) -> ResponseReaction:
+    """Run `reaction` for every stored response; registering twice is a no-op."""
+    if reaction not in _reactions:
+        _reactions.append(reaction)
+    return reaction
+
+
+def response_reactions() -> tuple[ResponseReaction, ...]:
+    return tuple(_reactions)
+
+
+def response_reactions_run(stored: StoredResponse) -> None:
+    for reaction in _reactions:
+        reaction(stored)

@@ -1,0 +1,370 @@
+"""Answering a survey: checking answers and storing a response exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.choices import ConsentChannel, ConsentPurpose
+from communities.models import Location, Member
+from communities.services import consent_record, member_activity_touch, member_lock
+from rewards.choices import LedgerReason
+from rewards.services import points_award
+from surveys.choices import (
+    CHOICE_TYPES,
+    NUMBER_TYPES,
+    Anonymity,
+    Condition,
+    QuestionType,
+    SurveyStatus,
+)
+from surveys.models import (
+    SHORT_TEXT_MAX_LENGTH,
+    TEXT_ANSWER_MAX_LENGTH,
+    Answer,
+    Channel,
+    Participation,
+    Question,
+    Response,
+    Survey,
+    SurveyInvitation,
+)
+from surveys.reactions import StoredResponse, response_reactions_run
+
+
+class SurveyNotOpen(ValidationError):
+    pass
+
+
+class AlreadyAnswered(ValidationError):
+    pass
+
+
+def question_field_name(question: Question) -> str:
+    return f"q_{question.pk}"
+
+
+def survey_closed_reason(*, survey: Survey, now=None) -> str | None:
+    """Why a survey takes no answers right now, in words for the respondent, or None."""
+    now = now or timezone.now()
+    if survey.status == SurveyStatus.DRAFT:
+        return _("This survey is not published yet.")
+    if survey.status == SurveyStatus.CLOSED or (survey.closes_at and now >= survey.closes_at):
+        return _("This survey has closed. Thank you for your interest.")
+    if survey.opens_at and now < survey.opens_at:
+        return _("This survey is not open yet.")
+    return None
+
+
+def condition_holds(*, rule: Mapping[str, Any], answer: Mapping[str, Any] | None) -> bool:
+    """Whether an earlier question's clean answer meets a show-if rule."""
+    if answer is None:
+        return False
+    op, value = rule.get("op"), rule.get("value")
+    if "number" in answer:
+        number = answer["number"]
+        if op == Condition.AT_MOST:
+            return number <= value
+        if op == Condition.AT_LEAST:
+            return number >= value
+        if op == Condition.EQUALS:
+            return number == value
+        if op == Condition.ANY_OF:
+            return number in value
+        return False
+    if answer.get("choice_ids"):
+        wanted = set(value) if isinstance(value, list | tuple) else {value}
+        return bool(wanted & set(answer["choice_ids"]))
+    return False
+
+
+def answers_validate(
+    *, questions: list[Question], raw: Mapping[str, Any]
+) -> dict[int, dict[str, Any]]:
+    """Check raw answers against their questions; returns {question_id: clean value}.
+
+    `raw` maps "q_<id>" to a number, a choice id, a list of choice ids or text, and
+    "q_<id>_other" to a multi-choice question's "other" text. Questions are taken in
+    order: one whose show-if rule is not met by the answers before it is skipped, its
+    answer (if any) dropped and never required. Raises a ValidationError whose dict
+    names the field of each bad answer.
+    """
+    errors: dict[str, list[str]] = {}
+    clean: dict[int, dict[str, Any]] = {}
+    for question in questions:
+        if question.show_if and not condition_holds(
+            rule=question.show_if, answer=clean.get(question.show_if.get("question"))
+        ):
+            continue
+        name = question_field_name(question)
+        value = raw.get(name)
+        other = str(raw.get(f"{name}_other") or "").strip() if question.has_other else ""
+        if value in (None, "", [], ()) and not other:
+            if question.required and not question.hidden:
+                errors[name] = [_("Please answer this question.")]
+            continue
+        try:
+            clean[question.pk] = _answer_clean(question, value, other)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _text_clean(text: Any, limit: int) -> str:
+    text = str(text).strip()
+    if len(text) > limit:
+        raise ValidationError(
+            _("Please keep your answer under %(max)s characters (it has %(n)s).")
+            % {"max": limit, "n": len(text)}
+        )
+    return text
+
+
+def _answer_clean(question: Question, value: Any, other: str = "") -> dict[str, Any]:
+    if question.type in NUMBER_TYPES:
+        low, high = question.bounds
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not low <= number <= high:
+            if question.type == QuestionType.YES_NO:
+                raise ValidationError(_("Choose yes or no."))
+            raise ValidationError(
+                _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            )
+        return {"number": number}
+    if question.type in CHOICE_TYPES:
+        values = value if isinstance(value, list | tuple) else [value]
+        values = [v for v in values if v not in (None, "")]
+        if question.type == QuestionType.SINGLE_CHOICE and len(values) != 1:
+            raise ValidationError(_("Choose one answer."))
+        valid = {c.pk for c in question.choices.all()}
+        try:
+            ids = {int(v) for v in values}
+        except (TypeError, ValueError):
+            raise ValidationError(_("That is not one of this question's answers.")) from None
+        if not ids <= valid:
+            raise ValidationError(_("That is not one of this question's answers."))
+        clean: dict[str, Any] = {"choice_ids": sorted(ids)}
+        if other:
+            clean["text"] = _text_clean(other, SHORT_TEXT_MAX_LENGTH)
+        return clean
+    limit = (
+        SHORT_TEXT_MAX_LENGTH
+        if question.type == QuestionType.SHORT_TEXT
+        else TEXT_ANSWER_MAX_LENGTH
+    )
+    return {"text": _text_clean(value, limit)}
+
+
+def survey_questions(*, survey: Survey) -> list[Question]:
+    return list(survey.questions.filter(hidden=False).prefetch_related("choices"))
+
+
+@dataclass
+class SubmitResult:
+    response: Response | None
+    created: bool
+    points_awarded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _respondent_is_anonymous(
+    *,
+    survey: Survey,
+    member: Member | None,
+    invitation: SurveyInvitation | None,
+    wants_anonymous: bool,
+) -> bool:
+    if survey.anonymity == Anonymity.ANONYMOUS:
+        return True
+    if survey.anonymity == Anonymity.RESPONDENT_CHOICE and wants_anonymous:
+        return True
+    return member is None and invitation is None
+
+
+@transaction.atomic
+def response_submit(
+    *,
+    survey: Survey,
+    raw_answers: Mapping[str, Any],
+    idempotency_key: str,
+    language: str = "en",
+    member: Member | None = None,
+    invitation: SurveyInvitation | None = None,
+    channel: Channel | None = None,
+    location: Location | None = None,
+    consent_to_contact: bool = False,
+    wants_anonymous: bool = False,
+    questions: list[Question] | None = None,
+) -> SubmitResult:
+    """Store a response and its answers in one transaction, exactly once per key.
+
+    Also records participation, awards the survey's points once, and runs the registered
+    response reactions (feedback's: open a case and queue a follow-up email when a score
+    rule matches, enqueue sentiment scoring after commit when there is text to score).
+    A repeated key returns the first response.
+    """
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise ValidationError({"idempotency_key": [_("This form has expired; please reload.")]})
+    if member is None:
+        # A member's double submit is caught under the member's lock below instead.
+        existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return SubmitResult(response=existing, created=False)
+
+    reason = survey_closed_reason(survey=survey)
+    if reason:
+        raise SurveyNotOpen(reason, code="survey_not_open")
+    if member is not None and member.organisation_id != survey.organisation_id:
+        raise ValidationError(_("This survey belongs to another organisation."))
+    questions = questions if questions is not None else survey_questions(survey=survey)
+    clean = answers_validate(questions=questions, raw=raw_answers)
+
+    anonymous = _respondent_is_anonymous(
+        survey=survey, member=member, invitation=invitation, wants_anonymous=wants_anonymous
+    )
+    now = timezone.now()
+    if member is not None:
+        member_lock(member_id=member.pk)
+        # A double submit that waited on the lock finds the first one's response here.
+        existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return SubmitResult(response=existing, created=False)
+        if (
+            not survey.allow_multiple_responses
+            and Participation.objects.filter(survey=survey, member=member).exists()
+        ):
+            raise AlreadyAnswered(
+                _("You have already answered this survey. Thank you!"), code="already_answered"
+            )
+        if survey.allow_multiple_responses:
+            Participation.objects.get_or_create(
+                survey=survey,
+                member=member,
+                defaults={
+                    "organisation_id": survey.organisation_id,
+                    "completed_on": timezone.localdate(now),
+                },
+            )
+        else:
+            # The member's lock is held and none exists: a plain insert cannot collide.
+            Participation.objects.create(
+                organisation_id=survey.organisation_id,
+                survey=survey,
+                member=member,
+                completed_on=timezone.localdate(now),
+            )
+    if invitation is not None:
+        # Two devices sending one personal link at once: the second waits here, then
+        # finds it used.
+        invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation is not None and invitation.responded_at is not None:
+        raise AlreadyAnswered(
+            _("This link has already been used to answer. Thank you!"), code="already_answered"
+        )
+
+    # An anonymous response keeps only the hour, so it cannot be joined to its
+    # Participation (which keeps only the day) or a ledger entry by timestamp.
+    submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
+    response = Response(
+        organisation=survey.organisation,
+        survey=survey,
+        channel=channel,
+        member=None if anonymous else member,
+        invitation=None if anonymous else invitation,
+        location=location,
+        language=language,
+        submitted_at=submitted_at,
+        submitted_on=timezone.localdate(now),
+        is_anonymous=anonymous,
+        consent_to_contact=bool(consent_to_contact) and not anonymous,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            response.save()
+    except IntegrityError:
+        # A concurrent double submit with the same key won the race.
+        first = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if first is None:
+            raise AlreadyAnswered(
+                _("This link has already been used to answer. Thank you!"),
+                code="already_answered",
+            ) from None
+        return SubmitResult(response=first, created=False)
+
+    by_id = {q.pk: q for q in questions}
+    answers = Answer.objects.bulk_create(
+        Answer(
+            organisation_id=survey.organisation_id,
+            response=response,
+            question_id=qid,
+            question_type=by_id[qid].type,
+            number=value.get("number"),
+            text=value.get("text", ""),
+        )
+        for qid, value in clean.items()
+    )
+    through = [
+        Answer.choices.through(answer_id=a.pk, choice_id=cid)
+        for a in answers
+        for cid in clean[a.question_id].get("choice_ids", ())
+    ]
+    if through:
+        Answer.choices.through.objects.bulk_create(through)
+
+    if invitation is not None:
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(responded_at=now)
+    if member is not None:
+        # Answering is activity (the lifecycle task reads it). An anonymous answer
+        # records only the day, as its Participation does, so the member's row cannot
+        # date the response.
+        active_at = (
+            timezone.make_aware(datetime.combine(timezone.localdate(now), datetime.min.time()))
+            if anonymous
+            else now
+        )
+        member_activity_touch(member_id=member.pk, at=active_at)
+
+    result = SubmitResult(response=response, created=True)
+    if member is not None and survey.points and (not anonymous or survey.anonymous_points):
+        # Keyed on survey and member, not the response, so an anonymous answer still
+        # earns once without the ledger pointing at what was answered.
+        _entry, awarded = points_award(
+            member=member,
+            points=survey.points,
+            reason=LedgerReason.SURVEY_COMPLETED,
+            source=f"surveys.survey:{survey.pk}",
+            idempotency_key=f"survey:{survey.pk}:member:{member.pk}",
+        )
+        result.points_awarded = survey.points if awarded else 0
+    if member is not None and response.consent_to_contact:
+        consent_record(
+            member=member,
+            purpose=ConsentPurpose.CONTACT_FOLLOWUP,
+            granted=True,
+            channel=ConsentChannel.WEB,
+        )
+
+    # Follow-up rules and sentiment (feedback's reaction) run in this transaction, so a
+    # case and its email row commit with the response.
+    response_reactions_run(
+        StoredResponse(
+            response=response,
+            answers=answers,
+            choice_ids={cid for v in clean.values() for cid in v.get("choice_ids", ())},
+            submitted_at=now,
+        )
+    )
+    return result

@@ -1,0 +1,163 @@
+"""Kiosk pages: the touch survey on a store's tablet, its JSON answers and service worker."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from surveys.choices import ChannelKind
+from surveys.forms.respond import ResponseForm
+from surveys.models import Channel
+from surveys.services.kiosks import KioskRateLimited, kiosk_submit
+from surveys.services.responses import SurveyNotOpen, survey_closed_reason, survey_questions
+from surveys.views.respond import SUPPORTED_LANGUAGES
+
+
+def _kiosk_channel(device_token: str) -> Channel:
+    channel = (
+        Channel.objects.select_related("survey", "survey__organisation", "location")
+        .filter(kind=ChannelKind.KIOSK, device_token=device_token)
+        .first()
+    )
+    if channel is None:
+        raise Http404("No such kiosk")
+    return channel
+
+
+class KioskView(View):
+    """The full-screen, touch-first survey page on a store's tablet; no login, no cookies."""
+
+    def get(self, request: HttpRequest, device_token: str) -> HttpResponse:
+        channel = _kiosk_channel(device_token)
+        survey = channel.survey
+        languages = [(c, n) for c, n in settings.LANGUAGES if c in (survey.languages or ["en"])]
+        default = (channel.location.language if channel.location else "") or (
+            survey.organisation.default_language
+        )
+        if default not in dict(languages):
+            default = languages[0][0]
+        language = request.GET.get("lang") or default
+        if language not in dict(languages):
+            language = default
+        translation.activate(language)
+        if not channel.active:
+            return render(
+                request,
+                "surveys/kiosk_off.html",
+                {"reason": _("This kiosk has been switched off.")},
+                status=410,
+            )
+        reason = survey_closed_reason(survey=survey)
+        questions = survey_questions(survey=survey)
+        # Every language's form is in the page, so a switch works with the network down.
+        forms_by_language = []
+        for code, name in languages:
+            with translation.override(code):
+                form = ResponseForm(
+                    survey=survey,
+                    questions=questions,
+                    language=code,
+                    auto_id=f"{code}_%s",
+                    initial={"idempotency_key": ""},
+                )
+                forms_by_language.append(
+                    {
+                        "code": code,
+                        "name": name,
+                        "bidi": translation.get_language_bidi(),
+                        "title": survey.title.get(code) or survey.title_text,
+                        "thank_you": survey.thank_you.get(code) or "",
+                        "html": render_to_string(
+                            "surveys/_kiosk_form.html", {"form": form}, request=request
+                        ),
+                    }
+                )
+        return render(
+            request,
+            "surveys/kiosk.html",
+            {
+                "channel": channel,
+                "survey": survey,
+                "closed_reason": reason,
+                "forms": forms_by_language,
+                "language": language,
+                "submit_url": reverse("surveys:kiosk_submit", args=[device_token]),
+                "sw_url": reverse("surveys:kiosk_sw", args=[device_token]),
+            },
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class KioskSubmitView(View):
+    """A kiosk's answers as JSON; the device token in the URL is the credential.
+
+    Body: {"idempotency_key": "<client uuid>", "language": "th", "answers": {"q_12": 9, …}}.
+    A replay with the same key (the kiosk resending its offline queue) answers 200 with
+    the stored response and creates nothing.
+    """
+
+    def post(self, request: HttpRequest, device_token: str) -> JsonResponse:
+        channel = _kiosk_channel(device_token)
+        if not channel.active:
+            return JsonResponse({"error": "kiosk_revoked"}, status=410)
+        if len(request.body) > 64 * 1024:
+            return JsonResponse({"error": "too_large"}, status=413)
+        try:
+            payload = json.loads(request.body)
+            key = payload["idempotency_key"]
+            answers = payload["answers"]
+            if not isinstance(answers, dict) or not isinstance(key, str) or not key:
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return JsonResponse(
+                {"error": "malformed", "fields": {"answers": [_("Send a JSON object.")]}},
+                status=400,
+            )
+        language = str(payload.get("language") or "")
+        if language not in (channel.survey.languages or SUPPORTED_LANGUAGES):
+            language = (channel.survey.languages or ["en"])[0]
+        try:
+            # Errors come back in the language the customer is answering in.
+            with translation.override(language):
+                result = kiosk_submit(
+                    channel=channel, raw_answers=answers, idempotency_key=key, language=language
+                )
+        except KioskRateLimited:
+            return JsonResponse(
+                {"error": "rate_limited"}, status=429, headers={"Retry-After": "60"}
+            )
+        except SurveyNotOpen as exc:
+            return JsonResponse({"error": "survey_closed", "message": exc.messages[0]}, status=410)
+        except ValidationError as exc:
+            fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            return JsonResponse({"error": "invalid", "fields": fields}, status=400)
+        return JsonResponse(
+            {"id": result.response.pk, "created": result.created},
+            status=201 if result.created else 200,
+        )
+
+
+class KioskServiceWorkerView(View):
+    """The kiosk's service worker, served under the kiosk's own path so that is its scope."""
+
+    def get(self, request: HttpRequest, device_token: str) -> HttpResponse:
+        channel = _kiosk_channel(device_token)
+        page = render(
+            request,
+            "surveys/kiosk_sw.js",
+            {"channel": channel, "page_url": reverse("surveys:kiosk", args=[device_token])},
+            content_type="application/javascript",
+        )
+        page["Cache-Control"] = "no-cache"
+        return page

@@ -1,0 +1,426 @@
+"""Respondent pages: a survey or poll by its public link, and a community's home."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+
+from communities.member_data import member_portal
+from communities.models import Community, Member
+from communities.services import MEMBER_CURRENT_STATUSES
+from communities.views import community_brand, reconsent_page
+from surveys.choices import QuestionType, SurveyKind, SurveyStatus
+from surveys.forms.respond import ResponseForm
+from surveys.models import Participation, Response, Survey, SurveyInvitation
+from surveys.selectors import community_open_surveys, poll_card
+from surveys.services.responses import (
+    AlreadyAnswered,
+    SurveyNotOpen,
+    question_field_name,
+    response_submit,
+    survey_closed_reason,
+    survey_questions,
+)
+
+SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
+def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
+    """The signed-in user's membership that answers this survey, if any."""
+    if not request.user.is_authenticated:
+        return None
+    members = Member.objects.filter(organisation_id=survey.organisation_id, user=request.user)
+    if survey.community_id:
+        members = members.filter(community_id=survey.community_id)
+    return members.select_related("community").first()
+
+
+INVITATION_SESSION_KEY = "chorus_invitation_{}"
+SCORE_SESSION_KEY = "chorus_invitation_score_{}"
+
+
+def session_invitation(*, request: HttpRequest, survey: Survey) -> SurveyInvitation | None:
+    """The personal invitation this browser opened for the survey, answered or not.
+
+    The link's token moved into the session when it was opened, so it never sits in
+    the address bar (or a Referer header) of the survey page.
+    """
+    invitation_id = request.session.get(INVITATION_SESSION_KEY.format(survey.public_id))
+    if invitation_id is None:
+        return None
+    return (
+        SurveyInvitation.objects.select_related("member", "channel")
+        .filter(pk=invitation_id, survey=survey)
+        .first()
+    )
+
+
+def respondent_language(
+    *,
+    request: HttpRequest,
+    survey: Survey,
+    member: Member | None,
+    invitation: SurveyInvitation | None = None,
+) -> str:
+    """The link's ?lang= wins, then the invitation's or member's, then the browser's."""
+    for candidate in (
+        request.GET.get("lang"),
+        invitation.language if invitation else None,
+        member.locale if member else None,
+        getattr(request, "LANGUAGE_CODE", None),
+    ):
+        if candidate and candidate.split("-")[0] in SUPPORTED_LANGUAGES:
+            return candidate.split("-")[0]
+    return survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
+
+
+class SurveyRespondView(View):
+    """The public link page: show the survey, take one response."""
+
+    template_name = "surveys/respond.html"
+
+    def setup(self, request: HttpRequest, *args, **kwargs) -> None:
+        super().setup(request, *args, **kwargs)
+        self.survey = get_object_or_404(
+            Survey.objects.select_related("organisation", "community"),
+            public_id=kwargs["public_id"],
+        )
+        self.invitation = session_invitation(request=request, survey=self.survey)
+        self.member = respondent_member(request=request, survey=self.survey) or (
+            self.invitation.member if self.invitation else None
+        )
+        self.language = respondent_language(
+            request=request, survey=self.survey, member=self.member, invitation=self.invitation
+        )
+        translation.activate(self.language)
+        request.LANGUAGE_CODE = self.language
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        reason = survey_closed_reason(survey=self.survey)
+        if reason:
+            # A draft is not there yet (404); a closed or scheduled one is, but not now.
+            status = 404 if self.survey.status == SurveyStatus.DRAFT else 410
+            return self._unavailable(reason, status=status)
+        if self.invitation is not None and self.invitation.responded_at is not None:
+            # Another device answered through the same personal link.
+            return self._unavailable(
+                _("This link has already been used to answer. Thank you!"), status=409
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def _unavailable(self, reason: str, *, status: int) -> HttpResponse:
+        return render(
+            self.request,
+            "surveys/unavailable.html",
+            {"survey": self.survey, "reason": reason},
+            status=status,
+        )
+
+    @property
+    def _key_cookie(self) -> str:
+        return f"chorus_answer_{self.survey.public_id}"
+
+    def _idempotency_key(self) -> str:
+        """The key that makes a resend of this browser's answer a no-op.
+
+        A signed-in member is stopped by their participation, so their key is fresh per
+        page and lives only in the form. A visitor without an account keeps one key per
+        survey in a cookie, so going Back and sending again finds the first response
+        instead of adding a second. The cookie holds nothing but that random key.
+        """
+        if self.member is None:
+            key = self.request.COOKIES.get(self._key_cookie, "")
+            if len(key) == 32 and key.isalnum():
+                return key
+        return uuid.uuid4().hex
+
+    def _form(self, data=None) -> ResponseForm:
+        self.questions = survey_questions(survey=self.survey)
+        self.key = self._idempotency_key()
+        return ResponseForm(
+            data,
+            survey=self.survey,
+            questions=self.questions,
+            language=self.language,
+            can_be_contacted=(self.member is not None and bool(self.member.email))
+            or (self.invitation is not None and bool(self.invitation.email)),
+            initial={"idempotency_key": self.key, **self._prefill()},
+        )
+
+    def _prefill(self) -> dict[str, int]:
+        """The score tapped in the invitation email, on the survey's first NPS question."""
+        score = self.request.session.get(SCORE_SESSION_KEY.format(self.survey.public_id))
+        nps = next((q for q in self.questions if q.type == QuestionType.NPS), None)
+        if score is None or nps is None or not self.invitation:
+            return {}
+        return {question_field_name(nps): score}
+
+    def _render(self, form: ResponseForm, status: int = 200) -> HttpResponse:
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "survey": self.survey,
+                "form": form,
+                "member": self.member,
+                "title": self.survey.title.get(self.language) or self.survey.title_text,
+                "languages": self._languages(),
+            },
+            status=status,
+        )
+
+    def _voted(self) -> bool:
+        """Whether this member, or this browser, has already answered (for polls)."""
+        if self.member is not None:
+            return Participation.objects.filter(survey=self.survey, member=self.member).exists()
+        key = self.request.COOKIES.get(self._key_cookie, "")
+        return (
+            bool(key) and Response.objects.filter(survey=self.survey, idempotency_key=key).exists()
+        )
+
+    def _render_poll(self, form: ResponseForm, status: int = 200) -> HttpResponse:
+        voted = self._voted()
+        return render(
+            self.request,
+            "surveys/poll.html",
+            {
+                "survey": self.survey,
+                "poll": poll_card(
+                    survey=self.survey, form=form, voted=voted, language=self.language
+                ),
+                "member": self.member,
+                "title": self.survey.title.get(self.language) or self.survey.title_text,
+                "languages": self._languages(),
+            },
+            status=status,
+        )
+
+    def _languages(self) -> list[tuple[str, str]]:
+        return [
+            (c, n)
+            for c, n in settings.LANGUAGES
+            if not self.survey.languages or c in self.survey.languages
+        ]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = self._form()
+        page = self._render_poll(form) if self.is_poll else self._render(form)
+        if self.member is None:
+            page.set_cookie(
+                self._key_cookie,
+                self.key,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+                # Site-wide, so the community home's inline polls see the same key.
+                path="/",
+            )
+        return page
+
+    @property
+    def is_poll(self) -> bool:
+        return self.survey.kind == SurveyKind.POLL
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = self._form(request.POST)
+        if not form.is_valid():
+            if self.is_poll:
+                return self._render_poll(form, status=400)
+            return self._render(form, status=400)
+        key = form.cleaned_data["idempotency_key"]
+        if self.is_poll and self.member is None:
+            # One vote per browser: its poll key, not whatever the form carried.
+            key = self._idempotency_key()
+        try:
+            result = response_submit(
+                survey=self.survey,
+                raw_answers=form.raw_answers,
+                idempotency_key=key,
+                language=self.language,
+                member=self.member,
+                invitation=self.invitation,
+                channel=self.invitation.channel if self.invitation else None,
+                questions=self.questions,
+                consent_to_contact=form.cleaned_data.get("consent_to_contact", False),
+                wants_anonymous=form.cleaned_data.get("answer_anonymously", False),
+            )
+        except SurveyNotOpen as exc:
+            return self._unavailable(exc.messages[0], status=410)
+        except AlreadyAnswered as exc:
+            if self.is_poll:
+                messages.info(request, _("You have already voted; here are the results."))
+                return redirect(self._poll_url(request))
+            return self._unavailable(exc.messages[0], status=409)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            return self._render(form, status=400)
+        if result.points_awarded:
+            messages.success(
+                request,
+                ngettext(
+                    "You earned %(points)s point.",
+                    "You earned %(points)s points.",
+                    result.points_awarded,
+                )
+                % {"points": result.points_awarded},
+            )
+        if self.invitation is not None:
+            for key in (INVITATION_SESSION_KEY, SCORE_SESSION_KEY):
+                request.session.pop(key.format(self.survey.public_id), None)
+        if self.is_poll:
+            if result.created:
+                messages.success(request, _("Thank you for voting!"))
+            else:
+                messages.info(request, _("You have already voted; here are the results."))
+            page = redirect(self._poll_url(request))
+            if self.member is None:
+                page.set_cookie(
+                    self._key_cookie,
+                    key,
+                    max_age=365 * 24 * 3600,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=request.is_secure(),
+                    path="/",
+                )
+            return page
+        url = reverse("surveys:survey_thanks", args=[self.survey.public_id])
+        url = f"{url}?lang={self.language}"
+        return redirect(url)
+
+    def _poll_url(self, request: HttpRequest) -> str:
+        """Back where the vote came from (the poll page or the community home)."""
+        back = request.POST.get("next", "")
+        if back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return back
+        url = reverse("surveys:survey_respond", args=[self.survey.public_id])
+        return f"{url}?lang={self.language}"
+
+
+class SurveyThanksView(SurveyRespondView):
+    template_name = "surveys/thanks.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {
+                "survey": self.survey,
+                "thank_you": self.survey.thank_you.get(self.language) or self.survey.thank_you_text,
+            },
+        )
+
+
+class CommunityHomeView(View):
+    """A community's home: its open surveys, and its quick polls to answer in one tap."""
+
+    def get(self, request: HttpRequest, org: str, community: str) -> HttpResponse:
+        community = get_object_or_404(
+            Community.objects.select_related("organisation"),
+            organisation__slug=org,
+            slug=community,
+        )
+        member = (
+            community.members.filter(user=request.user).first()
+            if request.user.is_authenticated
+            else None
+        )
+        language = request.GET.get("lang") or (member.locale if member else None)
+        if language not in SUPPORTED_LANGUAGES:
+            language = translation.get_language() or settings.LANGUAGE_CODE
+        translation.activate(language)
+        # A member who has not accepted the current policy version is asked to first.
+        if member is not None and (gate := reconsent_page(request, member=member)) is not None:
+            return gate
+        current = member is not None and member.status in MEMBER_CURRENT_STATUSES
+        surveys, polls = community_open_surveys(community=community)
+        answered = (
+            set(
+                Participation.objects.filter(member=member, survey__in=surveys).values_list(
+                    "survey_id", flat=True
+                )
+            )
+            if member is not None
+            else set()
+        )
+        cards, new_keys = [], {}
+        for poll in polls:
+            cookie = f"chorus_answer_{poll.public_id}"
+            key = request.COOKIES.get(cookie, "")
+            if member is None and not (len(key) == 32 and key.isalnum()):
+                key = new_keys[cookie] = uuid.uuid4().hex
+            voted = (
+                Participation.objects.filter(survey=poll, member=member).exists()
+                if member is not None
+                else Response.objects.filter(survey=poll, idempotency_key=key).exists()
+            )
+            form = ResponseForm(
+                survey=poll,
+                questions=survey_questions(survey=poll),
+                language=language,
+                initial={"idempotency_key": key or uuid.uuid4().hex},
+            )
+            cards.append(poll_card(survey=poll, form=form, voted=voted, language=language))
+        page = render(
+            request,
+            "surveys/community_home.html",
+            {
+                "community": community,
+                "organisation": community.organisation,
+                "member": member,
+                "is_current_member": current,
+                "portal": member_portal(member=member, language=language) if current else None,
+                "brand": community_brand(community=community),
+                "surveys": [
+                    (s, s.title.get(language) or s.title_text, s.pk in answered) for s in surveys
+                ],
+                "polls": cards,
+                "next": request.get_full_path(),
+                "languages": settings.LANGUAGES,
+            },
+        )
+        for cookie, key in new_keys.items():
+            page.set_cookie(
+                cookie,
+                key,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+                path="/",
+            )
+        return page
+
+
+class CommunityPrivacyView(View):
+    """A community's privacy policy, at the version members consent to."""
+
+    def get(self, request: HttpRequest, org: str, community: str) -> HttpResponse:
+        community = get_object_or_404(
+            Community.objects.select_related("organisation"),
+            organisation__slug=org,
+            slug=community,
+        )
+        if not community.privacy_policy_text:
+            raise Http404("No privacy policy")
+        return render(
+            request,
+            "surveys/community_privacy.html",
+            {"community": community, "organisation": community.organisation},
+        )
