@@ -9,7 +9,7 @@
 --   THREADS   wrk's -t (kept for the output; keys carry the thread id).
 -- Statuses are counted one by one: 201 (created), 200 (a replay: with unique keys there
 -- must be none), 429 (rate limited), any other 2xx/3xx/4xx/5xx.
--- done() prints one "WRKJSON {...}" line that bench/channels.py parses.
+-- done() prints one "WRKJSON {...}" line that bench/load.py parses for bench/channels.py.
 
 local threads = {}
 local thread_count = 0

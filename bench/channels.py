@@ -7,7 +7,7 @@ same run:
            the credential) through gunicorn (-w 2 sync workers) and wrk (-t1 -c8), a unique
            idempotency key per request, 30 % detractors with a negative text; tasks run
            eagerly (no Redis), then again with Redis and a real Celery worker. Baselines:
-           the bare view and the minimal submit of bench/submit.py on the same server.
+           the bare view and the minimal submit of make bench-submit on the same server.
            Checks: only 201s, rows == 201 answers (+ in flight), no duplicates, every
            response anonymous and tagged with the kiosk and its store, then a replay of
            already-used keys answers 200 and writes nothing.
@@ -20,83 +20,75 @@ same run:
            invitation's sent_at set, the batch done.
 
 One summary line per figure, its checks, and bench/results/channels-<timestamp>.json.
-See bench/README.md. Like submit.py, the script imports no Django: seeding, counting and
-the baseline send run as subprocesses under bench.baseline.settings.
+See bench/README.md. Like the other benches, the script imports no Django: seeding, counting
+and the baseline send run as subprocesses under bench.baseline.settings.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
-import importlib.metadata
-import json
 import os
-import platform
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.submit import (  # noqa: E402
-    DETRACTOR_NPS,
-    DETRACTOR_SLOTS,
-    PROMOTER_NPS,
-    REDIS_DB,
-    RESULTS,
-    ROOT,
-    TEXT_DETRACTOR,
-    TEXT_OTHER,
-    VENV_BIN,
-    WORKERS,
-    WRK_CONNECTIONS,
-    WRK_THREADS,
-    Bench,
-    Figure,
+from bench.harness import (  # noqa: E402
+    Json,
     Processes,
-    Target,
+    Run,
+    Sink,
+    add_check,
+    celery_worker,
     chorus_env,
     csrf_pair,
     free_port,
-    gunicorn_cmd,
-    last_json_line,
+    host,
     log,
-    log_wait,
-    minimal_bodies,
+    manage,
+    migrate,
     pg_recreate,
     pg_settings,
-    ratios,
-    redis_wait,
-    row_checks,
-    run,
+    pg_url,
+    print_checks,
+    redis_server,
     server,
+    status_text,
+)
+from bench.kiosk import kiosk_checks, replay, wrk_kiosk, wrk_summary  # noqa: E402
+from bench.load import (  # noqa: E402
+    BARE,
+    DETRACTOR_SLOTS,
+    Bench,
+    Figure,
+    drain,
+    load_json,
+    parse_wrk_args,
+    rate_line,
+    ratio_text,
+    ratios,
+    warm_then_measure,
+    wrk_parser,
 )
 
-LUA = ROOT / "bench" / "channels.lua"
-SINK = ROOT / "bench" / "smtp_sink.py"
 PG_DB = "chorus_bench_channels"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+DATABASE_URL = pg_url(PG_DB)
 # The kiosk's per-device limit (30 a minute in production) would answer 429 to a load
 # generator after 30 requests: lifted for the benchmark, and said so in the README.
 KIOSK_RATE = "100000000"
-DETRACTOR_STARS = (1, 2, 2)
-OTHER_STARS = (5, 4, 5, 5, 4, 5, 4)
 WORKER_CONCURRENCY = 2
-
-Json = dict[str, Any]
 
 
 def app_env(port: int, redis_url: str = "", email_url: str = "dummymail://") -> dict[str, str]:
-    """bench/submit.py's environment plus what the channels need."""
+    """Chorus's bench environment (bench/harness.py) plus what the channels need."""
     return {
         **chorus_env(DATABASE_URL, redis_url),
         "KIOSK_RATE_PER_MINUTE": KIOSK_RATE,
@@ -106,259 +98,17 @@ def app_env(port: int, redis_url: str = "", email_url: str = "dummymail://") -> 
     }
 
 
-def celery_cmd(*, pool: str, concurrency: int, name: str) -> list[str]:
-    return [
-        str(VENV_BIN / "celery"),
-        "-A",
-        "config",
-        "worker",
-        f"--pool={pool}",
-        f"--concurrency={concurrency}",
-        "-Q",
-        "chorus",  # config.settings: CELERY_TASK_DEFAULT_QUEUE (env CELERY_QUEUE), no routes
-        "-n",
-        f"{name}@%h",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-    ]
-
-
-# --- kiosk load ----------------------------------------------------------------------------
-
-
-def kiosk_bodies(kiosk: Json) -> list[str]:
-    """Ten JSON bodies, three of them detractors (low NPS and stars, a negative text)."""
-    nps, star = kiosk["nps"]["field"], kiosk["star"]["field"]
-    single, text = kiosk["single_choice"], kiosk["text"]["field"]
-    promoters, detractors = iter(PROMOTER_NPS), iter(DETRACTOR_NPS)
-    low_stars, high_stars = iter(DETRACTOR_STARS), iter(OTHER_STARS)
-    bodies = []
-    for i in range(10):
-        detractor = i in DETRACTOR_SLOTS
-        answers = {
-            nps: next(detractors) if detractor else next(promoters),
-            star: next(low_stars) if detractor else next(high_stars),
-            single["field"]: single["choices"][i % 3],
-            text: TEXT_DETRACTOR if detractor else TEXT_OTHER,
-        }
-        bodies.append(
-            json.dumps({"idempotency_key": "__KEY__", "language": "en", "answers": answers})
-        )
-    return bodies
-
-
-def wrk_kiosk(port: int, kiosk: Json, *, seconds: int, run_id: str, workdir: Path) -> Json:
-    """POST kiosk bodies for `seconds` with wrk -t1 -c8; returns channels.lua's counts."""
-    path = f"/k/{kiosk['device_token']}/responses/"
-    bodies = workdir / f"{run_id}-bodies.jsonl"
-    bodies.write_text("\n".join(kiosk_bodies(kiosk)) + "\n")
-    cmd = [
-        "wrk",
-        f"-t{WRK_THREADS}",
-        f"-c{WRK_CONNECTIONS}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(LUA),
-        f"http://127.0.0.1:{port}{path}",
-        "--",
-        path,
-        str(bodies),
-        run_id,
-        str(WRK_THREADS),
-    ]
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=seconds + 60, check=False, cwd=workdir
-    )
-    for line in done.stdout.splitlines():
-        if line.startswith("WRKJSON "):
-            result = json.loads(line[len("WRKJSON ") :])
-            break
-    else:
-        raise RuntimeError(f"wrk printed no result ({done.returncode}):\n{done.stderr[-2000:]}")
-    # The shape bench/submit.py's Figure and ratios() read.
-    result["accepted"] = result["s201"]
-    result["in_flight"] = result["sent"] - result["received"]
-    result["rate"] = result["accepted"] / (result["duration_us"] / 1e6)
-    result["not_created"] = (
-        result["s200"]
-        + result["s2xx_other"]
-        + result["s3xx"]
-        + result["s4xx_other"]
-        + result["s429"]
-        + result["s5xx"]
-        + result["other"]
-    )
-    return result
-
-
-def wrk_summary(w: Json) -> str:
-    return (
-        f"201={w['s201']} 200={w['s200']} 429={w['s429']} other 4xx={w['s4xx_other']} "
-        f"5xx={w['s5xx']} other={w['s2xx_other'] + w['s3xx'] + w['other']} errors={w['errors']}"
-    )
-
-
-def replay(port: int, kiosk: Json, sample: list[list[Any]]) -> Json:
-    """Resend already-used keys as a kiosk flushing its offline queue would: expect 200s."""
-    path = f"/k/{kiosk['device_token']}/responses/"
-    # A detractor's answers: a replay that were stored again would also open a case.
-    answers = json.loads(kiosk_bodies(kiosk)[DETRACTOR_SLOTS[0]])["answers"]
-    statuses: Counter[int] = Counter()
-    same_response = 0
-    started = time.monotonic()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        for key, response_id in sample:
-            body = json.dumps({"idempotency_key": key, "language": "en", "answers": answers})
-            conn.request("POST", path, body, {"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            data = resp.read()
-            statuses[resp.status] += 1
-            if resp.status == 200:
-                with contextlib.suppress(ValueError):
-                    if json.loads(data) == {"id": response_id, "created": False}:
-                        same_response += 1
-    finally:
-        conn.close()
-    return {
-        "replays": len(sample),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "same_response": same_response,
-        "seconds": round(time.monotonic() - started, 3),
-    }
-
-
-def kiosk_checks(fig: Figure, counts: Json, after: Json, replays: Json) -> None:
-    w = fig.wrk
-    errors = sum(w["errors"].values())
-    fig.check(
-        "every answer 201: 0 non-2xx, 0 replays (200), 0 rate-limited (429), 0 socket errors",
-        w["not_created"] == 0 and errors == 0 and w["s201"] > 0,
-        wrk_summary(w),
-    )
-    n = counts["responses"]
-    fig.counts = counts
-    fig.check(
-        "rows written == 201 answers (+ in flight at wrk's stop)",
-        w["accepted"] <= n <= w["accepted"] + w["in_flight"],
-        f"rows={n} 201s={w['accepted']} in flight at wrk's stop={w['in_flight']}",
-    )
-    fig.check(
-        "no duplicate responses",
-        counts["distinct_keys"] == n and counts["duplicate_keys"] == 0,
-        f"distinct keys={counts['distinct_keys']} duplicated keys={counts['duplicate_keys']}",
-    )
-    identity = (
-        counts["with_member"]
-        + counts["with_invitation"]
-        + counts["not_anonymous"]
-        + counts["with_consent"]
-    )
-    fig.check(
-        "every response anonymous (no member, no invitation, no consent)",
-        identity == 0,
-        f"member={counts['with_member']} invitation={counts['with_invitation']} "
-        f"not anonymous={counts['not_anonymous']} consent={counts['with_consent']}",
-    )
-    fig.check(
-        "every response tagged: this kiosk's channel, its store, its survey, language en",
-        counts["wrong_location"] == 0
-        and counts["wrong_survey"] == 0
-        and counts["languages"] == {"en": n},
-        f"channel={n}/{n} wrong store={counts['wrong_location']} "
-        f"wrong survey={counts['wrong_survey']} languages={counts['languages']}",
-    )
-    fig.check(
-        "4 answers and 1 choice row per response",
-        counts["answers"] == 4 * n and counts["answer_choices"] == n,
-        f"answers={counts['answers']} choice rows={counts['answer_choices']}",
-    )
-    share = counts["detractors"] / n if n else 0.0
-    fig.check(
-        "30 % detractors, a case each, no follow-up email (nobody to write to)",
-        abs(share - 0.30) <= 0.02
-        and counts["cases"] == counts["detractors"]
-        and counts["followup_emails"] == 0,
-        f"detractors={counts['detractors']} ({share:.1%}) cases={counts['cases']} "
-        f"follow-up emails={counts['followup_emails']}",
-    )
-    fig.check(
-        "every response analysed (text scored; negative exactly for the detractors)",
-        counts["analysed"] == n
-        and counts["text_scored"] == counts["text_answers"] == n
-        and counts["negative_texts"] == counts["detractors"],
-        f"analysed={counts['analysed']} texts scored={counts['text_scored']}/"
-        f"{counts['text_answers']} negative={counts['negative_texts']}",
-    )
-    unchanged = {k: v for k, v in counts.items() if k != "sample"} == after
-    fig.check(
-        f"replay: {replays['replays']} used keys resent answer 200 with the stored response "
-        f"and write nothing",
-        replays["statuses"] == {"200": replays["replays"]}
-        and replays["same_response"] == replays["replays"]
-        and unchanged
-        and replays["replays"] > 0,
-        f"statuses={replays['statuses']} same response={replays['same_response']} "
-        f"rows before={n} after={after['responses']} cases after={after['cases']}"
-        + ("" if unchanged else " COUNTS CHANGED"),
-    )
-
-
-# --- SMTP sink -----------------------------------------------------------------------------
-
-
-class Sink:
-    """bench/smtp_sink.py in its own process; reads what it accepted from its file."""
-
-    def __init__(self, procs: Processes, name: str) -> None:
-        self.port = free_port()
-        self.out = procs.log_dir / f"{name}.tsv"
-        self.proc = procs.start(
-            name,
-            [str(VENV_BIN / "python"), str(SINK), "--port", str(self.port), "--out", str(self.out)],
-            env={**chorus_env(DATABASE_URL), "PYTHONUNBUFFERED": "1"},
-        )
-        log_wait(procs.log_dir / f"{name}.log", "ready", self.proc, timeout=30)
-
-    @property
-    def url(self) -> str:
-        # django-environ: smtp:// is plain SMTP (smtp+tls:// would STARTTLS); no auth.
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def count(self) -> int:
-        if not self.out.exists():
-            return 0
-        return self.out.read_bytes().count(b"\n")
-
-    def messages(self) -> list[tuple[float, str, str, int]]:
-        rows = []
-        for line in self.out.read_text(encoding="utf-8").splitlines():
-            stamp, rcpts, message_id, size = line.split("\t")
-            rows.append((float(stamp), rcpts, message_id, int(size)))
-        return rows
-
-    def wait_for(self, n: int, timeout: float, alive: list[subprocess.Popen]) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.count() >= n:
-                return True
-            if self.proc.poll() is not None or any(p.poll() is not None for p in alive):
-                return False
-            time.sleep(0.2)
-        return self.count() >= n
+# --- SMTP sink checks ----------------------------------------------------------------------
 
 
 def stamp_of(iso: str | None) -> float | None:
     return datetime.fromisoformat(iso).timestamp() if iso else None
 
 
-def sink_checks(checks: list[Json], rows: list[tuple[float, str, str, int]], expected: set[str]):
-    def check(name: str, ok: bool, detail: str) -> None:
-        checks.append({"check": name, "ok": bool(ok), "detail": detail})
-
+def sink_checks(
+    checks: list[Json], rows: list[tuple[float, str, str, int]], expected: set[str]
+) -> None:
+    check = partial(add_check, checks)
     n = len(expected)
     rcpts = Counter(r[1] for r in rows)
     ids = Counter(r[2] for r in rows)
@@ -386,49 +136,47 @@ def sink_checks(checks: list[Json], rows: list[tuple[float, str, str, int]], exp
 
 
 class Channels(Bench):
-    """bench/submit.py's Bench (measure(), figures) plus the kiosk and invitation figures."""
+    """Bench (measure(), baselines(), figures) plus the kiosk and invitation figures."""
 
     def __init__(self, args: argparse.Namespace, procs: Processes, workdir: Path) -> None:
         super().__init__(args, procs, workdir)
-        self.python = str(VENV_BIN / "python")
         self.invite: Json = {}
         self.seed: Json = {}
-
-    def manage(self, *argv: str, env: dict[str, str] | None = None, timeout: float = 300) -> Json:
-        out = run([self.python, "manage.py", *argv], env=env or app_env(0), timeout=timeout)
-        return last_json_line(out)
 
     def setup(self) -> None:
         pg_recreate(PG_DB)
         self.context["postgresql"] = pg_settings(PG_DB)
         env = app_env(0)
         log("migrating and seeding")
-        run([self.python, "manage.py", "migrate", "--noinput", "-v", "0"], env=env)
+        migrate(env)
         labels = ["warm", "eager"] + ([] if self.args.no_redis else ["warm-redis", "redis"])
-        self.seed = self.manage("bench_channels_seed", "--kiosks", ",".join(labels))
+        self.seed = manage("bench_channels_seed", "--kiosks", ",".join(labels), env=env)
 
     # -- kiosk ------------------------------------------------------------------------------
 
     def kiosk_counts(self, kiosk: Json, sample: int = 0) -> Json:
-        return self.manage(
-            "bench_channels_check", "--kiosk", str(kiosk["channel_id"]), "--sample", str(sample)
+        return manage(
+            "bench_channels_check",
+            "--kiosk",
+            str(kiosk["channel_id"]),
+            "--sample",
+            str(sample),
+            env=app_env(0),
         )
+
+    def replay_and_check(self, port: int, kiosk: Json, fig: Figure) -> None:
+        """Count, resend used keys (the replay), count again; then the figure's checks."""
+        counts = self.kiosk_counts(kiosk, self.args.replays)
+        replays = replay(port, kiosk, counts["sample"])
+        after = self.kiosk_counts(kiosk)
+        kiosk_checks(fig, counts, after, replays)
+        fig.counts["replay"] = replays
 
     def measure_kiosk(self, port: int, label: str, warm: str, name: str, title: str) -> Figure:
         kiosks = self.seed["kiosks"]
-        warm_result = None
-        if self.args.warmup:
-            warm_result = wrk_kiosk(
-                port,
-                kiosks[warm],
-                seconds=self.args.warmup,
-                run_id=f"warm-{name}",
-                workdir=self.workdir,
-            )
-            time.sleep(1.0)
-        log(f"measuring {title} for {self.args.duration}s")
-        result = wrk_kiosk(
-            port, kiosks[label], seconds=self.args.duration, run_id=name, workdir=self.workdir
+        shoot = partial(wrk_kiosk, port, workdir=self.workdir)
+        warm_result, result = warm_then_measure(
+            self.args, shoot, kiosks[label], kiosks[warm], name, title
         )
         fig = Figure(name=name, db="postgresql", label=title, wrk=result)
         if warm_result is not None:
@@ -444,26 +192,13 @@ class Channels(Bench):
     def kiosk_eager(self) -> None:
         port = free_port()
         env = app_env(port)
-        cmd = gunicorn_cmd(VENV_BIN / "gunicorn", "config.wsgi:application", port, ROOT)
         kiosk = self.seed["kiosks"]["eager"]
-        with server(self.procs, "gunicorn-eager", cmd, env, port, "/bench/bare/"):
-            self.measure(port, Target("GET", "/bench/bare/"), "bare", "postgresql", "bare view")
-
-            cookie, token = csrf_pair(port, "/bench/minimal/")
-            minimal = Target(
-                "POST", "/bench/minimal/", minimal_bodies(token), cookie=cookie, location="/bench/"
-            )
-            fig = self.measure(port, minimal, "minimal", "postgresql", "minimal submit")
-            row_checks(fig, self.manage("bench_check", "--key-prefix", "postgresql-minimal-"))
-
+        with server(self.procs, "gunicorn-eager", env, port, BARE):
+            self.baselines(port, "postgresql", env)
             fig = self.measure_kiosk(
                 port, "eager", "warm", "kiosk", "kiosk submit (no Redis: eager tasks)"
             )
-            counts = self.kiosk_counts(kiosk, self.args.replays)
-            replays = replay(port, kiosk, counts["sample"])
-            after = self.kiosk_counts(kiosk)
-        kiosk_checks(fig, counts, after, replays)
-        fig.counts["replay"] = replays
+            self.replay_and_check(port, kiosk, fig)
         fig.notes.append(
             "REDIS_URL unset: the sentiment task (every submission has text) runs in the web "
             "request after commit; the rate counter is each gunicorn worker's local memory"
@@ -473,34 +208,22 @@ class Channels(Bench):
         kiosk = self.seed["kiosks"]["redis"]
         port = free_port()
         env = app_env(port, redis_url)
-        worker = self.procs.start(
-            "celery-kiosk",
-            celery_cmd(pool="solo", concurrency=1, name="bench-kiosk"),
-            env=env,
-        )
-        try:
-            log_wait(self.procs.log_dir / "celery-kiosk.log", "ready.", worker)
-            cmd = gunicorn_cmd(VENV_BIN / "gunicorn", "config.wsgi:application", port, ROOT)
-            with server(self.procs, "gunicorn-kiosk-redis", cmd, env, port, "/bench/bare/"):
-                fig = self.measure_kiosk(
-                    port, "redis", "warm-redis", "kiosk-redis", "kiosk submit (Redis + worker)"
-                )
-                started = time.monotonic()
-                deadline = started + self.args.drain_timeout
-                counts = self.kiosk_counts(kiosk)
-                while time.monotonic() < deadline and counts["analysed"] < counts["responses"]:
-                    if worker.poll() is not None:
-                        break
-                    time.sleep(2)
-                    counts = self.kiosk_counts(kiosk)
-                drained = time.monotonic() - started
-                counts = self.kiosk_counts(kiosk, self.args.replays)
-                replays = replay(port, kiosk, counts["sample"])
-                after = self.kiosk_counts(kiosk)
-        finally:
-            self.procs.stop(worker)
-        kiosk_checks(fig, counts, after, replays)
-        fig.counts["replay"] = replays
+        with (
+            celery_worker(
+                self.procs, "celery-kiosk", env, concurrency=1, node="bench-kiosk"
+            ) as worker,
+            server(self.procs, "gunicorn-kiosk-redis", env, port, BARE),
+        ):
+            fig = self.measure_kiosk(
+                port, "redis", "warm-redis", "kiosk-redis", "kiosk submit (Redis + worker)"
+            )
+            _counts, drained = drain(
+                lambda: self.kiosk_counts(kiosk),
+                lambda c: c["analysed"] >= c["responses"],
+                worker,
+                self.args.drain_timeout,
+            )
+            self.replay_and_check(port, kiosk, fig)
         fig.notes.append(
             f"sentiment tasks published to Redis and run by a Celery worker (--pool=solo) "
             f"sharing the 2 cores; drained {drained:.0f}s after wrk stopped; the rate counter "
@@ -517,21 +240,20 @@ class Channels(Bench):
         result: Json = {"invitations": n, "checks": [], "notes": []}
         self.invite = result
 
-        def check(name: str, ok: bool, detail: str) -> None:
-            result["checks"].append({"check": name, "ok": bool(ok), "detail": detail})
+        check = partial(add_check, result["checks"])
 
         sink = Sink(self.procs, "smtp-sink-invite")
         port = free_port()
         env = app_env(port, redis_url, sink.url)
-        worker = self.procs.start(
+        with celery_worker(
+            self.procs,
             "celery-invite",
-            celery_cmd(pool="prefork", concurrency=WORKER_CONCURRENCY, name="bench-invite"),
-            env=env,
-        )
-        try:
-            log_wait(self.procs.log_dir / "celery-invite.log", "ready.", worker)
-            cmd = gunicorn_cmd(VENV_BIN / "gunicorn", "config.wsgi:application", port, ROOT)
-            with server(self.procs, "gunicorn-invite", cmd, env, port, "/bench/bare/") as web:
+            env,
+            pool="prefork",
+            concurrency=WORKER_CONCURRENCY,
+            node="bench-invite",
+        ) as worker:
+            with server(self.procs, "gunicorn-invite", env, port, BARE) as web:
                 path = f"/staff/{invite['org_slug']}/surveys/{invite['survey_pk']}/distribute/"
                 session = invite["session_cookie"]
                 # The staff page as a browser gets it: the CSRF cookie and the form's token.
@@ -586,17 +308,15 @@ class Channels(Bench):
                 )
             # Let late duplicates arrive, and the worker mark its last rows sent.
             time.sleep(self.args.settle)
-            counts = self.manage("bench_channels_check", "--batch", str(batch_id), env=env)
+            counts = manage("bench_channels_check", "--batch", str(batch_id), env=env)
             deadline = time.monotonic() + 30
             while (
                 counts["outbox_sent"] < counts["outbox"] or counts["batch_status"] != "done"
             ) and time.monotonic() < deadline:
                 time.sleep(1)
-                counts = self.manage("bench_channels_check", "--batch", str(batch_id), env=env)
-        finally:
-            self.procs.stop(worker)
+                counts = manage("bench_channels_check", "--batch", str(batch_id), env=env)
         rows = sink.messages()
-        self.procs.stop(sink.proc)
+        sink.stop()
         result["counts"] = counts
         stamps = [r[0] for r in rows]
         done_at = stamp_of(counts["batch_finished_at"])
@@ -651,12 +371,12 @@ class Channels(Bench):
         log(f"baseline: the same {n:,} messages over one SMTP connection")
         try:
             env = app_env(0, "", sink.url)
-            sent = self.manage("bench_mail_baseline", "--batch", str(batch_id), env=env)
+            sent = manage("bench_mail_baseline", "--batch", str(batch_id), env=env)
             sink.wait_for(n, 30, [])
             time.sleep(min(self.args.settle, 1.0))
             rows = sink.messages()
         finally:
-            self.procs.stop(sink.proc)
+            sink.stop()
         stamps = [r[0] for r in rows]
         total = (max(stamps) - sent["start"]) if stamps else None
         base: Json = {
@@ -689,22 +409,13 @@ class Channels(Bench):
 
 
 def kiosk_line(fig: Figure) -> str:
-    r = fig.wrk.get("ratios", {})
-    parts = [f"{r[b]:.2f}x {b}" for b in ("bare", "minimal") if b in r]
-    failed = [c["check"] for c in fig.checks if not c["ok"]]
-    status = "checks ok" if not failed else "CHECKS FAILED: " + "; ".join(failed)
-    p50, p99 = (fig.wrk["latency_us"][p] / 1000 for p in ("p50", "p99"))
-    return (
-        f"kiosk  postgresql {fig.label:<38} {fig.rate:8.1f} req/s  "
-        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  {'  '.join(parts):<26} {status}"
-    )
+    head = f"kiosk  postgresql {fig.label:<38}"
+    return rate_line(head, fig.wrk, ratio_text(fig, ("bare", "minimal")), 26, fig.checks)
 
 
 def invite_lines(inv: Json) -> list[str]:
     n = inv["invitations"]
     t = inv.get("timings_s", {})
-    failed = [c["check"] for c in inv["checks"] if not c["ok"]]
-    status = "checks ok" if not failed else "CHECKS FAILED: " + "; ".join(failed)
     total = t.get("all_accepted")
     rate = f"{n / total:7.1f} msg/s" if total else "      - msg/s"
     ratio = inv.get("ratios", {})
@@ -719,33 +430,21 @@ def invite_lines(inv: Json) -> list[str]:
             if ratio
             else ""
         )
-        + status
+        + status_text(inv["checks"])
     ]
     base = inv.get("baseline")
     if base:
-        b_failed = [c["check"] for c in base["checks"] if not c["ok"]]
-        b_status = "checks ok" if not b_failed else "CHECKS FAILED: " + "; ".join(b_failed)
         secs = base["seconds"]
         b_rate = f"{n / secs:7.1f} msg/s" if secs else "      - msg/s"
         lines.append(
             f"invite postgresql plain loop, the same {n:,} messages over one SMTP connection "
-            f"{secs if secs is not None else '-':>8}s  {b_rate}  {b_status}"
+            f"{secs if secs is not None else '-':>8}s  {b_rate}  {status_text(base['checks'])}"
         )
     return lines
 
 
-def print_checks(checks: list[Json], notes: list[str] = ()) -> None:
-    for check in checks:
-        mark = "ok  " if check["ok"] else "FAIL"
-        print(f"    {mark} {check['check']}: {check['detail']}")
-    for note in notes:
-        print(f"    note: {note}")
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk figure (>= 10)")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per figure")
+    parser = wrk_parser(__doc__, "figure")
     parser.add_argument("--replays", type=int, default=200, help="used keys resent per kiosk")
     parser.add_argument("--invitations", type=int, default=10000, help="recipients posted")
     parser.add_argument("--invite-timeout", type=int, default=240, help="max wait for the sink")
@@ -754,54 +453,25 @@ def main() -> int:
     parser.add_argument("--no-redis", action="store_true", help="skip the kiosk Redis figure")
     parser.add_argument("--no-kiosk", action="store_true", help="skip the kiosk figures")
     parser.add_argument("--no-invite", action="store_true", help="skip the invitation figure")
-    args = parser.parse_args()
-    if args.duration < 10:
-        log("note: under 10 s per endpoint is a smoke test, not a figure (BENCH.md)")
-    if shutil.which("wrk") is None and not args.no_kiosk:
-        raise SystemExit("wrk not found: apt-get install wrk")
+    args = parse_wrk_args(parser, wrk_needed=lambda a: not a.no_kiosk)
     if shutil.which("redis-server") is None:
         if not args.no_invite:
             raise SystemExit("redis-server not found (the invitation figure needs it)")
         args.no_redis = True
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    log_dir = RESULTS / f"channels-{stamp}-logs"
-    log_dir.mkdir()
-    procs = Processes(log_dir)
-    started = time.monotonic()
+    bench_run = Run("channels")
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-channels-") as tmp:
-        bench = Channels(args, procs, Path(tmp))
-        try:
-            bench.setup()
-            if not args.no_kiosk:
-                bench.kiosk_eager()
-            if not (args.no_redis or args.no_kiosk) or not args.no_invite:
-                redis_port = free_port()
-                redis = procs.start(
-                    "redis",
-                    [
-                        "redis-server",
-                        "--bind",
-                        "127.0.0.1",
-                        "--port",
-                        str(redis_port),
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                    ],
-                    env=chorus_env(DATABASE_URL),
-                )
-                redis_wait(redis_port, redis)
-                redis_url = f"redis://127.0.0.1:{redis_port}/{REDIS_DB}"
+    with bench_run.workdir() as workdir:
+        bench = Channels(args, bench_run.procs, workdir)
+        bench.setup()
+        if not args.no_kiosk:
+            bench.kiosk_eager()
+        if not (args.no_redis or args.no_kiosk) or not args.no_invite:
+            with redis_server(bench_run.procs) as redis_url:
                 if not (args.no_redis or args.no_kiosk):
                     bench.kiosk_redis(redis_url)
                 if not args.no_invite:
                     bench.invitations(redis_url)
-        finally:
-            procs.stop_all()
     figures = bench.figures
     ratios(figures)
     print()
@@ -827,52 +497,27 @@ def main() -> int:
     if not args.no_invite and not inv:
         ok = False
     report = {
-        "benchmark": "channels",
-        "timestamp": stamp,
-        "command": "make bench-channels  # " + " ".join(sys.argv[1:]),
-        "elapsed_s": round(time.monotonic() - started, 1),
-        "host": {
-            "cpus": os.cpu_count(),
-            "loadavg_before": [round(x, 2) for x in load_before],
-            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(),
-            "django": importlib.metadata.version("django"),
-            "gunicorn": importlib.metadata.version("gunicorn"),
-            "celery": importlib.metadata.version("celery"),
-            "aiosmtpd": importlib.metadata.version("aiosmtpd"),
-            "databases": bench.context,
-        },
-        "load": {
-            "tool": "wrk",
-            "threads": WRK_THREADS,
-            "connections": WRK_CONNECTIONS,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "gunicorn_workers": WORKERS,
-            "detractor_share": len(DETRACTOR_SLOTS) / 10,
-            "kiosk_rate_per_minute": int(KIOSK_RATE),
-            "invite_worker": f"celery prefork --concurrency={WORKER_CONCURRENCY}",
-        },
-        "figures": [
-            {
-                "name": f.name,
-                "db": f.db,
-                "label": f.label,
-                "req_per_s": round(f.rate, 1),
-                "ratios": f.wrk.get("ratios", {}),
-                "wrk": f.wrk,
-                "counts": {k: v for k, v in f.counts.items() if k != "sample"},
-                "checks": f.checks,
-                "notes": f.notes,
-            }
-            for f in figures
-        ],
+        **bench_run.report(),
+        "host": host(
+            "django",
+            "gunicorn",
+            "celery",
+            "aiosmtpd",
+            loadavg_before=[round(x, 2) for x in load_before],
+            loadavg_after=[round(x, 2) for x in os.getloadavg()],
+            databases=bench.context,
+        ),
+        "load": load_json(
+            args,
+            detractor_share=len(DETRACTOR_SLOTS) / 10,
+            kiosk_rate_per_minute=int(KIOSK_RATE),
+            invite_worker=f"celery prefork --concurrency={WORKER_CONCURRENCY}",
+        ),
+        "figures": [f.as_json() for f in figures],
         "invite": inv,
         "ok": ok,
     }
-    out = RESULTS / f"channels-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {out.relative_to(ROOT)} ({report['elapsed_s']} s); logs in {log_dir.name}/")
+    bench_run.save(report)
     return 0 if ok else 1
 
 

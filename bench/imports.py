@@ -25,45 +25,40 @@ Prints one line per figure and writes bench/results/import-<timestamp>.json.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
-import os
-import platform
 import sqlite3
 import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.submit import (  # noqa: E402
+from bench.harness import (  # noqa: E402
     RESULTS,
     ROOT,
-    VENV_BIN,
+    Json,
+    Run,
+    add_check,
     chorus_env,
-    last_json_line,
+    host,
     log,
+    manage,
+    migrate,
     pg_recreate,
     pg_settings,
-    run,
+    pg_url,
+    print_checks,
     sqlite_fresh,
 )
 
 PG_DB = "chorus_bench_import"
 
-Json = dict[str, Any]
-
 
 def measure(database_url: str, rows: int) -> Json:
     env = chorus_env(database_url)
-    python = str(VENV_BIN / "python")
     log(f"migrating {database_url}")
-    run([python, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, timeout=600)
+    migrate(env, timeout=600)
     log(f"importing {rows:,} rows")
-    out = run([python, "manage.py", "bench_import_run", "--rows", str(rows)], env=env, timeout=3600)
-    return last_json_line(out)
+    return manage("bench_import_run", "--rows", str(rows), env=env, timeout=3600)
 
 
 def checks(result: Json) -> list[tuple[str, bool, str]]:
@@ -115,23 +110,20 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--db", default="postgresql,sqlite", help="postgresql,sqlite")
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    started = time.monotonic()
+    bench_run = Run("import", logs=False)
     dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     figures: dict[str, Json] = {}
     context: dict[str, Json] = {}
     if "postgresql" in dbs:
         pg_recreate(PG_DB)
         context["postgresql"] = pg_settings(PG_DB)
-        figures["postgresql"] = measure(f"postgres://postgres@127.0.0.1:5432/{PG_DB}", args.rows)
+        figures["postgresql"] = measure(pg_url(PG_DB), args.rows)
     if "sqlite" in dbs:
         path = RESULTS / "import-bench.sqlite3"
         sqlite_fresh(path)
         context["sqlite"] = {"sqlite_version": sqlite3.sqlite_version}
         figures["sqlite"] = measure(f"sqlite:///{path}", args.rows)
 
-    ok = True
     print()
     for db, result in figures.items():
         chorus, base = result["chorus"], result["baseline"]
@@ -146,25 +138,16 @@ def main() -> int:
         )
         result["checks"] = []
         for name, passed, detail in checks(result):
-            ok &= passed
-            result["checks"].append({"check": name, "ok": passed, "detail": detail})
-            print(f"    {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+            add_check(result["checks"], name, passed, detail)
+        print_checks(result["checks"])
+    ok = all(c["ok"] for result in figures.values() for c in result["checks"])
     report = {
-        "benchmark": "import",
-        "timestamp": stamp,
-        "command": "make bench-import  # " + " ".join(sys.argv[1:]),
-        "elapsed_s": round(time.monotonic() - started, 1),
-        "host": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "django": importlib.metadata.version("django"),
-            "databases": context,
-        },
+        **bench_run.report(),
+        "host": host("django", databases=context),
         "figures": figures,
         "ok": ok,
     }
-    out = RESULTS / f"import-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2))
+    out = bench_run.save(report)
     print(f"\nresults: {out.relative_to(ROOT)}")
     return 0 if ok else 1
 

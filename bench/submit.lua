@@ -1,4 +1,5 @@
--- wrk script for bench/submit.py: one request shape per run, counted on the client side.
+-- wrk script for the bench scripts (bench/load.py: wrk()): one request shape per run, counted
+-- on the client side.
 --
 -- Arguments (after `--`): METHOD PATH SESSIONS BODIES COOKIE RUN_ID THREADS LOCATION
 --   SESSIONS  file of "sessionid=..." lines, one per member, or "-": request n uses line n,
@@ -11,7 +12,7 @@
 --   THREADS   wrk's -t, so threads can interleave session lines.
 --   LOCATION  text a 3xx's Location must contain (the thank-you page), or "-"; a redirect
 --             elsewhere (a login page, a list page) is a failure, counted as `bad_location`.
--- done() prints one "WRKJSON {...}" line that bench/submit.py parses.
+-- done() prints one "WRKJSON {...}" line that bench/load.py parses.
 
 local threads = {}
 local thread_count = 0

@@ -21,11 +21,15 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from bench.baseline.management.commands.bench_seed import sessions_mint
+from bench.baseline.management.commands.bench_seed import (
+    question_fields,
+    sessions_mint,
+    survey_create,
+)
 from communities.choices import Role
 from communities.models import Community, Location, Organisation, StaffRole, User
-from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
-from surveys.models import Channel, Choice, Question, Survey
+from surveys.choices import QuestionType
+from surveys.models import Survey
 from surveys.services import kiosk_register
 
 VISIT = ["Coffee to go", "Meeting a friend", "Working"]
@@ -37,41 +41,8 @@ SPECS = [
 ]
 
 
-def survey_make(*, org: Organisation, community: Community, title: str) -> Survey:
-    survey = Survey.objects.create(
-        organisation=org,
-        community=community,
-        title={"en": title},
-        status=SurveyStatus.LIVE,
-        anonymity=Anonymity.IDENTIFIED,
-        languages=["en"],
-        thank_you={"en": "Thank you!"},
-    )
-    Channel.objects.create(organisation=org, survey=survey, kind=ChannelKind.LINK)
-    for position, (qtype, text, required, labels) in enumerate(SPECS, start=1):
-        question = Question.objects.create(
-            organisation=org,
-            survey=survey,
-            position=position,
-            type=qtype,
-            text={"en": text},
-            required=required,
-        )
-        for cpos, label in enumerate(labels, start=1):
-            Choice.objects.create(
-                organisation=org, question=question, position=cpos, label={"en": label}
-            )
-    return survey
-
-
 def fields_of(survey: Survey) -> dict[str, Any]:
-    out: dict[str, Any] = {"survey_pk": survey.pk, "public_id": survey.public_id}
-    for question in survey.questions.prefetch_related("choices"):
-        out[question.type] = {
-            "field": f"q_{question.pk}",
-            "choices": [c.pk for c in question.choices.all()],
-        }
-    return out
+    return {"survey_pk": survey.pk, "public_id": survey.public_id, **question_fields(survey)}
 
 
 class Command(BaseCommand):
@@ -89,7 +60,9 @@ class Command(BaseCommand):
         )
         kiosks = {}
         for label in options["kiosks"].split(","):
-            survey = survey_make(org=org, community=community, title=f"Kiosk survey ({label})")
+            survey = survey_create(
+                org=org, community=community, title=f"Kiosk survey ({label})", specs=SPECS
+            )
             channel = kiosk_register(survey=survey, location=location)
             kiosks[label] = {
                 **fields_of(survey),
@@ -100,7 +73,9 @@ class Command(BaseCommand):
 
         org2 = Organisation.objects.create(name="Bench Invites", slug="bench-invites")
         community2 = Community.objects.create(organisation=org2, name="Guests", slug="guests")
-        survey = survey_make(org=org2, community=community2, title="How was your stay?")
+        survey = survey_create(
+            org=org2, community=community2, title="How was your stay?", specs=SPECS
+        )
         staff = User.objects.create(
             email="bench-owner@example.com", password=make_password(None), name="Bench Owner"
         )

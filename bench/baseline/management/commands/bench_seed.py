@@ -31,27 +31,36 @@ BATCH = 2000
 SESSION_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 SINGLE = ["Coffee to go", "Meeting a friend", "Working"]
 MULTI = ["The coffee", "The staff", "The music", "The seats"]
+# The benchmark survey: NPS, single choice, multi choice and text, like the peer's.
+# Each question: (type, English text, required, English choice labels).
+SPECS = [
+    (QuestionType.NPS, "How likely are you to recommend us?", True, []),
+    (QuestionType.SINGLE_CHOICE, "What brought you in today?", True, SINGLE),
+    (QuestionType.MULTI_CHOICE, "What did you enjoy?", True, MULTI),
+    (QuestionType.TEXT, "Anything else you would like to tell us?", False, []),
+]
 
 
-def survey_create(*, org: Organisation, community: Community, label: str, points: int) -> Survey:
-    """The benchmark survey: NPS, single choice, multi choice and text, like the peer's."""
+def survey_create(
+    *,
+    org: Organisation,
+    community: Community,
+    title: str,
+    specs: list[tuple[str, str, bool, list[str]]],
+    **extra: Any,
+) -> Survey:
+    """A live, identified English survey with a link channel and one question per spec."""
     survey = Survey.objects.create(
         organisation=org,
         community=community,
-        title={"en": f"Bench survey ({label})"},
+        title={"en": title},
         status=SurveyStatus.LIVE,
         anonymity=Anonymity.IDENTIFIED,
-        points=points,
         languages=["en"],
         thank_you={"en": "Thank you!"},
+        **extra,
     )
     Channel.objects.create(organisation=org, survey=survey, kind=ChannelKind.LINK)
-    specs = [
-        (QuestionType.NPS, "How likely are you to recommend us?", True, []),
-        (QuestionType.SINGLE_CHOICE, "What brought you in today?", True, SINGLE),
-        (QuestionType.MULTI_CHOICE, "What did you enjoy?", True, MULTI),
-        (QuestionType.TEXT, "Anything else you would like to tell us?", False, []),
-    ]
     for position, (qtype, text, required, labels) in enumerate(specs, start=1):
         question = Question.objects.create(
             organisation=org,
@@ -68,15 +77,24 @@ def survey_create(*, org: Organisation, community: Community, label: str, points
     return survey
 
 
-def survey_fields(survey: Survey) -> dict[str, Any]:
-    """Field names and choice ids the request bodies need."""
-    out: dict[str, Any] = {"public_id": survey.public_id, "pk": survey.pk, "points": survey.points}
-    for question in survey.questions.prefetch_related("choices"):
-        out[question.type] = {
+def question_fields(survey: Survey) -> dict[str, Any]:
+    """Field names and choice ids the request bodies need, by question type."""
+    return {
+        question.type: {
             "field": f"q_{question.pk}",
             "choices": [c.pk for c in question.choices.all()],
         }
-    return out
+        for question in survey.questions.prefetch_related("choices")
+    }
+
+
+def survey_fields(survey: Survey) -> dict[str, Any]:
+    return {
+        "public_id": survey.public_id,
+        "pk": survey.pk,
+        "points": survey.points,
+        **question_fields(survey),
+    }
 
 
 def members_create(*, org: Organisation, community: Community, count: int) -> list[User]:
@@ -147,7 +165,13 @@ class Command(BaseCommand):
         community = Community.objects.create(organisation=org, name="Bench", slug="bench")
         surveys = {
             label: survey_fields(
-                survey_create(org=org, community=community, label=label, points=options["points"])
+                survey_create(
+                    org=org,
+                    community=community,
+                    title=f"Bench survey ({label})",
+                    specs=SPECS,
+                    points=options["points"],
+                )
             )
             for label in options["surveys"].split(",")
         }

@@ -1,0 +1,414 @@
+"""Load from wrk (-t1 -c8 by default) and the figures it yields, for the benchmark scripts.
+
+* run_wrk() runs wrk with one of the Lua scripts (bench/submit.lua, bench/channels.lua) and
+  returns the counts the script prints; wrk() drives submit.lua at a Target.
+* Bench.measure() is one figure: a warm-up, a pause, the measured run and the checks on the
+  wire; Bench.baselines() measures the bare view and the minimal submit on the server in use.
+* ratios(), rate_line() and load_json() report them; wrk_parser() and parse_wrk_args() give
+  the scripts their common --duration/--warmup options.
+
+Process, environment and report helpers are in bench/harness.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.harness import (
+    BENCH,
+    WORKERS,
+    Checked,
+    Json,
+    Processes,
+    csrf_pair,
+    log,
+    manage,
+    status_text,
+)
+
+SUBMIT_LUA = BENCH / "submit.lua"
+WRK_THREADS = 1
+WRK_CONNECTIONS = 8
+
+# The answers the survey and kiosk submits send: 3 of every 10 are detractors (30 %).
+DETRACTOR_SLOTS = (1, 4, 8)
+DETRACTOR_NPS = (2, 5, 6)
+PROMOTER_NPS = (9, 10, 8, 7, 10, 9, 10)
+TEXT_DETRACTOR = "The wait was terrible and the cup was cold."
+TEXT_OTHER = "Great coffee and friendly staff, lovely place!"
+
+
+def answer_mix() -> Iterator[tuple[int, bool, int, str]]:
+    """The ten answers the bodies rotate through: (i, detractor?, NPS score, text)."""
+    promoters, detractors = iter(PROMOTER_NPS), iter(DETRACTOR_NPS)
+    for i in range(10):
+        if i in DETRACTOR_SLOTS:
+            yield i, True, next(detractors), TEXT_DETRACTOR
+        else:
+            yield i, False, next(promoters), TEXT_OTHER
+
+
+BARE = "/bench/bare/"
+MINIMAL = "/bench/minimal/"
+
+
+def run_wrk(
+    lua: Path,
+    port: int,
+    path: str,
+    script_args: list[str],
+    *,
+    seconds: int,
+    workdir: Path,
+    connections: int = WRK_CONNECTIONS,
+) -> Json:
+    """wrk -t1 -c<connections> on `path` for `seconds`; returns the "WRKJSON" its script printed."""
+    cmd = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(lua),
+        f"http://127.0.0.1:{port}{path}",
+        "--",
+        *script_args,
+    ]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 60, check=False, cwd=workdir
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            return json.loads(line[len("WRKJSON ") :])
+    raise RuntimeError(f"wrk printed no result ({done.returncode}):\n{done.stderr[-2000:]}")
+
+
+@dataclass
+class Target:
+    """One endpoint under load and what a run of it needs."""
+
+    method: str
+    path: str
+    bodies: list[str] = field(default_factory=list)
+    sessions: Path | None = None
+    cookie: str | None = None
+    location: str = ""  # a 3xx must point here to count as success
+
+
+def form_target(
+    port: int,
+    path: str,
+    bodies: Callable[[str], list[str]],
+    *,
+    location: str,
+    sessions: Path | None = None,
+    cookie: str | None = None,
+) -> Target:
+    """POST `path` as a browser would after one GET of it (with `cookie`, if any): the CSRF
+    cookie it set goes with every request, its form token into every body, `bodies(token)`."""
+    csrf_cookie, token = csrf_pair(port, path, cookie)
+    return Target(
+        "POST", path, bodies(token), sessions=sessions, cookie=csrf_cookie, location=location
+    )
+
+
+def wrk_counts(
+    port: int,
+    target: Target,
+    *,
+    seconds: int,
+    run_id: str,
+    workdir: Path,
+    connections: int = WRK_CONNECTIONS,
+) -> Json:
+    """Load `target` with submit.lua; returns the script's counts as they are."""
+    bodies_file = "-"
+    if target.bodies:
+        bodies_path = workdir / f"{run_id}-bodies.txt"
+        bodies_path.write_text("\n".join(target.bodies) + "\n")
+        bodies_file = str(bodies_path)
+    script_args = [
+        target.method,
+        target.path,
+        str(target.sessions) if target.sessions else "-",
+        bodies_file,
+        target.cookie or "-",
+        run_id,
+        str(WRK_THREADS),
+        target.location or "-",
+    ]
+    return run_wrk(
+        SUBMIT_LUA,
+        port,
+        target.path,
+        script_args,
+        seconds=seconds,
+        workdir=workdir,
+        connections=connections,
+    )
+
+
+def wrk(port: int, target: Target, *, seconds: int, run_id: str, workdir: Path) -> Json:
+    """Load `target` for `seconds` with wrk -t1 -c8; adds what was accepted, and its rate."""
+    result = wrk_counts(port, target, seconds=seconds, run_id=run_id, workdir=workdir)
+    result["accepted"] = result["s2xx"] + result["s3xx"] - result["bad_location"]
+    result["in_flight"] = result["sent"] - result["received"]
+    result["rate"] = result["accepted"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def warm_then_measure(
+    args: argparse.Namespace,
+    shoot: Callable[..., Json],
+    target: Any,
+    warm_target: Any,
+    run_id: str,
+    what: str,
+    note: str = "",
+) -> tuple[Json | None, Json]:
+    """`shoot(target, seconds=, run_id=)` for args.warmup s (skipped at 0), then args.duration s.
+
+    The warm-up loads imports, templates and connections in the workers; its run id is
+    `warm-<run_id>`. Returns (warm-up result or None, measured result).
+    """
+    warm = None
+    if args.warmup:
+        warm = shoot(warm_target, seconds=args.warmup, run_id=f"warm-{run_id}")
+        # Let the warm-up's last requests finish before the measured run starts.
+        time.sleep(1.0)
+    log(f"measuring {what} for {args.duration}s{note}")
+    return warm, shoot(target, seconds=args.duration, run_id=run_id)
+
+
+@dataclass
+class Figure(Checked):
+    name: str
+    db: str
+    label: str
+    wrk: Json
+    counts: Json = field(default_factory=dict)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.wrk["rate"]
+
+    def as_json(self) -> Json:
+        return {
+            "name": self.name,
+            "db": self.db,
+            "label": self.label,
+            "req_per_s": round(self.rate, 1),
+            "ratios": self.wrk.get("ratios", {}),
+            "wrk": self.wrk,
+            # A kiosk's sample of keys is for its replay check, not for the report.
+            "counts": {k: v for k, v in self.counts.items() if k != "sample"},
+            "checks": self.checks,
+            "notes": self.notes,
+        }
+
+
+def transport_checks(fig: Figure, warm: Json | None) -> None:
+    """What every figure must show on the wire: only 2xx/3xx, no errors, members unique."""
+    if warm is not None:
+        # A warm-up that failed (say, members who already answered) warms the wrong path.
+        bad = warm["s4xx"] + warm["s5xx"] + warm["other"] + warm["bad_location"]
+        fig.check(
+            "warm-up answered 2xx/3xx only",
+            bad == 0 and not sum(warm["errors"].values()),
+            f"{warm['accepted']} accepted, {bad} not, errors={warm['errors']}",
+        )
+    w = fig.wrk
+    bad = w["s4xx"] + w["s5xx"] + w["other"] + w["bad_location"]
+    errors = sum(w["errors"].values())
+    fig.check(
+        "0 non-2xx/3xx, 0 socket errors",
+        bad == 0 and errors == 0,
+        f"4xx={w['s4xx']} 5xx={w['s5xx']} wrong-redirect={w['bad_location']} errors={w['errors']}",
+    )
+    if w["reused_sessions"]:
+        fig.check(
+            "one member per request",
+            False,
+            f"{w['reused_sessions']} requests reused a session: raise --members",
+        )
+
+
+def row_checks(fig: Figure, counts: Json, *, answers_per_response: int | None = None) -> None:
+    """Rows written == requests accepted (+ those wrk left in flight when it stopped)."""
+    w = fig.wrk
+    fig.counts = counts
+    n = counts["responses"]
+    expected = w["accepted"] + w["in_flight"]
+    fig.check(
+        "rows written == requests accepted",
+        n == expected,
+        f"rows={n} accepted={w['accepted']} + in flight at wrk's stop={w['in_flight']}",
+    )
+    dupes = (
+        (n - counts["distinct_keys"])
+        + counts.get("members_with_several_responses", 0)
+        + counts.get("responses_without_member", 0)
+    )
+    fig.check("no duplicate responses", dupes == 0, f"duplicates or memberless rows={dupes}")
+    if answers_per_response is not None:
+        fig.check(
+            "every question answered",
+            counts["answers"] == n * answers_per_response,
+            f"answers={counts['answers']} expected={n * answers_per_response}",
+        )
+
+
+def minimal_bodies(token: str) -> list[str]:
+    return [
+        urllib.parse.urlencode(
+            [("csrfmiddlewaretoken", token), ("key", "__KEY__"), ("score", str(i))]
+        )
+        for i in range(10)
+    ]
+
+
+class Bench:
+    """One run: its options, its processes and the figures it collected."""
+
+    def __init__(self, args: argparse.Namespace, procs: Processes, workdir: Path) -> None:
+        self.args = args
+        self.procs = procs
+        self.workdir = workdir
+        self.figures: list[Figure] = []
+        self.context: Json = {}
+
+    def measure(
+        self,
+        port: int,
+        target: Target,
+        name: str,
+        db: str,
+        label: str,
+        warmup: Target | None = None,
+    ) -> Figure:
+        """Warm the workers up (imports, templates, connections), then the measured run."""
+
+        def shoot(t: Target, *, seconds: int, run_id: str) -> Json:
+            return wrk(port, t, seconds=seconds, run_id=run_id, workdir=self.workdir)
+
+        warm, result = warm_then_measure(
+            self.args, shoot, target, warmup or target, f"{db}-{name}", f"{db} {label}"
+        )
+        fig = Figure(name=name, db=db, label=label, wrk=result)
+        transport_checks(fig, warm)
+        self.figures.append(fig)
+        # In-flight requests at wrk's stop still finish server-side; let them commit.
+        time.sleep(1.0)
+        return fig
+
+    def baselines(self, port: int, db: str, env: dict[str, str]) -> None:
+        """The bare view (the framework's ceiling) and the minimal submit (the floor of a write)
+        on the server at `port`, whose environment is `env`."""
+        self.measure(port, Target("GET", BARE), "bare", db, "bare view")
+        minimal = form_target(port, MINIMAL, minimal_bodies, location="/bench/")
+        fig = self.measure(port, minimal, "minimal", db, "minimal submit")
+        # Keys start with the run id; the warm-up's rows carry another one.
+        row_checks(fig, manage("bench_check", "--key-prefix", f"{db}-minimal-", env=env))
+
+
+def wrk_parser(doc: str, unit: str) -> argparse.ArgumentParser:
+    """A script's options, starting with how long wrk runs per `unit` (figure, page)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    per = f"per {unit}"
+    parser.add_argument("--duration", type=int, default=10, help=f"seconds of wrk {per} (>= 10)")
+    parser.add_argument("--warmup", type=int, default=3, help=f"seconds of warm-up {per}")
+    return parser
+
+
+def parse_wrk_args(
+    parser: argparse.ArgumentParser,
+    wrk_needed: Callable[[argparse.Namespace], bool] = lambda args: True,
+) -> argparse.Namespace:
+    """Parse the options; stop if wrk is needed and missing; say when a run is too short."""
+    args = parser.parse_args()
+    if args.duration < 10:
+        log("note: under 10 s per endpoint is a smoke test, not a figure (BENCH.md)")
+    if wrk_needed(args) and shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    return args
+
+
+def drain(
+    counts: Callable[[], Json],
+    done: Callable[[Json], bool],
+    worker: subprocess.Popen,
+    timeout: float,
+) -> tuple[Json, float]:
+    """Poll `counts()` every 2 s until `done`, the worker dies or `timeout` s pass.
+
+    Returns the last counts and the seconds it waited.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    latest = counts()
+    while time.monotonic() < deadline and not done(latest):
+        if worker.poll() is not None:
+            break
+        time.sleep(2)
+        latest = counts()
+    return latest, time.monotonic() - started
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def ratios(figures: list[Figure]) -> None:
+    """Each figure against the baselines of its database, all taken in this run.
+
+    Chorus figures get all three; a baseline only the ones before it (minimal vs bare,
+    peer vs bare and minimal), since "bare view = 3.9x minimal" says nothing new.
+    """
+    bases = ("bare", "minimal", "peer")
+    for fig in figures:
+        same_db = {f.name: f for f in figures if f.db == fig.db}
+        wanted = bases[: bases.index(fig.name)] if fig.name in bases else bases
+        fig.wrk["ratios"] = {
+            base: round(fig.rate / same_db[base].rate, 3)
+            for base in wanted
+            if base in same_db and same_db[base].rate > 0
+        }
+
+
+def ratio_text(fig: Figure, bases: tuple[str, ...]) -> str:
+    r = fig.wrk.get("ratios", {})
+    return "  ".join(f"{r[b]:.2f}x {b}" for b in bases if b in r)
+
+
+def rate_line(head: str, w: Json, ratio: str, width: int, checks: list[Json]) -> str:
+    """`<head> <req/s> p50 p99 <ratio> <checks>`: one summary line of a wrk figure."""
+    p50, p99 = (w["latency_us"][p] / 1000 for p in ("p50", "p99"))
+    return (
+        f"{head} {w['rate']:8.1f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+        f"{ratio:<{width}} {status_text(checks)}"
+    )
+
+
+def load_json(args: argparse.Namespace, connections: int = WRK_CONNECTIONS, **extra: Any) -> Json:
+    """The report's "load": how wrk and gunicorn ran, then what the script adds."""
+    return {
+        "tool": "wrk",
+        "threads": WRK_THREADS,
+        "connections": connections,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "gunicorn_workers": WORKERS,
+        **extra,
+    }
