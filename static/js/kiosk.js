@@ -2,8 +2,8 @@
  *
  * - every survey language is already in the page; the language buttons show another one
  *   without the network (answers given so far move across);
- * - show-if rules hide a question and disable its inputs, as on the survey page, so a
- *   hidden question's answer is never sent;
+ * - show-if rules (showif.js, loaded first) hide a question and disable its inputs, as on
+ *   the survey page, so a hidden question's answer is never sent;
  * - "Send" posts the visible form's answers as JSON with a key made here, so sending the
  *   same answer again (a retry, a replay from the queue) never stores it twice;
  * - when the network or the server is down the answer waits in localStorage and the
@@ -101,46 +101,13 @@
     });
     current = pane;
     setDirection(pane);
-    applyRules(formOf(pane));
+    window.ChorusShowIf.apply(formOf(pane));
   }
 
   // --- answers --------------------------------------------------------------------------
 
   function inputsOf(form) {
     return Array.prototype.slice.call(form.querySelectorAll("input, textarea, select"));
-  }
-
-  function valuesOf(form, name) {
-    var values = [];
-    form.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
-      if (input.disabled) return;
-      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
-      if (input.value !== "") values.push(input.value);
-    });
-    return values;
-  }
-
-  function ruleHolds(form, rule) {
-    var values = valuesOf(form, rule.field);
-    if (!values.length) return false;
-    var wanted = Array.isArray(rule.value) ? rule.value.map(Number) : [Number(rule.value)];
-    return values.some(function (raw) {
-      var n = Number(raw);
-      if (rule.op === "lte") return n <= wanted[0];
-      if (rule.op === "gte") return n >= wanted[0];
-      return wanted.indexOf(n) !== -1;
-    });
-  }
-
-  function applyRules(form) {
-    // In page order, so a question hidden by a rule also hides those that depend on it.
-    form.querySelectorAll(".question[data-show-if]").forEach(function (question) {
-      var visible = ruleHolds(form, JSON.parse(question.getAttribute("data-show-if")));
-      question.hidden = !visible;
-      question.querySelectorAll("input, textarea, select").forEach(function (input) {
-        input.disabled = !visible;
-      });
-    });
   }
 
   function asNumber(value) {
@@ -273,7 +240,7 @@
       var form = formOf(pane);
       form.reset();
       clearErrors(pane);
-      applyRules(form);
+      window.ChorusShowIf.apply(form);
       part(pane, "survey").hidden = false;
       part(pane, "thanks").hidden = true;
       var button = form.querySelector("[type=submit]");
@@ -492,7 +459,7 @@
     var form = formOf(pane);
     form.addEventListener("submit", onSubmit);
     form.addEventListener("change", function () {
-      applyRules(form);
+      window.ChorusShowIf.apply(form);
     });
   });
   languageButtons.forEach(function (button) {

@@ -1,8 +1,8 @@
 /* Survey page enhancements. The page works without this file: every question is shown,
  * and the server applies the same show-if rules when the answers arrive.
  *
- * - show-if: a question whose rule is not met is hidden and its inputs disabled, so a
- *   stale answer is never sent;
+ * - show-if (the rule itself is in showif.js, loaded first): a question whose rule is not
+ *   met is hidden and its inputs disabled, so a stale answer is never sent;
  * - progress: "Question n of m" over the questions currently shown;
  * - one question at a time (when the survey asks for it): Next / Back buttons.
  */
@@ -19,43 +19,8 @@
   var submitRow = form.querySelector("[type=submit]");
   var current = 0;
 
-  function valuesOf(name) {
-    var values = [];
-    form.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
-      if (input.disabled) return;
-      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
-      if (input.value !== "") values.push(input.value);
-    });
-    return values;
-  }
-
-  function ruleHolds(rule) {
-    var values = valuesOf(rule.field);
-    if (!values.length) return false;
-    var wanted = Array.isArray(rule.value) ? rule.value.map(Number) : [Number(rule.value)];
-    return values.some(function (raw) {
-      var n = Number(raw);
-      if (rule.op === "lte") return n <= wanted[0];
-      if (rule.op === "gte") return n >= wanted[0];
-      return wanted.indexOf(n) !== -1;
-    });
-  }
-
   function shown(question) {
     return !question.hidden;
-  }
-
-  function applyRules() {
-    // In page order, so a question hidden by a rule also hides those that depend on it.
-    questions.forEach(function (question) {
-      var raw = question.getAttribute("data-show-if");
-      if (!raw) return;
-      var visible = ruleHolds(JSON.parse(raw));
-      question.hidden = !visible;
-      question.querySelectorAll("input, textarea, select").forEach(function (input) {
-        input.disabled = !visible;
-      });
-    });
   }
 
   function visibleQuestions() {
@@ -109,7 +74,7 @@
   }
 
   form.addEventListener("change", function () {
-    applyRules();
+    window.ChorusShowIf.apply(form);
     render();
   });
   form.addEventListener("input", render);
@@ -132,6 +97,6 @@
     if (withError > 0) current = withError;
   }
   if (progress) progress.hidden = false;
-  applyRules();
+  window.ChorusShowIf.apply(form);
   render();
 })();

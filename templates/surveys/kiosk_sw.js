@@ -15,6 +15,7 @@ var ASSETS = [
   "{% filter escapejs %}{% static 'vendor/bootstrap/bootstrap.rtl.min.css' %}{% endfilter %}",
   "{% filter escapejs %}{% static 'css/chorus.css' %}{% endfilter %}",
   "{% filter escapejs %}{% static 'css/kiosk.css' %}{% endfilter %}",
+  "{% filter escapejs %}{% static 'js/showif.js' %}{% endfilter %}",
   "{% filter escapejs %}{% static 'js/kiosk.js' %}{% endfilter %}",
   "{% filter escapejs %}{% static 'img/favicon.svg' %}{% endfilter %}",
 ];
