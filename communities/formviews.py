@@ -1,5 +1,8 @@
 """The one way a staff page handles a form: validate, call one service, show its errors.
 
+A one-button action on one row (publish, revoke, remove) is a `StaffActionView`: `act`
+calls one service on the row; a refusal is flashed and the page it came from shown again.
+
 A staff form page is a `StaffFormView`: the form validates the input, `form_save` calls
 one service, and a `ValidationError` from the service lands on the form next to the field
 it names (`service_errors_apply`), answered 400 with nothing written. On success the page
@@ -14,6 +17,8 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.views import View
 from django.views.generic import FormView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -89,3 +94,32 @@ class StaffObjectFormView(StaffFormView, SingleObjectMixin):
     def post(self, request, *args, **kwargs) -> HttpResponse:
         self.object = self.get_object()
         return super().post(request, *args, **kwargs)
+
+
+class StaffActionView(StaffScopedMixin, SingleObjectMixin, View, ABC):
+    """A POST-only button on one of the organisation's rows (`pk` in the URL): run one
+    service on it, say how it went, go back. A ValidationError from the service is flashed
+    and the caller goes back to `refused_url`, there being no page of its own to show it on.
+    """
+
+    http_method_names = ["post"]
+
+    @abstractmethod
+    def act(self, obj) -> HttpResponse:
+        """Run the one service on the row; flash how it went and return where to go."""
+
+    @abstractmethod
+    def refused_url(self, obj) -> str:
+        """Where the button was, to show a refusal on."""
+
+    def refusal_messages(self, exc: ValidationError) -> list[str]:
+        return exc.messages
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        try:
+            return self.act(self.object)
+        except ValidationError as exc:
+            for message in self.refusal_messages(exc):
+                messages.error(request, message)
+            return redirect(self.refused_url(self.object))

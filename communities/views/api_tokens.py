@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 
 from communities.forms.staff import ApiTokenForm
-from communities.formviews import StaffFormView
+from communities.formviews import StaffActionView, StaffFormView
 from communities.models import ApiToken
 from communities.permissions import can_manage
-from communities.scoping import StaffScopedMixin
 from communities.services.organisations import api_token_create, api_token_revoke
 
 
@@ -44,12 +43,14 @@ class StaffApiTokenListView(StaffFormView):
         return page
 
 
-class StaffApiTokenRevokeView(StaffScopedMixin, View):
+class StaffApiTokenRevokeView(StaffActionView):
     permission = staticmethod(can_manage)
-    http_method_names = ["post"]
+    model = ApiToken
 
-    def post(self, request: HttpRequest, *args, pk: int, **kwargs) -> HttpResponse:
-        token = get_object_or_404(ApiToken.objects.for_organisation(self.organisation), pk=pk)
+    def act(self, token: ApiToken) -> HttpResponse:
         api_token_revoke(token=token)
-        messages.success(request, _("The key is revoked; calls with it now fail."))
-        return redirect("staff:api_tokens", self.organisation.slug)
+        messages.success(self.request, _("The key is revoked; calls with it now fail."))
+        return redirect(self.refused_url(token))
+
+    def refused_url(self, token: ApiToken) -> str:
+        return reverse("staff:api_tokens", args=[self.organisation.slug])

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from communities.forms.staff import MemberFilterForm, SegmentForm
-from communities.formviews import StaffFormView
+from communities.formviews import StaffActionView, StaffFormView
 from communities.models import Community, Segment
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
@@ -138,16 +138,17 @@ class SegmentEditView(_SegmentFormPage):
         )
 
 
-class SegmentDeleteView(StaffScopedMixin, View):
+class SegmentDeleteView(StaffActionView):
     permission = staticmethod(can_manage)
-    http_method_names = ["post"]
+    model = Segment
 
-    def post(self, request: HttpRequest, *args, pk: int, **kwargs) -> HttpResponse:
-        segment = get_object_or_404(Segment.objects.for_organisation(self.organisation), pk=pk)
-        community_id = segment.community_id
+    def act(self, segment: Segment) -> HttpResponse:
         segment_delete(segment=segment)
-        messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
-        return redirect("staff:segment_list", self.organisation.slug, community_id)
+        messages.success(self.request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
+        return redirect(self.refused_url(segment))
+
+    def refused_url(self, segment: Segment) -> str:
+        return reverse("staff:segment_list", args=[self.organisation.slug, segment.community_id])
 
 
 class SegmentCountView(StaffScopedMixin, View):

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -19,11 +19,10 @@ from django.views.generic import FormView
 from communities import flows
 from communities.choices import Role
 from communities.forms.staff import OrganisationForm, StaffInviteForm, StaffRoleForm
-from communities.formviews import ServiceFormMixin, StaffFormView
+from communities.formviews import ServiceFormMixin, StaffActionView, StaffFormView
 from communities.links import LinkError
 from communities.models import Organisation, StaffInvitation, StaffRole
 from communities.permissions import can_manage, can_read_results
-from communities.scoping import StaffScopedMixin
 from communities.selectors import staff_invitations_open, staff_roles_of, team_members
 from communities.services.organisations import (
     organisation_create,
@@ -114,83 +113,72 @@ class StaffTeamView(StaffFormView):
         return reverse("staff:team", args=[self.organisation.slug])
 
 
-class _TeamActionView(StaffScopedMixin, View):
-    """A one-button action in a row of the team list: a refusal is flashed on the team page,
-    there being no page of its own to show it on again."""
+class _TeamActionView(StaffActionView):
+    """A one-button action in a row of the team list: a refusal is flashed on the team page."""
 
     permission = staticmethod(can_manage)
-    http_method_names = ["post"]
+
+    def refused_url(self, obj) -> str:
+        return reverse("staff:team", args=[self.organisation.slug])
+
+    def refusal_messages(self, exc: ValidationError) -> list[str]:
+        return [" ".join(exc.messages)]
 
     def done(self) -> HttpResponse:
-        return redirect("staff:team", self.organisation.slug)
+        return redirect(self.refused_url(self.object))
 
 
 class StaffInvitationRevokeView(_TeamActionView):
-    def post(self, request: HttpRequest, *args, pk: int, **kwargs) -> HttpResponse:
-        invitation = get_object_or_404(
-            StaffInvitation.objects.for_organisation(self.organisation), pk=pk
+    model = StaffInvitation
+
+    def act(self, invitation: StaffInvitation) -> HttpResponse:
+        staff_invitation_revoke(invitation=invitation)
+        messages.success(
+            self.request,
+            _("The invitation to %(email)s is revoked; its link no longer works.")
+            % {"email": invitation.email},
         )
-        try:
-            staff_invitation_revoke(invitation=invitation)
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-        else:
-            messages.success(
-                request,
-                _("The invitation to %(email)s is revoked; its link no longer works.")
-                % {"email": invitation.email},
-            )
         return self.done()
 
 
 class StaffRoleChangeView(_TeamActionView):
-    def post(self, request: HttpRequest, *args, pk: int, **kwargs) -> HttpResponse:
-        staff_role = get_object_or_404(
-            StaffRole.objects.for_organisation(self.organisation).select_related(
-                "user", "organisation"
-            ),
-            pk=pk,
-        )
-        form = StaffRoleForm(request.POST, actor_role=self.role, prefix=f"r{pk}")
+    model = StaffRole
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("user", "organisation")
+
+    def act(self, staff_role: StaffRole) -> HttpResponse:
+        form = StaffRoleForm(self.request.POST, actor_role=self.role, prefix=f"r{staff_role.pk}")
         if not form.is_valid():
-            messages.error(request, _("Choose one of the roles offered."))
+            messages.error(self.request, _("Choose one of the roles offered."))
             return self.done()
-        try:
-            staff_role_change(
-                staff_role=staff_role,
-                role=form.cleaned_data["role"],
-                actor=request.user,
-                actor_role=self.role,
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(
-                request,
-                _("%(email)s is now %(role)s.")
-                % {"email": staff_role.user.email, "role": Role(form.cleaned_data["role"]).label},
-            )
+        staff_role_change(
+            staff_role=staff_role,
+            role=form.cleaned_data["role"],
+            actor=self.request.user,
+            actor_role=self.role,
+        )
+        messages.success(
+            self.request,
+            _("%(email)s is now %(role)s.")
+            % {"email": staff_role.user.email, "role": Role(form.cleaned_data["role"]).label},
+        )
         return self.done()
 
 
 class StaffRoleRemoveView(_TeamActionView):
-    def post(self, request: HttpRequest, *args, pk: int, **kwargs) -> HttpResponse:
-        staff_role = get_object_or_404(
-            StaffRole.objects.for_organisation(self.organisation).select_related(
-                "user", "organisation"
-            ),
-            pk=pk,
+    model = StaffRole
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("user", "organisation")
+
+    def act(self, staff_role: StaffRole) -> HttpResponse:
+        staff_role_remove(staff_role=staff_role, actor=self.request.user, actor_role=self.role)
+        messages.success(
+            self.request,
+            _("%(email)s no longer has access to %(org)s.")
+            % {"email": staff_role.user.email, "org": self.organisation.name},
         )
-        try:
-            staff_role_remove(staff_role=staff_role, actor=request.user, actor_role=self.role)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(
-                request,
-                _("%(email)s no longer has access to %(org)s.")
-                % {"email": staff_role.user.email, "org": self.organisation.name},
-            )
         return self.done()
 
 

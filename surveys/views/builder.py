@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views import View
 from django.views.generic import DetailView
-from django.views.generic.detail import SingleObjectMixin
 
 from communities.forms import service_errors_apply
-from communities.formviews import StaffFormView, StaffObjectFormView
+from communities.formviews import StaffActionView, StaffFormView, StaffObjectFormView
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
 from surveys.choices import QuestionType
@@ -117,25 +113,14 @@ class StaffSurveyEditView(StaffObjectFormView):
         return reverse("staff:survey_edit", args=[self.organisation.slug, self.object.pk])
 
 
-class StaffPostActionView(StaffScopedMixin, SingleObjectMixin, View, ABC):
-    """A POST-only button on a builder page: run one service, say how it went, go back."""
+class StaffPostActionView(StaffActionView):
+    """A POST-only button on a builder page; a refusal is shown on the survey's page."""
 
     permission = staticmethod(can_manage)
-    http_method_names = ["post"]
 
-    @abstractmethod
-    def act(self, obj) -> HttpResponse:
-        """Run the one service on the object; return where to go."""
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.object = self.get_object()
-        try:
-            return self.act(self.object)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            survey = self.object if isinstance(self.object, Survey) else self.object.survey
-            return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
+    def refused_url(self, obj) -> str:
+        survey = obj if isinstance(obj, Survey) else obj.survey
+        return reverse("staff:survey_edit", args=[self.organisation.slug, survey.pk])
 
 
 class StaffSurveyDuplicateView(StaffPostActionView):

@@ -216,18 +216,23 @@ class SurveyRespondView(View):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         form = self._form()
         page = self._render_poll(form) if self.is_poll else self._render(form)
+        self._remember_visitor(page, self.key)
+        return page
+
+    def _remember_visitor(self, page: HttpResponse, key: str) -> None:
+        """A visitor without an account keeps their answer key for a year: it is how one
+        browser gets one vote and sees its own answer again."""
         if self.member is None:
             page.set_cookie(
                 self._key_cookie,
-                self.key,
+                key,
                 max_age=365 * 24 * 3600,
                 httponly=True,
                 samesite="Lax",
-                secure=request.is_secure(),
+                secure=self.request.is_secure(),
                 # Site-wide, so the community home's inline polls see the same key.
                 path="/",
             )
-        return page
 
     @property
     def is_poll(self) -> bool:
@@ -287,16 +292,7 @@ class SurveyRespondView(View):
             else:
                 messages.info(request, _("You have already voted; here are the results."))
             page = redirect(self._poll_url(request))
-            if self.member is None:
-                page.set_cookie(
-                    self._key_cookie,
-                    key,
-                    max_age=365 * 24 * 3600,
-                    httponly=True,
-                    samesite="Lax",
-                    secure=request.is_secure(),
-                    path="/",
-                )
+            self._remember_visitor(page, key)
             return page
         url = reverse("surveys:survey_thanks", args=[self.survey.public_id])
         url = f"{url}?lang={self.language}"
