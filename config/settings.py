@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
     "analysis-redrive": {"task": "feedback.tasks.analysis_redrive_task", "schedule": 60.0},
     "events-sweep": {"task": "surveys.tasks.events_sweep_task", "schedule": 60.0},
     "invitation-reminders": {"task": "surveys.tasks.reminders_send_task", "schedule": 3600.0},
+    "anonymous-pool": {"task": "surveys.tasks.anonymous_pool_sweep_task", "schedule": 300.0},
     # Daily, early morning server time, when nobody is looking at the overview.
     "members-lifecycle": {
         "task": "communities.tasks.members_lifecycle_task",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -94,13 +94,15 @@ def followup_apply(
     answers: list[Answer] | None = None,
     choice_ids: set[int] | None = None,
     conditions: frozenset[str] | None = None,
+    at: datetime | None = None,
 ) -> Case | None:
     """Apply the follow-up rules to a response: open its case and queue its email, once.
 
     `conditions` limits which kinds of rule are applied (the sentiment task applies only
     sentiment rules: the score rules already ran when the response was stored). The
     email goes only to a respondent who ticked consent-to-contact and is not anonymous;
-    a second call finds the case and the email already there.
+    a second call finds the case and the email already there. `at` is the time a case
+    records (a pooled anonymous answer's batch time, not the moment of release).
     """
     rules = [
         rule
@@ -135,6 +137,7 @@ def followup_apply(
             response=response,
             reason="; ".join(_reason(r, a) for r, a in matched),
             priority=CasePriority.HIGH if detractor else CasePriority.NORMAL,
+            at=at,
         )
     if any(rule.email_respondent for rule, _ in matched):
         followup_email_queue(response=response, case=case)
@@ -170,17 +173,32 @@ def staff_alert_queue(*, response: Response, case: Case | None, reason: str) -> 
     return len(recipients)
 
 
-def case_open(*, response: Response, reason: str, priority: str = CasePriority.NORMAL) -> Case:
-    """Open the response's case, or return the one already open for it."""
-    case, _created = Case.objects.get_or_create(
+def case_open(
+    *,
+    response: Response,
+    reason: str,
+    priority: str = CasePriority.NORMAL,
+    at: datetime | None = None,
+) -> Case:
+    """Open the response's case, or return the one already open for it.
+
+    `at` stands for now in every time the case records (created, updated, due).
+    """
+    opened = at or timezone.now()
+    case, created = Case.objects.get_or_create(
         response=response,
         defaults={
             "organisation_id": response.organisation_id,
             "reason": reason[:200],
             "priority": priority,
-            "due_at": timezone.now() + timedelta(days=2),
+            "created_at": opened,
+            "due_at": opened + timedelta(days=2),
         },
     )
+    if created and at is not None:
+        # updated_at is auto_now; a pooled answer's case keeps the batch time there too.
+        Case.objects.filter(pk=case.pk).update(updated_at=at)
+        case.updated_at = at
     return case
 
 
@@ -274,9 +292,14 @@ def response_stored(stored: StoredResponse) -> None:
     """feedback's reaction to a stored response (registered in FeedbackConfig.ready).
 
     Score rules need no worker: the case and the email row commit with the response. Only
-    text needs the sentiment task; a response without text is analysed now.
+    text needs the sentiment task; a response without text is analysed now. An answer
+    released from the anonymous pool is already in a worker: it is scored and analysed
+    here, and everything derived from it carries the batch's time.
     """
     response, answers = stored.response, stored.answers
+    if stored.pooled:
+        _pooled_response_analyse(stored)
+        return
     if answers:
         followup_apply(response=response, answers=answers, choice_ids=stored.choice_ids)
     if any(a.text for a in answers):
@@ -285,3 +308,21 @@ def response_stored(stored: StoredResponse) -> None:
         enqueue_on_commit(response_analyse_task, response_id=response.pk)
     else:
         Response.objects.filter(pk=response.pk).update(analysed_at=stored.submitted_at)
+
+
+def _pooled_response_analyse(stored: StoredResponse) -> None:
+    scored = []
+    for answer in stored.answers:
+        if answer.question_type == QuestionType.TEXT and answer.text:
+            answer.sentiment = sentiment_score(answer.text)
+            scored.append(answer)
+    if scored:
+        Answer.objects.bulk_update(scored, ["sentiment"])
+    if stored.answers:
+        followup_apply(
+            response=stored.response,
+            answers=stored.answers,
+            choice_ids=stored.choice_ids,
+            at=stored.submitted_at,
+        )
+    Response.objects.filter(pk=stored.response.pk).update(analysed_at=stored.submitted_at)

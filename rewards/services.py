@@ -1,5 +1,8 @@
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Member, User
@@ -20,6 +23,7 @@ def _entry_create(
     source: str,
     idempotency_key: str,
     created_by: User | None,
+    at: datetime | None = None,
 ) -> tuple[LedgerEntry, bool]:
     # get_or_create retries the read when a concurrent insert of the same key wins.
     return LedgerEntry.objects.get_or_create(
@@ -31,6 +35,7 @@ def _entry_create(
             "reason": reason,
             "source": source,
             "created_by": created_by,
+            "created_at": at or timezone.now(),
         },
     )
 
@@ -44,8 +49,12 @@ def points_award(
     source: str,
     idempotency_key: str,
     created_by=None,
+    at: datetime | None = None,
 ) -> tuple[LedgerEntry, bool]:
-    """Credit points once per idempotency key; returns (entry, created)."""
+    """Credit points once per idempotency key; returns (entry, created).
+
+    `at` is the time the entry records (an anonymous survey's points carry only the day).
+    """
     if points <= 0:
         raise ValidationError(_("An award must be a positive number of points."))
     return _entry_create(
@@ -55,6 +64,7 @@ def points_award(
         source=source,
         idempotency_key=idempotency_key,
         created_by=created_by,
+        at=at,
     )
 
 

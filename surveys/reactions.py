@@ -26,7 +26,12 @@ class StoredResponse:
     response: Response
     answers: list[Answer]
     choice_ids: set[int]
+    # When it was stored; for a pooled answer, the coarse time of its batch, which every
+    # row derived from it (analysis, case) takes too.
     submitted_at: datetime
+    # Released from the anonymous pool in a batch (a worker, not a request): analyse now
+    # rather than in another task, so no per-response time is recorded.
+    pooled: bool = False
 
 
 ResponseReaction = Callable[[StoredResponse], None]

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from communities.models import Member, Organisation
 from surveys.choices import CHOICE_TYPES, ChannelKind, QuestionType, SurveyKind, SurveyStatus
-from surveys.models import Answer, Question, Response, Survey
+from surveys.models import Answer, PooledAnswer, Question, Response, Survey
+from surveys.services.pool import POOL_MIN_BATCH
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
         "by_channel": by_channel,
         "min_group_size": minimum,
         "responses": responses.count(),
+        # A number only: which answers wait, and whose, is what the pool hides.
+        "pooled": PooledAnswer.objects.for_organisation(organisation).filter(survey=survey).count(),
+        "pool_batch": max(POOL_MIN_BATCH, organisation.min_group_size),
         "nps": survey_nps(organisation=organisation, survey=survey),
         "stars": round(stars, 2) if stars is not None else None,
         "sentiment": round(sentiment, 2) if sentiment is not None else None,

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from surveys.services import events, invitations
+from surveys.services import events, invitations, pool
 
 
 @shared_task(acks_late=True)
@@ -23,3 +23,16 @@ def events_sweep_task() -> int:
 @shared_task
 def reminders_send_task() -> int:
     return invitations.reminders_send()
+
+
+@shared_task(acks_late=True)
+def anonymous_pool_release_task(*, survey_id: int) -> int:
+    # Two transactions on purpose: responses, then the points owed (see services.pool).
+    released = pool.anonymous_pool_release(survey_id=survey_id)
+    pool.anonymous_points_release(survey_id=survey_id)
+    return released
+
+
+@shared_task
+def anonymous_pool_sweep_task() -> int:
+    return pool.anonymous_pool_sweep()

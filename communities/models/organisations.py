@@ -60,6 +60,12 @@ class Organisation(TimeStampedModel):
     contact_limit_days = models.PositiveSmallIntegerField(
         _("days between survey emails to one person"), default=30
     )
+    # Anonymous answers from known respondents are released in batches of at least
+    # min_group_size (and 5). A survey that never closes may otherwise hold a few forever;
+    # this releases a smaller batch after so many days, at a cost in anonymity.
+    anonymous_pool_max_days = models.PositiveSmallIntegerField(
+        _("longest wait for anonymous answers (days)"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["name"]

@@ -3,9 +3,11 @@
 surveys    Survey, Question, Choice
 channels   Channel, SurveyInvitation, InvitationBatch, SurveyEvent
 responses  Response, Answer, Participation
+pool       PooledAnswer (anonymous answers from known respondents, before release)
 """
 
 from surveys.models.channels import Channel, InvitationBatch, SurveyEvent, SurveyInvitation
+from surveys.models.pool import PooledAnswer
 from surveys.models.responses import (
     SHORT_TEXT_MAX_LENGTH,
     TEXT_ANSWER_MAX_LENGTH,
@@ -27,6 +29,7 @@ __all__ = [
     "Choice",
     "InvitationBatch",
     "Participation",
+    "PooledAnswer",
     "Question",
     "Response",
     "Survey",

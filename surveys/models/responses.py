@@ -147,6 +147,9 @@ class Participation(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="participations")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="participations")
     completed_on = models.DateField(default=timezone.localdate)
+    # Points earned by an anonymous answer wait to be awarded in a shuffled batch, in
+    # another transaction than the one that wrote this row (surveys.services.pool).
+    points_pending = models.PositiveIntegerField(default=0)
 
     objects = TenantManager()
 
@@ -154,6 +157,13 @@ class Participation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["survey", "member"], name="participation_one_per_member"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["survey"],
+                condition=models.Q(points_pending__gt=0),
+                name="participation_points_pending",
             ),
         ]
 

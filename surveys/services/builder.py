@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Organisation
+from config.queue import enqueue_on_commit
 from surveys.choices import (
     CHOICE_TYPES,
     NUMBER_TYPES,
@@ -198,8 +199,14 @@ def survey_publish(*, survey: Survey) -> Survey:
 
 @transaction.atomic
 def survey_close(*, survey: Survey) -> Survey:
+    """Close the survey; anonymous answers still pooled are released after commit, however
+    few (no more will come to hide them among)."""
+    from surveys.tasks import anonymous_pool_release_task
+
     survey.status = SurveyStatus.CLOSED
     survey.save(update_fields=["status", "updated_at"])
+    if survey.pooled_answers.exists():
+        enqueue_on_commit(anonymous_pool_release_task, survey_id=survey.pk)
     return survey
 
 

@@ -28,15 +28,17 @@ from surveys.choices import (
 from surveys.models import (
     SHORT_TEXT_MAX_LENGTH,
     TEXT_ANSWER_MAX_LENGTH,
-    Answer,
     Channel,
     Participation,
+    PooledAnswer,
     Question,
     Response,
     Survey,
     SurveyInvitation,
 )
-from surveys.reactions import StoredResponse, response_reactions_run
+from surveys.reactions import response_reactions_run
+from surveys.services.pool import answer_pool
+from surveys.services.writing import response_write
 
 
 class SurveyNotOpen(ValidationError):
@@ -173,10 +175,14 @@ def survey_questions(*, survey: Survey) -> list[Question]:
 
 @dataclass
 class SubmitResult:
+    # None for an answer that went to the anonymous pool (see surveys.services.pool).
     response: Response | None
     created: bool
     points_awarded: int = 0
     notes: list[str] = field(default_factory=list)
+    pooled: bool = False
+    # Points an anonymous answer earned, awarded later with its batch.
+    points_pending: int = 0
 
 
 def _respondent_is_anonymous(
@@ -214,14 +220,18 @@ def response_submit(
     response reactions (feedback's: open a case and queue a follow-up email when a score
     rule matches, enqueue sentiment scoring after commit when there is text to score).
     A repeated key returns the first response.
+
+    An anonymous answer from a respondent the product knows (a member, a personal link)
+    is not stored as a Response here: it goes into the mixing pool, and its points wait on
+    the participation; both are released later in shuffled batches (services.pool).
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise ValidationError({"idempotency_key": [_("This form has expired; please reload.")]})
     if member is None:
         # A member's double submit is caught under the member's lock below instead.
-        existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return SubmitResult(response=existing, created=False)
+        first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
+        if first is not None:
+            return first
 
     reason = survey_closed_reason(survey=survey)
     if reason:
@@ -234,37 +244,22 @@ def response_submit(
     anonymous = _respondent_is_anonymous(
         survey=survey, member=member, invitation=invitation, wants_anonymous=wants_anonymous
     )
+    # The product knows who gave this anonymous answer: it goes through the mixing pool,
+    # never into the same transaction (or order) as the participation that names them.
+    pooled = anonymous and (member is not None or invitation is not None)
+    earns = bool(
+        member is not None and survey.points and (not anonymous or survey.anonymous_points)
+    )
     now = timezone.now()
     if member is not None:
         member_lock(member_id=member.pk)
-        # A double submit that waited on the lock finds the first one's response here.
-        existing = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return SubmitResult(response=existing, created=False)
-        if (
-            not survey.allow_multiple_responses
-            and Participation.objects.filter(survey=survey, member=member).exists()
-        ):
-            raise AlreadyAnswered(
-                _("You have already answered this survey. Thank you!"), code="already_answered"
-            )
-        if survey.allow_multiple_responses:
-            Participation.objects.get_or_create(
-                survey=survey,
-                member=member,
-                defaults={
-                    "organisation_id": survey.organisation_id,
-                    "completed_on": timezone.localdate(now),
-                },
-            )
-        else:
-            # The member's lock is held and none exists: a plain insert cannot collide.
-            Participation.objects.create(
-                organisation_id=survey.organisation_id,
-                survey=survey,
-                member=member,
-                completed_on=timezone.localdate(now),
-            )
+        # A double submit that waited on the lock finds the first one's answer here.
+        first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
+        if first is not None:
+            return first
+        _participation_record(
+            survey=survey, member=member, day=timezone.localdate(now), pending=pooled and earns
+        )
     if invitation is not None:
         # Two devices sending one personal link at once: the second waits here, then
         # finds it used.
@@ -274,55 +269,34 @@ def response_submit(
             _("This link has already been used to answer. Thank you!"), code="already_answered"
         )
 
-    # An anonymous response keeps only the hour, so it cannot be joined to its
-    # Participation (which keeps only the day) or a ledger entry by timestamp.
-    submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
-    response = Response(
-        organisation=survey.organisation,
-        survey=survey,
-        channel=channel,
-        member=None if anonymous else member,
-        invitation=None if anonymous else invitation,
-        location=location,
-        language=language,
-        submitted_at=submitted_at,
-        submitted_on=timezone.localdate(now),
-        is_anonymous=anonymous,
-        consent_to_contact=bool(consent_to_contact) and not anonymous,
-        idempotency_key=idempotency_key,
-    )
-    try:
-        with transaction.atomic():
-            response.save()
-    except IntegrityError:
-        # A concurrent double submit with the same key won the race.
-        first = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
-        if first is None:
-            raise AlreadyAnswered(
-                _("This link has already been used to answer. Thank you!"),
-                code="already_answered",
-            ) from None
-        return SubmitResult(response=first, created=False)
-
-    by_id = {q.pk: q for q in questions}
-    answers = Answer.objects.bulk_create(
-        Answer(
-            organisation_id=survey.organisation_id,
-            response=response,
-            question_id=qid,
-            question_type=by_id[qid].type,
-            number=value.get("number"),
-            text=value.get("text", ""),
+    if pooled:
+        answer_pool(
+            survey=survey,
+            clean=clean,
+            language=language,
+            channel=channel,
+            idempotency_key=idempotency_key,
         )
-        for qid, value in clean.items()
-    )
-    through = [
-        Answer.choices.through(answer_id=a.pk, choice_id=cid)
-        for a in answers
-        for cid in clean[a.question_id].get("choice_ids", ())
-    ]
-    if through:
-        Answer.choices.through.objects.bulk_create(through)
+        result = SubmitResult(
+            response=None, created=True, pooled=True, points_pending=survey.points if earns else 0
+        )
+    else:
+        result = _response_store(
+            survey=survey,
+            clean=clean,
+            questions=questions,
+            idempotency_key=idempotency_key,
+            language=language,
+            member=member,
+            invitation=invitation,
+            channel=channel,
+            location=location,
+            anonymous=anonymous,
+            consent_to_contact=consent_to_contact,
+            now=now,
+        )
+        if not result.created:
+            return result
 
     if invitation is not None:
         SurveyInvitation.objects.filter(pk=invitation.pk).update(responded_at=now)
@@ -336,35 +310,107 @@ def response_submit(
             else now
         )
         member_activity_touch(member_id=member.pk, at=active_at)
-
-    result = SubmitResult(response=response, created=True)
-    if member is not None and survey.points and (not anonymous or survey.anonymous_points):
-        # Keyed on survey and member, not the response, so an anonymous answer still
-        # earns once without the ledger pointing at what was answered.
+    if earns and not pooled:
+        # Keyed on survey and member, not the response: one award per member and survey.
         _entry, awarded = points_award(
             member=member,
             points=survey.points,
             reason=LedgerReason.SURVEY_COMPLETED,
             source=f"surveys.survey:{survey.pk}",
-            idempotency_key=f"survey:{survey.pk}:member:{member.pk}",
+            idempotency_key=survey_points_key(survey_id=survey.pk, member_id=member.pk),
         )
         result.points_awarded = survey.points if awarded else 0
-    if member is not None and response.consent_to_contact:
+    if member is not None and result.response is not None and result.response.consent_to_contact:
         consent_record(
             member=member,
             purpose=ConsentPurpose.CONTACT_FOLLOWUP,
             granted=True,
             channel=ConsentChannel.WEB,
         )
+    return result
 
+
+def survey_points_key(*, survey_id: int, member_id: int) -> str:
+    """The ledger key of a survey's points: one award per member and survey."""
+    return f"survey:{survey_id}:member:{member_id}"
+
+
+def _first_with_key(*, survey: Survey, idempotency_key: str) -> SubmitResult | None:
+    """What a double submit gets: the first response, or word that its answer is pooled."""
+    first = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+    if first is not None:
+        return SubmitResult(response=first, created=False)
+    if PooledAnswer.objects.filter(survey=survey, idempotency_key=idempotency_key).exists():
+        return SubmitResult(response=None, created=False, pooled=True)
+    return None
+
+
+def _participation_record(*, survey: Survey, member: Member, day, pending: bool) -> None:
+    """Record that the member took part (under their lock), or refuse a second answer."""
+    if (
+        not survey.allow_multiple_responses
+        and Participation.objects.filter(survey=survey, member=member).exists()
+    ):
+        raise AlreadyAnswered(
+            _("You have already answered this survey. Thank you!"), code="already_answered"
+        )
+    fields = {
+        "organisation_id": survey.organisation_id,
+        "completed_on": day,
+        "points_pending": survey.points if pending else 0,
+    }
+    if survey.allow_multiple_responses:
+        Participation.objects.get_or_create(survey=survey, member=member, defaults=fields)
+    else:
+        # The member's lock is held and none exists: a plain insert cannot collide.
+        Participation.objects.create(survey=survey, member=member, **fields)
+
+
+def _response_store(
+    *,
+    survey: Survey,
+    clean: dict[int, dict[str, Any]],
+    questions: list[Question],
+    idempotency_key: str,
+    language: str,
+    member: Member | None,
+    invitation: SurveyInvitation | None,
+    channel: Channel | None,
+    location: Location | None,
+    anonymous: bool,
+    consent_to_contact: bool,
+    now: datetime,
+) -> SubmitResult:
+    # An anonymous response with no known respondent (public link, kiosk) keeps only the
+    # hour; known respondents' anonymous answers never reach here (they are pooled).
+    submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
+    try:
+        with transaction.atomic():
+            stored = response_write(
+                survey=survey,
+                clean=clean,
+                question_types={q.pk: q.type for q in questions},
+                idempotency_key=idempotency_key,
+                language=language,
+                member=None if anonymous else member,
+                invitation=None if anonymous else invitation,
+                channel=channel,
+                location=location,
+                anonymous=anonymous,
+                consent_to_contact=bool(consent_to_contact) and not anonymous,
+                submitted_at=submitted_at,
+                stored_at=now,
+            )
+    except IntegrityError:
+        # A concurrent double submit with the same key won the race.
+        first = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if first is None:
+            raise AlreadyAnswered(
+                _("This link has already been used to answer. Thank you!"),
+                code="already_answered",
+            ) from None
+        return SubmitResult(response=first, created=False)
     # Follow-up rules and sentiment (feedback's reaction) run in this transaction, so a
     # case and its email row commit with the response.
-    response_reactions_run(
-        StoredResponse(
-            response=response,
-            answers=answers,
-            choice_ids={cid for v in clean.values() for cid in v.get("choice_ids", ())},
-            submitted_at=now,
-        )
-    )
-    return result
+    response_reactions_run(stored)
+    return SubmitResult(response=stored.response, created=True)

@@ -273,6 +273,18 @@ class SurveyRespondView(View):
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
             return self._render(form, status=400)
+        if result.points_pending:
+            messages.success(
+                request,
+                ngettext(
+                    "Your %(points)s point will be added when your anonymous answer is "
+                    "released together with others'.",
+                    "Your %(points)s points will be added when your anonymous answer is "
+                    "released together with others'.",
+                    result.points_pending,
+                )
+                % {"points": result.points_pending},
+            )
         if result.points_awarded:
             messages.success(
                 request,

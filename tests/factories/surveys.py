@@ -9,6 +9,7 @@ from surveys.models import (
     Choice,
     InvitationBatch,
     Participation,
+    PooledAnswer,
     Question,
     Response,
     Survey,
@@ -186,3 +187,29 @@ def survey_with_every_question_type(**kwargs) -> Survey:
                     },
                 )
     return survey
+
+
+class PooledAnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PooledAnswer
+
+    survey = factory.SubFactory(SurveyFactory, anonymity=Anonymity.ANONYMOUS)
+    organisation = factory.SelfAttribute("survey.organisation")
+    answers = factory.LazyFunction(dict)
+    idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
+
+
+def pool_release_now(survey) -> int:
+    """Release a survey's anonymous pool at once, however few wait in it, with its points.
+
+    Sets the organisation's longest wait to zero days: the tests' stand-in for the k-th
+    answer arriving or the survey closing. Returns how many answers were released.
+    """
+    from surveys.services.pool import anonymous_points_release, anonymous_pool_release
+
+    organisation = survey.organisation
+    organisation.anonymous_pool_max_days = 0
+    organisation.save(update_fields=["anonymous_pool_max_days"])
+    released = anonymous_pool_release(survey_id=survey.pk)
+    anonymous_points_release(survey_id=survey.pk)
+    return released

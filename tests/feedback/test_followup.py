@@ -13,6 +13,7 @@ from surveys.choices import QuestionType
 from surveys.models import Response
 from surveys.services import response_submit
 from tests.factories.feedback import FollowUpRuleFactory
+from tests.factories.surveys import pool_release_now
 from tests.surveys.helpers import answers_for, question_of
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,7 @@ def test_no_email_for_an_anonymous_response_even_with_consent(survey, member):
         consent_to_contact=True,
         wants_anonymous=True,
     )
+    pool_release_now(survey)
     assert Case.objects.count() == 1
     assert not OutboundEmail.objects.exists()
 

@@ -6,6 +6,7 @@ from django.db import connection
 from django.urls import reverse
 
 from surveys.models import Participation, Response
+from tests.factories.surveys import pool_release_now
 from tests.surveys.helpers import answers_for
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,8 @@ def test_database_scan_finds_no_personal_data_on_an_anonymous_response(
         REMOTE_ADDR="203.0.113.77",
     )
     assert page.status_code == 302
-    # then
+    # then, once the answer is released from the pool
+    pool_release_now(survey)
     response = Response.objects.get()
     assert response.member_id is None and response.invitation_id is None
     assert not response.consent_to_contact
@@ -73,6 +75,7 @@ def test_respondent_choice_lets_a_member_stay_anonymous(member_client, survey, m
         reverse("surveys:survey_respond", args=[survey.public_id]),
         {**answers_for(survey), "answer_anonymously": "on"},
     )
+    pool_release_now(survey)
     assert Response.objects.get().member_id is None
 
 

@@ -11,7 +11,7 @@ from feedback.models import Case
 from rewards.selectors import member_balance
 from surveys.choices import QuestionType, SurveyStatus
 from surveys.models import Answer, Participation, Response
-from tests.factories.surveys import ChoiceFactory, QuestionFactory
+from tests.factories.surveys import ChoiceFactory, QuestionFactory, pool_release_now
 from tests.surveys.helpers import answers_for, question_of
 
 pytestmark = pytest.mark.django_db
@@ -205,7 +205,8 @@ def test_anonymous_survey_keeps_participation_apart_from_the_response(
     survey.save()
     # when
     member_client.post(url(survey), {**answers_for(survey, nps=1), "consent_to_contact": "on"})
-    # then
+    # then, once the pool has been released
+    pool_release_now(survey)
     response = Response.objects.get()
     assert response.is_anonymous and response.member_id is None
     assert response.consent_to_contact is False
@@ -226,6 +227,7 @@ def test_an_anonymous_answer_earns_no_points_unless_the_survey_says_so(
     # when
     member_client.post(url(survey), {**answers_for(survey), "answer_anonymously": "on"})
     # then: they took part (a second answer is refused) but earned nothing
+    pool_release_now(survey)
     assert Response.objects.get().member_id is None
     assert Participation.objects.filter(member=member).exists()
     assert member_balance(member=member) == 0
