@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from communities.urls import member_urlpatterns
@@ -14,6 +14,12 @@ staff_patterns = [*communities_staff, *surveys_staff, *feedback_staff]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="staff_home", permanent=False)),
+    # The outbox's admin pages moved with the model (feedback -> communities); old links
+    # and bookmarks follow it.
+    re_path(
+        r"^admin/feedback/outboundemail/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/communities/outboundemail/%(rest)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("config.api_router")),

@@ -135,3 +135,10 @@ def test_a_task_under_the_old_name_sends_the_row(organisation):
     # then it is sent, once
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT and len(mail.outbox) == 1
+
+
+def test_the_outbox_admin_pages_old_address_follows_the_model(admin_client):
+    page = admin_client.get("/admin/feedback/outboundemail/?status=sent")
+    assert page.status_code == 302
+    assert page["Location"] == "/admin/communities/outboundemail/?status=sent"
+    assert admin_client.get(page["Location"]).status_code == 200
