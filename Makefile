@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo test lint format messages vendor bench bench-submit bench-page bench-channels bench-import clean
+.PHONY: demo test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +64,7 @@ vendor:
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/css/bootstrap.rtl.min.css* \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* node_modules/bootstrap/LICENSE static/vendor/bootstrap/
 
-bench: bench-submit bench-page bench-channels bench-import
+bench: bench-submit bench-page bench-channels bench-import bench-pool
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -77,6 +77,9 @@ bench-channels: $(VENV)/.test
 
 bench-import: $(VENV)/.test
 	$(PY) bench/imports.py
+
+bench-pool: $(VENV)/.test
+	$(PY) bench/pool.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results

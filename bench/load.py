@@ -4,6 +4,8 @@
   returns the counts the script prints; wrk() drives submit.lua at a Target.
 * Bench.measure() is one figure: a warm-up, a pause, the measured run and the checks on the
   wire; Bench.baselines() measures the bare view and the minimal submit on the server in use.
+* chorus_bodies() and chorus_checks() are the survey submit's bodies (the ten-answer mix)
+  and its row checks, shared by bench/submit.py and bench/pool.py.
 * ratios(), rate_line() and load_json() report them; wrk_parser() and parse_wrk_args() give
   the scripts their common --duration/--warmup options.
 
@@ -269,6 +271,68 @@ def row_checks(fig: Figure, counts: Json, *, answers_per_response: int | None = 
             counts["answers"] == n * answers_per_response,
             f"answers={counts['answers']} expected={n * answers_per_response}",
         )
+
+
+def chorus_checks(fig: Figure, counts: Json) -> None:
+    """A Chorus submit figure's rows (bench_check's counts of one survey): make bench-submit's
+    and make bench-pool's identified survey."""
+    row_checks(fig, counts, answers_per_response=4)
+    n = counts["responses"]
+    c = counts
+    fig.check(
+        "participation + 3 choice rows per response",
+        c["participations"] == n and c["answer_choices"] == 3 * n,
+        f"participations={c['participations']} answer_choices={c['answer_choices']}",
+    )
+    fig.check(
+        "ledger sum == responses x points",
+        c["ledger_entries"] == n and c["ledger_sum"] == n * c["points"],
+        f"entries={c['ledger_entries']} sum={c['ledger_sum']} expected={n * c['points']}",
+    )
+    share = c["detractors"] / n if n else 0.0
+    fig.check(
+        "30 % detractors",
+        abs(share - 0.30) <= 0.02,
+        f"detractors={c['detractors']} ({share:.1%})",
+    )
+    fig.check("cases == detractors", c["cases"] == c["detractors"], f"cases={c['cases']}")
+    fig.check(
+        "consent stored for every detractor (and nobody else)",
+        c["consented_detractors"] == c["detractors"] == c["consented_total"],
+        f"consented detractors={c['consented_detractors']} consented in all={c['consented_total']}",
+    )
+    fig.check(
+        "outbox row per consenting detractor",
+        c["outbox"] == c["consented_detractors"],
+        f"outbox={c['outbox']}",
+    )
+    fig.check(
+        "follow-ups sent and responses analysed",
+        c["outbox_sent"] == c["outbox"] and c["analysed"] == n,
+        f"sent={c['outbox_sent']}/{c['outbox']} analysed={c['analysed']}/{n}",
+    )
+
+
+def chorus_bodies(survey: Json, token: str, *, consent: bool = True) -> list[str]:
+    """Ten bodies, three of them detractors who tick consent-to-contact (unless `consent` is
+    false: an anonymous survey asks for none), each with text."""
+    nps, single = survey["nps"]["field"], survey["single_choice"]
+    multi, text = survey["multi_choice"], survey["text"]["field"]
+    bodies = []
+    for i, detractor, score, words in answer_mix():
+        data = [
+            ("csrfmiddlewaretoken", token),
+            ("idempotency_key", "__KEY__"),
+            (nps, score),
+            (single["field"], single["choices"][i % 3]),
+            (multi["field"], multi["choices"][i % 4]),
+            (multi["field"], multi["choices"][(i + 1) % 4]),
+            (text, words),
+        ]
+        if detractor and consent:
+            data.append(("consent_to_contact", "on"))
+        bodies.append(urllib.parse.urlencode(data))
+    return bodies
 
 
 def minimal_bodies(token: str) -> list[str]:

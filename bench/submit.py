@@ -65,6 +65,8 @@ from bench.load import (  # noqa: E402
     Figure,
     Target,
     answer_mix,
+    chorus_bodies,
+    chorus_checks,
     drain,
     form_target,
     load_json,
@@ -84,66 +86,7 @@ PG_DB = "chorus_bench"
 PG_PEER_DB = "chorus_bench_peer"
 
 
-def chorus_checks(fig: Figure, counts: Json) -> None:
-    row_checks(fig, counts, answers_per_response=4)
-    n = counts["responses"]
-    c = counts
-    fig.check(
-        "participation + 3 choice rows per response",
-        c["participations"] == n and c["answer_choices"] == 3 * n,
-        f"participations={c['participations']} answer_choices={c['answer_choices']}",
-    )
-    fig.check(
-        "ledger sum == responses x points",
-        c["ledger_entries"] == n and c["ledger_sum"] == n * c["points"],
-        f"entries={c['ledger_entries']} sum={c['ledger_sum']} expected={n * c['points']}",
-    )
-    share = c["detractors"] / n if n else 0.0
-    fig.check(
-        "30 % detractors",
-        abs(share - 0.30) <= 0.02,
-        f"detractors={c['detractors']} ({share:.1%})",
-    )
-    fig.check("cases == detractors", c["cases"] == c["detractors"], f"cases={c['cases']}")
-    fig.check(
-        "consent stored for every detractor (and nobody else)",
-        c["consented_detractors"] == c["detractors"] == c["consented_total"],
-        f"consented detractors={c['consented_detractors']} consented in all={c['consented_total']}",
-    )
-    fig.check(
-        "outbox row per consenting detractor",
-        c["outbox"] == c["consented_detractors"],
-        f"outbox={c['outbox']}",
-    )
-    fig.check(
-        "follow-ups sent and responses analysed",
-        c["outbox_sent"] == c["outbox"] and c["analysed"] == n,
-        f"sent={c['outbox_sent']}/{c['outbox']} analysed={c['analysed']}/{n}",
-    )
-
-
 # --- request bodies ------------------------------------------------------------------------
-
-
-def chorus_bodies(survey: Json, token: str) -> list[str]:
-    """Ten bodies, three of them detractors who tick consent-to-contact, each with text."""
-    nps, single = survey["nps"]["field"], survey["single_choice"]
-    multi, text = survey["multi_choice"], survey["text"]["field"]
-    bodies = []
-    for i, detractor, score, words in answer_mix():
-        data = [
-            ("csrfmiddlewaretoken", token),
-            ("idempotency_key", "__KEY__"),
-            (nps, score),
-            (single["field"], single["choices"][i % 3]),
-            (multi["field"], multi["choices"][i % 4]),
-            (multi["field"], multi["choices"][(i + 1) % 4]),
-            (text, words),
-        ]
-        if detractor:
-            data.append(("consent_to_contact", "on"))
-        bodies.append(urllib.parse.urlencode(data))
-    return bodies
 
 
 def peer_bodies(survey: Json, token: str) -> list[str]:

@@ -340,7 +340,11 @@ def _first_with_key(*, survey: Survey, idempotency_key: str) -> SubmitResult | N
     first = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
     if first is not None:
         return SubmitResult(response=first, created=False)
-    if PooledAnswer.objects.filter(survey=survey, idempotency_key=idempotency_key).exists():
+    # Only a survey that may be answered anonymously has a pool to look in.
+    if (
+        survey.anonymity != Anonymity.IDENTIFIED
+        and PooledAnswer.objects.filter(survey=survey, idempotency_key=idempotency_key).exists()
+    ):
         return SubmitResult(response=None, created=False, pooled=True)
     return None
 
