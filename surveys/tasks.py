@@ -27,10 +27,7 @@ def reminders_send_task() -> int:
 
 @shared_task(acks_late=True)
 def anonymous_pool_release_task(*, survey_id: int) -> int:
-    # Two transactions on purpose: responses, then the points owed (see services.pool).
-    released = pool.anonymous_pool_release(survey_id=survey_id)
-    pool.anonymous_points_release(survey_id=survey_id)
-    return released
+    return pool.anonymous_pool_settle(survey_id=survey_id)
 
 
 @shared_task

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -95,14 +95,21 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_pat
     app.control.purge()
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-        "DEBUG": "true",
-        "CONN_MAX_AGE": "0",
     }
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
+    process = _worker_start(env=env, log=log, name=f"test-{os.getpid()}@%h")
+    try:
+        _worker_wait_ready(process, log)
+        yield process, log
+    finally:
+        _worker_stop(process)
+
+
+def _worker_start(*, env: dict[str, str], log: Path, name: str) -> subprocess.Popen:
+    """`celery worker` (one process, solo pool) on the default queue, logging to `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -118,33 +125,172 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_pat
                 "-l",
                 "info",
                 "-n",
-                f"test-{os.getpid()}@%h",
+                name,
             ],
             cwd=ROOT,
-            env=env,
+            env={**os.environ, "DEBUG": "true", "CONN_MAX_AGE": "0", **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def _worker_wait_ready(process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while b"ready." not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def _worker_stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while b"ready." not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"celery worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield process, log
-    finally:
-        process.terminate()
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class RedisServer:
+    """A redis-server of one test's own, on a free port, that the test may crash and start
+    again on the same port: the shared server stays untouched. Like CI's, it keeps nothing
+    on disk, so a crash loses every message it held."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._directory = directory
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self._directory),
+                "--logfile",
+                str(self._directory / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not wait_until(self.is_up, timeout=20):
+            self.stop()
+            pytest.fail(f"redis-server did not start on port {self.port}")
+
+    def is_up(self) -> bool:
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def crash(self) -> None:
+        """SIGKILL, as an OOM kill or a lost host would stop it."""
+        self._process.kill()
+        self._process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
 
 
-def wait_until(predicate, timeout: float = 90) -> bool:
+def publisher_point_at(url: str) -> None:
+    """Make this process publish tasks to the broker at `url`."""
+    from kombu import pools
+
+    from config.celery import app
+
+    # Celery caches the publisher's connection pools; drop them so the next publish
+    # really dials `url`.
+    app.conf.broker_url = url
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def own_broker(tmp_path) -> Iterator[RedisServer]:
+    """A Redis of this test's own as the broker this process publishes to (and the workers
+    of `own_workers` consume from), so the test can crash and restart it."""
+    from config.celery import app
+
+    server = RedisServer(tmp_path)
+    server.start()
+    saved = app.conf.broker_url
+    publisher_point_at(server.url)
+    try:
+        yield server
+    finally:
+        publisher_point_at(saved)
+        server.stop()
+
+
+class WorkerProcess:
+    """One `celery worker` process started by a test, and its log."""
+
+    def __init__(self, process: subprocess.Popen, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def log_text(self) -> str:
+        return self.log.read_bytes().decode(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, no acknowledgement, no rollback from the worker itself."""
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def own_workers(own_broker, tmp_path) -> Iterator[Callable[[], WorkerProcess]]:
+    """Start workers on the test's own broker and the test database, one per call (a
+    test that kills one starts another); each is stopped, by its PID, at the end."""
+    if connection.vendor != "postgresql":
+        pytest.fail("worker tests need a PostgreSQL DATABASE_URL")
+    started: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        env = {
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": own_broker.url,
+            "EMAIL_URL": "consolemail://",
+        }
+        name = f"own-{os.getpid()}-{len(started)}@%h"
+        worker = WorkerProcess(_worker_start(env=env, log=log, name=name), log)
+        started.append(worker)
+        _worker_wait_ready(worker.process, log)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            _worker_stop(worker.process)
+
+
+def wait_until(predicate, timeout: float = 90, interval: float = 0.1) -> bool:
     """Poll `predicate` until it holds or `timeout` seconds pass: a worker is another process."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.1)
+        time.sleep(interval)
     return False

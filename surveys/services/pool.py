@@ -109,7 +109,9 @@ def anonymous_pool_release(*, survey_id: int, now: datetime | None = None) -> in
     """
     now = now or timezone.now()
     survey = (
-        Survey.objects.select_for_update(of=("self",))
+        # NO KEY: serialises releases of this survey without blocking new answers, whose
+        # inserts take a KEY SHARE lock on the survey row.
+        Survey.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organisation")
         .filter(pk=survey_id)
         .first()
@@ -151,7 +153,7 @@ def anonymous_points_release(*, survey_id: int, now: datetime | None = None) -> 
     in a transaction of their own; returns how many members were credited."""
     now = now or timezone.now()
     owed = list(
-        Participation.objects.select_for_update()
+        Participation.objects.select_for_update(of=("self",))
         .filter(survey_id=survey_id, points_pending__gt=0)
         .select_related("member")
     )
@@ -177,6 +179,16 @@ def anonymous_points_release(*, survey_id: int, now: datetime | None = None) -> 
         credited += created
     Participation.objects.filter(pk__in=[p.pk for p in owed]).update(points_pending=0)
     return credited
+
+
+def anonymous_pool_settle(*, survey_id: int) -> int:
+    """Release the survey's batch if one is due, then, in a transaction of its own, award
+    the points owed — once nothing is left waiting, or a batch just went out — so points do
+    not run ahead of the answers that earned them. Returns how many answers were released."""
+    released = anonymous_pool_release(survey_id=survey_id)
+    if released or not PooledAnswer.objects.filter(survey_id=survey_id).exists():
+        anonymous_points_release(survey_id=survey_id)
+    return released
 
 
 def anonymous_pool_sweep(*, now: datetime | None = None) -> int:
