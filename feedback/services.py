@@ -264,11 +264,21 @@ def response_analyse(*, response_id: int) -> bool:
             answer.sentiment = sentiment_score(answer.text)
             answer.save(update_fields=["sentiment"])
     followup_apply(
-        response=response, answers=answers, conditions=frozenset({Condition.SENTIMENT_BELOW})
+        response=response,
+        answers=answers,
+        conditions=frozenset({Condition.SENTIMENT_BELOW}),
+        at=_derived_time(response),
     )
-    response.analysed_at = timezone.now()
+    response.analysed_at = _derived_time(response) or timezone.now()
     response.save(update_fields=["analysed_at"])
     return True
+
+
+def _derived_time(response: Response) -> datetime | None:
+    """The time rows derived from an anonymous response record: its own, coarse one (the
+    hour), never the moment of analysis, which would date the answer more closely. None
+    (now) for an identified response."""
+    return response.submitted_at if response.is_anonymous else None
 
 
 def analysis_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> int:
@@ -301,13 +311,20 @@ def response_stored(stored: StoredResponse) -> None:
         _pooled_response_analyse(stored)
         return
     if answers:
-        followup_apply(response=response, answers=answers, choice_ids=stored.choice_ids)
+        followup_apply(
+            response=response,
+            answers=answers,
+            choice_ids=stored.choice_ids,
+            at=_derived_time(response),
+        )
     if any(a.text for a in answers):
         from feedback.tasks import response_analyse_task
 
         enqueue_on_commit(response_analyse_task, response_id=response.pk)
     else:
-        Response.objects.filter(pk=response.pk).update(analysed_at=stored.submitted_at)
+        Response.objects.filter(pk=response.pk).update(
+            analysed_at=_derived_time(response) or stored.submitted_at
+        )
 
 
 def _pooled_response_analyse(stored: StoredResponse) -> None:

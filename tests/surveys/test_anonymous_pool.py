@@ -306,3 +306,22 @@ def test_a_closed_survey_takes_no_pooled_answers(anonymous_survey, member):
     with pytest.raises(Exception, match="closed"):
         submit(anonymous_survey, member)
     assert not PooledAnswer.objects.exists()
+
+
+def test_an_anonymous_answer_without_a_known_respondent_dates_everything_by_its_hour(
+    client, anonymous_survey, django_capture_on_commit_callbacks
+):
+    # given a visitor's anonymous answer on the public link, a detractor with text
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("surveys:survey_respond", args=[anonymous_survey.public_id]),
+            answers_for(anonymous_survey, nps=2, text="Awful, terrible, rude"),
+        )
+    # then the analysis and the case carry the response's hour, not the moment they ran
+    response = Response.objects.get()
+    hour = response.submitted_at
+    assert hour.minute == hour.second == hour.microsecond == 0
+    assert response.analysed_at == hour
+    case = Case.objects.get()
+    assert case.created_at == case.updated_at == hour
+    assert case.due_at == hour + timedelta(days=2)
