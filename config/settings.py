@@ -89,6 +89,15 @@ TEMPLATES = [
             ],
         },
     },
+    # Plain text (email subjects and text parts): nothing to escape, so a customer's
+    # "Tom & Jerry's" is not sent as "Tom &amp; Jerry&#x27;s".
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {

@@ -8,6 +8,11 @@ from rest_framework import authentication, exceptions, permissions
 
 from communities.models import ApiToken
 from communities.services.organisations import api_token_authenticate
+from config.ratelimit import client_ip, rate_limited
+
+# Unknown keys one client address may try a minute before it is answered 429: an
+# integration with a mistyped key notices at once, a guesser gets nowhere.
+API_KEY_FAILURES_PER_MINUTE = 20
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -21,6 +26,14 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <key>'.")
         token = api_token_authenticate(key=header[1].decode(errors="replace"))
         if token is None:
+            # Guessing keys from one address is slowed to a trickle; a real key still works.
+            if rate_limited(
+                scope="api-key-failure",
+                key=client_ip(request),
+                limit=API_KEY_FAILURES_PER_MINUTE,
+                window=60,
+            ):
+                raise exceptions.Throttled(wait=60, detail="Too many unknown API keys; wait.")
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         return (None, token)
 

@@ -5,7 +5,6 @@ Another organisation's import id answers 404; only owners and admins import.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import messages
@@ -35,6 +34,7 @@ from communities.services.imports import (
 )
 from communities.views.communities import CommunityPageMixin
 from config.ratelimit import rate_limited
+from config.spreadsheet import SafeCsvWriter
 
 IMPORT_ERRORS_PER_PAGE = 100
 # Uploads per organisation per hour: plenty for real work, a wall against a script.
@@ -188,14 +188,12 @@ class MemberImportErrorsView(_ImportPage):
             pk=self.kwargs["pk"],
         )
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = SafeCsvWriter(out)
         writer.writerow([_("row"), _("column"), _("value"), _("problem")])
         for error in member_import.errors:
-            # A leading =, +, - or @ would run as a formula when the file is opened.
-            value = error.get("value", "")
-            if value[:1] in ("=", "+", "-", "@"):
-                value = "'" + value
-            writer.writerow([error["row"], error.get("column", ""), value, error["message"]])
+            writer.writerow(
+                [error["row"], error.get("column", ""), error.get("value", ""), error["message"]]
+            )
         response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="import-{member_import.pk}-problems.csv"'

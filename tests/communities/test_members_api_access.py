@@ -7,6 +7,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from communities.api import views as api_views
+from communities.api.auth import API_KEY_FAILURES_PER_MINUTE
 from communities.choices import (
     Role,
 )
@@ -45,6 +46,30 @@ def test_a_revoked_key_gets_401(organisation, community):
     answer = client.get(members_url(organisation, community))
 
     assert answer.status_code == 401 and "revoked" in answer.json()["detail"]
+
+
+def test_guessing_keys_from_one_address_is_answered_429_while_a_real_key_still_works(
+    organisation, community, key
+):
+    # given someone trying random keys from one address
+    guesser = APIClient(REMOTE_ADDR="198.51.100.7")
+    answers = [
+        guesser.get(
+            members_url(organisation, community), HTTP_AUTHORIZATION=f"Bearer guess-{n}"
+        ).status_code
+        for n in range(API_KEY_FAILURES_PER_MINUTE + 5)
+    ]
+    # then the first tries are told the key is unknown, the rest to wait
+    assert answers[:API_KEY_FAILURES_PER_MINUTE] == [401] * API_KEY_FAILURES_PER_MINUTE
+    assert set(answers[API_KEY_FAILURES_PER_MINUTE:]) == {429}
+    # and another address, and the real key from the same address, are not held back
+    other = APIClient(REMOTE_ADDR="203.0.113.9")
+    assert (
+        other.get(members_url(organisation, community), HTTP_AUTHORIZATION="Bearer x").status_code
+        == 401
+    )
+    real = guesser.get(members_url(organisation, community), HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert real.status_code == 200
 
 
 def test_another_organisations_key_is_told_the_url_does_not_exist(

@@ -142,3 +142,23 @@ def test_the_outbox_admin_pages_old_address_follows_the_model(admin_client):
     assert page.status_code == 302
     assert page["Location"] == "/admin/communities/outboundemail/?status=sent"
     assert admin_client.get(page["Location"]).status_code == 200
+
+
+def test_the_text_part_and_subject_carry_what_people_typed_unescaped_and_the_html_escapes_it():
+    from communities.outbox.emails import email_render
+
+    # given names with characters HTML would escape
+    subject, text, html = email_render(
+        template="case_alert",
+        context={
+            "organisation_name": "Tom & Jerry's",
+            "survey_title": "<script>alert(1)</script>",
+            "reason": "NPS 3",
+            "case_url": "",
+        },
+        language="en",
+    )
+    # then the plain text reads as typed, and only the HTML part escapes it
+    assert "Tom & Jerry's" in subject and "&amp;" not in subject
+    assert "<script>alert(1)</script>" in text and "&lt;" not in text and "&#x27;" not in text
+    assert "&lt;script&gt;" in html and "<script>" not in html
