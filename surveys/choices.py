@@ -13,6 +13,16 @@ class SurveyStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class SurveyPhase(models.TextChoices):
+    """What a survey is right now, as people say it: a live survey whose open time is still
+    ahead is scheduled, and one whose close time has passed is closed."""
+
+    DRAFT = SurveyStatus.DRAFT.value, SurveyStatus.DRAFT.label
+    SCHEDULED = "scheduled", _("Scheduled")
+    LIVE = SurveyStatus.LIVE.value, SurveyStatus.LIVE.label
+    CLOSED = SurveyStatus.CLOSED.value, SurveyStatus.CLOSED.label
+
+
 class Anonymity(models.TextChoices):
     IDENTIFIED = "identified", _("Identified")
     RESPONDENT_CHOICE = "respondent_choice", _("Respondent chooses")

@@ -17,6 +17,7 @@ from surveys.choices import (
     Anonymity,
     QuestionType,
     SurveyKind,
+    SurveyPhase,
     SurveyStatus,
     TriggerEvent,
 )
@@ -104,6 +105,21 @@ class Survey(TimeStampedModel):
     @property
     def thank_you_text(self) -> str:
         return translated(self.thank_you)
+
+    @property
+    def phase(self) -> str:
+        """Draft, scheduled, live or closed, now (see SurveyPhase)."""
+        now = timezone.now()
+        if self.status == SurveyStatus.LIVE:
+            if self.opens_at and now < self.opens_at:
+                return SurveyPhase.SCHEDULED
+            if self.closes_at and now >= self.closes_at:
+                return SurveyPhase.CLOSED
+        return SurveyPhase(self.status)
+
+    @property
+    def phase_label(self) -> str:
+        return SurveyPhase(self.phase).label
 
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()

@@ -234,7 +234,7 @@ def _question_settings_clean(
         for end in ("min_label", "max_label"):
             if settings.get(end):
                 clean[end] = _texts(settings[end], languages)
-    if type == QuestionType.MULTI_CHOICE and settings.get("other"):
+    if type in CHOICE_TYPES and settings.get("other"):
         clean["other"] = True
     if settings.get("show_if"):
         clean["show_if"] = show_if_clean(rule=settings["show_if"], before=before)

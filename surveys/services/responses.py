@@ -148,7 +148,10 @@ def _answer_clean(question: Question, value: Any, other: str = "") -> dict[str, 
     if question.type in CHOICE_TYPES:
         values = value if isinstance(value, list | tuple) else [value]
         values = [v for v in values if v not in (None, "")]
-        if question.type == QuestionType.SINGLE_CHOICE and len(values) != 1:
+        # With an "other" box, the written answer may stand instead of a choice.
+        if question.type == QuestionType.SINGLE_CHOICE and not (
+            len(values) == 1 or (other and not values)
+        ):
             raise ValidationError(_("Choose one answer."))
         valid = {c.pk for c in question.choices.all()}
         try:

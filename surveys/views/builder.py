@@ -9,7 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import DetailView
@@ -18,7 +18,7 @@ from communities.forms import service_errors_apply
 from communities.formviews import StaffActionView, StaffFormView, StaffObjectFormView
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
-from surveys.choices import QuestionType
+from surveys.choices import QuestionType, SurveyPhase
 from surveys.forms.builder import QuestionForm, SurveyCreateForm, SurveySettingsForm, language_name
 from surveys.forms.respond import ResponseForm
 from surveys.models import Question, Survey
@@ -137,7 +137,13 @@ class StaffSurveyPublishView(StaffPostActionView):
 
     def act(self, survey: Survey) -> HttpResponse:
         survey_publish(survey=survey)
-        messages.success(self.request, _("The survey is live."))
+        if survey.phase == SurveyPhase.SCHEDULED:
+            when = formats.date_format(timezone.localtime(survey.opens_at), "DATETIME_FORMAT")
+            messages.success(
+                self.request, _("The survey is scheduled: it opens %(when)s.") % {"when": when}
+            )
+        else:
+            messages.success(self.request, _("The survey is live."))
         return redirect("staff:survey_edit", self.organisation.slug, survey.pk)
 
 

@@ -395,3 +395,63 @@ def test_builder_page_query_count_does_not_grow_with_questions(
         )
     with django_assert_max_num_queries(25):
         staff_client.get(staff("survey_edit", organisation, draft.pk))
+
+
+def test_a_single_choice_questions_other_box_is_saved_on_add_and_on_edit(
+    staff_client, organisation, draft
+):
+    # when a single-choice question is added with an "other" box
+    staff_client.post(
+        staff("question_add", organisation, draft.pk),
+        {
+            "type": "single_choice",
+            "other": "on",
+            "text_en": "How did you hear of us?",
+            "text_th": "คุณรู้จักเราจากที่ใด",
+            "choices_en": "Friends\nAds",
+            "choices_th": "เพื่อน\nโฆษณา",
+        },
+    )
+    question = Question.objects.get()
+    # then it keeps it
+    assert question.has_other
+    # when the box is unticked on edit, and ticked again
+    fields = {
+        "text_en": "How did you hear of us?",
+        "text_th": "คุณรู้จักเราจากที่ใด",
+        "choices_en": "Friends\nAds",
+        "choices_th": "เพื่อน\nโฆษณา",
+    }
+    staff_client.post(staff("question_edit", organisation, question.pk), fields)
+    question.refresh_from_db()
+    assert not question.has_other
+    staff_client.post(staff("question_edit", organisation, question.pk), {**fields, "other": "on"})
+    question.refresh_from_db()
+    assert question.has_other
+
+
+def test_a_survey_published_with_a_future_open_time_is_called_scheduled_not_live(
+    staff_client, organisation, draft
+):
+    # given a survey that opens tomorrow
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    question_add(survey=draft, type="nps", text={"en": "Recommend?", "th": "แนะนำไหม"})
+    draft.opens_at = timezone.now() + timedelta(days=1)
+    draft.save()
+    # when it is published
+    page = staff_client.post(staff("survey_publish", organisation, draft.pk), follow=True)
+    # then staff are told when it opens, and every list calls it scheduled
+    html = page.content.decode()
+    assert "The survey is scheduled: it opens" in html
+    assert "The survey is live." not in html
+    listing = staff_client.get(reverse("staff:survey_list", args=[organisation.slug]))
+    assert "Scheduled" in listing.content.decode()
+    draft.refresh_from_db()
+    assert draft.phase == "scheduled" and not draft.is_open()
+    # and once the time comes it is live
+    draft.opens_at = timezone.now() - timedelta(minutes=1)
+    draft.save()
+    assert draft.phase == "live" and draft.phase_label == "Live"

@@ -1,10 +1,11 @@
 """Quick polls take one tap and show results; show-if rules hold on the server too."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from rewards.selectors import member_balance
-from surveys.choices import SurveyKind
+from surveys.choices import QuestionType, SurveyKind
 from surveys.models import Answer, Response
 from surveys.services import question_add, survey_create, survey_publish
 from tests.factories.communities import CommunityFactory
@@ -265,3 +266,22 @@ def test_privacy_policy_is_linked_from_the_survey_page(client, survey, community
     privacy = reverse("surveys:community_privacy", args=[survey.organisation.slug, community.slug])
     assert privacy in html
     assert "two years" in client.get(privacy).content.decode()
+
+
+def test_a_single_choice_answer_may_be_written_in_its_other_box_alone():
+    from surveys.services.responses import answers_validate
+    from tests.factories.surveys import ChoiceFactory, QuestionFactory
+
+    question = QuestionFactory(type=QuestionType.SINGLE_CHOICE, settings={"other": True})
+    choice = ChoiceFactory(question=question)
+    name = f"q_{question.pk}"
+    # the written answer stands instead of a choice, or beside one
+    assert answers_validate(questions=[question], raw={f"{name}_other": "A blog"}) == {
+        question.pk: {"choice_ids": [], "text": "A blog"}
+    }
+    both = answers_validate(questions=[question], raw={name: choice.pk, f"{name}_other": "x"})
+    assert both[question.pk]["choice_ids"] == [choice.pk]
+    # but two choices are still refused
+    other_choice = ChoiceFactory(question=question)
+    with pytest.raises(ValidationError):
+        answers_validate(questions=[question], raw={name: [choice.pk, other_choice.pk]})
