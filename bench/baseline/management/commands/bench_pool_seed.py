@@ -25,18 +25,16 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from bench.baseline.management.commands.bench_seed import (
-    BATCH,
     SPECS,
     members_create,
+    members_join,
     sessions_mint,
     survey_create,
     survey_fields,
 )
-from communities.choices import MemberStatus
-from communities.models import Community, Member, Organisation, User
+from communities.models import Community, Organisation
 from surveys.choices import Anonymity
 from surveys.models import Survey
 from surveys.services.pool import pool_batch_size
@@ -52,27 +50,6 @@ SURVEYS = {
     "warm-pooled-eager": ("k5", True),
     "pooled-eager": ("k5", True),
 }
-
-
-def members_join(*, org: Organisation, community: Community, users: list[User]) -> None:
-    """The same users as members of a second organisation (one membership each)."""
-    now = timezone.now()
-    Member.objects.bulk_create(
-        (
-            Member(
-                organisation=org,
-                community=community,
-                user=user,
-                email=user.email,
-                name=user.name,
-                locale="en",
-                status=MemberStatus.ACTIVE,
-                joined_at=now,
-            )
-            for user in users
-        ),
-        batch_size=BATCH,
-    )
 
 
 def anonymous_survey(*, org: Organisation, community: Community, title: str, points: int) -> Survey:

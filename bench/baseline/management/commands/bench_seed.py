@@ -99,7 +99,6 @@ def survey_fields(survey: Survey) -> dict[str, Any]:
 
 def members_create(*, org: Organisation, community: Community, count: int) -> list[User]:
     """Users with their memberships, in bulk: the model factories would take minutes."""
-    now = timezone.now()
     users: list[User] = []
     for start in range(0, count, BATCH):
         batch = [
@@ -109,6 +108,13 @@ def members_create(*, org: Organisation, community: Community, count: int) -> li
             for i in range(start, min(count, start + BATCH))
         ]
         users.extend(User.objects.bulk_create(batch))
+    members_join(org=org, community=community, users=users)
+    return users
+
+
+def members_join(*, org: Organisation, community: Community, users: list[User]) -> None:
+    """Active memberships of `community` for `users`, in bulk."""
+    now = timezone.now()
     Member.objects.bulk_create(
         (
             Member(
@@ -125,7 +131,6 @@ def members_create(*, org: Organisation, community: Community, count: int) -> li
         ),
         batch_size=BATCH,
     )
-    return users
 
 
 def sessions_mint(*, users: list[User]) -> list[str]:
