@@ -144,5 +144,6 @@ PART = MemberData(
     staff_overview=_staff_overview,
     unrelated={
         "communities.StaffInvitation": "invitations to the staff name colleagues, not members",
+        "communities.Organisation": "its reply-to address is the organisation's own, not a member's",
     },
 )

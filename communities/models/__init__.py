@@ -1,5 +1,6 @@
 """The communities app's models, by area; every model is importable from here."""
 
+from communities.models.audit import AuditEntry
 from communities.models.base import TimeStampedModel, same_site_path_validator
 from communities.models.communities import (
     AttributeDefinition,
@@ -25,6 +26,7 @@ from communities.models.organisations import (
 from communities.outbox.models import OutboundEmail
 
 __all__ = [
+    "AuditEntry",
     "ApiToken",
     "AttributeDefinition",
     "Community",

@@ -84,6 +84,17 @@ class Location(TimeStampedModel):
     code = models.SlugField(_("code"), max_length=40)
     # The language a kiosk in this store starts in; empty means the organisation's.
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # The staff member case routing and store alerts name for this store.
+    manager = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_locations",
+        verbose_name=_("manager"),
+    )
+    # Archived stores keep their history and reports but take no new kiosks or answers.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     objects = TenantManager()
 

@@ -66,6 +66,12 @@ class Organisation(TimeStampedModel):
     anonymous_pool_max_days = models.PositiveSmallIntegerField(
         _("longest wait for anonymous answers (days)"), null=True, blank=True
     )
+    # Dates on staff pages and "opens at" times are shown in this zone; an IANA name.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # Emails to members come "from" this name at the site's sender address; replies go to
+    # reply_to_email (empty: the site's sender, which usually does not read mail).
+    sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
+    reply_to_email = models.EmailField(_("reply-to address"), blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -12,6 +12,7 @@ from communities.choices import (
 from communities.models import (
     ApiToken,
     AttributeDefinition,
+    AuditEntry,
     Community,
     ConsentRecord,
     EmailSuppression,
@@ -82,6 +83,18 @@ class LocationFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     name = factory.Sequence(lambda n: f"Store {n}")
     code = factory.Sequence(lambda n: f"store-{n}")
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEntry
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    actor = factory.SubFactory(UserFactory)
+    action = "organisation.settings"
+    target_type = "organisation"
+    target_id = factory.LazyAttribute(lambda o: str(o.organisation.pk))
+    changes = factory.LazyFunction(lambda: {"min_group_size": [5, 7]})
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
