@@ -126,3 +126,37 @@ def text_of(message: Message) -> str:
             body = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
             return "\n".join(body.splitlines())  # SMTP carries CRLF line ends
     raise AssertionError("the email has no text part")
+
+
+# axe-core (npm, pinned in package.json, copied by `make vendor`) is injected by the test
+# only: no page a person loads ever includes it.
+AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_violations(page: Page, *, exclude: list[str] | None = None) -> list[dict]:
+    """Run axe-core's WCAG 2.2 A/AA rules over the page as it is now; return its violations."""
+    # evaluate, not a <script> tag, so a Content-Security-Policy cannot refuse it.
+    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    context = {"exclude": [[sel] for sel in exclude]} if exclude else None
+    return page.evaluate(
+        """async ([context, tags]) => {
+            const options = {runOnly: {type: 'tag', values: tags}};
+            const result = await axe.run(context || document, options);
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary),
+            }));
+        }""",
+        [context, WCAG_22_AA],
+    )
+
+
+def assert_accessible(page: Page, *, exclude: list[str] | None = None) -> None:
+    """Fail with each violation's rule, help text and offending elements."""
+    violations = axe_violations(page, exclude=exclude)
+    report = "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:5])
+        for v in violations
+    )
+    assert not violations, f"axe-core found on {page.url}:\n{report}"
