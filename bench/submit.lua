@@ -111,10 +111,11 @@ function done(summary, latency, requests)
       .. '"s2xx": %d, "s3xx": %d, "s4xx": %d, "s5xx": %d, "other": %d, "reused_sessions": %d, '
       .. '"bad_location": %d, '
       .. '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, '
-      .. '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d}}\n',
+      .. '"latency_us": {"p50": %d, "p90": %d, "p95": %d, "p99": %d, "max": %d}}\n',
     summary.duration, summary.requests, summary.bytes, totals.sent, totals.received,
     totals.s2xx, totals.s3xx, totals.s4xx, totals.s5xx, totals.other, totals.reused,
     totals.bad_location,
     e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
+    latency.max))
 end
