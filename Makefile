@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,15 +27,50 @@ $(VENV)/.test: requirements/test.lock | $(PY)
 	$(BIN)/pip install --quiet -r requirements/test.lock
 	touch $@ $(VENV)/.base
 
-# Links in emails and the URLs printed by seed_demo follow HOST and PORT.
-demo: export DEBUG = true
-demo: export SITE_URL ?= http://$(HOST):$(PORT)
-demo: $(VENV)/.base
+# The demo is the whole system with nothing to install: the web server, a Celery worker
+# and Celery beat (Procfile.demo, run together by honcho), over a broker that is a folder
+# of files. The database (db.sqlite3) is kept; broker, emails and beat's state live in the
+# git-ignored .demo/. Links in emails and the printed URLs follow HOST and PORT.
+DEMO_TARGETS := demo demo-setup demo-web demo-worker demo-beat demo-env
+$(DEMO_TARGETS): export DEBUG = true
+$(DEMO_TARGETS): export HOST := $(HOST)
+$(DEMO_TARGETS): export PORT := $(PORT)
+$(DEMO_TARGETS): export SITE_URL ?= http://$(HOST):$(PORT)
+$(DEMO_TARGETS): export CELERY_BROKER_URL = filesystem://localhost/
+$(DEMO_TARGETS): export CELERY_BROKER_FOLDER = .demo/broker
+$(DEMO_TARGETS): export EMAIL_URL = filemail:///.demo/emails
+$(DEMO_TARGETS): export CELERY_BEAT_SCHEDULE_FILENAME = .demo/celerybeat-schedule
+$(DEMO_TARGETS): export REMINDER_SWEEP_SECONDS = 15
+$(DEMO_TARGETS): export PATH := $(abspath $(BIN)):$(PATH)
+# honcho reads no .env of its own (-e /dev/null): settings read it, under what is set here.
+DEMO_HONCHO = $(BIN)/honcho -f Procfile.demo -d . -e /dev/null start -p $(PORT)
+
+demo: demo-setup
+	@echo "Starting web, worker and beat (Ctrl-C stops them all); the addresses follow."
+	exec $(DEMO_HONCHO)
+
+demo-setup: $(VENV)/.base
+	@mkdir -p .demo/emails
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py seed_demo
-	@echo ""
-	@echo "Chorus is starting on $$SITE_URL/ (Ctrl-C to stop)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py seed_demo --summary .demo/welcome.txt
+
+# One piece alone, e.g. each in its own terminal (demo-web loads the data first).
+demo-web: demo-setup
+	exec $(DEMO_HONCHO) web banner
+
+demo-worker: $(VENV)/.base
+	exec $(DEMO_HONCHO) worker
+
+demo-beat: $(VENV)/.base
+	exec $(DEMO_HONCHO) beat
+
+# The demo's environment as shell lines: after `eval "$$(make -s demo-env)"`, a manage.py
+# command (shell, a send) uses the demo's broker and email folder too.
+DEMO_VARS := DEBUG SITE_URL CELERY_BROKER_URL CELERY_BROKER_FOLDER EMAIL_URL \
+             CELERY_BEAT_SCHEDULE_FILENAME REMINDER_SWEEP_SECONDS
+demo-env:
+	@$(foreach v,$(DEMO_VARS),echo "export $(v)='$($(v))'";)
+	@echo 'export PATH="$(abspath $(BIN)):$$PATH"'
 
 test: $(VENV)/.test
 	@bash scripts/ensure-chromium
@@ -66,7 +101,7 @@ vendor:
 	mkdir -p tests/e2e/vendor/axe-core
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
-bench: bench-submit bench-page bench-channels bench-import bench-pool
+bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -80,8 +115,11 @@ bench-channels: $(VENV)/.test
 bench-import: $(VENV)/.test
 	$(PY) bench/imports.py
 
+bench-outage: $(VENV)/.test
+	$(PY) bench/outage.py
+
 bench-pool: $(VENV)/.test
 	$(PY) bench/pool.py
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3* bench/results
+	rm -rf $(VENV) staticfiles db.sqlite3* bench/results .demo

@@ -144,6 +144,6 @@ PART = MemberData(
     staff_overview=_staff_overview,
     unrelated={
         "communities.StaffInvitation": "invitations to the staff name colleagues, not members",
-        "communities.Organisation": "its reply-to address is the organisation's own, not a member's",
+        "communities.Organisation": "its reply-to address is the organisation's, not a member's",
     },
 )

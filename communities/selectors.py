@@ -2,14 +2,16 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from communities.choices import ConsentPurpose, MemberStatus, Role
 from communities.models import (
+    AuditEntry,
     Community,
     ConsentRecord,
     LifecycleSnapshot,
+    Location,
     Member,
     Organisation,
     Segment,
@@ -269,3 +271,36 @@ def member_status_counts_by_community(
     for row in rows:
         counts[row["community_id"]][row["status"]] = row["n"]
     return counts
+
+
+# --- the audit log and stores ----------------------------------------------------------------
+
+
+def audit_entries(
+    *,
+    organisation: Organisation,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    limit: int = 25,
+) -> list[AuditEntry]:
+    """The organisation's latest audit entries (of one target, when named), newest first."""
+    entries = AuditEntry.objects.filter(organisation=organisation).select_related("actor")
+    if target_type is not None:
+        entries = entries.filter(target_type=target_type)
+    if target_id is not None:
+        entries = entries.filter(target_id=str(target_id))
+    return list(entries.order_by("-created_at", "-id")[:limit])
+
+
+def location_list(*, organisation: Organisation) -> QuerySet[Location]:
+    """The organisation's stores with their managers: open ones first, then archived, by name."""
+    return (
+        Location.objects.for_organisation(organisation)
+        .select_related("manager")
+        .order_by(F("archived_at").asc(nulls_first=True), "name", "pk")
+    )
+
+
+def staff_users(*, organisation: Organisation) -> QuerySet[User]:
+    """The accounts on the organisation's staff (any role), by name and address."""
+    return User.objects.filter(staff_roles__organisation=organisation).order_by("name", "email")

@@ -4,9 +4,11 @@ from communities.views import (
     api_tokens,
     communities,
     imports,
+    locations,
     member_pages,
     members,
     segments,
+    settings,
     team,
 )
 
@@ -26,6 +28,21 @@ staff_urlpatterns = [
     ),
     path("team/<int:pk>/role/", team.StaffRoleChangeView.as_view(), name="team_role_change"),
     path("team/<int:pk>/remove/", team.StaffRoleRemoveView.as_view(), name="team_remove"),
+    # The organisation's settings, and its stores (a store's kiosks: surveys.urls).
+    path("settings/", settings.StaffSettingsView.as_view(), name="settings"),
+    path("stores/", locations.StaffLocationListView.as_view(), name="location_list"),
+    path("stores/new/", locations.StaffLocationCreateView.as_view(), name="location_create"),
+    path("stores/<int:pk>/", locations.StaffLocationDetailView.as_view(), name="location_detail"),
+    path(
+        "stores/<int:pk>/archive/",
+        locations.StaffLocationArchiveView.as_view(),
+        name="location_archive",
+    ),
+    path(
+        "stores/<int:pk>/unarchive/",
+        locations.StaffLocationUnarchiveView.as_view(),
+        name="location_unarchive",
+    ),
     # Communities and their custom attributes.
     path("communities/", communities.StaffCommunityListView.as_view(), name="community_list"),
     path(

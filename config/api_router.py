@@ -18,6 +18,9 @@ urlpatterns = [
     ),
     path("v1/<slug:org>/events/", surveys_api.EventReceiveAPI.as_view(), name="event_receive"),
     path(
+        "v1/<slug:org>/events/<int:pk>/", surveys_api.EventDetailAPI.as_view(), name="event_detail"
+    ),
+    path(
         "v1/<slug:org>/surveys/<int:pk>/responses/",
         surveys_api.SurveyResponseListAPI.as_view(),
         name="survey_response_list",

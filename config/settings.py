@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After LocaleMiddleware and the user: staff pages speak the staff member's choice.
+    "communities.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -141,6 +143,25 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chorus] "
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "config.account_adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "config.account_adapter.LoginForm",
+    "signup": "config.account_adapter.SignupForm",
+}
+# Who may create a (staff) account on the sign-up page: "invite-only" lets only someone
+# who opened a staff invitation sign up, with the invited address; "open" lets anyone.
+# Members never use it: they join through a community's page.
+ACCOUNT_SIGNUP = env.str("ACCOUNT_SIGNUP", default="invite-only").strip().lower()
+if ACCOUNT_SIGNUP not in ("invite-only", "open"):
+    raise ImproperlyConfigured(
+        f"ACCOUNT_SIGNUP={ACCOUNT_SIGNUP!r} is not understood: use 'invite-only' or 'open'."
+    )
+# Failed passwords for one address pause password sign-in for everyone (a guessing
+# defence); the owner is emailed and can still sign in with a code (config/account_adapter.py).
+ACCOUNT_LOGIN_LOCK_ATTEMPTS = 5
+ACCOUNT_LOGIN_LOCK_SECONDS = 300
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"10/m/ip,{ACCOUNT_LOGIN_LOCK_ATTEMPTS}/{ACCOUNT_LOGIN_LOCK_SECONDS}s/key",
+}
 # Members have no password (they joined by a confirmed email link): they sign in with a
 # one-time code sent to their address.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
@@ -183,16 +204,22 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Answers as an empty cache while Redis is down, so pages keep working.
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# After Redis fails once, a web process skips it (publishing, cache) for this many seconds.
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=10.0)
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# A broker of its own (the demo's `filesystem://`, which needs no server), else Redis.
+# With neither, tasks run eagerly in the process that queued them.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -205,11 +232,31 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Messages are files in one folder that the web, the worker and beat all share
+    # (kombu reads from data_folder_in, writes to data_folder_out); it must exist first.
+    # A relative folder is under the project, whichever folder a process started in.
+    _broker_folder = BASE_DIR / env.str("CELERY_BROKER_FOLDER", default=".demo/broker")
+    (_broker_folder / "queue").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_folder / "queue"),
+        "data_folder_out": str(_broker_folder / "queue"),
+        "control_folder": str(_broker_folder / "control"),
+    }
+# Where beat remembers when each sweep last ran (the demo keeps it in .demo/).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule"
+)
 CELERY_BEAT_SCHEDULE = {
     "outbox-redrive": {"task": "communities.outbox.tasks.outbox_redrive_task", "schedule": 60.0},
     "analysis-redrive": {"task": "feedback.tasks.analysis_redrive_task", "schedule": 60.0},
     "events-sweep": {"task": "surveys.tasks.events_sweep_task", "schedule": 60.0},
-    "invitation-reminders": {"task": "surveys.tasks.reminders_send_task", "schedule": 3600.0},
+    # Hourly is plenty for reminders days apart; the demo sweeps every few seconds so a
+    # reminder it seeds to fall due is sent within a minute.
+    "invitation-reminders": {
+        "task": "surveys.tasks.reminders_send_task",
+        "schedule": env.float("REMINDER_SWEEP_SECONDS", default=3600.0),
+    },
     "anonymous-pool": {"task": "surveys.tasks.anonymous_pool_sweep_task", "schedule": 300.0},
     # Daily, early morning server time, when nobody is looking at the overview.
     "members-lifecycle": {
@@ -224,7 +271,12 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- email: console by default, SMTP (or any backend) from EMAIL_URL -----------------
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
-vars().update(env.email_url_config(EMAIL_URL))
+_email_config = env.email_url_config(EMAIL_URL)
+if _email_config["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    # `filemail:///.demo/emails` (the demo's): a file per connection, under the project
+    # whichever folder a process started in.
+    _email_config["EMAIL_FILE_PATH"] = str(BASE_DIR / _email_config["EMAIL_FILE_PATH"])
+vars().update(_email_config)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Chorus <noreply@chorus.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10

@@ -4,7 +4,9 @@ from django.views.generic import RedirectView
 
 from communities.urls import member_urlpatterns
 from communities.urls import staff_urlpatterns as communities_staff
+from communities.views.language import StaffLanguageView
 from communities.views.team import StaffHomeView, StaffInvitationAcceptView
+from config.views import StartView
 from feedback.urls import staff_urlpatterns as feedback_staff
 from surveys.urls import staff_urlpatterns as surveys_staff
 
@@ -13,7 +15,7 @@ from surveys.urls import staff_urlpatterns as surveys_staff
 staff_patterns = [*communities_staff, *surveys_staff, *feedback_staff]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="staff_home", permanent=False)),
+    path("", StartView.as_view(), name="start"),
     # The outbox's admin pages moved with the model (feedback -> communities); old links
     # and bookmarks follow it.
     re_path(
@@ -25,6 +27,8 @@ urlpatterns = [
     path("api/", include("config.api_router")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", StaffHomeView.as_view(), name="staff_home"),
+    # Outside /staff/<org>/, so no organisation slug can shadow it.
+    path("staff-language/", StaffLanguageView.as_view(), name="staff_language"),
     # Before the staff include, so no organisation slug can shadow it.
     path(
         "staff-invitation/<str:signed>/",

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.managers import TenantManager
 from communities.models import Organisation, TimeStampedModel
 from feedback.choices import CasePriority, CaseStatus, Condition
+from feedback.reasons import reasons_parse, reasons_render
 
 
 class FollowUpRule(TimeStampedModel):
@@ -66,7 +67,11 @@ class Case(TimeStampedModel):
     priority = models.CharField(
         _("priority"), max_length=8, choices=CasePriority.choices, default=CasePriority.NORMAL
     )
-    reason = models.CharField(_("reason"), max_length=200)
+    # Why it was opened, as data put into words in the reader's language (feedback.reasons):
+    # [{"code": "nps", "question": 12, "value": 0, "threshold": 6}, ...].
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # Text stored before reasons were data, kept where it could not be read back into them.
+    reason_text = models.CharField(_("reason (old text)"), max_length=200, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -98,3 +103,16 @@ class Case(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"case #{self.pk} ({self.status})"
+
+    @property
+    def reason(self) -> str:
+        """Why the case was opened, in the active language."""
+        return reasons_render(self.reasons) if self.reasons else self.reason_text
+
+    @reason.setter
+    def reason(self, text: str) -> None:
+        # Code (and tests) that still describe a case in the old English words: kept as
+        # data when they read as reasons, else as the text itself.
+        parsed = reasons_parse(text)
+        self.reasons = parsed or []
+        self.reason_text = "" if parsed else (text or "")[:200]

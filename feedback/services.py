@@ -9,15 +9,22 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.choices import ConsentPurpose
+from communities.choices import ConsentPurpose, MemberStatus
 from communities.models import EmailSuppression, StaffRole
+from communities.outbox.contacts import SURVEY_KEY, contacts_limited
 from communities.outbox.models import OutboundEmail
-from communities.outbox.services import outbox_enqueue
+from communities.outbox.services import (
+    outbox_enqueue,
+    sender_headers,
+    unsubscribe_headers,
+    unsubscribe_url,
+)
 from communities.permissions import WORK_CASES_ROLES
 from communities.selectors import member_consent_given
 from config.queue import enqueue_on_commit, redrive
 from feedback.choices import CasePriority, Condition
 from feedback.models import Case, FollowUpRule
+from feedback.reasons import CHOICE, CSAT, NPS, SENTIMENT, STARS, Reason, reason_make
 from feedback.sentiment import sentiment_score
 from surveys.choices import QuestionType
 from surveys.models import Answer, Response
@@ -78,13 +85,22 @@ def _rule_matches(rule: Rule, answer: Answer, choice_ids: set[int]) -> bool:
     return False
 
 
-def _reason(rule: Rule, answer: Answer) -> str:
+def _reason(rule: Rule, answer: Answer) -> Reason:
+    """What matched, as data: each reader sees it in their own language (feedback.reasons)."""
     if rule.condition == Condition.SENTIMENT_BELOW:
-        return f"sentiment {answer.sentiment:+.2f} below {rule.threshold:+.2f}"
+        return reason_make(
+            code=SENTIMENT,
+            question=answer.question_id,
+            value=answer.sentiment,
+            threshold=rule.threshold,
+        )
     if rule.condition == Condition.CHOICE_SELECTED:
-        return "choice selected"
-    label = {QuestionType.NPS: "NPS", QuestionType.CSAT: "CSAT"}.get(answer.question_type, "stars")
-    return f"{label} {answer.number} ≤ {rule.threshold:g}"
+        # The rule holds for the response (its choice was picked), not for each answer.
+        return reason_make(code=CHOICE, value=rule.choice_id)
+    code = {QuestionType.NPS: NPS, QuestionType.CSAT: CSAT}.get(answer.question_type, STARS)
+    return reason_make(
+        code=code, question=answer.question_id, value=answer.number, threshold=rule.threshold
+    )
 
 
 @transaction.atomic
@@ -127,6 +143,10 @@ def followup_apply(
     ]
     if not matched:
         return None
+    why: list[Reason] = []
+    for rule, answer in matched:
+        if (reason := _reason(rule, answer)) not in why:
+            why.append(reason)
     case = None
     if any(rule.open_case for rule, _ in matched):
         detractor = any(
@@ -135,20 +155,18 @@ def followup_apply(
         )
         case = case_open(
             response=response,
-            reason="; ".join(_reason(r, a) for r, a in matched),
+            reasons=why,
             priority=CasePriority.HIGH if detractor else CasePriority.NORMAL,
             at=at,
         )
     if any(rule.email_respondent for rule, _ in matched):
         followup_email_queue(response=response, case=case)
     if any(rule.alert_staff for rule, _ in matched):
-        staff_alert_queue(
-            response=response, case=case, reason="; ".join(_reason(r, a) for r, a in matched)
-        )
+        staff_alert_queue(response=response, case=case, reasons=why)
     return case
 
 
-def staff_alert_queue(*, response: Response, case: Case | None, reason: str) -> int:
+def staff_alert_queue(*, response: Response, case: Case | None, reasons: list[Reason]) -> int:
     """Email every owner, admin and agent of the organisation about a flagged answer, once."""
     recipients = (
         StaffRole.objects.for_organisation(response.organisation_id)
@@ -165,7 +183,8 @@ def staff_alert_queue(*, response: Response, case: Case | None, reason: str) -> 
             context={
                 "organisation_name": response.organisation.name,
                 "survey_title": response.survey.title_text,
-                "reason": reason,
+                # Rendered by the email template in the recipient's language.
+                "reasons": reasons,
                 "case_url": f"{settings.SITE_URL}{path}" if path else "",
             },
             idempotency_key=f"alert:response:{response.pk}:user:{role.user_id}",
@@ -176,7 +195,7 @@ def staff_alert_queue(*, response: Response, case: Case | None, reason: str) -> 
 def case_open(
     *,
     response: Response,
-    reason: str,
+    reasons: list[Reason],
     priority: str = CasePriority.NORMAL,
     at: datetime | None = None,
 ) -> Case:
@@ -189,7 +208,7 @@ def case_open(
         response=response,
         defaults={
             "organisation_id": response.organisation_id,
-            "reason": reason[:200],
+            "reasons": reasons,
             "priority": priority,
             "created_at": opened,
             "due_at": opened + timedelta(days=2),
@@ -208,8 +227,9 @@ def followup_recipient(*, response: Response) -> str | None:
         return None
     recipient = None
     if response.member_id and response.member.email and not response.member.is_erased:
-        # Consent given on the survey yields to a later withdrawal in the consent centre.
-        if (
+        # Consent given on the survey yields to a later withdrawal in the consent centre,
+        # and to leaving the community.
+        if response.member.status == MemberStatus.UNSUBSCRIBED or (
             member_consent_given(member=response.member, purpose=ConsentPurpose.CONTACT_FOLLOWUP)
             is False
         ):
@@ -224,24 +244,48 @@ def followup_recipient(*, response: Response) -> str | None:
         ).exists()
     ):
         return None
-    return recipient
+    # Lower-cased, as every address the outbox writes to (the contact limit reads it so).
+    return recipient.lower() if recipient else None
 
 
 def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEmail | None:
+    """Queue the follow-up email to the respondent once per response, or None when we must
+    not write: see followup_recipient, and, when the organisation counts follow-ups in its
+    contact limit, a person written to recently about another survey.
+
+    Like every email to a member it carries one-click unsubscribe (RFC 8058 headers and a
+    link in the text); it comes from the organisation's sender name, and replies go to
+    its reply address (the email asks for a reply only when there is one to go to).
+    """
     recipient = followup_recipient(response=response)
     if recipient is None:
         return None
+    organisation = response.organisation
     survey = response.survey
+    # The survey's own invitation and reminders led to this answer: they never hold back
+    # its follow-up (communities.outbox.contacts).
+    if organisation.contact_limit_followups and contacts_limited(
+        organisation=organisation, emails=[recipient], exclude_survey_id=survey.pk
+    ):
+        return None
+    unsubscribe = unsubscribe_url(organisation_id=organisation.pk, email=recipient)
     return outbox_enqueue(
-        organisation=response.organisation,
+        organisation=organisation,
         to_email=recipient,
         template="followup",
         language=response.language,
         context={
-            "organisation_name": response.organisation.name,
+            "organisation_name": organisation.name,
             "survey_title": survey.title.get(response.language) or survey.title_text,
             "name": response.member.name if response.member_id else "",
             "case_id": case.pk if case else None,
+            "can_reply": bool(organisation.reply_to_email),
+            "unsubscribe_url": unsubscribe,
+            SURVEY_KEY: survey.pk,
+        },
+        headers={
+            **unsubscribe_headers(url=unsubscribe),
+            **sender_headers(organisation=organisation),
         },
         idempotency_key=f"followup:response:{response.pk}",
     )

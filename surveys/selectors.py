@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
-from communities.models import Member, Organisation
+from communities.models import Location, Member, Organisation
 from surveys.choices import CHOICE_TYPES, ChannelKind, QuestionType, SurveyKind, SurveyStatus
-from surveys.models import Answer, PooledAnswer, Question, Response, Survey
+from surveys.models import (
+    Answer,
+    Channel,
+    Participation,
+    PooledAnswer,
+    Question,
+    Response,
+    Survey,
+)
 from surveys.services.pool import POOL_MIN_BATCH
 
 
@@ -115,33 +125,88 @@ def survey_builder_questions(*, survey: Survey) -> list[Question]:
     )
 
 
-def survey_translation_gaps(*, survey: Survey) -> dict[str, list[str]]:
-    """Per survey language, the texts still missing in it (named for the author)."""
-    gaps: dict[str, list[str]] = {code: [] for code in survey.languages}
-    questions = list(survey.questions.filter(hidden=False).prefetch_related("choices"))
-    for code in survey.languages:
-        missing = gaps[code]
-        if not survey.title.get(code):
-            missing.append(str(_("the title")))
-        if survey.thank_you and not survey.thank_you.get(code):
-            missing.append(str(_("the thank-you text")))
-        for question in questions:
-            name = _("question %(n)s") % {"n": question.position}
-            if not question.text.get(code):
-                missing.append(str(name))
-            for choice in question.choices.all():
-                if not choice.label.get(code):
-                    missing.append(
-                        str(
-                            _("%(question)s, answer “%(choice)s”")
-                            % {"question": name, "choice": choice.label_for()}
-                        )
-                    )
-            for end in ("min_label", "max_label"):
-                labels = question.settings.get(end)
-                if labels and not labels.get(code):
-                    missing.append(str(_("%(question)s, scale labels") % {"question": name}))
-                    break
+@dataclass(frozen=True)
+class GapPart:
+    """One text of a gap, and the survey languages it is missing in."""
+
+    # What the text is, in words ("answer “Yes”"); empty for the subject's own text.
+    what: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TranslationGap:
+    """Something an author must still translate (the title, a question), named once."""
+
+    subject: str
+    parts: tuple[GapPart, ...]
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language something of it is missing in, in the survey's order."""
+        seen: list[str] = []
+        for part in self.parts:
+            seen += [code for code in part.languages if code not in seen]
+        return seen
+
+    @property
+    def text(self) -> str:
+        """The gap in words, naming the languages: "question 2: its wording (ไทย), …"."""
+        return self._words([(part.what, _language_names(part.languages)) for part in self.parts])
+
+    def missing_in(self, language: str) -> str | None:
+        """What of it is missing in one language, in words; None when nothing is."""
+        parts = [part for part in self.parts if language in part.languages]
+        return self._words([(part.what, "") for part in parts]) if parts else None
+
+    def _words(self, parts: list[tuple[str, str]]) -> str:
+        def named(what: str, languages: str) -> str:
+            if not languages:
+                return what
+            return _("%(what)s (%(languages)s)") % {"what": what, "languages": languages}
+
+        if len(parts) == 1 and not parts[0][0]:
+            # Only the subject's own text: "the title (ไทย)".
+            return named(self.subject, parts[0][1])
+        words = [named(what or _("its wording"), languages) for what, languages in parts]
+        return _("%(subject)s: %(parts)s") % {"subject": self.subject, "parts": ", ".join(words)}
+
+
+def _language_names(codes: tuple[str, ...]) -> str:
+    return ", ".join(get_language_info(code)["name_local"] for code in codes)
+
+
+def survey_translation_gaps(*, survey: Survey) -> list[TranslationGap]:
+    """What is still untranslated, each once and in the order the survey shows it (title,
+    thank-you text, then questions by position), with the languages it is missing in."""
+    languages = list(survey.languages)
+
+    def missing(texts: dict | None) -> tuple[str, ...]:
+        return tuple(code for code in languages if not (texts or {}).get(code))
+
+    gaps: list[TranslationGap] = []
+    if codes := missing(survey.title):
+        gaps.append(TranslationGap(str(_("the title")), (GapPart("", codes),)))
+    # A thank-you text is optional: a gap only once it is written in some language.
+    if survey.thank_you and (codes := missing(survey.thank_you)):
+        gaps.append(TranslationGap(str(_("the thank-you text")), (GapPart("", codes),)))
+    questions = survey.questions.filter(hidden=False).prefetch_related("choices")
+    for question in questions.order_by("position"):
+        parts: list[GapPart] = []
+        if codes := missing(question.text):
+            parts.append(GapPart("", codes))
+        for choice in question.choices.all():
+            if codes := missing(choice.label):
+                what = _("answer “%(choice)s”") % {"choice": choice.label_for()}
+                parts.append(GapPart(str(what), codes))
+        scale = [question.settings.get(end) for end in ("min_label", "max_label")]
+        scale_codes = {code for labels in scale if labels for code in missing(labels)}
+        if scale_codes:
+            codes = tuple(code for code in languages if code in scale_codes)
+            parts.append(GapPart(str(_("scale labels")), codes))
+        if parts:
+            subject = _("question %(n)s") % {"n": question.position}
+            gaps.append(TranslationGap(str(subject), tuple(parts)))
     return gaps
 
 
@@ -182,6 +247,16 @@ def poll_results(*, survey: Survey, language: str | None = None) -> tuple[list[P
     return bars, total
 
 
+def poll_distribution(*, organisation: Organisation, survey: Survey, language: str) -> dict:
+    """A poll's votes per option and share, for staff; the split only once at least the
+    organisation's minimum group size have voted, as every breakdown on the results page
+    (with fewer, it could show how each of a known few voted)."""
+    bars, total = poll_results(survey=survey, language=language)
+    minimum = organisation.min_group_size
+    shown = total >= minimum
+    return {"bars": bars if shown else [], "total": total, "shown": shown, "minimum": minimum}
+
+
 def poll_card(*, survey: Survey, form, voted: bool, language: str) -> dict:
     """What a poll shows: its one-tap buttons, or, once this person has voted, the results."""
     field_name = next((name for name in form.fields if name.startswith("q_")), None)
@@ -195,6 +270,62 @@ def poll_card(*, survey: Survey, form, voted: bool, language: str) -> dict:
     if voted:
         card["bars"], card["total"] = poll_results(survey=survey, language=language)
     return card
+
+
+def survey_answered_by(*, survey: Survey, member: Member | None, visitor_key: str = "") -> bool:
+    """Whether this member, or the browser holding this answer key, has answered already.
+
+    Read for the respondent themselves only: their own participation, or the answer stored
+    under the key their own browser sent (a pooled anonymous answer included, until its
+    release gives it a fresh key).
+    """
+    if member is not None:
+        return Participation.objects.filter(survey=survey, member=member).exists()
+    if not visitor_key:
+        return False
+    return (
+        Response.objects.filter(survey=survey, idempotency_key=visitor_key).exists()
+        or PooledAnswer.objects.filter(survey=survey, idempotency_key=visitor_key).exists()
+    )
+
+
+def _answers_normalised(answers: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    normalised = {}
+    for question_id, value in answers.items():
+        kept = {
+            "number": value.get("number"),
+            "choice_ids": sorted(value.get("choice_ids") or []),
+            "text": (value.get("text") or "").strip(),
+        }
+        normalised[int(question_id)] = {k: v for k, v in kept.items() if v not in (None, [], "")}
+    return {k: v for k, v in normalised.items() if v}
+
+
+def answers_stored_under_key(
+    *, survey: Survey, idempotency_key: str, clean: dict[int, dict[str, Any]]
+) -> bool:
+    """Whether the answer already stored under this key is exactly `clean`: a resend of
+    the same answers (a double tap), rather than a different, second answer."""
+    response = (
+        Response.objects.filter(survey=survey, idempotency_key=idempotency_key)
+        .prefetch_related("answers__choices")
+        .first()
+    )
+    if response is not None:
+        stored = {
+            answer.question_id: {
+                "number": answer.number,
+                "choice_ids": [choice.pk for choice in answer.choices.all()],
+                "text": answer.text,
+            }
+            for answer in response.answers.all()
+        }
+    else:
+        pooled = PooledAnswer.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
+        if pooled is None:
+            return False
+        stored = pooled.answers
+    return _answers_normalised(stored) == _answers_normalised(clean)
 
 
 def community_open_surveys(*, community) -> tuple[list[Survey], list[Survey]]:
@@ -224,6 +355,18 @@ def survey_kiosks(*, survey: Survey) -> list:
         .select_related("location")
         .annotate(response_count=Count("responses"))
         .order_by("-created_at")
+    )
+
+
+def location_kiosks(*, organisation: Organisation, location: Location) -> list:
+    """The store's kiosks with their surveys and answer counts: switched-on first, newest
+    first."""
+    return list(
+        Channel.objects.for_organisation(organisation)
+        .filter(kind=ChannelKind.KIOSK, location=location)
+        .select_related("survey")
+        .annotate(response_count=Count("responses"))
+        .order_by("-active", "-created_at")
     )
 
 

@@ -60,6 +60,10 @@ staff_urlpatterns = [
     path(
         "kiosks/<int:pk>/revoke/", distribution.StaffKioskRevokeView.as_view(), name="kiosk_revoke"
     ),
+    # A tab of the store's page (communities' staff:location_detail).
+    path(
+        "stores/<int:pk>/kiosks/", kiosk.StaffLocationKiosksView.as_view(), name="location_kiosks"
+    ),
     path("questions/<int:pk>/", builder.StaffQuestionEditView.as_view(), name="question_edit"),
     path(
         "questions/<int:pk>/delete/",

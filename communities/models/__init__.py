@@ -1,6 +1,6 @@
 """The communities app's models, by area; every model is importable from here."""
 
-from communities.models.audit import AuditEntry
+from communities.models.audit import AuditEntry, AuditEntryIsFinal
 from communities.models.base import TimeStampedModel, same_site_path_validator
 from communities.models.communities import (
     AttributeDefinition,
@@ -27,6 +27,7 @@ from communities.outbox.models import OutboundEmail
 
 __all__ = [
     "AuditEntry",
+    "AuditEntryIsFinal",
     "ApiToken",
     "AttributeDefinition",
     "Community",

@@ -8,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from communities.models.organisations import Organisation, User
 
 
+class AuditEntryIsFinal(RuntimeError):
+    """An audit entry was about to be changed or deleted one by one: the log is append-only."""
+
+
 class AuditEntry(models.Model):
     """One change a person (or the system, actor empty) made to an organisation's settings or data.
 
@@ -39,3 +43,16 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Append-only: a row is written once. force_insert also stops a new instance given an
+        # existing pk from overwriting that row (Django would otherwise try an UPDATE first).
+        if not self._state.adding:
+            raise AuditEntryIsFinal("An audit entry cannot be changed once written.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # Entries go only in bulk, when they pass the organisation's retention
+        # (communities.services.audit.audit_entries_expire).
+        raise AuditEntryIsFinal("An audit entry cannot be deleted; retention removes old ones.")

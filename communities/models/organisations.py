@@ -5,6 +5,7 @@ the API keys an organisation's other systems call with.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -60,6 +61,12 @@ class Organisation(TimeStampedModel):
     contact_limit_days = models.PositiveSmallIntegerField(
         _("days between survey emails to one person"), default=30
     )
+    # The limit always covers survey invitations (staff sends and API events; a reminder of
+    # an invitation already counted is exempt). Follow-up emails answer what the person
+    # asked about, so they are outside it unless the organisation counts them too.
+    contact_limit_followups = models.BooleanField(
+        _("follow-up emails count towards the contact limit"), default=False
+    )
     # Anonymous answers from known respondents are released in batches of at least
     # min_group_size (and 5). A survey that never closes may otherwise hold a few forever;
     # this releases a smaller batch after so many days, at a cost in anonymity.
@@ -72,10 +79,21 @@ class Organisation(TimeStampedModel):
     # reply_to_email (empty: the site's sender, which usually does not read mail).
     sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
     reply_to_email = models.EmailField(_("reply-to address"), blank=True)
+    # Audit entries older than this are deleted by a daily task. At least a month, so a
+    # slip of the keyboard cannot wipe the log; at most ten years.
+    audit_retention_days = models.PositiveIntegerField(
+        _("audit log retention (days)"),
+        default=730,
+        validators=[MinValueValidator(30), MaxValueValidator(3650)],
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(audit_retention_days__gte=30, audit_retention_days__lte=3650),
+                name="organisation_audit_retention_days_range",
+            ),
             models.CheckConstraint(
                 condition=models.Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"),
                 name="organisation_brand_colour_hex",

@@ -53,6 +53,10 @@ class OutboundEmail(models.Model):
                 condition=models.Q(status__in=["pending", "sending"]),
                 name="outbox_unsent",
             ),
+            # "When did we last write to this person?" (communities.outbox.contacts).
+            models.Index(
+                fields=["organisation", "to_email", "created_at"], name="outbox_contact_lookup"
+            ),
         ]
 
     def __str__(self) -> str:

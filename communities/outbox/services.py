@@ -5,24 +5,68 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Organisation
 from communities.outbox.choices import EmailStatus
 from communities.outbox.emails import email_render
 from communities.outbox.models import OutboundEmail
+from communities.services.consent import unsubscribe_token
 from config.queue import enqueue_on_commit, redrive
 
 logger = logging.getLogger(__name__)
 
 # A claimed row whose worker died is re-sent after this long.
 SENDING_STALE_AFTER = timedelta(minutes=5)
+
+
+def unsubscribe_url(*, organisation_id: int, email: str) -> str:
+    """The signed one-click unsubscribe link for an address (stops the organisation's mail)."""
+    return settings.SITE_URL + reverse(
+        "surveys:unsubscribe",
+        args=[unsubscribe_token(organisation_id=organisation_id, email=email)],
+    )
+
+
+def unsubscribe_headers(*, url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: a mail client POSTs to the link, no page in between."""
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def sender_headers(*, organisation: Organisation | None) -> dict[str, str]:
+    """From and Reply-To for an email on the organisation's behalf.
+
+    From keeps the site's own address (the one SPF and DKIM vouch for) with the
+    organisation's sender name in front; Reply-To is the organisation's reply address, so
+    an answer reaches people rather than the site's no-reply box. Either is left out when
+    the organisation has not set it. The send step turns them into the message's From and
+    Reply-To (`outbox_send`).
+    """
+    headers: dict[str, str] = {}
+    if organisation is None:
+        return headers
+    # A header cannot carry a line break (Django refuses it); the settings form should
+    # never let one through, but a name pasted into the admin might.
+    name = " ".join((organisation.sender_name or "").split())
+    if name:
+        address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+        local, _at, domain = address.rpartition("@")
+        headers["From"] = str(Address(display_name=name, username=local, domain=domain))
+    if organisation.reply_to_email:
+        headers["Reply-To"] = organisation.reply_to_email
+    return headers
 
 
 def outbox_enqueue(
@@ -99,14 +143,19 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
     if not _outbox_claim(email_id=email_id):
         return False
     email = OutboundEmail.objects.get(pk=email_id)
+    headers = dict(email.headers)
+    # From and Reply-To travel in the row's headers (sender_headers); Django builds those
+    # two from its own arguments, so they are handed over as such.
+    reply_to = headers.pop("Reply-To", "")
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         to=[email.to_email],
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=headers.pop("From", "") or settings.DEFAULT_FROM_EMAIL,
+        reply_to=[reply_to] if reply_to else None,
         headers={
             "Message-ID": f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}@chorus>",
-            **email.headers,
+            **headers,
         },
         connection=connection or get_connection(),
     )

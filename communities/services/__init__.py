@@ -11,6 +11,7 @@ from communities.services.attributes import (
     attribute_update,
     attributes_clean,
 )
+from communities.services.audit import audit_record, audit_register
 from communities.services.common import member_lock
 from communities.services.communities import community_create, community_update
 from communities.services.consent import consent_record, email_unsubscribe, unsubscribe_token
@@ -52,6 +53,8 @@ __all__ = [
     "attribute_delete",
     "attribute_update",
     "attributes_clean",
+    "audit_record",
+    "audit_register",
     "community_create",
     "community_update",
     "consent_record",

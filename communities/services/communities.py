@@ -1,4 +1,5 @@
-"""Communities: creating and editing one, and publishing a new policy version."""
+"""Communities: creating and editing one, and publishing a new policy version; each audited
+in the transaction that makes it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import Community, Organisation
+from communities.models import Community, Organisation, User
+from communities.services.audit import audit_record
 from communities.services.common import unique_save
 
 COMMUNITY_FIELDS = (
@@ -55,15 +57,39 @@ def _community_validate(community: Community) -> None:
 
 
 @transaction.atomic
-def community_create(*, organisation: Organisation, **fields: Any) -> Community:
-    """A new community of the organisation, validated; its policy starts at version 1."""
+def community_create(
+    *, organisation: Organisation, actor: User | None = None, **fields: Any
+) -> Community:
+    """A new community of the organisation, validated; its policy starts at version 1. The
+    audit entry keeps the texts of that first version."""
     unknown = set(fields) - set(COMMUNITY_FIELDS)
     if unknown:
         raise TypeError(f"unknown community fields: {sorted(unknown)}")
     community = Community(organisation=organisation, **fields)
     community.policy_published_at = timezone.now()
     _community_validate(community)
-    return _community_save(community)
+    community = _community_save(community)
+    _audit(
+        community,
+        actor=actor,
+        action="community.create",
+        changes={
+            field: [None, getattr(community, field)]
+            for field in (*COMMUNITY_FIELDS, "policy_version")
+            if getattr(community, field) not in ("", None)
+        },
+    )
+    return community
+
+
+def _audit(community: Community, *, actor: User | None, action: str, changes: dict) -> None:
+    audit_record(
+        organisation=community.organisation,
+        actor=actor,
+        action=action,
+        target=community,
+        changes=changes,
+    )
 
 
 def _community_save(community: Community) -> Community:
@@ -75,13 +101,19 @@ def _community_save(community: Community) -> Community:
 
 
 @transaction.atomic
-def community_update(*, community: Community, **fields: Any) -> Community:
+def community_update(
+    *, community: Community, actor: User | None = None, **fields: Any
+) -> Community:
     """Save changes to a community. Changing the consent or privacy text publishes a new
-    policy version, which members are asked to accept at their next visit."""
+    policy version, which members are asked to accept at their next visit.
+
+    Audited as a change (the other fields) and a policy publication (the version and the
+    texts before and after), each only when something of it changed."""
     unknown = set(fields) - set(COMMUNITY_FIELDS)
     if unknown:
         raise TypeError(f"unknown community fields: {sorted(unknown)}")
     community = Community.objects.select_for_update().get(pk=community.pk)
+    before = {field: getattr(community, field) for field in (*fields, "policy_version")}
     policy_changed = any(
         field in fields and (fields[field] or "") != getattr(community, field)
         for field in POLICY_FIELDS
@@ -92,4 +124,20 @@ def community_update(*, community: Community, **fields: Any) -> Community:
         community.policy_version += 1
         community.policy_published_at = timezone.now()
     _community_validate(community)
-    return _community_save(community)
+    community = _community_save(community)
+    after = {field: getattr(community, field) for field in before}
+    policy = (*POLICY_FIELDS, "policy_version")
+    _audit(
+        community,
+        actor=actor,
+        action="community.update",
+        changes={f: [before[f], after[f]] for f in before if f not in policy},
+    )
+    if policy_changed:
+        _audit(
+            community,
+            actor=actor,
+            action="community.policy_publish",
+            changes={f: [before[f], after[f]] for f in before if f in policy},
+        )
+    return community

@@ -1,12 +1,19 @@
-"""Organisations and their staff: creating one, roles, staff invitations and API keys."""
+"""Organisations and their staff: creating one, its settings, roles, staff invitations and
+API keys."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import zoneinfo
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +21,7 @@ from django.utils.translation import gettext as _
 from communities.choices import Role
 from communities.links import LinkError, link_make, link_read
 from communities.models import ApiToken, Organisation, StaffInvitation, StaffRole, User
+from communities.services.audit import audit_record
 from communities.services.common import email_clean, unique_save
 
 # Staff routes live under /staff/<slug>/; these words would read as something else.
@@ -40,8 +48,24 @@ def organisation_create(
     unique_save(
         organisation, field="slug", message=_("Another organisation already uses this address.")
     )
-    StaffRole.objects.create(user=owner, organisation=organisation, role=Role.OWNER)
+    staff_role = StaffRole.objects.create(user=owner, organisation=organisation, role=Role.OWNER)
+    _audit_staff_role(staff_role, actor=owner, action="staff.role_grant", role=[None, Role.OWNER])
     return organisation
+
+
+def _audit_staff_role(
+    staff_role: StaffRole, *, actor: User | None, action: str, role: list
+) -> None:
+    """A role granted, changed or removed; the person is named by their staff address."""
+    audit_record(
+        organisation=staff_role.organisation,
+        actor=actor,
+        action=action,
+        target_type="staff_role",
+        target_id=str(staff_role.pk),
+        target_label=staff_role.user.email,
+        changes={"role": role},
+    )
 
 
 def _role_grant_check(*, actor_role: str, role: str) -> None:
@@ -61,7 +85,8 @@ def _token_hash(key: str) -> str:
 def api_token_create(
     *, organisation: Organisation, name: str, created_by=None
 ) -> tuple[ApiToken, str]:
-    """A new API key for the organisation; the key itself is returned once and not kept."""
+    """A new API key for the organisation; the key itself is returned once and not kept (nor
+    audited: the entry names the key by its name and public prefix)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationError({"name": [_("Name the key (at most 100 characters).")]})
@@ -73,6 +98,9 @@ def api_token_create(
         prefix=prefix,
         key_hash=_token_hash(key),
         created_by=created_by,
+    )
+    audit_record(
+        organisation=organisation, actor=created_by, action="api_token.create", target=token
     )
     return token, key
 
@@ -93,9 +121,19 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    token.revoked_at = token.revoked_at or timezone.now()
-    token.save(update_fields=["revoked_at"])
+def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
+    """Stop a key working; audited once (revoking a revoked key changes nothing)."""
+    token = (
+        ApiToken.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=token.pk)
+    )
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            organisation=token.organisation, actor=actor, action="api_token.revoke", target=token
+        )
     return token
 
 
@@ -127,11 +165,24 @@ def staff_invitation_create(
         raise duplicate
     try:
         with transaction.atomic():
-            return StaffInvitation.objects.create(
+            invitation = StaffInvitation.objects.create(
                 organisation=organisation, email=email, role=role, invited_by=invited_by
             )
     except IntegrityError:
         raise duplicate from None
+    _audit_invitation(invitation, actor=invited_by, action="staff_invitation.send")
+    return invitation
+
+
+def _audit_invitation(invitation: StaffInvitation, *, actor: User | None, action: str) -> None:
+    audit_record(
+        organisation=invitation.organisation,
+        actor=actor,
+        action=action,
+        target=invitation,
+        target_label=invitation.email,
+        changes={"role": [None, invitation.role]} if action.endswith(".send") else None,
+    )
 
 
 def staff_invitation_token(*, invitation: StaffInvitation) -> str:
@@ -180,9 +231,13 @@ def staff_invitation_accept(*, invitation: StaffInvitation, user: User) -> Staff
             % {"email": invitation.email},
             code="wrong_user",
         )
-    staff_role, _created = StaffRole.objects.get_or_create(
+    staff_role, created = StaffRole.objects.get_or_create(
         user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
     )
+    if created:
+        _audit_staff_role(
+            staff_role, actor=user, action="staff.role_grant", role=[None, staff_role.role]
+        )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
@@ -190,13 +245,21 @@ def staff_invitation_accept(*, invitation: StaffInvitation, user: User) -> Staff
 
 
 @transaction.atomic
-def staff_invitation_revoke(*, invitation: StaffInvitation) -> StaffInvitation:
+def staff_invitation_revoke(
+    *, invitation: StaffInvitation, actor: User | None = None
+) -> StaffInvitation:
     """Withdraw an open invitation; its link stops working. An accepted one is left alone."""
+    invitation = (
+        StaffInvitation.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=invitation.pk)
+    )
     if invitation.accepted_at is not None:
         raise ValidationError(_("This invitation was already accepted."), code="used")
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
+        _audit_invitation(invitation, actor=actor, action="staff_invitation.revoke")
     return invitation
 
 
@@ -226,7 +289,11 @@ def staff_role_change(
     their own role; the last owner stays an owner."""
     _role_grant_check(actor_role=actor_role, role=role)
     owners = _owners_locked(organisation=staff_role.organisation)
-    staff_role = StaffRole.objects.select_for_update().get(pk=staff_role.pk)
+    staff_role = (
+        StaffRole.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=staff_role.pk)
+    )
     _staff_change_check(staff_role=staff_role, actor=actor, actor_role=actor_role)
     if staff_role.role == Role.OWNER and role != Role.OWNER and owners == [staff_role.pk]:
         raise ValidationError(
@@ -234,8 +301,9 @@ def staff_role_change(
             code="last_owner",
         )
     if staff_role.role != role:
-        staff_role.role = role
+        before, staff_role.role = staff_role.role, role
         staff_role.save(update_fields=["role", "updated_at"])
+        _audit_staff_role(staff_role, actor=actor, action="staff.role_change", role=[before, role])
     return staff_role
 
 
@@ -243,10 +311,242 @@ def staff_role_change(
 def staff_role_remove(*, staff_role: StaffRole, actor: User, actor_role: str) -> None:
     """Take a colleague off the staff (their account stays). Same rules as a change."""
     owners = _owners_locked(organisation=staff_role.organisation)
-    staff_role = StaffRole.objects.select_for_update().get(pk=staff_role.pk)
+    staff_role = (
+        StaffRole.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=staff_role.pk)
+    )
     _staff_change_check(staff_role=staff_role, actor=actor, actor_role=actor_role)
     if staff_role.role == Role.OWNER and owners == [staff_role.pk]:
         raise ValidationError(
             _("The organisation's last owner cannot be removed."), code="last_owner"
         )
+    _audit_staff_role(
+        staff_role, actor=actor, action="staff.role_remove", role=[staff_role.role, None]
+    )
     staff_role.delete()
+
+
+# --- the organisation's settings -------------------------------------------------------------
+
+# Bounds a person can mean: a report needing groups of more than 100 people would show
+# almost nothing; a year is the longest contact limit or anonymous-pool wait we accept.
+MIN_GROUP_SIZE_RANGE = (2, 100)
+CONTACT_LIMIT_DAYS_RANGE = (0, 365)
+POOL_MAX_DAYS_RANGE = (1, 365)
+# The audit log is kept at least a month (a typo cannot wipe it) and at most ten years.
+AUDIT_RETENTION_DAYS_RANGE = (30, 3650)
+SETTINGS_FIELDS = (
+    "name",
+    "default_language",
+    "time_zone",
+    "min_group_size",
+    "contact_limit_days",
+    "contact_limit_followups",
+    "anonymous_pool_max_days",
+    "audit_retention_days",
+    "sender_name",
+    "reply_to_email",
+    "brand_colour",
+    "logo",
+)
+_HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+# Names zoneinfo knows that are not places: the host's own setting and a placeholder.
+_NOT_TIME_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    """Every IANA time zone name an organisation may choose, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones() - _NOT_TIME_ZONES))
+
+
+def _whole_number(value: Any, bounds: tuple[int, int], message: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    number = int(value)
+    if not bounds[0] <= number <= bounds[1]:
+        raise ValidationError(message % {"low": bounds[0], "high": bounds[1]})
+    return number
+
+
+def _settings_clean(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings as stored, or one ValidationError naming every field that is wrong."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+
+    def check(field: str, convert) -> None:
+        try:
+            clean[field] = convert(values[field])
+        except ValidationError as exc:
+            errors[field] = exc.messages
+        except (TypeError, ValueError):
+            errors[field] = [_("Enter a whole number.")]
+
+    def text(limit: int, *, required: bool = False, message: str = ""):
+        def convert(value: Any) -> str:
+            value = (value or "").strip() if isinstance(value, str | None) else None
+            if value is None:
+                raise ValidationError(_("Enter text."))
+            if required and not value:
+                raise ValidationError(message)
+            if len(value) > limit:
+                raise ValidationError(_("Use at most %(limit)d characters.") % {"limit": limit})
+            return value
+
+        return convert
+
+    def language(value: Any) -> str:
+        if value not in dict(settings.LANGUAGES):
+            raise ValidationError(_("Choose one of the languages offered."))
+        return value
+
+    def time_zone(value: Any) -> str:
+        value = (value or "").strip() if isinstance(value, str | None) else ""
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            value = ""
+        if value not in time_zone_names():
+            raise ValidationError(
+                _("Choose a time zone from the list, like Asia/Bangkok or Europe/London.")
+            )
+        return value
+
+    def pool_days(value: Any) -> int | None:
+        if value in (None, ""):
+            return None
+        return _whole_number(
+            value, POOL_MAX_DAYS_RANGE, _("Enter a number of days from %(low)d to %(high)d.")
+        )
+
+    def yes_or_no(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError(_("Choose yes or no."))
+        return value
+
+    def reply_to(value: Any) -> str:
+        if value in (None, "") or (isinstance(value, str) and not value.strip()):
+            return ""
+        return email_clean(value)
+
+    def colour(value: Any) -> str:
+        value = (value or "").strip().lower() if isinstance(value, str | None) else ""
+        if not _HEX_COLOUR.match(value):
+            raise ValidationError(_("Enter a colour as # and six hex digits, like #0d6efd."))
+        return value
+
+    def logo(value: Any) -> str:
+        value = (value or "").strip() if isinstance(value, str | None) else None
+        if value is None:
+            raise ValidationError(_("Enter text."))
+        if not value:
+            return ""
+        if len(value) > 200:
+            raise ValidationError(_("Use at most %(limit)d characters.") % {"limit": 200})
+        try:
+            URLValidator(schemes=["https"])(value)
+        except ValidationError:
+            raise ValidationError(
+                _("Enter a full https:// address, like https://example.com/logo.png.")
+            ) from None
+        return value
+
+    check("name", text(200, required=True, message=_("Give the organisation a name.")))
+    check("default_language", language)
+    check("time_zone", time_zone)
+    check(
+        "min_group_size",
+        lambda v: _whole_number(
+            v,
+            MIN_GROUP_SIZE_RANGE,
+            _("Enter a group size from %(low)d to %(high)d people."),
+        ),
+    )
+    check(
+        "contact_limit_days",
+        lambda v: _whole_number(
+            v, CONTACT_LIMIT_DAYS_RANGE, _("Enter a number of days from %(low)d to %(high)d.")
+        ),
+    )
+    check("contact_limit_followups", yes_or_no)
+    check("anonymous_pool_max_days", pool_days)
+    check(
+        "audit_retention_days",
+        lambda v: _whole_number(
+            v, AUDIT_RETENTION_DAYS_RANGE, _("Enter a number of days from %(low)d to %(high)d.")
+        ),
+    )
+    check("sender_name", text(100))
+    check("reply_to_email", reply_to)
+    check("brand_colour", colour)
+    check("logo", logo)
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    return clean
+
+
+@transaction.atomic
+def organisation_settings_update(
+    *,
+    organisation: Organisation,
+    actor: User | None,
+    name: str,
+    default_language: str,
+    time_zone: str,
+    min_group_size: int,
+    contact_limit_days: int,
+    contact_limit_followups: bool,
+    anonymous_pool_max_days: int | None,
+    sender_name: str,
+    reply_to_email: str,
+    brand_colour: str,
+    logo: str,
+    audit_retention_days: int | None = None,
+) -> dict[str, list[Any]]:
+    """Change the organisation's settings and audit the change; returns {field: [before,
+    after]} for the fields that changed (empty, and nothing written, when none did).
+
+    Every field is checked before anything is written; the errors come back together.
+    `audit_retention_days` None keeps the current retention.
+    """
+    if audit_retention_days is None:
+        audit_retention_days = organisation.audit_retention_days
+    clean = _settings_clean(
+        {
+            "name": name,
+            "default_language": default_language,
+            "time_zone": time_zone,
+            "min_group_size": min_group_size,
+            "contact_limit_days": contact_limit_days,
+            "contact_limit_followups": contact_limit_followups,
+            "anonymous_pool_max_days": anonymous_pool_max_days,
+            "audit_retention_days": audit_retention_days,
+            "sender_name": sender_name,
+            "reply_to_email": reply_to_email,
+            "brand_colour": brand_colour,
+            "logo": logo,
+        }
+    )
+    # Before-values come from the locked row, so two saves at once log what each replaced.
+    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    changes = {
+        field: [getattr(locked, field), value]
+        for field, value in clean.items()
+        if getattr(locked, field) != value
+    }
+    if not changes:
+        return {}
+    for field, (_before, after) in changes.items():
+        setattr(locked, field, after)
+        setattr(organisation, field, after)
+    locked.full_clean(exclude=[f.name for f in Organisation._meta.fields if f.name not in changes])
+    locked.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        organisation=locked,
+        actor=actor,
+        action="organisation.settings",
+        target=locked,
+        changes=changes,
+    )
+    return changes

@@ -33,6 +33,8 @@ SECTIONS = {
     "team": ("team", can_manage),
     "staff": ("team", can_manage),
     "api": ("api_tokens", can_manage),
+    "settings": ("settings", can_manage),
+    "location": ("location_list", can_read_results),
 }
 
 

@@ -48,7 +48,7 @@ class StaffApiTokenRevokeView(StaffActionView):
     model = ApiToken
 
     def act(self, token: ApiToken) -> HttpResponse:
-        api_token_revoke(token=token)
+        api_token_revoke(token=token, actor=self.request.user)
         messages.success(self.request, _("The key is revoked; calls with it now fail."))
         return redirect(self.refused_url(token))
 

@@ -80,7 +80,9 @@ class StaffCommunityCreateView(StaffFormView):
     form_class = CommunityForm
 
     def form_save(self, form: CommunityForm) -> Community:
-        return community_create(organisation=self.organisation, **_community_fields(form))
+        return community_create(
+            organisation=self.organisation, actor=self.request.user, **_community_fields(form)
+        )
 
     def get_success_message(self, form: CommunityForm) -> str:
         return _("Community “%(name)s” created.") % {"name": self.saved.name}
@@ -195,7 +197,9 @@ class StaffCommunityEditView(CommunityPageMixin, StaffFormView):
 
     def form_save(self, form: CommunityForm) -> Community:
         version = self.get_community().policy_version
-        community = community_update(community=self.get_community(), **_community_fields(form))
+        community = community_update(
+            community=self.get_community(), actor=self.request.user, **_community_fields(form)
+        )
         if community.policy_version != version:
             messages.info(
                 self.request,

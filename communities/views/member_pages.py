@@ -279,11 +279,14 @@ class MemberConfirmView(MemberPageMixin):
         except ValidationError as exc:
             return self.page("member_link_refused.html", {"message": exc.messages[0]}, status=409)
         auth_login(request, member.user, backend=AUTH_BACKEND)
-        messages.success(
-            request,
-            _("Welcome to %(community)s! Your email address is confirmed.")
-            % {"community": self.community.name},
-        )
+        # The message is read on the portal, which speaks the member's language; this
+        # page's language came from the browser that opened the email link.
+        with translation.override(member.locale or self.language):
+            messages.success(
+                request,
+                _("Welcome to %(community)s! Your email address is confirmed.")
+                % {"community": self.community.name},
+            )
         return redirect(self.portal_url())
 
     def post(self, request: HttpRequest, *args, signed: str, **kwargs) -> HttpResponse:
@@ -397,7 +400,9 @@ class MemberInvitationView(MemberPageMixin, MemberFormMixin):
         return member
 
     def get_success_message(self, form: JoinForm) -> str:
-        return _("Welcome to %(community)s!") % {"community": self.community.name}
+        # In the language just chosen on the form: the portal that shows it speaks that one.
+        with translation.override(self.saved.locale or self.language):
+            return _("Welcome to %(community)s!") % {"community": self.community.name}
 
     def get_success_url(self) -> str:
         return self.portal_url()

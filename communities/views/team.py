@@ -132,7 +132,7 @@ class StaffInvitationRevokeView(_TeamActionView):
     model = StaffInvitation
 
     def act(self, invitation: StaffInvitation) -> HttpResponse:
-        staff_invitation_revoke(invitation=invitation)
+        staff_invitation_revoke(invitation=invitation, actor=self.request.user)
         messages.success(
             self.request,
             _("The invitation to %(email)s is revoked; its link no longer works.")

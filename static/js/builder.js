@@ -1,9 +1,23 @@
 /* Survey builder enhancements; every action also works through plain forms.
  * - question list: drag and drop to reorder (keyboard users have the arrow buttons);
+ * - after an arrow button's move: the focus is back on that button (the server marks it
+ *   `autofocus`) and the move is announced ("Question 3 moved up to position 2");
  * - question form: show only the settings that fit the chosen question type.
  */
 (function () {
   "use strict";
+  var status = document.getElementById("move-status");
+  if (status && status.textContent.trim()) {
+    // Text already there when the page loads is not announced; text put in later is.
+    var words = status.textContent;
+    status.textContent = "";
+    window.setTimeout(function () {
+      status.textContent = words;
+    }, 250);
+  }
+  var moved = document.querySelector("#question-list button[autofocus]");
+  if (moved && document.activeElement !== moved) moved.focus();
+
   var list = document.getElementById("question-list");
   if (list) {
     var dragged = null;

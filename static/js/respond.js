@@ -3,7 +3,9 @@
  *
  * - show-if (the rule itself is in showif.js, loaded first): a question whose rule is not
  *   met is hidden and its inputs disabled, so a stale answer is never sent;
- * - progress: "Question n of m" over the questions currently shown;
+ * - progress over the questions currently shown: "Question n of m" when they come one at
+ *   a time, else "n of m answered" (never "Question 0 of m"); the words are announced
+ *   politely, and only when they change;
  * - one question at a time (when the survey asks for it): Next / Back buttons.
  */
 (function () {
@@ -54,13 +56,16 @@
     }
     if (progress) {
       var done = oneAtATime ? current + 1 : visible.filter(answered).length;
-      progressText.textContent = progress
-        .getAttribute("data-template")
+      var words = progress
+        .getAttribute(oneAtATime ? "data-step-template" : "data-answered-template")
         .replace("%(n)s", done)
         .replace("%(total)s", visible.length);
+      // Rewriting the same words would make some screen readers say them again.
+      if (progressText.textContent !== words) progressText.textContent = words;
       progressBar.style.width = Math.round((100 * done) / Math.max(visible.length, 1)) + "%";
       progressBar.parentNode.setAttribute("aria-valuenow", done);
       progressBar.parentNode.setAttribute("aria-valuemax", visible.length);
+      progressBar.parentNode.setAttribute("aria-valuetext", words);
     }
   }
 

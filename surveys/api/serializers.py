@@ -1,8 +1,9 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from surveys.choices import TriggerEvent
+from surveys.choices import EventOutcome, TriggerEvent
 from surveys.models import Answer, Question, Response, Survey, SurveyEvent
+from surveys.services.events import EVENT_SKIP_TEXT, event_contact_allowed_after
 
 
 class QuestionOutputSerializer(serializers.ModelSerializer):
@@ -83,6 +84,46 @@ class EventInputSerializer(serializers.Serializer):
 
 
 class EventOutputSerializer(serializers.ModelSerializer):
+    """An event and what became of it. Fields were only ever added (integrations read the
+    first six): `skipped` is null while the event waits, `skip_reason` is the outcome
+    of an event that sent nothing, `skip_reason_text` says it in the caller's language,
+    and `contact_allowed_after` is when a person held back by the contact limit may be
+    surveyed again."""
+
+    processed_at = serializers.DateTimeField(read_only=True)
+    skipped = serializers.SerializerMethodField()
+    skip_reason = serializers.SerializerMethodField()
+    skip_reason_text = serializers.SerializerMethodField()
+    contact_allowed_after = serializers.SerializerMethodField()
+
     class Meta:
         model = SurveyEvent
-        fields = ["id", "kind", "external_ref", "outcome", "received_at", "send_after"]
+        fields = [
+            "id",
+            "kind",
+            "external_ref",
+            "outcome",
+            "received_at",
+            "send_after",
+            "processed_at",
+            "skipped",
+            "skip_reason",
+            "skip_reason_text",
+            "contact_allowed_after",
+        ]
+
+    def get_skipped(self, event: SurveyEvent) -> bool | None:
+        if event.outcome == EventOutcome.PENDING:
+            return None
+        return event.outcome != EventOutcome.INVITED
+
+    def get_skip_reason(self, event: SurveyEvent) -> str | None:
+        return event.outcome if event.outcome in EVENT_SKIP_TEXT else None
+
+    def get_skip_reason_text(self, event: SurveyEvent) -> str | None:
+        text = EVENT_SKIP_TEXT.get(event.outcome)
+        return str(text) if text else None
+
+    def get_contact_allowed_after(self, event: SurveyEvent) -> str | None:
+        after = event_contact_allowed_after(event=event)
+        return serializers.DateTimeField().to_representation(after) if after else None

@@ -2,8 +2,10 @@ from datetime import timedelta
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response as DRFResponse
 
@@ -16,7 +18,7 @@ from surveys.api.serializers import (
     ResponseOutputSerializer,
     SurveyOutputSerializer,
 )
-from surveys.models import Answer, Question, Response, Survey
+from surveys.models import Answer, Question, Response, Survey, SurveyEvent
 from surveys.services.events import event_receive
 
 
@@ -70,7 +72,9 @@ class EventReceiveAPI(generics.GenericAPIView):
 
     Answers 202 once the event is stored; the invitation is sent after commit (and after
     `delay_minutes`), once per external reference, and not to anyone surveyed within the
-    organisation's contact limit. A repeated event answers 202 with the first one.
+    organisation's contact limit. A repeated event answers 202 with the first one. The
+    answer says what became of the event once that is known (sent, or skipped and why);
+    its Location header is the event's own URL, to read that later (EventDetailAPI).
     """
 
     authentication_classes = [ApiTokenAuthentication]
@@ -97,6 +101,31 @@ class EventReceiveAPI(generics.GenericAPIView):
             survey=survey,
             delay=timedelta(minutes=fields["delay_minutes"]),
         )
+        # Read back: when the event was processed at once (due now, and the worker, or
+        # the embedded eager mode, has been), the answer already says what became of it.
+        event.refresh_from_db()
         body = EventOutputSerializer(event).data
         body["duplicate"] = not created
-        return DRFResponse(body, status=status.HTTP_202_ACCEPTED)
+        return DRFResponse(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={
+                "Location": reverse("api:event_detail", args=[self.organisation.slug, event.pk])
+            },
+        )
+
+
+class EventDetailAPI(OrganisationScopedAPIView, generics.RetrieveAPIView):
+    """GET /api/v1/<org>/events/<id>/: what became of a reported event (sent, or skipped and
+    why); the caller polls it for an event sent later (`delay_minutes`)."""
+
+    model = SurveyEvent
+    # The integration's key, or a staff session of someone who may read results.
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
+    # initial() authenticates and checks the role itself, for keys and sessions alike.
+    permission_classes: list = []
+    permission = staticmethod(can_read_results)
+    serializer_class = EventOutputSerializer
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("organisation")

@@ -59,6 +59,9 @@ class KioskRegisterForm(forms.Form):
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = Location.objects.for_organisation(organisation)
+        # An archived store takes no new kiosks (kiosk_register refuses it too).
+        self.fields["location"].queryset = Location.objects.for_organisation(organisation).filter(
+            archived_at__isnull=True
+        )
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Register a kiosk")))

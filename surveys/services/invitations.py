@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,15 +16,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.choices import MemberStatus
 from communities.links import LinkError, link_make, link_read
-from communities.models import Community, EmailSuppression, Member
+from communities.models import Community, Member
+from communities.outbox.contacts import SURVEY_KEY
 from communities.outbox.models import OutboundEmail
-from communities.outbox.services import outbox_enqueue
-from communities.services import MEMBER_CURRENT_STATUSES, unsubscribe_token
+from communities.outbox.services import (
+    outbox_enqueue,
+    sender_headers,
+    unsubscribe_headers,
+    unsubscribe_url,
+)
+from communities.services import MEMBER_CURRENT_STATUSES
 from config.queue import enqueue_on_commit
 from surveys.choices import BatchStatus, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Channel, InvitationBatch, Question, Survey, SurveyInvitation
+from surveys.recipients import Person, Purpose, SkipReason, recipients_screen
 from surveys.services.responses import survey_closed_reason, survey_questions
 
 
@@ -60,22 +68,6 @@ def invitation_open(*, invitation: SurveyInvitation) -> None:
     )
 
 
-def _suppressed(*, organisation_id: int, emails: list[str]) -> set[str]:
-    lowered = [e.lower() for e in emails]
-    suppressed = set(
-        EmailSuppression.objects.for_organisation(organisation_id)
-        .filter(email__in=lowered)
-        .values_list("email", flat=True)
-    )
-    suppressed |= {
-        e.lower()
-        for e in Member.objects.for_organisation(organisation_id)
-        .filter(email__in=lowered, status__in=(MemberStatus.UNSUBSCRIBED, MemberStatus.ERASED))
-        .values_list("email", flat=True)
-    }
-    return suppressed
-
-
 def _invitation_email(
     *,
     invitation: SurveyInvitation,
@@ -94,10 +86,7 @@ def _invitation_email(
     # A batch passes the questions in: one lookup per chunk, not two per email.
     questions = questions if questions is not None else survey_questions(survey=survey)
     first = next(iter(questions), None)
-    unsubscribe = settings.SITE_URL + reverse(
-        "surveys:unsubscribe",
-        args=[unsubscribe_token(organisation_id=organisation.pk, email=invitation.email)],
-    )
+    unsubscribe = unsubscribe_url(organisation_id=organisation.pk, email=invitation.email)
     return outbox_enqueue(
         organisation=organisation,
         to_email=invitation.email,
@@ -109,44 +98,56 @@ def _invitation_email(
             "question": first.text_for(language) if first else "",
             "name": invitation.name,
             "link": link,
-            # One tap on a score opens the survey with that answer filled in.
-            "scores": [(n, f"{link}?score={n}") for n in range(11)]
+            # One tap on a score opens the survey with that answer filled in; the link names
+            # its question, so a reorder after sending cannot move the score elsewhere.
+            "scores": [(n, f"{link}?q={first.pk}&score={n}") for n in range(11)]
             if first is not None and first.type == QuestionType.NPS
             else [],
             "reminder": reminder,
             "unsubscribe_url": unsubscribe,
+            # Ties the email to its survey for the contact limit (a follow-up of this
+            # survey is not held back by its own invitation).
+            SURVEY_KEY: survey.pk,
         },
         headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            **unsubscribe_headers(url=unsubscribe),
+            **sender_headers(organisation=organisation),
         },
         idempotency_key=f"invitation:{invitation.pk}:{reminder}",
         enqueue=enqueue,
     )
 
 
-def _recipients_clean(recipients: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Normalised, de-duplicated (email, name) pairs; a ValidationError names bad lines."""
-    clean: dict[str, str] = {}
-    bad = []
+@dataclass
+class RecipientList:
+    """A pasted list, read: the addresses to send to, and the lines that were not."""
+
+    clean: list[tuple[str, str]] = field(default_factory=list)
+    invalid_lines: list[int] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def _recipients_clean(recipients: list[tuple[str, str]]) -> RecipientList:
+    """Normalised, de-duplicated (email, name) pairs, and the lines left out (by number)."""
+    found = RecipientList()
+    seen: set[str] = set()
     for line, (email, name) in enumerate(recipients, start=1):
         email = (email or "").strip().lower()
         try:
             validate_email(email)
         except ValidationError:
-            bad.append(str(line))
+            found.invalid_lines.append(line)
             continue
-        clean.setdefault(email, (name or "").strip()[:200])
-    if bad:
-        raise ValidationError(
-            {
-                "recipients": [
-                    _("These lines are not email addresses: %(lines)s.")
-                    % {"lines": ", ".join(bad[:20]) + ("…" if len(bad) > 20 else "")}
-                ]
-            }
-        )
-    return list(clean.items())
+        if email in seen:
+            found.duplicates += 1
+            continue
+        seen.add(email)
+        found.clean.append((email, (name or "").strip()[:200]))
+    return found
+
+
+# How many invalid line numbers a send keeps to show staff (the count is always whole).
+INVALID_LINES_SHOWN = 20
 
 
 @transaction.atomic
@@ -157,7 +158,12 @@ def invitation_batch_create(
     community: Community | None = None,
     recipients: list[tuple[str, str]] | None = None,
 ) -> InvitationBatch:
-    """Queue a send of personal survey links; the workers write and send them."""
+    """Queue a send of personal survey links; the workers write and send them.
+
+    Lines that are not email addresses, and addresses listed twice, are left out and
+    counted as skipped (a list with no address at all is refused); who is matched to a
+    member, and who else is skipped and why, is decided by the worker (recipients_screen).
+    """
     reason = survey_closed_reason(survey=survey)
     if reason:
         raise ValidationError(reason)
@@ -165,10 +171,21 @@ def invitation_batch_create(
         raise ValidationError(_("A quick poll is answered on the community home, not by email."))
     if community is not None and community.organisation_id != survey.organisation_id:
         raise ValidationError({"community": [_("Choose one of your communities.")]})
-    clean = _recipients_clean(recipients or [])
-    if community is None and not clean:
+    found = _recipients_clean(recipients or [])
+    if community is None and not found.clean:
+        if found.invalid_lines:
+            bad = [str(n) for n in found.invalid_lines[:INVALID_LINES_SHOWN]]
+            more = "…" if len(found.invalid_lines) > INVALID_LINES_SHOWN else ""
+            raise ValidationError(
+                {
+                    "recipients": [
+                        _("These lines are not email addresses: %(lines)s.")
+                        % {"lines": ", ".join(bad) + more}
+                    ]
+                }
+            )
         raise ValidationError({"recipients": [_("Name at least one recipient.")]})
-    if len(clean) > settings.CHORUS["INVITATION_BATCH_MAX"]:
+    if len(found.clean) > settings.CHORUS["INVITATION_BATCH_MAX"]:
         raise ValidationError(
             {
                 "recipients": [
@@ -177,12 +194,19 @@ def invitation_batch_create(
                 ]
             }
         )
+    skipped: dict[str, Any] = {}
+    if found.invalid_lines:
+        skipped[SkipReason.INVALID] = len(found.invalid_lines)
+        skipped[INVALID_LINES_KEY] = found.invalid_lines[:INVALID_LINES_SHOWN]
+    if found.duplicates:
+        skipped[SkipReason.DUPLICATE] = found.duplicates
     batch = InvitationBatch.objects.create(
         organisation_id=survey.organisation_id,
         survey=survey,
         created_by=created_by,
         community=community,
-        recipients=[[email, name] for email, name in clean],
+        recipients=[[email, name] for email, name in found.clean],
+        skipped={str(k): v for k, v in skipped.items()},
     )
     from surveys.tasks import invitation_batch_send_task
 
@@ -190,27 +214,39 @@ def invitation_batch_create(
     return batch
 
 
-def _batch_audience(batch: InvitationBatch) -> list[tuple[str, str, int | None, str]]:
-    """(email, name, member id, language) for everyone the batch names."""
+# InvitationBatch.skipped holds {reason code: count}; the pasted list's own reasons
+# (invalid, duplicate, and which lines were invalid) are known when it is stored, the
+# others are counted by the worker.
+INVALID_LINES_KEY = "invalid_lines"
+LIST_SKIP_KEYS = (SkipReason.INVALID, SkipReason.DUPLICATE, INVALID_LINES_KEY)
+
+
+def _batch_audience(batch: InvitationBatch) -> list[Person]:
+    """Everyone the batch names: a community's confirmed members, or the pasted list."""
     if batch.community_id is not None:
-        return list(
-            Member.objects.for_organisation(batch.organisation_id)
+        return [
+            Person(email=email.lower(), name=name, member_id=pk, language=locale)
+            for email, name, pk, locale in Member.objects.for_organisation(batch.organisation_id)
             .filter(community_id=batch.community_id)
             .exclude(email="")
-            # Only confirmed members: a pending join or an open invitation has not
-            # agreed to hear from the community yet (that is what double opt-in is for).
+            # Only confirmed members: a pending join or an open invitation has not agreed
+            # to hear from the community yet (that is what double opt-in is for).
             .filter(status__in=MEMBER_CURRENT_STATUSES)
             .order_by("pk")
             .values_list("email", "name", "pk", "locale")
-        )
-    return [(email, name, None, "") for email, name in batch.recipients]
+        ]
+    return [Person(email=email.lower(), name=name) for email, name in batch.recipients]
 
 
 def invitation_batch_send(*, batch_id: int) -> int:
     """Write the batch's invitations and their emails chunk by chunk; returns emails queued.
 
+    Each chunk is screened first (recipients_screen): addresses are matched to members,
+    whose language the email uses, and those who unsubscribed, never agreed, already
+    answered or were contacted within the contact limit are skipped and counted by reason.
     Safe to run again after a crash: invitations are unique per batch and address,
-    and each email's outbox key is its invitation's, so nothing is written or sent twice.
+    and each email's outbox key is its invitation's, so nothing is written or sent twice
+    (and an address the first run already wrote is not screened again).
     """
     from communities.outbox.tasks import outbox_send_many_task
 
@@ -224,7 +260,8 @@ def invitation_batch_send(*, batch_id: int) -> int:
     chunk_size = settings.CHORUS["INVITATION_CHUNK"]
     questions = survey_questions(survey=batch.survey)
     queued = 0
-    skipped = {"suppressed": 0}
+    listed = {k: v for k, v in batch.skipped.items() if k in LIST_SKIP_KEYS}
+    skipped: Counter[str] = Counter()
     channel, _created = Channel.objects.get_or_create(
         survey=batch.survey,
         kind=ChannelKind.EMAIL,
@@ -233,10 +270,17 @@ def invitation_batch_send(*, batch_id: int) -> int:
     for start in range(0, len(audience), chunk_size):
         chunk = audience[start : start + chunk_size]
         with transaction.atomic():
-            suppressed = _suppressed(
-                organisation_id=batch.organisation_id, emails=[row[0] for row in chunk]
+            written = set(
+                SurveyInvitation.objects.filter(
+                    batch=batch, email__in=[p.email for p in chunk]
+                ).values_list("email", flat=True)
             )
-            skipped["suppressed"] += len(suppressed)
+            screened = recipients_screen(
+                survey=batch.survey,
+                people=[p for p in chunk if p.email not in written],
+                purpose=Purpose.SEND,
+            )
+            skipped.update(p.skip for p in screened if p.skip)
             SurveyInvitation.objects.bulk_create(
                 [
                     SurveyInvitation(
@@ -244,13 +288,13 @@ def invitation_batch_send(*, batch_id: int) -> int:
                         survey=batch.survey,
                         batch=batch,
                         channel=channel,
-                        email=email.lower(),
-                        name=name,
-                        member_id=member_id,
-                        language=language,
+                        email=person.email,
+                        name=person.name,
+                        member_id=person.member_id,
+                        language=person.language,
                     )
-                    for email, name, member_id, language in chunk
-                    if email.lower() not in suppressed
+                    for person in screened
+                    if not person.skip
                 ],
                 ignore_conflicts=True,
             )
@@ -258,7 +302,7 @@ def invitation_batch_send(*, batch_id: int) -> int:
                 SurveyInvitation.objects.filter(
                     batch=batch,
                     sent_at__isnull=True,
-                    email__in=[row[0].lower() for row in chunk],
+                    email__in=[p.email for p in chunk],
                 ).select_related("survey", "survey__organisation")
             )
             ids = [
@@ -268,20 +312,29 @@ def invitation_batch_send(*, batch_id: int) -> int:
             SurveyInvitation.objects.filter(pk__in=[i.pk for i in pending]).update(
                 sent_at=timezone.now()
             )
+            # The counts so far, so the send's page shows them while it runs.
+            InvitationBatch.objects.filter(pk=batch.pk).update(skipped={**listed, **skipped})
             if ids:
                 enqueue_on_commit(outbox_send_many_task, email_ids=ids)
             queued += len(ids)
     InvitationBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.DONE,
         total=SurveyInvitation.objects.filter(batch=batch).count(),
-        skipped=skipped,
+        skipped={**listed, **skipped},
         finished_at=timezone.now(),
     )
     return queued
 
 
 def reminders_send(*, now: datetime | None = None, limit: int = 2000) -> int:
-    """Remind those who have not answered, at most N times, M days apart; returns count."""
+    """Remind those who have not answered, at most N times, M days apart; returns count.
+
+    Each reminder is screened as its invitation was (recipients_screen): not to anyone
+    who answered since, by whatever path (signed in, another link), who unsubscribed or
+    withdrew their agreement. A reminder is exempt from the contact limit: it belongs to
+    an invitation the limit already counted. An invitation written before its address was
+    matched to a member picks up the member, and their language, here.
+    """
     now = now or timezone.now()
     due = (
         SurveyInvitation.objects.filter(
@@ -294,7 +347,7 @@ def reminders_send(*, now: datetime | None = None, limit: int = 2000) -> int:
         .select_related("survey", "survey__organisation")
         .order_by("sent_at")
     )
-    sent = 0
+    by_survey: dict[int, list[SurveyInvitation]] = defaultdict(list)
     for invitation in due[:limit]:
         survey = invitation.survey
         last = invitation.reminded_at or invitation.sent_at
@@ -304,15 +357,44 @@ def reminders_send(*, now: datetime | None = None, limit: int = 2000) -> int:
             continue
         if survey_closed_reason(survey=survey, now=now):
             continue
-        if _suppressed(organisation_id=invitation.organisation_id, emails=[invitation.email]):
-            continue
-        number = invitation.reminder_count + 1
-        with transaction.atomic():
-            # The conditional update makes a second sweep at the same time a no-op.
-            claimed = SurveyInvitation.objects.filter(
-                pk=invitation.pk, reminder_count=invitation.reminder_count
-            ).update(reminder_count=number, reminded_at=now)
-            if claimed:
-                _invitation_email(invitation=invitation, reminder=number)
-                sent += 1
+        by_survey[survey.pk].append(invitation)
+    sent = 0
+    for invitations in by_survey.values():
+        screened = recipients_screen(
+            survey=invitations[0].survey,
+            people=[
+                Person(
+                    email=i.email.lower(),
+                    name=i.name,
+                    member_id=i.member_id,
+                    language=i.language,
+                )
+                for i in invitations
+            ],
+            purpose=Purpose.REMINDER,
+            now=now,
+        )
+        for invitation, person in zip(invitations, screened, strict=True):
+            if not person.skip:
+                sent += _reminder_send(invitation=invitation, person=person, now=now)
     return sent
+
+
+@transaction.atomic
+def _reminder_send(*, invitation: SurveyInvitation, person: Person, now: datetime) -> int:
+    number = invitation.reminder_count + 1
+    # The conditional update makes a second sweep at the same time a no-op.
+    claimed = SurveyInvitation.objects.filter(
+        pk=invitation.pk, reminder_count=invitation.reminder_count
+    ).update(
+        reminder_count=number,
+        reminded_at=now,
+        member_id=invitation.member_id or person.member_id,
+        language=invitation.language or person.language,
+    )
+    if not claimed:
+        return 0
+    invitation.member_id = invitation.member_id or person.member_id
+    invitation.language = invitation.language or person.language
+    _invitation_email(invitation=invitation, reminder=number)
+    return 1

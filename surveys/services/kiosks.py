@@ -24,9 +24,17 @@ class KioskRateLimited(Exception):
 
 @transaction.atomic
 def kiosk_register(*, survey: Survey, location: Location, idle_reset_seconds: int = 30) -> Channel:
-    """A kiosk device for a store; its URL carries an unguessable, revocable token."""
+    """A kiosk device for a store (not an archived one); its URL carries an unguessable,
+    revocable token."""
     if location.organisation_id != survey.organisation_id:
         raise ValidationError({"location": [_("Choose one of your locations.")]})
+    # Locked, so a store archived at the same moment does not get its kiosk anyway.
+    location = Location.objects.select_for_update().get(pk=location.pk)
+    if location.archived_at is not None:
+        raise ValidationError(
+            {"location": [_("This store is archived; bring it back before adding a kiosk.")]},
+            code="archived",
+        )
     if not 5 <= idle_reset_seconds <= 600:
         raise ValidationError(
             {"idle_reset_seconds": [_("Reset after 5 to 600 seconds of no use.")]}

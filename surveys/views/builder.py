@@ -39,6 +39,11 @@ from surveys.services.builder import (
 )
 from surveys.services.responses import survey_questions
 
+# The previewed language; not `?lang=`, which on staff pages switches the staff's own.
+PREVIEW_LANGUAGE_PARAM = "language"
+# A keyboard move, carried to the builder page it redirects to.
+MOVED_SESSION_KEY = "chorus_builder_moved"
+
 
 class StaffSurveyCreateView(StaffFormView):
     template_name = "surveys/staff_survey_create.html"
@@ -93,6 +98,9 @@ class StaffSurveyEditView(StaffObjectFormView):
             questions=survey_builder_questions(survey=survey),
             gaps=survey_translation_gaps(survey=survey),
             problems=survey_publish_problems(survey=survey),
+            moved=moved_question(self.request, survey=survey)
+            if self.request.method == "GET"
+            else None,
             question_types=QuestionType.choices,
             preview_languages=[(c, language_name(c)) for c in survey.languages],
             public_url=self.request.build_absolute_uri(
@@ -184,13 +192,17 @@ class StaffSurveyPreviewView(StaffScopedMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         survey = self.object
-        language = self.request.GET.get("lang")
+        language = self.request.GET.get(PREVIEW_LANGUAGE_PARAM)
         if language not in survey.languages:
             language = survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
         # Staff read the page around it in their own language; the preview itself is
         # rendered whole in the previewed one, as a respondent would get it.
         context.update(
-            gaps=survey_translation_gaps(survey=survey).get(language, []),
+            gaps=[
+                words
+                for gap in survey_translation_gaps(survey=survey)
+                if (words := gap.missing_in(language))
+            ],
             preview_languages=[(c, language_name(c)) for c in survey.languages],
             preview_language=language,
         )
@@ -300,10 +312,46 @@ class StaffQuestionRestoreView(StaffPostActionView):
 
 
 class StaffQuestionMoveView(StaffPostActionView):
+    """The keyboard's way to reorder: one place up or down, then back on the builder with
+    the focus on the moved question's button and the move announced."""
+
     model = Question
 
     def act(self, question: Question) -> HttpResponse:
-        offset = -1 if self.request.POST.get("direction") == "up" else 1
-        question_move(question=question, offset=offset)
-        url = reverse("staff:survey_edit", args=[self.organisation.slug, question.survey_id])
-        return redirect(f"{url}#question-{question.pk}")
+        direction = "up" if self.request.POST.get("direction") == "up" else "down"
+        before = list(question.survey.questions.values_list("pk", flat=True))
+        after = [
+            q.pk for q in question_move(question=question, offset=-1 if direction == "up" else 1)
+        ]
+        # Kept as data for the next page, which words it in the staff member's language.
+        self.request.session[MOVED_SESSION_KEY] = {
+            "survey": question.survey_id,
+            "question": question.pk,
+            "direction": direction,
+            "from": before.index(question.pk) + 1,
+            "to": after.index(question.pk) + 1,
+            "count": len(after),
+        }
+        # No #fragment: a page opened at a fragment ignores `autofocus`.
+        return redirect("staff:survey_edit", self.organisation.slug, question.survey_id)
+
+
+def moved_question(request, *, survey: Survey) -> dict | None:
+    """The move made just before this page (once), worded, with the button to focus."""
+    moved = request.session.pop(MOVED_SESSION_KEY, None)
+    if not isinstance(moved, dict) or moved.get("survey") != survey.pk:
+        return None
+    place = {"n": moved["from"], "position": moved["to"]}
+    if moved["from"] == moved["to"]:
+        message = _("Question %(n)s stays at position %(position)s.") % place
+    elif moved["direction"] == "up":
+        message = _("Question %(n)s moved up to position %(position)s.") % place
+    else:
+        message = _("Question %(n)s moved down to position %(position)s.") % place
+    # The same button again, unless the question reached the end it points to.
+    focus = moved["direction"]
+    if focus == "up" and moved["to"] == 1:
+        focus = "down"
+    elif focus == "down" and moved["to"] == moved["count"]:
+        focus = "up"
+    return {"question": moved["question"], "focus": focus, "message": message}

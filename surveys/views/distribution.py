@@ -16,8 +16,9 @@ from communities.scoping import StaffScopedMixin
 from surveys.choices import ChannelKind
 from surveys.forms.distribution import InvitationSendForm, KioskRegisterForm
 from surveys.models import Channel, InvitationBatch, Survey
+from surveys.recipients import batches_summarised
 from surveys.selectors import batch_progress, survey_batches, survey_kiosks
-from surveys.services.invitations import invitation_batch_create
+from surveys.services.invitations import INVALID_LINES_KEY, invitation_batch_create
 from surveys.services.kiosks import kiosk_register, kiosk_revoke
 from surveys.views.builder import StaffPostActionView
 
@@ -37,7 +38,7 @@ class StaffSurveyDistributeView(StaffScopedMixin, DetailView):
             send_form=kwargs.get("send_form") or InvitationSendForm(organisation=self.organisation),
             kiosk_form=kwargs.get("kiosk_form")
             or KioskRegisterForm(organisation=self.organisation),
-            batches=survey_batches(survey=survey),
+            batches=batches_summarised(batches=survey_batches(survey=survey)),
             kiosks=survey_kiosks(survey=survey),
             public_url=self.request.build_absolute_uri(
                 reverse("surveys:survey_respond", args=[survey.public_id])
@@ -91,7 +92,12 @@ class StaffBatchDetailView(StaffScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["progress"] = batch_progress(batch=self.object)
+        batch = batches_summarised(batches=[self.object])[0]
+        context.update(
+            batch=batch,
+            progress=batch_progress(batch=batch),
+            invalid_lines=batch.skipped.get(INVALID_LINES_KEY, []),
+        )
         return context
 
 

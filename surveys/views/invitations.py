@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from communities.links import LinkError, link_is_genuine
 from communities.services import email_unsubscribe
 from surveys.services.invitations import invitation_from_link, invitation_open
-from surveys.views.respond import INVITATION_SESSION_KEY, SCORE_SESSION_KEY
+from surveys.views.respond import INVITATION_SESSION_KEY, invitation_score_remember
 
 
 class InvitationOpenView(View):
@@ -32,14 +32,7 @@ class InvitationOpenView(View):
         invitation_open(invitation=invitation)
         survey = invitation.survey
         request.session[INVITATION_SESSION_KEY.format(survey.public_id)] = invitation.pk
-        try:
-            score = int(request.GET["score"])
-        except (KeyError, ValueError):
-            score = None
-        if score is not None and 0 <= score <= 10:
-            request.session[SCORE_SESSION_KEY.format(survey.public_id)] = score
-        else:
-            request.session.pop(SCORE_SESSION_KEY.format(survey.public_id), None)
+        invitation_score_remember(request=request, survey=survey)
         url = reverse("surveys:survey_respond", args=[survey.public_id])
         if invitation.language:
             url += f"?lang={invitation.language}"

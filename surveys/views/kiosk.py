@@ -1,4 +1,5 @@
-"""Kiosk pages: the touch survey on a store's tablet, its JSON answers and service worker."""
+"""Kiosk pages: the touch survey on a store's tablet, its JSON answers and service worker;
+and, for staff, the kiosks of one store (a tab of the store's page)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import DetailView
 
+from communities.models import Location
+from communities.permissions import can_manage, can_read_results
+from communities.scoping import StaffScopedMixin
 from surveys.choices import ChannelKind
 from surveys.forms.respond import ResponseForm
 from surveys.models import Channel
+from surveys.selectors import location_kiosks
 from surveys.services.kiosks import KioskRateLimited, kiosk_submit
 from surveys.services.responses import SurveyNotOpen, survey_closed_reason, survey_questions
 from surveys.views.respond import SUPPORTED_LANGUAGES
@@ -161,3 +167,29 @@ class KioskServiceWorkerView(View):
         )
         page["Cache-Control"] = "no-cache"
         return page
+
+
+class StaffLocationKiosksView(StaffScopedMixin, DetailView):
+    """/staff/<org>/stores/<pk>/kiosks/: the store's kiosks and the surveys they run.
+
+    Served here, not by the store's page in communities, which may not import surveys. The
+    kiosk links (the device's credential) are shown to those who manage kiosks only.
+    """
+
+    template_name = "surveys/staff_location_kiosks.html"
+    permission = staticmethod(can_read_results)
+    model = Location
+    context_object_name = "location"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        manage = can_manage(self.role)
+        kiosks = location_kiosks(organisation=self.organisation, location=self.object)
+        for kiosk in kiosks:
+            kiosk.url = (
+                self.request.build_absolute_uri(reverse("surveys:kiosk", args=[kiosk.device_token]))
+                if manage
+                else ""
+            )
+        context.update(kiosks=kiosks, can_manage=manage)
+        return context

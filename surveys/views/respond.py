@@ -20,13 +20,19 @@ from communities.member_data import member_portal
 from communities.models import Community, Member
 from communities.services import MEMBER_CURRENT_STATUSES
 from communities.views import community_brand, reconsent_page
-from surveys.choices import QuestionType, SurveyKind, SurveyStatus
+from surveys.choices import FIXED_BOUNDS, QuestionType, SurveyKind, SurveyStatus
 from surveys.forms.respond import ResponseForm
-from surveys.models import Participation, Response, Survey, SurveyInvitation
-from surveys.selectors import community_open_surveys, poll_card
+from surveys.models import Participation, Question, Response, Survey, SurveyInvitation
+from surveys.selectors import (
+    answers_stored_under_key,
+    community_open_surveys,
+    poll_card,
+    survey_answered_by,
+)
 from surveys.services.responses import (
     AlreadyAnswered,
     SurveyNotOpen,
+    answers_validate,
     question_field_name,
     response_submit,
     survey_closed_reason,
@@ -85,6 +91,43 @@ def respondent_language(
     return survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
 
 
+def invitation_score_remember(*, request: HttpRequest, survey: Survey) -> None:
+    """Keep the score tapped in an invitation email for the survey page to fill in.
+
+    A link names its question (`?q=<id>&score=<n>`), so the score lands on that question
+    wherever it has moved; a link sent before links did (`?score=<n>`) is still taken.
+    Opening the plain link forgets an earlier tap.
+    """
+    key = SCORE_SESSION_KEY.format(survey.public_id)
+    try:
+        score = int(request.GET["score"])
+        question = int(request.GET["q"]) if "q" in request.GET else None
+    except (KeyError, ValueError):
+        request.session.pop(key, None)
+        return
+    low, high = FIXED_BOUNDS[QuestionType.NPS]
+    if not low <= score <= high:
+        request.session.pop(key, None)
+        return
+    request.session[key] = {"score": score, "question": question}
+
+
+def _score_question(questions: list[Question], question_id: int | None) -> Question | None:
+    """The NPS question a tapped score belongs to.
+
+    A link that names its question fills that one only (if it is still asked, and still an
+    NPS). An older link carried only the score of the survey's first question, so it
+    fills the first question while that is an NPS, or else the survey's only NPS question;
+    with two or more elsewhere it fills nothing rather than guess.
+    """
+    nps = [q for q in questions if q.type == QuestionType.NPS]
+    if question_id is not None:
+        return next((q for q in nps if q.pk == question_id), None)
+    if questions and questions[0].type == QuestionType.NPS:
+        return questions[0]
+    return nps[0] if len(nps) == 1 else None
+
+
 class SurveyRespondView(View):
     """The public link page: show the survey, take one response."""
 
@@ -114,10 +157,46 @@ class SurveyRespondView(View):
             return self._unavailable(reason, status=status)
         if self.invitation is not None and self.invitation.responded_at is not None:
             # Another device answered through the same personal link.
-            return self._unavailable(
-                _("This link has already been used to answer. Thank you!"), status=409
+            return self._already_answered(
+                _("This link has already been used to answer. Thank you!"),
+                not_saved=request.method == "POST",
             )
         return super().dispatch(request, *args, **kwargs)
+
+    def _already_answered(self, reason: str | None = None, *, not_saved: bool) -> HttpResponse:
+        """The page for someone who has answered already: on arrival, instead of a form
+        whose answers would be refused; after a refused send, saying it was not saved."""
+        return render(
+            self.request,
+            "surveys/already_answered.html",
+            {
+                "survey": self.survey,
+                "reason": reason or _("You have already answered this survey. Thank you!"),
+                "not_saved": not_saved,
+                "languages": self._languages(),
+            },
+            status=409,
+        )
+
+    def _answered_before(self) -> bool:
+        """Whether this respondent is known to have answered (a survey taking one answer).
+
+        Known means: the signed-in member's (or their invitation's) participation, or the
+        answer key this browser was given for a public link. Either tells the respondent
+        only what they did themselves. Kiosks never come here: they are shared devices.
+        """
+        if self.survey.allow_multiple_responses:
+            return False
+        return survey_answered_by(
+            survey=self.survey, member=self.member, visitor_key=self._visitor_key()
+        )
+
+    def _visitor_key(self) -> str:
+        """This browser's answer key for the survey, when it has a well-formed one."""
+        if self.member is not None:
+            return ""
+        key = self.request.COOKIES.get(self._key_cookie, "")
+        return key if len(key) == 32 and key.isalnum() else ""
 
     def _unavailable(self, reason: str, *, status: int) -> HttpResponse:
         return render(
@@ -139,11 +218,10 @@ class SurveyRespondView(View):
         survey in a cookie, so going Back and sending again finds the first response
         instead of adding a second. The cookie holds nothing but that random key.
         """
-        if self.member is None:
-            key = self.request.COOKIES.get(self._key_cookie, "")
-            if len(key) == 32 and key.isalnum():
-                return key
-        return uuid.uuid4().hex
+        if self.survey.allow_multiple_responses and not self.is_poll:
+            # Each page is a new answer; the form's own key still makes its resend one.
+            return uuid.uuid4().hex
+        return self._visitor_key() or uuid.uuid4().hex
 
     def _form(self, data=None) -> ResponseForm:
         self.questions = survey_questions(survey=self.survey)
@@ -159,12 +237,19 @@ class SurveyRespondView(View):
         )
 
     def _prefill(self) -> dict[str, int]:
-        """The score tapped in the invitation email, on the survey's first NPS question."""
-        score = self.request.session.get(SCORE_SESSION_KEY.format(self.survey.public_id))
-        nps = next((q for q in self.questions if q.type == QuestionType.NPS), None)
-        if score is None or nps is None or not self.invitation:
+        """The score tapped in the invitation email, on the question its link names."""
+        tapped = self.request.session.get(SCORE_SESSION_KEY.format(self.survey.public_id))
+        if tapped is None or not self.invitation:
             return {}
-        return {question_field_name(nps): score}
+        if not isinstance(tapped, dict):
+            # Kept by a session from before links named their question.
+            tapped = {"score": tapped, "question": None}
+        question = _score_question(self.questions, tapped.get("question"))
+        score = tapped.get("score")
+        if question is None or not isinstance(score, int):
+            return {}
+        low, high = question.bounds
+        return {question_field_name(question): score} if low <= score <= high else {}
 
     def _render(self, form: ResponseForm, status: int = 200) -> HttpResponse:
         return render(
@@ -180,17 +265,10 @@ class SurveyRespondView(View):
             status=status,
         )
 
-    def _voted(self) -> bool:
-        """Whether this member, or this browser, has already answered (for polls)."""
-        if self.member is not None:
-            return Participation.objects.filter(survey=self.survey, member=self.member).exists()
-        key = self.request.COOKIES.get(self._key_cookie, "")
-        return (
-            bool(key) and Response.objects.filter(survey=self.survey, idempotency_key=key).exists()
-        )
-
     def _render_poll(self, form: ResponseForm, status: int = 200) -> HttpResponse:
-        voted = self._voted()
+        voted = survey_answered_by(
+            survey=self.survey, member=self.member, visitor_key=self._visitor_key()
+        )
         return render(
             self.request,
             "surveys/poll.html",
@@ -214,6 +292,9 @@ class SurveyRespondView(View):
         ]
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not self.is_poll and self._answered_before():
+            # Say so now, not after the whole form has been filled in again.
+            return self._already_answered(not_saved=False)
         form = self._form()
         page = self._render_poll(form) if self.is_poll else self._render(form)
         self._remember_visitor(page, self.key)
@@ -267,7 +348,7 @@ class SurveyRespondView(View):
             if self.is_poll:
                 messages.info(request, _("You have already voted; here are the results."))
                 return redirect(self._poll_url(request))
-            return self._unavailable(exc.messages[0], status=409)
+            return self._already_answered(exc.messages[0], not_saved=True)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
@@ -295,6 +376,10 @@ class SurveyRespondView(View):
                 )
                 % {"points": result.points_awarded},
             )
+        if not result.created and not self.is_poll and not self._same_answers(form, key):
+            # This browser answered before (its key found the first answer), and this is a
+            # different answer: it was not stored, so the page must not thank as if it were.
+            return self._already_answered(not_saved=True)
         if self.invitation is not None:
             for key in (INVITATION_SESSION_KEY, SCORE_SESSION_KEY):
                 request.session.pop(key.format(self.survey.public_id), None)
@@ -309,6 +394,12 @@ class SurveyRespondView(View):
         url = reverse("surveys:survey_thanks", args=[self.survey.public_id])
         url = f"{url}?lang={self.language}"
         return redirect(url)
+
+    def _same_answers(self, form: ResponseForm, key: str) -> bool:
+        """Whether a send that found an earlier answer under its key repeats that answer
+        (a double tap: the thank-you page is true) rather than changing it."""
+        clean = answers_validate(questions=self.questions, raw=form.raw_answers)
+        return answers_stored_under_key(survey=self.survey, idempotency_key=key, clean=clean)
 
     def _poll_url(self, request: HttpRequest) -> str:
         """Back where the vote came from (the poll page or the community home)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import translation
 from django.views.generic import DetailView, ListView
 
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
+from surveys.choices import SurveyKind
 from surveys.models import Survey
-from surveys.selectors import survey_list, survey_results
+from surveys.selectors import poll_distribution, survey_list, survey_results
 
 
 class StaffSurveyListView(StaffScopedMixin, ListView):
@@ -34,6 +36,12 @@ class StaffSurveyResultsView(StaffScopedMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["results"] = survey_results(organisation=self.organisation, survey=self.object)
+        if self.object.kind == SurveyKind.POLL:
+            context["poll"] = poll_distribution(
+                organisation=self.organisation,
+                survey=self.object,
+                language=translation.get_language(),
+            )
         context["public_url"] = self.request.build_absolute_uri(
             reverse("surveys:survey_respond", args=[self.object.public_id])
         )

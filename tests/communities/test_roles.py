@@ -23,7 +23,7 @@ from tests.factories.communities import (
     SegmentFactory,
     StaffRoleFactory,
 )
-from tests.factories.surveys import SurveyFactory
+from tests.factories.surveys import SurveyEventFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,14 @@ ACCESS = {
     "segment_create": MANAGE,
     "segment_edit": MANAGE,
     "segment_delete": MANAGE,
+    # the organisation's settings and its stores: analysts read stores and their kiosks
+    "settings": MANAGE,
+    "location_list": READ,
+    "location_create": MANAGE,
+    "location_detail": READ,
+    "location_archive": MANAGE,
+    "location_unarchive": MANAGE,
+    "location_kiosks": READ,
 }
 
 
@@ -104,6 +112,7 @@ API_ACCESS = {
     "api:community_segment_list": (READ, _community),
     "api:member_detail": (READ, lambda org: MemberFactory(community__organisation=org)),
     "api:segment_member_list": (READ, lambda org: SegmentFactory(community__organisation=org)),
+    "api:event_detail": (READ, lambda org: SurveyEventFactory(organisation=org)),
 }
 # Writes through the staff API: (method, route) -> roles, id maker, a valid body.
 API_WRITE_ACCESS = {

@@ -12,6 +12,7 @@ from tests.factories.communities import (
     ApiTokenFactory,
     AttributeDefinitionFactory,
     CommunityFactory,
+    LocationFactory,
     MemberFactory,
     MemberImportFactory,
     SegmentFactory,
@@ -79,6 +80,10 @@ OBJECT_FOR = {
     "segment_count": lambda org: CommunityFactory(organisation=org),
     "segment_edit": lambda org: SegmentFactory(community__organisation=org),
     "segment_delete": lambda org: SegmentFactory(community__organisation=org),
+    "location_detail": lambda org: LocationFactory(organisation=org),
+    "location_archive": lambda org: LocationFactory(organisation=org),
+    "location_unarchive": lambda org: LocationFactory(organisation=org),
+    "location_kiosks": lambda org: LocationFactory(organisation=org),
 }
 # Buttons, not pages: they answer POST only (a GET is 405 once the organisation is known).
 POST_ONLY = {
@@ -96,6 +101,8 @@ POST_ONLY = {
     "team_remove",
     "member_import_confirm",
     "segment_delete",
+    "location_archive",
+    "location_unarchive",
 }
 
 

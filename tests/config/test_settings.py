@@ -87,7 +87,7 @@ def test_redis_url_switches_broker_and_cache_and_database_url_picks_postgres():
         "django.db.backends.postgresql",
         "False",
         "redis://127.0.0.1:6379/3",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.ResilientRedisCache",
         "django.core.mail.backends.smtp.EmailBackend",
     ]
 

@@ -205,9 +205,9 @@ def test_untranslated_text_is_flagged_and_previewed_in_each_language(
     page.goto(builder(organisation, survey))
     # then: the builder names what is missing, in which language
     thai = get_language_info("th")["name_local"]
-    warning = page.get_by_role("status").filter(has_text="Untranslated in")
+    warning = page.get_by_role("status").filter(has_text="Not yet translated")
     expect(warning).to_have_count(1)
-    expect(warning).to_have_text(f"Untranslated in {thai}: question 1")
+    expect(warning.get_by_role("listitem")).to_have_text([f"question 1 ({thai})"])
 
     # when
     page.get_by_role("link", name="Preview in English").click()
@@ -272,7 +272,9 @@ def test_reorder_with_the_keyboard_buttons(owner_page: Page, organisation):
     expect(move_up).to_be_focused()
     page.keyboard.press("Enter")
     # then: the third question is now second, on the page and in the database
-    expect(page).to_have_url(f"{page.url.split('#')[0]}#question-{asked[2].pk}")
+    expect(page.get_by_role("status").filter(has_text="moved up")).to_have_text(
+        "Question 3 moved up to position 2."
+    )
     assert list(
         Question.objects.filter(survey=survey).order_by("position").values_list("pk", flat=True)
     ) == [asked[0].pk, asked[2].pk, asked[1].pk]

@@ -96,7 +96,9 @@ def test_guest_answers_from_the_score_they_tap_in_the_email_and_the_link_then_cl
 
     # when: on their phone, the guest taps 3 in the email
     link = score_link(email, 3)
-    assert link.startswith(f"{live_server.url}/i/") and link.endswith("/?score=3")
+    nps_question = question_of(survey, QuestionType.NPS)
+    assert link.startswith(f"{live_server.url}/i/")
+    assert link.endswith(f"/?q={nps_question.pk}&score=3")
     guest_page.goto(link)
 
     # then: the survey shows with 3 already chosen, and the address bar holds no token

@@ -21,4 +21,6 @@ class CaseFactory(factory.django.DjangoModelFactory):
 
     response = factory.SubFactory(ResponseFactory)
     organisation = factory.SelfAttribute("response.organisation")
-    reason = "NPS 3 ≤ 6"
+    reasons = factory.LazyFunction(
+        lambda: [{"code": "nps", "question": None, "value": 3, "threshold": 6}]
+    )

@@ -74,7 +74,7 @@ def test_negative_text_opens_a_case_once_scored(survey, member, django_capture_o
         )
     response.refresh_from_db()
     assert response.analysed_at is not None
-    assert "sentiment" in Case.objects.get().reason
+    assert [r["code"] for r in Case.objects.get().reasons] == ["sentiment"]
     assert OutboundEmail.objects.get().to_email == member.email
 
 

@@ -79,7 +79,7 @@ def test_negative_comment_alone_opens_a_case_once_the_worker_scores_it(
     _submit(client, survey, nps=8, stars=4, text="Terrible service, rude staff, awful coffee.")
     # then
     assert wait_until(lambda: Case.objects.exists())
-    assert "sentiment" in Case.objects.get().reason
+    assert [r["code"] for r in Case.objects.get().reasons] == ["sentiment"]
     assert len(sink.wait_for(member.email)) == 1
     answer = Response.objects.get().answers.get(question_type="text")
     assert answer.sentiment < -0.3

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from communities.outbox.models import OutboundEmail
 from communities.services import api_token_revoke
 from surveys.choices import EventOutcome
 from surveys.models import SurveyEvent, SurveyInvitation
@@ -82,8 +83,8 @@ def test_contact_limit_skips_a_second_survey_and_says_why(
     second = SurveyEvent.objects.get(external_ref="T-1002")
     assert second.outcome == EventOutcome.CONTACT_LIMIT and second.invitation is None
     assert len(mail.outbox) == 1
-    # when: the limit has passed
-    SurveyInvitation.objects.update(sent_at=timezone.now() - timedelta(days=31))
+    # when: the limit has passed (the outbox is the record of who was written to when)
+    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(days=31))
     with django_capture_on_commit_callbacks(execute=True):
         api.post(url(organisation), event(external_ref="T-1003"), format="json")
     assert SurveyEvent.objects.get(external_ref="T-1003").outcome == EventOutcome.INVITED

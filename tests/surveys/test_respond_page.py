@@ -260,11 +260,17 @@ def test_visitor_resending_the_same_survey_from_one_browser_stores_one_response(
     client.get(url(survey))
     key = client.cookies[f"chorus_answer_{survey.public_id}"].value
     client.post(url(survey), {**answers_for(survey), "idempotency_key": key})
-    # when: they open the page again and send a new answer
+    # when: they open the page again
     again = client.get(url(survey))
-    assert f'value="{key}"' in again.content.decode()
-    client.post(url(survey), {**answers_for(survey, nps=0), "idempotency_key": key})
-    # then
+    # then: they are told they have answered, instead of being given the form again
+    assert again.status_code == 409
+    assert "You have already answered this survey." in again.content.decode()
+    assert 'name="idempotency_key"' not in again.content.decode()
+    # when: a form they still had open sends a new answer
+    late = client.post(url(survey), {**answers_for(survey, nps=0), "idempotency_key": key})
+    # then: not stored, and not thanked for as if it were
+    assert late.status_code == 409
+    assert "were not saved" in late.content.decode()
     assert Response.objects.count() == 1
 
 

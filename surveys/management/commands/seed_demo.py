@@ -3,6 +3,7 @@
 import random
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -20,15 +21,20 @@ from communities.models import (
     StaffRole,
     User,
 )
+from communities.outbox.models import OutboundEmail
 from communities.services import consent_record, members_lifecycle_refresh, referral_code_new
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
-from surveys.models import Channel, Choice, Question, Response, Survey
+from surveys.models import Channel, Choice, Question, Response, Survey, SurveyInvitation
 from surveys.services.builder import question_add, survey_create, survey_publish
 from surveys.services.kiosks import kiosk_register
 from surveys.services.responses import response_submit
 
 STAFF_EMAIL = "owner@demo-coffee.example"
 STAFF_PASSWORD = "chorus-demo-2026"  # noqa: S105 - printed for the local demo only
+# Someone invited "a day ago" who has not answered: the reminder to them falls due this
+# long after the seed, so the demo's worker sends one within a minute of starting.
+REMINDER_EMAIL = "dana@example.com"
+REMINDER_DUE_AFTER = timedelta(seconds=20)
 
 LANGS = ("en", "th", "he", "ja")
 POLL = {
@@ -148,9 +154,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--responses", type=int, default=300)
+        parser.add_argument(
+            "--summary",
+            type=Path,
+            help="Also write the demo's addresses and login to this file (make demo prints "
+            "it again once everything has started).",
+        )
+
+    def handle(self, *args, responses: int, summary: Path | None = None, **options):
+        lines = self._seed(responses=responses)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        for line in lines:
+            self.stdout.write(line)
+        if summary is not None:
+            summary.parent.mkdir(parents=True, exist_ok=True)
+            summary.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     @transaction.atomic
-    def handle(self, *args, responses: int, **options):
+    def _seed(self, *, responses: int) -> list[str]:
         org, _ = Organisation.objects.get_or_create(
             slug="demo-coffee", defaults={"name": "Demo Coffee", "brand_colour": "#6f4e37"}
         )
@@ -204,19 +225,55 @@ class Command(BaseCommand):
         kiosk = Channel.objects.filter(
             survey=survey, kind=ChannelKind.KIOSK, location=location
         ).first() or kiosk_register(survey=survey, location=location)
+        self._reminder_due(survey)
         members_lifecycle_refresh()
         url = f"/s/{survey.public_id}/"
         site = settings.SITE_URL.rstrip("/")
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  Survey (public link): {site}{url}")
-        for lang in LANGS[1:]:
-            self.stdout.write(f"    in {lang}: {site}{url}?lang={lang}")
         home = f"/c/{org.slug}/{community.slug}/"
-        self.stdout.write(f"  Community home (poll): {site}{home}")
-        self.stdout.write(f"  Join the community:    {site}{home}join/")
-        self.stdout.write(f"  Store kiosk (tablet):  {site}/k/{kiosk.device_token}/")
-        self.stdout.write(f"  Staff pages:          {site}/staff/")
-        self.stdout.write(f"  Staff login:          {STAFF_EMAIL} / {STAFF_PASSWORD}")
+        lines = [f"  Survey (public link):  {site}{url}"]
+        lines += [f"    in {lang}: {site}{url}?lang={lang}" for lang in LANGS[1:]]
+        lines += [
+            f"  Community home (poll): {site}{home}",
+            f"  Join the community:    {site}{home}join/",
+            f"  Store kiosk (tablet):  {site}/k/{kiosk.device_token}/",
+            f"  Staff pages:           {site}/staff/",
+            f"  Staff login:           {STAFF_EMAIL} / {STAFF_PASSWORD}",
+        ]
+        if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+            lines.append(f"  Emails (one file per send): {settings.EMAIL_FILE_PATH}/")
+        lines.append(
+            f"  A reminder to {REMINDER_EMAIL} falls due "
+            f"{int(REMINDER_DUE_AFTER.total_seconds())} s after this seed "
+            "(sent when a worker and beat run)."
+        )
+        return lines
+
+    def _reminder_due(self, survey: Survey) -> None:
+        """An unanswered invitation whose first reminder falls due in a few seconds.
+
+        Reminders are whole days apart, so the invitation is dated back one interval
+        (the shortest the survey allows). Each seed starts it afresh, with its old emails
+        gone, so every `make demo` shows a reminder being sent.
+        """
+        survey.reminder_interval_days = 1
+        survey.save(update_fields=["reminder_interval_days"])
+        SurveyInvitation.objects.filter(survey=survey, email=REMINDER_EMAIL).delete()
+        OutboundEmail.objects.filter(
+            organisation=survey.organisation, to_email=REMINDER_EMAIL
+        ).delete()
+        channel, _ = Channel.objects.get_or_create(
+            survey=survey, kind=ChannelKind.EMAIL, defaults={"organisation": survey.organisation}
+        )
+        sent = timezone.now() - timedelta(days=survey.reminder_interval_days) + REMINDER_DUE_AFTER
+        SurveyInvitation.objects.create(
+            organisation=survey.organisation,
+            survey=survey,
+            channel=channel,
+            email=REMINDER_EMAIL,
+            name="Dana",
+            language="en",
+            sent_at=sent,
+        )
 
     def _attributes(self, org, community) -> None:
         """Demographics asked on the join page, and a saved segment over them."""
