@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from communities.models import (
+    AuditEntry,
     Community,
     ConsentRecord,
     Location,
@@ -52,3 +53,22 @@ admin.site.register([Organisation, StaffRole, Community, Location, Segment])
 class OutboundEmailAdmin(admin.ModelAdmin):
     list_display = ("to_email", "template", "status", "attempts", "created_at", "sent_at")
     list_filter = ("status", "template")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only, and only retention removes entries."""
+
+    list_display = ("created_at", "organisation", "actor", "action", "target_type", "target_id")
+    list_filter = ("action", "target_type")
+    list_select_related = ("organisation", "actor")
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

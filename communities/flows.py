@@ -30,11 +30,13 @@ from communities.models import (
 from communities.outbox.models import OutboundEmail
 from communities.outbox.services import outbox_enqueue
 from communities.services.attributes import attributes_clean
+from communities.services.audit import audit_record
 from communities.services.common import email_clean, member_lock
 from communities.services.consent import consent_record, unsubscribe_token
 from communities.services.joining import (
     member_confirm,
     member_confirm_token,
+    member_invitation_link_use,
     member_invitation_token,
 )
 from communities.services.members import member_create
@@ -292,9 +294,11 @@ def member_invitation_accept(
     attributes: dict[str, Any] | None = None,
     terms_accepted: bool,
     marketing: bool = False,
+    signed: str = "",
 ) -> Member:
     """An invited person accepts on their link's page: the link proved the address, so
-    they are confirmed at once, with the consent they ticked recorded."""
+    they are confirmed at once, with the consent they ticked recorded. `signed`, the
+    link's token, is used up: it never signs anyone in again."""
     if not terms_accepted:
         raise ValidationError(
             {"consent": [_("Please accept the community terms and privacy policy to join.")]},
@@ -303,6 +307,8 @@ def member_invitation_accept(
     member = member_lock(member_id=member.pk)
     if member.status != MemberStatus.INVITED:
         raise ValidationError(_("This invitation has already been used."), code="used")
+    if signed:
+        member_invitation_link_use(member=member, signed=signed)
     name = (name or "").strip()
     if len(name) > 200:
         raise ValidationError({"name": [_("Keep the name under 200 characters.")]})
@@ -323,14 +329,30 @@ def member_invitation_accept(
 # --- my data: export and erasure ------------------------------------------------------------
 
 
-def member_export(*, member: Member) -> dict[str, Any]:
+def member_export(*, member: Member, actor: User | None = None) -> dict[str, Any]:
     """Everything Chorus holds about a member, for them to download (GDPR art. 15/20,
-    PDPA s. 30-31), gathered from every app's registered part."""
-    return {"exported_at": timezone.now().isoformat(), **member_data_export(member=member)}
+    PDPA s. 30-31), gathered from every app's registered part. The download is audited:
+    `actor` is the staff member who took it, None when the member took their own."""
+    data = {"exported_at": timezone.now().isoformat(), **member_data_export(member=member)}
+    _member_audit(member, actor=actor, action="member.export")
+    return data
+
+
+def _member_audit(member: Member, *, actor: User | None, action: str, changes=None) -> None:
+    # "member #12", never the address or name: the log outlives an erasure.
+    audit_record(
+        organisation=member.organisation,
+        actor=actor,
+        action=action,
+        target_type="member",
+        target_id=str(member.pk),
+        target_label=f"member #{member.pk}",
+        changes=changes,
+    )
 
 
 @transaction.atomic
-def member_erase(*, member: Member) -> Member:
+def member_erase(*, member: Member, actor: User | None = None) -> Member:
     """Erase a member for good (GDPR art. 17, PDPA s. 33), in one transaction.
 
     Every app's registered part forgets what it holds (see each app's member_part.py for
@@ -368,9 +390,12 @@ def member_erase(*, member: Member) -> Member:
     member.user = None
     member.location = None
     member.referred_by = None
-    member.status = MemberStatus.ERASED
+    status, member.status = member.status, MemberStatus.ERASED
     member.erased_at = timezone.now()
     member.save()
+    _member_audit(
+        member, actor=actor, action="member.erase", changes={"status": [status, member.status]}
+    )
 
     if user is not None and not keeps_account:
         user.delete()

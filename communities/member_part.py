@@ -10,9 +10,16 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
 
+from communities.choices import MemberStatus
 from communities.member_data import ERASED_PLACEHOLDER, MemberData, MemberErasure
 from communities.member_data import export_time as when
-from communities.models import AttributeDefinition, Member, MemberImport, Organisation
+from communities.models import (
+    AttributeDefinition,
+    LinkToken,
+    Member,
+    MemberImport,
+    Organisation,
+)
 from communities.outbox.choices import EmailStatus
 from communities.outbox.models import OutboundEmail
 
@@ -80,6 +87,7 @@ def _export(member: Member) -> dict[str, Any]:
 def _erase(erasure: MemberErasure) -> None:
     # The Member row itself, consents (kept against the marker) and the account are
     # handled by member_erase once every part has run.
+    _erase_links(erasure)
     email = erasure.email
     if not email:
         return
@@ -112,6 +120,26 @@ def _erase(erasure: MemberErasure) -> None:
     )
 
 
+def _erase_links(erasure: MemberErasure) -> None:
+    """The member's emailed links die with them (they are credentials, not data to hand
+    over, so the export leaves them out); so do the address's unsubscribe links, unless
+    another membership in the organisation still has that address."""
+    LinkToken.objects.filter(member=erasure.member).delete()
+    if not erasure.email:
+        return
+    shared = (
+        Member.objects.for_organisation(erasure.organisation_id)
+        .filter(email__iexact=erasure.email)
+        .exclude(pk=erasure.member.pk)
+        .exclude(status=MemberStatus.ERASED)
+        .exists()
+    )
+    if not shared:
+        LinkToken.objects.for_organisation(erasure.organisation_id).filter(
+            email__iexact=erasure.email
+        ).delete()
+
+
 def _portal(member: Member, language: str) -> dict[str, Any]:
     community = member.community
     referral = ""
@@ -134,6 +162,7 @@ PART = MemberData(
         "communities.ConsentRecord",
         "communities.EmailSuppression",
         "communities.MemberImport",
+        "communities.LinkToken",
         "communities.OutboundEmail",
         "communities.User",
         "account.EmailAddress",

@@ -17,3 +17,9 @@ def can_read_results(role: str | None) -> bool:
 
 def can_work_cases(role: str | None) -> bool:
     return role in WORK_CASES_ROLES
+
+
+def can_read_audit(role: str | None) -> bool:
+    """Owners only: the log records what admins did, and owners are the ones who answer
+    for it (PDPA/GDPR accountability)."""
+    return role == Role.OWNER

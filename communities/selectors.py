@@ -1,5 +1,5 @@
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
@@ -279,17 +279,58 @@ def member_status_counts_by_community(
 def audit_entries(
     *,
     organisation: Organisation,
-    target_type: str | None = None,
+    target_type: str | Iterable[str] | None = None,
     target_id: str | None = None,
     limit: int = 25,
 ) -> list[AuditEntry]:
-    """The organisation's latest audit entries (of one target, when named), newest first."""
+    """The organisation's latest audit entries (of one target, or of these target types,
+    when named), newest first."""
     entries = AuditEntry.objects.filter(organisation=organisation).select_related("actor")
-    if target_type is not None:
+    if isinstance(target_type, str):
         entries = entries.filter(target_type=target_type)
+    elif target_type is not None:
+        entries = entries.filter(target_type__in=list(target_type))
     if target_id is not None:
         entries = entries.filter(target_id=str(target_id))
     return list(entries.order_by("-created_at", "-id")[:limit])
+
+
+def audit_log(
+    *,
+    organisation: Organisation,
+    action: str = "",
+    actor: User | None = None,
+    target_type: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEntry]:
+    """The organisation's audit entries matching the filters given, newest first
+    (created_at, then id: the order the log's keyset pages walk)."""
+    entries = AuditEntry.objects.filter(organisation=organisation)
+    if action:
+        entries = entries.filter(action=action)
+    if actor is not None:
+        entries = entries.filter(actor=actor)
+    if target_type:
+        entries = entries.filter(target_type=target_type)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    if until is not None:
+        entries = entries.filter(created_at__lt=until)
+    return entries.select_related("actor").order_by("-created_at", "-id")
+
+
+def audit_actors(*, organisation: Organisation) -> QuerySet[User]:
+    """Whoever may appear as the "who" of the organisation's log: its staff, and anyone who
+    has an entry there (a colleague since removed)."""
+    logged = AuditEntry.objects.filter(organisation=organisation, actor__isnull=False)
+    return (
+        User.objects.filter(
+            Q(staff_roles__organisation=organisation) | Q(pk__in=logged.values("actor_id"))
+        )
+        .distinct()
+        .order_by("name", "email")
+    )
 
 
 def location_list(*, organisation: Organisation) -> QuerySet[Location]:

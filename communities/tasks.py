@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from communities.services import imports, lifecycle
+from communities.services import audit, imports, lifecycle
 
 # A database that dropped the connection or is restarting; the import simply runs again.
 DATABASE_TRANSIENT = (OperationalError, InterfaceError)
@@ -29,3 +29,9 @@ def members_lifecycle_task() -> int:
 def personal_data_expire_task() -> dict[str, int]:
     """Daily: delete unconfirmed joins and unconfirmed import files past their time."""
     return lifecycle.personal_data_expire()
+
+
+@shared_task(autoretry_for=DATABASE_TRANSIENT, retry_backoff=60, max_retries=3)
+def audit_entries_expire_task() -> int:
+    """Daily: delete audit entries older than their organisation's retention."""
+    return audit.audit_entries_expire()

@@ -2,9 +2,11 @@ from django.urls import path
 
 from communities.views import (
     api_tokens,
+    audit,
     communities,
     imports,
     locations,
+    member_links,
     member_pages,
     members,
     segments,
@@ -30,6 +32,9 @@ staff_urlpatterns = [
     path("team/<int:pk>/remove/", team.StaffRoleRemoveView.as_view(), name="team_remove"),
     # The organisation's settings, and its stores (a store's kiosks: surveys.urls).
     path("settings/", settings.StaffSettingsView.as_view(), name="settings"),
+    # The audit log (owners only) and its CSV export.
+    path("audit/", audit.StaffAuditLogView.as_view(), name="audit_log"),
+    path("audit/export.csv", audit.StaffAuditExportView.as_view(), name="audit_export"),
     path("stores/", locations.StaffLocationListView.as_view(), name="location_list"),
     path("stores/new/", locations.StaffLocationCreateView.as_view(), name="location_create"),
     path("stores/<int:pk>/", locations.StaffLocationDetailView.as_view(), name="location_detail"),
@@ -136,10 +141,10 @@ _C = "c/<slug:org>/<slug:community>/"
 member_urlpatterns = [
     path(f"{_C}join/", member_pages.MemberJoinView.as_view(), name="join"),
     path(f"{_C}join/sent/", member_pages.MemberJoinSentView.as_view(), name="join_sent"),
-    path(f"{_C}confirm/<str:signed>/", member_pages.MemberConfirmView.as_view(), name="confirm"),
+    path(f"{_C}confirm/<str:signed>/", member_links.MemberConfirmView.as_view(), name="confirm"),
     path(
         f"{_C}invitation/<str:signed>/",
-        member_pages.MemberInvitationView.as_view(),
+        member_links.MemberInvitationView.as_view(),
         name="invitation",
     ),
     path(f"{_C}profile/", member_pages.MemberProfileView.as_view(), name="profile"),

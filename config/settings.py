@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (the CSP block below).
+    "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages go out compressed even with no proxy in front (static files are already
     # compressed by whitenoise, which answers above this). Django pads gzip output
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, whose check first reads a form: a form over Django's limits gets a page.
+    "config.errors.RequestLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After LocaleMiddleware and the user: staff pages speak the staff member's choice.
@@ -267,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "communities.tasks.personal_data_expire_task",
         "schedule": crontab(hour=3, minute=45),
     },
+    "audit-entries-expire": {
+        "task": "communities.tasks.audit_entries_expire_task",
+        "schedule": crontab(hour=4, minute=5),
+    },
 }
 
 # --- email: console by default, SMTP (or any backend) from EMAIL_URL -----------------
@@ -318,6 +327,72 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- CSP: what a page may load and run (django-csp; config/security.py) ----------------
+# Scripts and styles come only from our own static files: templates hold no inline
+# <script>, no on…= handlers, no javascript: links and no style="" (data a script needs is
+# a json_script or data-* attribute; a width is a .bar-N class in chorus.css). The one
+# inline CSS is a page's brand colour, in a <style nonce="{{ request.csp_nonce }}"> block;
+# a response that never reads the nonce gets no nonce in its policy. Images: our own files
+# and Bootstrap's data: icons; a logo is a path on this site (communities.models.base's
+# same-site rule), never another host, which keeps members' visits private. worker-src
+# lets the kiosk register its service worker (/k/<token>/sw.js). The Django admin and
+# DRF's browsable API run under the same policy (tests/e2e/test_csp.py visits them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env.str("CSP_REPORT_URI", default=""):
+    # Where browsers POST the violations they block (a collector such as Sentry's).
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
+# Browser features no page uses, switched off for every page (and anything it embeds).
+# Fullscreen stays for our own pages: a kiosk tablet asks for it on the first tap.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "clipboard-read",
+        "clipboard-write",
+        "display-capture",
+        "encrypted-media",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "identity-credentials-get",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "otp-credentials",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "storage-access",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+} | {"fullscreen": ["self"]}
 
 CHORUS = {
     # Below this many respondents a report shows no breakdown (SPEC: anonymity).

@@ -14,6 +14,9 @@ from surveys.urls import staff_urlpatterns as surveys_staff
 # StaffScopedMixin; tests walk this list to prove outsiders get 404.
 staff_patterns = [*communities_staff, *surveys_staff, *feedback_staff]
 
+# A request over Django's size limits gets a clear page, wherever the limit was hit.
+handler400 = "config.errors.bad_request"
+
 urlpatterns = [
     path("", StartView.as_view(), name="start"),
     # The outbox's admin pages moved with the model (feedback -> communities); old links

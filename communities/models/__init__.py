@@ -13,6 +13,7 @@ from communities.models.communities import (
 )
 from communities.models.imports import MemberImport
 from communities.models.lifecycle import LifecycleSnapshot
+from communities.models.links import LinkToken, LinkTokenKind
 from communities.models.organisations import (
     ApiToken,
     Organisation,
@@ -34,6 +35,8 @@ __all__ = [
     "ConsentRecord",
     "EmailSuppression",
     "LifecycleSnapshot",
+    "LinkToken",
+    "LinkTokenKind",
     "Location",
     "Member",
     "MemberImport",

@@ -30,7 +30,8 @@ SENDING_STALE_AFTER = timedelta(minutes=5)
 
 
 def unsubscribe_url(*, organisation_id: int, email: str) -> str:
-    """The signed one-click unsubscribe link for an address (stops the organisation's mail)."""
+    """The one-click unsubscribe link for an address (stops the organisation's mail). Its
+    token is opaque: the URL, which ends up in logs, names no address."""
     return settings.SITE_URL + reverse(
         "surveys:unsubscribe",
         args=[unsubscribe_token(organisation_id=organisation_id, email=email)],

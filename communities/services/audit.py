@@ -5,6 +5,9 @@ transaction as the change, with a stable action code ("location.create") and the
 changed as {field: [before, after]}. Codes are data; pages show them through
 `audit_action_label`, in the reader's language. An app above communities names its own codes
 and the models its targets are with `audit_register` in its AppConfig.ready.
+
+The log is append-only (AuditEntry refuses to be saved twice or deleted one by one); the one
+way entries leave is `audit_entries_expire`, after each organisation's retention.
 """
 
 from __future__ import annotations

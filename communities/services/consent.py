@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
-from communities.links import link_make, link_read
+from communities.links import link_mint, link_read
 from communities.models import ConsentRecord, EmailSuppression, Member
 from communities.services.common import member_lock
 
@@ -51,14 +51,16 @@ def member_consent_change(
 
 
 def unsubscribe_token(*, organisation_id: int, email: str) -> str:
-    return link_make("unsubscribe", [organisation_id, email])
+    """The opaque token of an address's unsubscribe link: it names no address."""
+    return link_mint("unsubscribe", organisation_id=organisation_id, email=email)
 
 
 @transaction.atomic
 def email_unsubscribe(*, signed: str) -> EmailSuppression:
     """Stop email to an address for one organisation (from a link in an email).
 
-    Raises LinkError for a link we did not sign.
+    Raises LinkError for a link we did not make (an opaque token, or an address signed
+    the old way in a link sent before tokens).
     """
     organisation_id, email = link_read("unsubscribe", signed)
     suppression, _created = EmailSuppression.objects.get_or_create(

@@ -1,4 +1,9 @@
-"""Joining by link: the signed double opt-in and invitation links, and confirming a member."""
+"""Joining by link: the double opt-in and invitation links, and confirming a member.
+
+Both links are single-use and carry only an opaque token (communities.links): opening one
+shows a page and changes nothing (mail scanners open every link), and the POST from that
+page uses it up.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +16,44 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
-from communities.links import LinkError, link_make, link_read
+from communities.links import LinkError, link_mint, link_read, link_use
 from communities.models import Community, EmailSuppression, Member, User
 from communities.services.common import member_lock
 from communities.services.consent import consent_record
 
 
 def member_invitation_token(*, member: Member) -> str:
-    """The signed token in an invitation-to-join link (invite-only communities need one)."""
-    return link_make("member_invitation", {"m": member.pk})
+    """The token in an invitation-to-join link (invite-only communities need one)."""
+    return link_mint("member_invitation", organisation_id=member.organisation_id, member=member)
+
+
+def _link_member(*, payload: Any, community: Community) -> Member | None:
+    """The member a link's payload names in `community`, if the link was sent to the
+    address the member still has (links sent before tokens were stored name no address
+    for an invitation)."""
+    if not isinstance(payload, dict):
+        return None
+    member = (
+        Member.objects.select_related("community", "organisation")
+        .filter(pk=payload.get("m"), community=community)
+        .exclude(email="")
+        .first()
+    )
+    if member is None or ("e" in payload and member.email != payload["e"]):
+        return None
+    return member
 
 
 def member_from_invitation(*, signed: str, community: Community) -> Member:
     """The invited member a link names, or LinkError; the link must be for `community`."""
-    payload = link_read("member_invitation", signed)
-    member = Member.objects.filter(
-        pk=payload.get("m") if isinstance(payload, dict) else None, community=community
-    ).first()
+    try:
+        payload = link_read("member_invitation", signed)
+    except LinkError as exc:
+        if exc.reason == LinkError.FORGED:
+            raise
+        member = _link_member(payload=exc.payload, community=community)
+        raise LinkError(exc.reason, member) from None
+    member = _link_member(payload=payload, community=community)
     if member is None:
         raise LinkError(LinkError.FORGED)
     if member.status != MemberStatus.INVITED:
@@ -35,45 +61,70 @@ def member_from_invitation(*, signed: str, community: Community) -> Member:
     return member
 
 
+def member_invitation_link_use(*, member: Member, signed: str) -> None:
+    """Use up an invitation link as its invitation is accepted (in that transaction)."""
+    if not link_use(
+        "member_invitation", signed, organisation_id=member.organisation_id, member=member
+    ):
+        raise ValidationError(_("This invitation has already been used."), code="used")
+
+
 def member_confirm_token(*, member: Member, rejoin: bool = False, marketing: bool = False) -> str:
-    """The signed token in a double opt-in link; it names the address it was sent to, so
-    it dies with an erasure or an address change.
+    """The token in a double opt-in link. Its row names the member and the address it was
+    sent to, so the link dies with an erasure or an address change.
 
     A rejoin (someone who had left asks to come back) carries what they ticked, because
     their consent is only recorded once the link proves the address is theirs.
     """
-    payload: dict[str, Any] = {"m": member.pk, "e": member.email}
-    if rejoin:
-        payload.update(r=1, k=int(marketing))
-    return link_make("member_confirm", payload)
+    data: dict[str, Any] = {"r": 1, "k": int(marketing)} if rejoin else {}
+    return link_mint(
+        "member_confirm", organisation_id=member.organisation_id, member=member, data=data
+    )
+
+
+def _confirmable(member: Member, payload: Mapping[str, Any]) -> bool:
+    return member.status == MemberStatus.PENDING or (
+        bool(payload.get("r")) and member.status == MemberStatus.UNSUBSCRIBED
+    )
 
 
 def member_from_confirm_link(*, signed: str, community: Community) -> tuple[Member, dict]:
     """(member, payload) a confirmation link names, or LinkError.
 
-    An expired link still names its member (the signature is good, only old), so the
-    page can offer a new link; a link for another community is forged.
+    An expired link still names its member (the link is genuine, only old), so the page
+    can offer a new link; a used one names them too, so the page speaks their language.
+    A link for another community is forged. A link whose member is already confirmed
+    counts as used: it can never sign anyone in again.
     """
     try:
         payload = link_read("member_confirm", signed)
-        expired = False
     except LinkError as exc:
-        if exc.reason != LinkError.EXPIRED:
+        if exc.reason == LinkError.FORGED:
             raise
-        payload, expired = exc.payload, True
-    if not isinstance(payload, dict):
+        member = _link_member(payload=exc.payload, community=community)
+        if member is None:
+            raise LinkError(LinkError.FORGED) from None
+        raise LinkError(exc.reason, member) from None
+    member = _link_member(payload=payload, community=community)
+    if member is None or "e" not in payload:
         raise LinkError(LinkError.FORGED)
-    member = (
-        Member.objects.select_related("community", "organisation")
-        .filter(pk=payload.get("m"), community=community)
-        .exclude(email="")
-        .first()
-    )
-    if member is None or member.email != payload.get("e"):
-        raise LinkError(LinkError.FORGED)
-    if expired:
-        raise LinkError(LinkError.EXPIRED, member)
+    if not _confirmable(member, payload):
+        raise LinkError(LinkError.USED, member)
     return member, payload
+
+
+@transaction.atomic
+def member_confirm_by_link(*, signed: str, community: Community) -> Member:
+    """Confirm the member a double opt-in link names, using the link up: a second use,
+    even at the same moment, is LinkError(used). A refusal (ValidationError) leaves the
+    link unused."""
+    member, payload = member_from_confirm_link(signed=signed, community=community)
+    member = member_lock(member_id=member.pk)
+    if not _confirmable(member, payload) or not link_use(
+        "member_confirm", signed, organisation_id=member.organisation_id, member=member
+    ):
+        raise LinkError(LinkError.USED, member)
+    return member_confirm(member=member, payload=payload)
 
 
 def member_user_link(*, member: Member) -> User:

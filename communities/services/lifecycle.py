@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.choices import LIFECYCLE_STATUSES, ImportStatus, MemberStatus
-from communities.models import Community, LifecycleSnapshot, Member, MemberImport
+from communities.models import Community, LifecycleSnapshot, LinkToken, Member, MemberImport
 
 
 def _active_since(cutoff: dt.datetime) -> Q:
@@ -105,6 +105,7 @@ def member_activity_touch(*, member_id: int, at: dt.datetime) -> None:
 
 UNCONFIRMED_JOIN_KEPT = timedelta(days=30)
 IMPORT_PREVIEW_KEPT = timedelta(days=7)
+LINK_TOKEN_KEPT = timedelta(days=30)
 
 
 @transaction.atomic
@@ -114,7 +115,9 @@ def personal_data_expire(*, now: dt.datetime | None = None) -> dict[str, int]:
     A join never confirmed within UNCONFIRMED_JOIN_KEPT is deleted with its consent
     rows (the person never became a member; a resent link lives 7 days, so 30 leaves
     room). A checked import nobody confirmed within IMPORT_PREVIEW_KEPT loses its file
-    and error report, which hold other people's addresses. Safe to run twice.
+    and error report, which hold other people's addresses. A confirmation or invitation
+    link token is deleted LINK_TOKEN_KEPT after it expired (until then a late click is told
+    "expired" rather than "not a link of ours"). Safe to run twice.
     """
     now = now or timezone.now()
     _total, per_model = Member.objects.filter(
@@ -133,4 +136,11 @@ def personal_data_expire(*, now: dt.datetime | None = None) -> dict[str, int]:
             finished_at=now,
         )
     )
-    return {"members": per_model.get(Member._meta.label, 0), "imports": imports}
+    tokens, _per_model = LinkToken.objects.filter(
+        expires_at__isnull=False, expires_at__lt=now - LINK_TOKEN_KEPT
+    ).delete()
+    return {
+        "members": per_model.get(Member._meta.label, 0),
+        "imports": imports,
+        "link_tokens": tokens,
+    }

@@ -100,7 +100,11 @@ def api_token_create(
         created_by=created_by,
     )
     audit_record(
-        organisation=organisation, actor=created_by, action="api_token.create", target=token
+        organisation=organisation,
+        actor=created_by,
+        action="api_token.create",
+        target=token,
+        target_type="api_token",
     )
     return token, key
 
@@ -132,7 +136,11 @@ def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(
-            organisation=token.organisation, actor=actor, action="api_token.revoke", target=token
+            organisation=token.organisation,
+            actor=actor,
+            action="api_token.revoke",
+            target=token,
+            target_type="api_token",
         )
     return token
 
@@ -180,6 +188,7 @@ def _audit_invitation(invitation: StaffInvitation, *, actor: User | None, action
         actor=actor,
         action=action,
         target=invitation,
+        target_type="staff_invitation",
         target_label=invitation.email,
         changes={"role": [None, invitation.role]} if action.endswith(".send") else None,
     )

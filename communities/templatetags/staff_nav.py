@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from communities.permissions import can_manage, can_read_results, can_work_cases
+from communities.permissions import can_manage, can_read_audit, can_read_results, can_work_cases
 from communities.selectors import staff_roles_of
 
 register = template.Library()
@@ -16,6 +16,7 @@ PERMISSIONS = {
     "manage": can_manage,
     "read_results": can_read_results,
     "work_cases": can_work_cases,
+    "read_audit": can_read_audit,
 }
 
 # Which list page a staff URL belongs to (by its name's first word), and who may open it:
@@ -34,6 +35,7 @@ SECTIONS = {
     "staff": ("team", can_manage),
     "api": ("api_tokens", can_manage),
     "settings": ("settings", can_manage),
+    "audit": ("audit_log", can_read_audit),
     "location": ("location_list", can_read_results),
 }
 

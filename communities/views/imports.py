@@ -26,6 +26,7 @@ from communities.models import MemberImport
 from communities.permissions import can_manage
 from communities.scoping import StaffScopedMixin
 from communities.services.attributes import community_attributes
+from communities.services.audit import audit_record
 from communities.services.imports import (
     member_import_confirm,
     member_import_create,
@@ -186,6 +187,16 @@ class MemberImportErrorsView(_ImportPage):
         member_import = get_object_or_404(
             MemberImport.objects.for_organisation(self.organisation).defer("content"),
             pk=self.kwargs["pk"],
+        )
+        # The report repeats rows of the uploaded file (addresses, names): a download of
+        # personal data, so the audit log keeps who took it.
+        audit_record(
+            organisation=self.organisation,
+            actor=request.user,
+            action="member_import.problems_download",
+            target_type="member_import",
+            target_id=str(member_import.pk),
+            target_label=f"import #{member_import.pk}",
         )
         out = io.StringIO()
         writer = SafeCsvWriter(out)

@@ -1,4 +1,5 @@
-"""The member side: join, confirm, invitations, profile, consent and my data.
+"""The member side: join, profile, consent and my data (the emailed links' pages, confirm
+and invitation, are in member_links).
 
 Public pages under /c/<org>/<community>/ (namespace "community"). They are not staff
 pages: the community comes from the URL, the member from the signed-in user.
@@ -10,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -23,27 +23,19 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import FormView
 
-from communities.choices import ConsentPurpose, JoinMode, MemberStatus
+from communities.choices import ConsentPurpose, JoinMode
 from communities.flows import (
     JoinOutcome,
-    member_confirmation_resend,
     member_erase,
     member_export,
-    member_invitation_accept,
     member_join,
 )
 from communities.forms.member_pages import EraseForm, JoinForm, ProfileForm
 from communities.formviews import ServiceFormMixin
-from communities.links import LinkError
 from communities.models import AttributeDefinition, Community, Member, same_site_path_validator
 from communities.selectors import member_consents, member_needs_terms, member_of
 from communities.services.common import email_normalise
 from communities.services.consent import member_consent_change
-from communities.services.joining import (
-    member_confirm,
-    member_from_confirm_link,
-    member_from_invitation,
-)
 from communities.services.members import MEMBER_CURRENT_STATUSES, member_profile_update
 from config.ratelimit import client_ip, rate_limited
 
@@ -83,6 +75,17 @@ class MemberPageMixin(View):
 
     def portal_url(self) -> str:
         return reverse("surveys:community_home", args=[self.organisation.slug, self.community.slug])
+
+    def speak(self, member: Member) -> None:
+        """Speak the language of the member an emailed link names, unless ?lang= chose one:
+        the browser that opens the link may be anyone's."""
+        codes = {code for code, _name in settings.LANGUAGES}
+        chosen = (self.request.GET.get("lang") or "").split("-")[0]
+        if chosen in codes or (member.locale or "") not in codes:
+            return
+        self.language = member.locale
+        translation.activate(self.language)
+        self.request.LANGUAGE_CODE = self.language
 
     def page(self, template: str, context: dict | None = None, status: int = 200) -> HttpResponse:
         return render(
@@ -182,7 +185,7 @@ class MemberRequiredMixin(MemberPageMixin):
         return handler
 
 
-def _join_definitions(community: Community) -> list[AttributeDefinition]:
+def join_definitions(community: Community) -> list[AttributeDefinition]:
     return list(AttributeDefinition.objects.filter(community=community, ask_on_join=True))
 
 
@@ -225,7 +228,7 @@ class MemberJoinView(MemberPageMixin, MemberFormMixin):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {
             **super().get_form_kwargs(),
-            "definitions": _join_definitions(self.community),
+            "definitions": join_definitions(self.community),
             "language": self.language,
         }
 
@@ -260,152 +263,6 @@ class MemberJoinView(MemberPageMixin, MemberFormMixin):
 class MemberJoinSentView(MemberPageMixin):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return self.page("member_join_sent.html")
-
-
-class MemberConfirmView(MemberPageMixin):
-    """The double opt-in link: confirms, signs the person in and opens the portal.
-
-    A second click within the link's week signs in again; a forged link is 400, an
-    expired one 410 with a button for a new link.
-    """
-
-    def get(self, request: HttpRequest, *args, signed: str, **kwargs) -> HttpResponse:
-        try:
-            member, payload = member_from_confirm_link(signed=signed, community=self.community)
-        except LinkError as exc:
-            return self._refused(exc)
-        try:
-            member = member_confirm(member=member, payload=payload)
-        except ValidationError as exc:
-            return self.page("member_link_refused.html", {"message": exc.messages[0]}, status=409)
-        auth_login(request, member.user, backend=AUTH_BACKEND)
-        # The message is read on the portal, which speaks the member's language; this
-        # page's language came from the browser that opened the email link.
-        with translation.override(member.locale or self.language):
-            messages.success(
-                request,
-                _("Welcome to %(community)s! Your email address is confirmed.")
-                % {"community": self.community.name},
-            )
-        return redirect(self.portal_url())
-
-    def post(self, request: HttpRequest, *args, signed: str, **kwargs) -> HttpResponse:
-        """Send a new link in place of an expired one."""
-        try:
-            member_from_confirm_link(signed=signed, community=self.community)
-        except LinkError as exc:
-            if exc.reason == "expired" and exc.obj is not None:
-                member_confirmation_resend(member=exc.obj)
-                return redirect(
-                    reverse(
-                        "community:join_sent", args=[self.organisation.slug, self.community.slug]
-                    )
-                )
-            return self._refused(exc)
-        return redirect(request.path)
-
-    def _refused(self, exc: LinkError) -> HttpResponse:
-        if exc.reason == "expired":
-            pending = exc.obj is not None and exc.obj.status == MemberStatus.PENDING
-            return self.page(
-                "member_link_refused.html",
-                {
-                    "message": _("This confirmation link has expired.")
-                    if pending
-                    else _("This link has expired. You can sign in with a code we email you."),
-                    "resend": pending,
-                    "sign_in": not pending,
-                },
-                status=410,
-            )
-        return self.page(
-            "member_link_refused.html",
-            {"message": _("This link is not valid. Please use the link from your email as it is.")},
-            status=400,
-        )
-
-
-class MemberInvitationView(MemberPageMixin, MemberFormMixin):
-    """An invitation-to-join link: the join form with the address fixed; accepting confirms
-    at once, because the link proved the address."""
-
-    template_name = "member_join.html"
-    form_class = JoinForm
-
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.signed = kwargs.get("signed", "")
-        return super().dispatch(request, *args, **kwargs)
-
-    def _invited(self) -> Member | HttpResponse:
-        try:
-            return member_from_invitation(signed=self.signed, community=self.community)
-        except LinkError as exc:
-            reasons = {
-                "expired": (
-                    _("This invitation has expired. Please ask for a new one."),
-                    410,
-                ),
-                "used": (
-                    _("This invitation has already been used. Sign in to visit the community."),
-                    409,
-                ),
-            }
-            message, status = reasons.get(
-                exc.reason,
-                (_("This link is not valid. Please use the link from your email as it is."), 400),
-            )
-            return self.page(
-                "member_link_refused.html",
-                {"message": message, "sign_in": exc.reason == "used"},
-                status=status,
-            )
-
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.invited = self._invited()
-        if isinstance(self.invited, HttpResponse):
-            return self.invited
-        return super().get(request, *args, **kwargs)
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.invited = self._invited()
-        if isinstance(self.invited, HttpResponse):
-            return self.invited
-        return super().post(request, *args, **kwargs)
-
-    def get_initial(self) -> dict[str, Any]:
-        return {"name": self.invited.name, "language": self.invited.locale or self.language}
-
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return {
-            **super().get_form_kwargs(),
-            "definitions": _join_definitions(self.community),
-            "language": self.language,
-            "fixed_email": self.invited.email,
-        }
-
-    def get_context_data(self, **kwargs) -> dict[str, Any]:
-        return super().get_context_data(invited=self.invited, **kwargs)
-
-    def form_save(self, form: JoinForm) -> Member:
-        data = form.cleaned_data
-        member = member_invitation_accept(
-            member=self.invited,
-            name=data["name"],
-            locale=data["language"],
-            attributes=form.attribute_values(),
-            terms_accepted=data["consent"],
-            marketing=data["marketing"],
-        )
-        auth_login(self.request, member.user, backend=AUTH_BACKEND)
-        return member
-
-    def get_success_message(self, form: JoinForm) -> str:
-        # In the language just chosen on the form: the portal that shows it speaks that one.
-        with translation.override(self.saved.locale or self.language):
-            return _("Welcome to %(community)s!") % {"community": self.community.name}
-
-    def get_success_url(self) -> str:
-        return self.portal_url()
 
 
 class MemberProfileView(MemberRequiredMixin, MemberFormMixin):

@@ -93,7 +93,12 @@ class StaffSettingsView(StaffFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            change_rows=audit_rows(audit_entries(organisation=self.organisation)),
+            # Only the settings' and stores' own changes: the whole log is for owners.
+            change_rows=audit_rows(
+                audit_entries(
+                    organisation=self.organisation, target_type=("organisation", "location")
+                )
+            ),
             time_zone=organisation_time_zone(self.organisation),
             time_zone_name=self.organisation.time_zone,
         )

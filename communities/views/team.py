@@ -6,9 +6,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,10 +48,27 @@ class StaffHomeView(LoginRequiredMixin, ServiceFormMixin, FormView):
     template_name = "communities/staff_home.html"
     form_class = OrganisationForm
 
+    def may_create(self) -> bool:
+        """Under invite-only sign-up an account (a member's, say) does not make itself an
+        organisation: only the site's superusers and people already on some organisation's
+        staff may. With open sign-up anyone signed in may, as the sign-up page promises."""
+        user = self.request.user
+        return (
+            settings.ACCOUNT_SIGNUP == "open"
+            or user.is_superuser
+            or bool(staff_roles_of(user=user))
+        )
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not self.may_create():
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         roles = staff_roles_of(user=self.request.user)
         self.request.staff_roles = roles
+        context["may_create"] = self.may_create()
         context["memberships"] = [
             (r, staff_landing_url(organisation_slug=r.organisation.slug, role=r.role))
             for r in roles

@@ -9,9 +9,13 @@
     fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
-        var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById("batch-progress");
+        var page = html && new DOMParser().parseFromString(html, "text/html");
+        var fresh = page && page.getElementById("batch-progress");
         if (!fresh) return setTimeout(poll, 10000);
         if (fresh.innerHTML !== box.innerHTML) box.innerHTML = fresh.innerHTML;
+        var status = document.getElementById("batch-status");
+        var freshStatus = page.getElementById("batch-status");
+        if (status && freshStatus) status.replaceWith(freshStatus);
         box.dataset.done = fresh.dataset.done;
         if (fresh.dataset.done !== "true") setTimeout(poll, 5000);
       })

@@ -10,6 +10,9 @@
  *   customer is thanked all the same; the queue is sent when the network returns, on the
  *   "online" event and every few seconds, and survives a reload (the service worker
  *   serves the page and its files from its cache while the server is unreachable);
+ * - an answer bigger than the server takes (data-max-bytes; it says 413 too) is never
+ *   queued: the customer is asked to shorten it. One found in the queue (left by an older
+ *   page) is dropped alone, and the answers behind it are still sent;
  * - after the thank-you, and after a customer walks away mid-survey, the kiosk wipes the
  *   answers and starts again in the store's language for the next person.
  */
@@ -22,6 +25,7 @@
   var startLanguage = root.getAttribute("data-start-language");
   var idleMs = (parseInt(root.getAttribute("data-idle-reset-seconds"), 10) || 30) * 1000;
   var thanksMs = (parseInt(root.getAttribute("data-thanks-seconds"), 10) || 5) * 1000;
+  var maxBytes = parseInt(root.getAttribute("data-max-bytes"), 10) || 0;
   var QUEUE_KEY = "chorus-kiosk-queue:" + submitUrl;
   var RETRY_EVERY_MS = 5000;
   var SEND_TIMEOUT_MS = 8000; // a customer waits this long at most before being thanked
@@ -151,6 +155,7 @@
 
   function clearErrors(pane) {
     part(pane, "errors").hidden = true;
+    part(pane, "error-lead").hidden = false;
     part(pane, "error-detail").textContent = "";
     pane.querySelectorAll(".question.has-error").forEach(function (question) {
       question.classList.remove("has-error");
@@ -202,6 +207,19 @@
     target.setAttribute("tabindex", "-1");
     target.scrollIntoView({ block: "center" });
     target.focus({ preventScroll: true });
+  }
+
+  /* Too much to send: one message (the server's, else the page's), nothing to mark. */
+  function showTooLarge(pane, message) {
+    var box = part(pane, "errors");
+    part(pane, "error-lead").hidden = true;
+    part(pane, "error-detail").appendChild(
+      messageLine(message || pane.getAttribute("data-too-large-message"))
+    );
+    box.hidden = false;
+    box.setAttribute("tabindex", "-1");
+    box.scrollIntoView({ block: "center" });
+    box.focus({ preventScroll: true });
   }
 
   // --- screens --------------------------------------------------------------------------
@@ -308,9 +326,21 @@
       });
   }
 
-  /* stored | retry | gone | invalid | refused */
+  /* Bytes on the wire: the server's limit counts UTF-8, not characters. */
+  function tooLarge(payload) {
+    if (!maxBytes) return false;
+    var body = JSON.stringify(payload);
+    var size =
+      typeof TextEncoder === "function"
+        ? new TextEncoder().encode(body).length
+        : unescape(encodeURIComponent(body)).length;
+    return size > maxBytes;
+  }
+
+  /* stored | retry | gone | too_large | invalid | refused */
   function outcomeOf(result) {
     var status = result.status;
+    if (status === 413) return "too_large";
     if ((status === 200 || status === 201) && result.body.id !== undefined) return "stored";
     if (status === 0 || status === 408 || status === 429 || status >= 500) return "retry";
     if (status >= 200 && status < 300) return "retry"; // not our server's answer
@@ -334,9 +364,15 @@
       language: pane.getAttribute("data-kiosk-language"),
       answers: answersOf(form),
     };
+    clearErrors(pane);
+    if (tooLarge(payload)) {
+      // Queued, it could never be sent; the customer can still shorten it.
+      showTooLarge(pane, "");
+      touched();
+      return;
+    }
     state = "sending";
     clearTimeout(idleTimer);
-    clearErrors(pane);
     if (button) button.disabled = true;
     var sent =
       navigator.onLine === false
@@ -353,6 +389,10 @@
         showThanks();
       } else if (outcome === "gone") {
         showOff(offMessage(result));
+      } else if (outcome === "too_large") {
+        state = "answering";
+        showTooLarge(pane, result.body.message);
+        touched();
       } else {
         // The customer can put it right: the answers stay, each message at its question.
         if (outcome === "refused") console.warn("Chorus kiosk: answer refused", result);
@@ -430,6 +470,12 @@
         return queued.idempotency_key === keys[i];
       })[0];
       if (!item) return next(i + 1);
+      if (tooLarge(item)) {
+        // The server would refuse it every time: it must not hold up the others.
+        console.warn("Chorus kiosk: a waiting answer is too large to send; dropped", item);
+        dequeue(item.idempotency_key);
+        return next(i + 1);
+      }
       post(item, FLUSH_TIMEOUT_MS).then(function (result) {
         var outcome = outcomeOf(result);
         if (outcome === "stored") {

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from communities.choices import ConsentChannel, ConsentPurpose
@@ -51,6 +52,21 @@ class AlreadyAnswered(ValidationError):
 
 def question_field_name(question: Question) -> str:
     return f"q_{question.pk}"
+
+
+# Frozen: migration 0005 hashed the keys stored before with it.
+ANSWER_KEY_SALT = "chorus.surveys.respondent-answer-key"
+
+
+def answer_key_stored(key: str) -> str:
+    """What a respondent page's answer key is stored (and looked up) as: a keyed hash.
+
+    The key sits in the page and, for a visitor, in a year-long cookie; the database keeps
+    only HMAC(SECRET_KEY, key), so whoever holds the browser and the database but not the
+    server's secret cannot find the answer with it. The same key always maps to the same
+    value, so a resend is still found ("exactly once per key").
+    """
+    return salted_hmac(ANSWER_KEY_SALT, key, algorithm="sha256").hexdigest()
 
 
 def survey_closed_reason(*, survey: Survey, now=None) -> str | None:

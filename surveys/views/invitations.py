@@ -69,26 +69,37 @@ class InvitationOpenView(View):
 class UnsubscribeView(View):
     """One-click unsubscribe from survey email (RFC 8058 POST), with a confirm page on GET.
 
-    No CSRF token: a mail client's one-click POST cannot carry one, and the signed
-    address in the URL is the authority (it can only stop mail, never start it).
+    No CSRF token: a mail client's one-click POST cannot carry one, and the token in the
+    URL is the authority (it can only stop mail, never start it). The token is opaque: it
+    names no address (links sent before tokens signed the address, and still work). Using
+    a link twice is harmless, so it is never used up.
     """
 
     def get(self, request: HttpRequest, signed: str) -> HttpResponse:
         if not self._valid(signed):
-            return render(
-                request,
-                "surveys/unsubscribe.html",
-                {"invalid": True},
-                status=400,
-            )
-        return render(request, "surveys/unsubscribe.html", {"signed": signed})
+            return self._invalid(request)
+        return _no_referrer(render(request, "surveys/unsubscribe.html", {"signed": signed}))
 
     def post(self, request: HttpRequest, signed: str) -> HttpResponse:
         if not self._valid(signed):
-            return render(request, "surveys/unsubscribe.html", {"invalid": True}, status=400)
-        email_unsubscribe(signed=signed)
-        return render(request, "surveys/unsubscribe.html", {"done": True})
+            return self._invalid(request)
+        try:
+            email_unsubscribe(signed=signed)
+        except LinkError:
+            # Gone since the check (the address was erased meanwhile).
+            return self._invalid(request)
+        return _no_referrer(render(request, "surveys/unsubscribe.html", {"done": True}))
+
+    @staticmethod
+    def _invalid(request: HttpRequest) -> HttpResponse:
+        return render(request, "surveys/unsubscribe.html", {"invalid": True}, status=400)
 
     @staticmethod
     def _valid(signed: str) -> bool:
         return link_is_genuine("unsubscribe", signed)
+
+
+def _no_referrer(page: HttpResponse) -> HttpResponse:
+    # The token must not travel on as a Referer from the page's links.
+    page["Referrer-Policy"] = "no-referrer"
+    return page

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -21,6 +21,7 @@ from django.views.generic import DetailView
 from communities.models import Location
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
+from config.errors import request_refused
 from surveys.choices import ChannelKind
 from surveys.forms.respond import ResponseForm
 from surveys.models import Channel
@@ -28,6 +29,21 @@ from surveys.selectors import location_kiosks
 from surveys.services.kiosks import KioskRateLimited, kiosk_submit
 from surveys.services.responses import SurveyNotOpen, survey_closed_reason, survey_questions
 from surveys.views.respond import SUPPORTED_LANGUAGES
+
+# A customer's answers are a few kilobytes; anything near this is not a customer's answer.
+KIOSK_MAX_BYTES = 64 * 1024
+
+
+def _kiosk_languages(channel: Channel) -> tuple[list[tuple[str, str]], str]:
+    """The survey's languages on this kiosk, and the one it starts in (the store's)."""
+    survey = channel.survey
+    languages = [(c, n) for c, n in settings.LANGUAGES if c in (survey.languages or ["en"])]
+    default = (channel.location.language if channel.location else "") or (
+        survey.organisation.default_language
+    )
+    if default not in dict(languages):
+        default = languages[0][0]
+    return languages, default
 
 
 def _kiosk_channel(device_token: str) -> Channel:
@@ -47,12 +63,7 @@ class KioskView(View):
     def get(self, request: HttpRequest, device_token: str) -> HttpResponse:
         channel = _kiosk_channel(device_token)
         survey = channel.survey
-        languages = [(c, n) for c, n in settings.LANGUAGES if c in (survey.languages or ["en"])]
-        default = (channel.location.language if channel.location else "") or (
-            survey.organisation.default_language
-        )
-        if default not in dict(languages):
-            default = languages[0][0]
+        languages, default = _kiosk_languages(channel)
         language = request.GET.get("lang") or default
         if language not in dict(languages):
             language = default
@@ -84,6 +95,7 @@ class KioskView(View):
                         "bidi": translation.get_language_bidi(),
                         "title": survey.title.get(code) or survey.title_text,
                         "thank_you": survey.thank_you.get(code) or "",
+                        "too_large": _too_large_message(),
                         "html": render_to_string(
                             "surveys/_kiosk_form.html", {"form": form}, request=request
                         ),
@@ -99,6 +111,7 @@ class KioskView(View):
                 "forms": forms_by_language,
                 "language": language,
                 "submit_url": reverse("surveys:kiosk_submit", args=[device_token]),
+                "max_bytes": KIOSK_MAX_BYTES,
                 "sw_url": reverse("surveys:kiosk_sw", args=[device_token]),
             },
         )
@@ -115,10 +128,20 @@ class KioskSubmitView(View):
 
     def post(self, request: HttpRequest, device_token: str) -> JsonResponse:
         channel = _kiosk_channel(device_token)
+        if _declared_length(request) > KIOSK_MAX_BYTES:
+            # Judged by its declared length, never parsed; worded in the language the kiosk
+            # asked in (its Accept-Language) when the survey has it, else the store's.
+            languages, default = _kiosk_languages(channel)
+            asked = getattr(request, "LANGUAGE_CODE", "")
+            with translation.override(asked if asked in dict(languages) else default):
+                return request_refused(
+                    request,
+                    RequestDataTooBig("kiosk answers over KIOSK_MAX_BYTES"),
+                    message=_too_large_message(),
+                    extra={"max_bytes": KIOSK_MAX_BYTES},
+                )
         if not channel.active:
             return JsonResponse({"error": "kiosk_revoked"}, status=410)
-        if len(request.body) > 64 * 1024:
-            return JsonResponse({"error": "too_large"}, status=413)
         try:
             payload = json.loads(request.body)
             key = payload["idempotency_key"]
@@ -152,6 +175,17 @@ class KioskSubmitView(View):
             {"id": result.response.pk, "created": result.created},
             status=201 if result.created else 200,
         )
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large_message() -> str:
+    return _("Your answers are too long to send and were not saved. Please shorten them.")
 
 
 class KioskServiceWorkerView(View):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+import re
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,6 +33,7 @@ from surveys.selectors import (
 from surveys.services.responses import (
     AlreadyAnswered,
     SurveyNotOpen,
+    answer_key_stored,
     answers_validate,
     question_field_name,
     response_submit,
@@ -40,6 +42,19 @@ from surveys.services.responses import (
 )
 
 SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+# What an answer key given out by this site looks like (a page still open from before
+# included); any other is not one of ours.
+ANSWER_KEY_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def visitor_token_valid(token: str) -> bool:
+    """Whether a visitor's answer cookie holds a token this site gives out."""
+    return len(token) == 32 and token.isalnum()
+
+
+def visitor_token_new() -> str:
+    """A fresh random answer token for a page and, for a visitor, their cookie."""
+    return secrets.token_hex(16)
 
 
 def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
@@ -187,16 +202,22 @@ class SurveyRespondView(View):
         """
         if self.survey.allow_multiple_responses:
             return False
+        return self._answered_by()
+
+    def _answered_by(self) -> bool:
+        token = self._visitor_key()
         return survey_answered_by(
-            survey=self.survey, member=self.member, visitor_key=self._visitor_key()
+            survey=self.survey,
+            member=self.member,
+            visitor_key=answer_key_stored(token) if token else "",
         )
 
     def _visitor_key(self) -> str:
-        """This browser's answer key for the survey, when it has a well-formed one."""
+        """This browser's answer token for the survey, when it has a well-formed one."""
         if self.member is not None:
             return ""
-        key = self.request.COOKIES.get(self._key_cookie, "")
-        return key if len(key) == 32 and key.isalnum() else ""
+        token = self.request.COOKIES.get(self._key_cookie, "")
+        return token if visitor_token_valid(token) else ""
 
     def _unavailable(self, reason: str, *, status: int) -> HttpResponse:
         return render(
@@ -216,12 +237,13 @@ class SurveyRespondView(View):
         A signed-in member is stopped by their participation, so their key is fresh per
         page and lives only in the form. A visitor without an account keeps one key per
         survey in a cookie, so going Back and sending again finds the first response
-        instead of adding a second. The cookie holds nothing but that random key.
+        instead of adding a second. The cookie holds nothing but that random token, and
+        the database only its keyed hash (`answer_key_stored`).
         """
         if self.survey.allow_multiple_responses and not self.is_poll:
             # Each page is a new answer; the form's own key still makes its resend one.
-            return uuid.uuid4().hex
-        return self._visitor_key() or uuid.uuid4().hex
+            return visitor_token_new()
+        return self._visitor_key() or visitor_token_new()
 
     def _form(self, data=None) -> ResponseForm:
         self.questions = survey_questions(survey=self.survey)
@@ -261,14 +283,14 @@ class SurveyRespondView(View):
                 "member": self.member,
                 "title": self.survey.title.get(self.language) or self.survey.title_text,
                 "languages": self._languages(),
+                # Errors at questions (the page's own key is not one to mark).
+                "marked": bool(set(form.errors) - {"__all__", "idempotency_key"}),
             },
             status=status,
         )
 
     def _render_poll(self, form: ResponseForm, status: int = 200) -> HttpResponse:
-        voted = survey_answered_by(
-            survey=self.survey, member=self.member, visitor_key=self._visitor_key()
-        )
+        voted = self._answered_by()
         return render(
             self.request,
             "surveys/poll.html",
@@ -300,13 +322,14 @@ class SurveyRespondView(View):
         self._remember_visitor(page, self.key)
         return page
 
-    def _remember_visitor(self, page: HttpResponse, key: str) -> None:
-        """A visitor without an account keeps their answer key for a year: it is how one
-        browser gets one vote and sees its own answer again."""
-        if self.member is None:
+    def _remember_visitor(self, page: HttpResponse, token: str) -> None:
+        """A visitor without an account keeps their answer token for a year: it is how one
+        browser gets one vote and sees its own answer again. Set once, when first given
+        out: a cookie the browser holds already runs to its own expiry."""
+        if self.member is None and self.request.COOKIES.get(self._key_cookie) != token:
             page.set_cookie(
                 self._key_cookie,
-                key,
+                token,
                 max_age=365 * 24 * 3600,
                 httponly=True,
                 samesite="Lax",
@@ -320,15 +343,33 @@ class SurveyRespondView(View):
         return self.survey.kind == SurveyKind.POLL
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = self._form(request.POST)
-        if not form.is_valid():
+        data, stale = (
+            request.POST,
+            not ANSWER_KEY_FORMAT.fullmatch(request.POST.get("idempotency_key", "")),
+        )
+        if stale:
+            # Not a key this site gave out (empty, too long, odd characters): nothing is
+            # stored under it. The answers come back on a good key, to send again.
+            data = data.copy()
+            data["idempotency_key"] = self._idempotency_key()
+        form = self._form(data)
+        if not form.is_valid() or (stale and not self.is_poll):
+            if stale and not self.is_poll:
+                form.add_error(
+                    None,
+                    _(
+                        "This page was out of date, so nothing was saved. Please check "
+                        "your answers and send them again."
+                    ),
+                )
             if self.is_poll:
                 return self._render_poll(form, status=400)
             return self._render(form, status=400)
-        key = form.cleaned_data["idempotency_key"]
+        token = form.cleaned_data["idempotency_key"]
         if self.is_poll and self.member is None:
-            # One vote per browser: its poll key, not whatever the form carried.
-            key = self._idempotency_key()
+            # One vote per browser: its poll token, not whatever the form carried.
+            token = self._idempotency_key()
+        key = answer_key_stored(token)
         try:
             result = response_submit(
                 survey=self.survey,
@@ -389,7 +430,7 @@ class SurveyRespondView(View):
             else:
                 messages.info(request, _("You have already voted; here are the results."))
             page = redirect(self._poll_url(request))
-            self._remember_visitor(page, key)
+            self._remember_visitor(page, token)
             return page
         url = reverse("surveys:survey_thanks", args=[self.survey.public_id])
         url = f"{url}?lang={self.language}"
@@ -462,18 +503,20 @@ class CommunityHomeView(View):
         for poll in polls:
             cookie = f"chorus_answer_{poll.public_id}"
             key = request.COOKIES.get(cookie, "")
-            if member is None and not (len(key) == 32 and key.isalnum()):
-                key = new_keys[cookie] = uuid.uuid4().hex
+            if member is None and not visitor_token_valid(key):
+                key = new_keys[cookie] = visitor_token_new()
             voted = (
                 Participation.objects.filter(survey=poll, member=member).exists()
                 if member is not None
-                else Response.objects.filter(survey=poll, idempotency_key=key).exists()
+                else Response.objects.filter(
+                    survey=poll, idempotency_key=answer_key_stored(key)
+                ).exists()
             )
             form = ResponseForm(
                 survey=poll,
                 questions=survey_questions(survey=poll),
                 language=language,
-                initial={"idempotency_key": key or uuid.uuid4().hex},
+                initial={"idempotency_key": key or visitor_token_new()},
             )
             cards.append(poll_card(survey=poll, form=form, voted=voted, language=language))
         page = render(

@@ -6,11 +6,12 @@ import pytest
 from django.utils import timezone
 
 from communities.choices import ImportStatus, MemberStatus
-from communities.models import ConsentRecord, Member, MemberImport
+from communities.models import ConsentRecord, LinkToken, Member, MemberImport
 from communities.services import personal_data_expire
 from communities.tasks import personal_data_expire_task
 from tests.factories.communities import (
     ConsentRecordFactory,
+    LinkTokenFactory,
     MemberFactory,
     MemberImportFactory,
 )
@@ -59,4 +60,22 @@ def test_an_unconfirmed_import_loses_its_file_after_a_week_and_says_why(communit
     assert (old.content, old.errors, old.status) == ("", [], ImportStatus.FAILED)
     assert "Upload it again" in old.message
     assert MemberImport.objects.get(pk=fresh.pk).content != ""
-    assert first == {"members": 0, "imports": 1} and second == {"members": 0, "imports": 0}
+    assert (first["members"], first["imports"]) == (0, 1)
+    assert (second["members"], second["imports"]) == (0, 0)
+
+
+def test_a_link_token_is_deleted_a_month_after_it_expired(community):
+    # given a confirmation link that expired 31 days ago, one that expired yesterday,
+    # one still valid, and an unsubscribe token (which never expires)
+    member = MemberFactory(community=community)
+    stale = LinkTokenFactory(member=member, expires_at=LONG_AGO)
+    late = LinkTokenFactory(member=member, expires_at=timezone.now() - timedelta(days=1))
+    valid = LinkTokenFactory(member=member)
+    forever = LinkTokenFactory(member=member, kind="unsubscribe", expires_at=None)
+    # when
+    result = personal_data_expire()
+    again = personal_data_expire()
+    # then
+    assert result["link_tokens"] == 1 and again["link_tokens"] == 0
+    assert set(LinkToken.objects.values_list("pk", flat=True)) == {late.pk, valid.pk, forever.pk}
+    assert not LinkToken.objects.filter(pk=stale.pk).exists()

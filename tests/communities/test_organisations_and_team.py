@@ -536,3 +536,33 @@ def test_a_malformed_role_change_changes_nothing(staff_client, organisation):
     analyst.refresh_from_db()
     assert analyst.role == Role.ANALYST
     assert "Choose one of the roles" in page.content.decode()
+
+
+# --- who may create an organisation -------------------------------------------------------
+
+
+def test_under_invite_only_a_member_account_cannot_make_itself_an_organisation(settings):
+    # given invite-only sign-up and an account that is nobody's staff (a member's)
+    settings.ACCOUNT_SIGNUP = "invite-only"
+    stranger = UserFactory(email="member@example.com")
+    client = client_of(stranger)
+    # when they open the staff home and try to create an organisation anyway
+    page = client.get(reverse("staff_home")).content.decode()
+    refused = client.post(reverse("staff_home"), {"name": "Mine", "slug": "mine"})
+    # then the form is not offered, the post is refused and nothing is created
+    assert "Create the organisation" not in page
+    assert "Ask a colleague who runs Chorus to invite you" in page
+    assert refused.status_code == 403
+    assert not Organisation.objects.filter(slug="mine").exists()
+
+
+@pytest.mark.parametrize("who", ["superuser", "staff elsewhere", "anyone, with open sign-up"])
+def test_who_may_create_an_organisation(settings, organisation, who):
+    settings.ACCOUNT_SIGNUP = "open" if who.startswith("anyone") else "invite-only"
+    user = UserFactory(is_superuser=who == "superuser")
+    if who == "staff elsewhere":
+        StaffRoleFactory(user=user, organisation=organisation, role=Role.ANALYST)
+    data = {"name": "New Co", "slug": "new-co", "default_language": "en"}
+    response = client_of(user).post(reverse("staff_home"), data)
+    assert response.status_code == 302
+    assert Organisation.objects.get(slug="new-co").staff_roles.get().user == user

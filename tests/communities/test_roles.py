@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 MANAGE = frozenset({Role.OWNER, Role.ADMIN})
 READ = frozenset({Role.OWNER, Role.ADMIN, Role.ANALYST})
 CASES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
+OWNER = frozenset({Role.OWNER})
 
 ACCESS = {
     # surveys: analysts read results and previews; building and sending is managing
@@ -89,6 +90,9 @@ ACCESS = {
     "location_archive": MANAGE,
     "location_unarchive": MANAGE,
     "location_kiosks": READ,
+    # the audit log: owners only (it records what admins did)
+    "audit_log": OWNER,
+    "audit_export": OWNER,
 }
 
 

@@ -44,9 +44,11 @@ def test_welcome_after_confirming_is_in_the_language_the_member_joined_in(commun
     )
     body = OutboundEmail.objects.get(template="join_confirm").body_text
     link = re.search(r"(/c/\S+/confirm/\S+/)", body).group(1)
-    # when: they open the confirmation link in a browser that asks for English
+    # when: they open the confirmation link in a browser that asks for English, and
+    # confirm on the page it shows
     browser = english_browser()
-    confirmed = browser.get(link)
+    browser.get(link)
+    confirmed = browser.post(link)
     portal = browser.get(confirmed["Location"]).content.decode()
     # then: the portal, in their language, welcomes them in it too
     welcome = in_language(

@@ -4,6 +4,8 @@ target big enough to tap, and web addresses read left to right inside Hebrew tex
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from playwright.sync_api import Browser, Page, expect
@@ -104,5 +106,6 @@ def test_a_running_send_updates_its_page_in_place_without_a_timed_reload(
     invitation_batch_send(batch_id=batch.pk)
     # then: the page shows it, without reloading
     expect(page.locator("#send-invited")).to_have_text("1", timeout=15_000)
+    expect(page.locator("#batch-status")).to_have_class(re.compile("text-bg-success"))
     assert page.evaluate("window.stillTheSamePage") is True
     assert_accessible(page)

@@ -42,8 +42,9 @@ def test_a_customer_joins_confirms_by_email_and_lands_in_the_portal(
     (message,) = inbox.wait_for(ADDRESS)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = re.search(r"(http\S+/confirm/\S+/)", text_of(message)).group(1)
-    # when: they open the link from the email
+    # when: they open the link from the email and confirm on the page it shows
     page.goto(link)
+    page.get_by_role("button", name="Confirm and continue").click()
     # then: signed in, in the portal, welcomed
     expect(page.get_by_text("Welcome to")).to_be_visible()
     expect(page.get_by_test_id("points-balance")).to_have_text("0")

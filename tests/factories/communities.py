@@ -1,3 +1,6 @@
+import hashlib
+import secrets
+
 import factory
 from django.utils import timezone
 
@@ -17,6 +20,7 @@ from communities.models import (
     ConsentRecord,
     EmailSuppression,
     LifecycleSnapshot,
+    LinkToken,
     Location,
     Member,
     MemberImport,
@@ -219,3 +223,32 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
     subject = "Hello"
     body_text = "Hello there"
     idempotency_key = factory.Sequence(lambda n: f"test-email-{n}")
+
+
+class LinkTokenFactory(factory.django.DjangoModelFactory):
+    """A stored confirmation link; `token` (not a field) is the secret its URL carries."""
+
+    class Meta:
+        model = LinkToken
+
+    token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+    kind = "member_confirm"
+    member = factory.SubFactory(MemberFactory, status=MemberStatus.PENDING)
+    organisation = factory.SelfAttribute("member.organisation")
+    email = factory.SelfAttribute("member.email")
+    token_hash = factory.LazyAttribute(lambda o: hashlib.sha256(o.token.encode()).hexdigest())
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=7))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        token = kwargs.pop("token")
+        row = super()._create(model_class, *args, **kwargs)
+        row.token = token
+        return row
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        token = kwargs.pop("token")
+        row = super()._build(model_class, *args, **kwargs)
+        row.token = token
+        return row
