@@ -75,6 +75,27 @@ class ScaleRadioSelect(forms.RadioSelect):
         super().__init__(*args, **kwargs)
         self.kind = kind
 
+    def create_option(
+        self,
+        name: str,
+        value: Any,
+        label: Any,
+        selected: bool,
+        index: int,
+        subindex: int | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        # The words under the scale's ends ("Not at all likely" … "Extremely likely") are
+        # the description of its first and last buttons, so a screen reader says them too
+        # (surveys/_question.html gives them these ids).
+        base = (attrs or {}).get("id")
+        if base and self.min_label and index == 0:
+            option["attrs"]["aria-describedby"] = f"{base}_min"
+        elif base and self.max_label and index == len(self.choices) - 1:
+            option["attrs"]["aria-describedby"] = f"{base}_max"
+        return option
+
 
 class ResponseForm(forms.Form):
     """A respondent's form, built from the survey's Question rows."""

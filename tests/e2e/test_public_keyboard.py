@@ -118,6 +118,23 @@ def test_a_keyboard_user_reaches_every_answer_in_reading_order_and_sees_where_th
 
 
 @every_language
+def test_a_scales_end_words_are_said_with_its_end_buttons(
+    page: Page, customers: Customers, language, direction
+):
+    # given
+    page.goto(survey_url(customers, language))
+    nps = question(page, customers, QuestionType.NPS, language).get_by_role("radio")
+    clean = question(page, customers, QuestionType.RATING, language).get_by_role("radio")
+    rating = customers.survey.questions.get(type=QuestionType.RATING).settings
+    # then: what 0 and 10 (or 1 and 7) mean is read with them, as it is seen under them
+    expect(nps.first).to_have_accessible_description(shown(language, "Not at all likely"))
+    expect(nps.last).to_have_accessible_description(shown(language, "Extremely likely"))
+    expect(nps.nth(5)).to_have_accessible_description("")
+    expect(clean.first).to_have_accessible_description(rating["min_label"][language])
+    expect(clean.last).to_have_accessible_description(rating["max_label"][language])
+
+
+@every_language
 def test_after_a_send_with_answers_missing_the_error_summary_has_the_focus_and_leads_to_them(
     page: Page, customers: Customers, language, direction
 ):
