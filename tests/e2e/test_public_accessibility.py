@@ -205,6 +205,9 @@ def build_customers() -> Customers:
         description="People who come in every week.",
         organisation__name="Demo Coffee",
         organisation__slug="demo-coffee",
+        # A light amber: as text on white, or under white text, it reads at under 2:1
+        # unless the page darkens it.
+        organisation__brand_colour="#f5a623",
     )
     organisation = community.organisation
     invite_only = CommunityFactory(
@@ -321,6 +324,8 @@ every_language = pytest.mark.parametrize(("language", "direction"), LANGUAGES)
 def test_the_pages_of_a_visitor_who_is_not_signed_in(
     page: Page, customers: Customers, language, direction
 ):
+    """The start page, a community's home and poll, joining (and its mistakes), the
+    emailed links to confirm or accept an invitation (and refused ones), the privacy policy."""
     audit = Audit(page, language, direction)
     home = customers.home
     audit.visit("/", "start page")
@@ -358,6 +363,8 @@ def test_the_pages_of_a_visitor_who_is_not_signed_in(
 
 @every_language
 def test_the_survey_pages_of_a_respondent(page: Page, customers: Customers, language, direction):
+    """A survey of every question type as it unfolds, sent with answers missing, sent, sent
+    again; closed and scheduled surveys; a poll; one question at a time; too much sent."""
     audit = Audit(page, language, direction)
     survey = f"/s/{customers.survey.public_id}/"
     nps = customers.survey.questions.get(type=QuestionType.NPS).text_for(language)
@@ -400,9 +407,9 @@ def test_the_survey_pages_of_a_respondent(page: Page, customers: Customers, lang
 
 
 @every_language
-def test_the_pages_an_email_leads_to(
-    page: Page, customers: Customers, language, direction, live_server
-):
+def test_the_pages_an_email_leads_to(page: Page, customers: Customers, language, direction):
+    """A personal survey link (in the invitation's language, with or without a tapped
+    score), a refused one, and unsubscribing."""
     audit = Audit(page, language, direction)
     invitation = SurveyInvitationFactory(
         survey=customers.survey,
@@ -435,6 +442,8 @@ def test_the_pages_of_a_signed_in_member(
     direction,
     live_server,
 ):
+    """The portal and its tabs (profile, consent, leaving, my data), their mistakes, the
+    new-terms gate, and the page after erasing oneself."""
     # a member who reads the community in this language
     customers.member.locale = language
     customers.member.save()
@@ -477,6 +486,8 @@ def tablet(browser: Browser, live_server) -> Iterator[Page]:
 
 @every_language
 def test_the_kiosk_pages(tablet: Page, customers: Customers, language, direction):
+    """A registered kiosk: its survey, a send with answers missing, its thanks; a kiosk of a
+    closed survey; a kiosk switched off."""
     audit = Audit(tablet, language, direction)
     store = LocationFactory(organisation=customers.community.organisation, name="Silom")
     kiosk = kiosk_register(survey=customers.survey, location=store)
