@@ -34,6 +34,19 @@ def _eager_celery(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _redis_breakers_closed():
+    """The Redis breakers are per process: one test's outage must not skip the next test's
+    publishing or cache calls."""
+    from config.breaker import broker_breaker, cache_breaker
+
+    broker_breaker.reset()
+    cache_breaker.reset()
+    yield
+    broker_breaker.reset()
+    cache_breaker.reset()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Every factory user hashes a password; PBKDF2's deliberate slowness is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

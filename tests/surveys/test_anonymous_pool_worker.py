@@ -232,7 +232,7 @@ def test_answers_given_while_redis_is_down_are_released_once_by_the_sweep_after_
     # when: Redis crashes, and ten more members answer
     own_broker.crash()
     slowest = 0.0
-    with caplog.at_level(logging.WARNING, logger="config.queue"):
+    with caplog.at_level(logging.INFO, logger="config.queue"):
         for n, member in enumerate(people[5:], start=5):
             started = time.monotonic()
             result = answer(anonymous_survey, member, n)
@@ -244,9 +244,12 @@ def test_answers_given_while_redis_is_down_are_released_once_by_the_sweep_after_
     assert slowest < 5, "a dead broker must not hold the request"
     assert PooledAnswer.objects.count() == 10
     assert Response.objects.count() == 5
-    lost = [r for r in caplog.records if "Could not enqueue" in r.getMessage()]
-    assert len(lost) == 6  # the fifth to the tenth answer in the pool
-    assert all("anonymous_pool_release_task" in r.getMessage() for r in lost)
+    # the first publish fails; the breaker then leaves the rest to the sweep at once
+    tried = [r for r in caplog.records if "Could not enqueue" in r.getMessage()]
+    skipped = [r for r in caplog.records if "left to the sweep" in r.getMessage()]
+    assert len(tried) == 1
+    assert len(tried) + len(skipped) == 6  # the fifth to the tenth answer in the pool
+    assert all("anonymous_pool_release_task" in r.getMessage() for r in tried + skipped)
 
     # when: Redis starts again on its port (empty), the worker reconnects, and the beat
     # sends its sweep
