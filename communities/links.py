@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from communities.models import LinkToken
+from config.sql import insert_rows
 
 
 class LinkError(Exception):
@@ -114,7 +115,11 @@ def link_mint(
     }
     if spec.per_address:
         token = _address_token(spec, organisation_id, email)
-        LinkToken.objects.get_or_create(token_hash=_digest(token), defaults=fields)
+        # The address's one token: written the first time, kept after (no read, no savepoint).
+        fields["member"] = member.pk if member is not None else None
+        insert_rows(
+            LinkToken, [{"token_hash": _digest(token), **fields}], conflict=("token_hash",)
+        )
         return token
     token = secrets.token_urlsafe(32)
     LinkToken.objects.create(token_hash=_digest(token), **fields)

@@ -8,9 +8,11 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from communities.member_data import member_data_register
         from feedback.member_part import PART
+        from feedback.rules import signals_connect
         from feedback.services import response_stored
         from surveys.reactions import response_reaction_register
 
         member_data_register(PART)
+        signals_connect()
         # Every stored response goes through the follow-up rules (see surveys.reactions).
         response_reaction_register(response_stored)

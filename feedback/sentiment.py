@@ -1,18 +1,5 @@
-"""Sentiment of free text, with TextBlob's bundled lexicon (no corpus downloads)."""
+"""Sentiment scoring lives in surveys.sentiment: answers are scored as they are stored."""
 
-from textblob.en.sentiments import PatternAnalyzer
+from surveys.sentiment import sentiment_score
 
-_analyzer = PatternAnalyzer()
-
-
-def sentiment_score(text: str) -> float | None:
-    """Polarity in [-1, 1], or None for an empty text.
-
-    The lexicon is English; text in Thai, Hebrew or Japanese scores 0.0 (neutral), so
-    only the score rules can flag it.
-    """
-    text = (text or "").strip()
-    if not text:
-        return None
-    polarity = _analyzer.analyze(text).polarity
-    return max(-1.0, min(1.0, round(float(polarity), 4)))
+__all__ = ["sentiment_score"]

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,14 +20,16 @@ from communities.outbox.services import (
 )
 from communities.permissions import WORK_CASES_ROLES
 from communities.selectors import member_consent_given
-from config.queue import enqueue_on_commit, redrive
+from config.queue import redrive
+from config.sql import insert_rows
 from feedback.choices import CasePriority, Condition
-from feedback.models import Case, FollowUpRule
+from feedback.models import Case
 from feedback.reasons import CHOICE, CSAT, NPS, SENTIMENT, STARS, Reason, reason_make
-from feedback.sentiment import sentiment_score
+from feedback.rules import organisation_rules
 from surveys.choices import QuestionType
 from surveys.models import Answer, Response
 from surveys.reactions import StoredResponse
+from surveys.sentiment import sentiment_score
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,13 @@ DEFAULT_RULES = (
 
 def followup_rules(*, response: Response) -> tuple[Rule, ...]:
     """The survey's own rules, else its organisation's, else the defaults."""
-    rows = list(
-        FollowUpRule.objects.for_organisation(response.organisation_id)
-        .filter(active=True)
-        .filter(Q(survey_id=response.survey_id) | Q(survey__isnull=True))
+    organisation = (
+        response.organisation if Response.organisation.is_cached(response) else None
     )
-    own = [r for r in rows if r.survey_id == response.survey_id] or rows
+    rows = organisation_rules(organisation_id=response.organisation_id, organisation=organisation)
+    own = [r for r in rows if r.survey_id == response.survey_id] or [
+        r for r in rows if r.survey_id is None
+    ]
     if not own:
         return DEFAULT_RULES
     return tuple(
@@ -111,6 +113,8 @@ def followup_apply(
     choice_ids: set[int] | None = None,
     conditions: frozenset[str] | None = None,
     at: datetime | None = None,
+    new_response: bool = False,
+    consent_just_given: bool = False,
 ) -> Case | None:
     """Apply the follow-up rules to a response: open its case and queue its email, once.
 
@@ -119,6 +123,9 @@ def followup_apply(
     email goes only to a respondent who ticked consent-to-contact and is not anonymous;
     a second call finds the case and the email already there. `at` is the time a case
     records (a pooled anonymous answer's batch time, not the moment of release).
+    `new_response` says the response was written in this transaction, so it can have no
+    case or email yet and neither is looked up; `consent_just_given` that its consent was
+    recorded in this transaction too, so it is not read back.
     """
     rules = [
         rule
@@ -158,9 +165,15 @@ def followup_apply(
             reasons=why,
             priority=CasePriority.HIGH if detractor else CasePriority.NORMAL,
             at=at,
+            new_response=new_response,
         )
     if any(rule.email_respondent for rule, _ in matched):
-        followup_email_queue(response=response, case=case)
+        followup_email_queue(
+            response=response,
+            case=case,
+            new_response=new_response,
+            consent_just_given=consent_just_given,
+        )
     if any(rule.alert_staff for rule, _ in matched):
         staff_alert_queue(response=response, case=case, reasons=why)
     return case
@@ -198,22 +211,31 @@ def case_open(
     reasons: list[Reason],
     priority: str = CasePriority.NORMAL,
     at: datetime | None = None,
+    new_response: bool = False,
 ) -> Case:
     """Open the response's case, or return the one already open for it.
 
-    `at` stands for now in every time the case records (created, updated, due).
+    `at` stands for now in every time the case records (created, updated, due). For a
+    response written in this transaction (`new_response`) there can be no case yet: one
+    INSERT, no lookup.
     """
     opened = at or timezone.now()
-    case, created = Case.objects.get_or_create(
-        response=response,
-        defaults={
-            "organisation_id": response.organisation_id,
-            "reasons": reasons,
-            "priority": priority,
-            "created_at": opened,
-            "due_at": opened + timedelta(days=2),
-        },
-    )
+    fields = {
+        "organisation_id": response.organisation_id,
+        "reasons": reasons,
+        "priority": priority,
+        "created_at": opened,
+        "due_at": opened + timedelta(days=2),
+    }
+    if new_response:
+        case = Case(response=response, updated_at=opened, **fields)
+        row = {f.name: getattr(case, f.attname) for f in Case._meta.concrete_fields}
+        del row["id"]
+        (case.pk,) = insert_rows(Case, [row], returning=("id",))[0]
+        case._state.adding = False
+        case._state.db = DEFAULT_DB_ALIAS
+        return case
+    case, created = Case.objects.get_or_create(response=response, defaults=fields)
     if created and at is not None:
         # updated_at is auto_now; a pooled answer's case keeps the batch time there too.
         Case.objects.filter(pk=case.pk).update(updated_at=at)
@@ -221,8 +243,12 @@ def case_open(
     return case
 
 
-def followup_recipient(*, response: Response) -> str | None:
-    """The address a follow-up may go to, or None when we must not write."""
+def followup_recipient(*, response: Response, consent_just_given: bool = False) -> str | None:
+    """The address a follow-up may go to, or None when we must not write.
+
+    `consent_just_given`: the consent ticked on this answer was recorded in the caller's
+    transaction, so it is the member's latest decision and is not read back.
+    """
     if response.is_anonymous or not response.consent_to_contact:
         return None
     recipient = None
@@ -230,7 +256,10 @@ def followup_recipient(*, response: Response) -> str | None:
         # Consent given on the survey yields to a later withdrawal in the consent centre,
         # and to leaving the community.
         if response.member.status == MemberStatus.UNSUBSCRIBED or (
-            member_consent_given(member=response.member, purpose=ConsentPurpose.CONTACT_FOLLOWUP)
+            not consent_just_given
+            and member_consent_given(
+                member=response.member, purpose=ConsentPurpose.CONTACT_FOLLOWUP
+            )
             is False
         ):
             return None
@@ -248,7 +277,13 @@ def followup_recipient(*, response: Response) -> str | None:
     return recipient.lower() if recipient else None
 
 
-def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEmail | None:
+def followup_email_queue(
+    *,
+    response: Response,
+    case: Case | None,
+    new_response: bool = False,
+    consent_just_given: bool = False,
+) -> OutboundEmail | None:
     """Queue the follow-up email to the respondent once per response, or None when we must
     not write: see followup_recipient, and, when the organisation counts follow-ups in its
     contact limit, a person written to recently about another survey.
@@ -257,7 +292,7 @@ def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEm
     link in the text); it comes from the organisation's sender name, and replies go to
     its reply address (the email asks for a reply only when there is one to go to).
     """
-    recipient = followup_recipient(response=response)
+    recipient = followup_recipient(response=response, consent_just_given=consent_just_given)
     if recipient is None:
         return None
     organisation = response.organisation
@@ -288,6 +323,7 @@ def followup_email_queue(*, response: Response, case: Case | None) -> OutboundEm
             **sender_headers(organisation=organisation),
         },
         idempotency_key=f"followup:response:{response.pk}",
+        new_key=new_response,
     )
 
 
@@ -345,45 +381,18 @@ def analysis_redrive(*, older_than: timedelta | None = None, limit: int = 500) -
 def response_stored(stored: StoredResponse) -> None:
     """feedback's reaction to a stored response (registered in FeedbackConfig.ready).
 
-    Score rules need no worker: the case and the email row commit with the response. Only
-    text needs the sentiment task; a response without text is analysed now. An answer
-    released from the anonymous pool is already in a worker: it is scored and analysed
-    here, and everything derived from it carries the batch's time.
+    The response arrives analysed (its text scored as it was written, surveys.writing),
+    so every rule — scores and sentiment alike — runs once, here, in the transaction that
+    wrote it: the case and the email row commit with the response, and no task reads it
+    back. Whatever derives from an anonymous response carries its own coarse time (for an
+    answer released from the pool, its batch's).
     """
-    response, answers = stored.response, stored.answers
-    if stored.pooled:
-        _pooled_response_analyse(stored)
-        return
-    if answers:
-        followup_apply(
-            response=response,
-            answers=answers,
-            choice_ids=stored.choice_ids,
-            at=_derived_time(response),
-        )
-    if any(a.text for a in answers):
-        from feedback.tasks import response_analyse_task
-
-        enqueue_on_commit(response_analyse_task, response_id=response.pk)
-    else:
-        Response.objects.filter(pk=response.pk).update(
-            analysed_at=_derived_time(response) or stored.submitted_at
-        )
-
-
-def _pooled_response_analyse(stored: StoredResponse) -> None:
-    scored = []
-    for answer in stored.answers:
-        if answer.question_type == QuestionType.TEXT and answer.text:
-            answer.sentiment = sentiment_score(answer.text)
-            scored.append(answer)
-    if scored:
-        Answer.objects.bulk_update(scored, ["sentiment"])
     if stored.answers:
         followup_apply(
             response=stored.response,
             answers=stored.answers,
             choice_ids=stored.choice_ids,
-            at=stored.submitted_at,
+            at=_derived_time(stored.response),
+            new_response=True,
+            consent_just_given=stored.consent_just_given,
         )
-    Response.objects.filter(pk=stored.response.pk).update(analysed_at=stored.submitted_at)

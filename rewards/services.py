@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import Member, User
 from communities.services import member_lock
+from config.sql import insert_rows
 from rewards.models import LedgerEntry
 from rewards.selectors import member_balance
 
@@ -66,6 +67,38 @@ def points_award(
         created_by=created_by,
         at=at,
     )
+
+
+def points_award_once(
+    *,
+    organisation_id: int,
+    member_id: int,
+    points: int,
+    reason: str,
+    source: str,
+    idempotency_key: str,
+    at: datetime,
+) -> bool:
+    """`points_award` in one plain INSERT for the answering hot path; False when the key
+    was awarded already (the caller holds the member's lock)."""
+    rows = insert_rows(
+        LedgerEntry,
+        [
+            {
+                "organisation": organisation_id,
+                "member": member_id,
+                "points": points,
+                "reason": reason,
+                "source": source,
+                "idempotency_key": idempotency_key,
+                "created_by": None,
+                "created_at": at,
+            }
+        ],
+        conflict=("idempotency_key",),
+        returning=("id",),
+    )
+    return bool(rows)
 
 
 @transaction.atomic

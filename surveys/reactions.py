@@ -32,6 +32,9 @@ class StoredResponse:
     # Released from the anonymous pool in a batch (a worker, not a request): analyse now
     # rather than in another task, so no per-response time is recorded.
     pooled: bool = False
+    # The respondent ticked consent-to-contact on this very answer, recorded in the same
+    # transaction: it is their latest word, so nobody needs to read it back.
+    consent_just_given: bool = False
 
 
 ResponseReaction = Callable[[StoredResponse], None]

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from communities.outbox.emails import email_render
 from communities.outbox.models import OutboundEmail
 from communities.services.consent import unsubscribe_token
 from config.queue import enqueue_on_commit, redrive
+from config.sql import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -80,15 +81,19 @@ def outbox_enqueue(
     idempotency_key: str,
     headers: dict | None = None,
     enqueue: bool = True,
+    new_key: bool = False,
 ) -> OutboundEmail:
     """Write an email to the outbox in the caller's transaction; send it after commit.
 
     With enqueue=False the caller sends it (a batch sends many over one connection);
-    the re-drive still picks it up if that never happens.
+    the re-drive still picks it up if that never happens. With new_key=True the caller
+    has just created what the key names (a response's follow-up), so no email can hold
+    the key yet and it is not looked up before rendering.
     """
-    existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    if not new_key:
+        existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
     subject, text, html = email_render(template=template, context=context, language=language)
     return outbox_write(
         enqueue=enqueue,
@@ -106,15 +111,27 @@ def outbox_enqueue(
 
 
 def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -> OutboundEmail:
-    """Insert an already-rendered email once per key and send it after commit."""
+    """Insert an already-rendered email once per key and send it after commit.
+
+    One INSERT … ON CONFLICT DO NOTHING: no savepoint, and a key written before (a
+    retried caller) returns that email, sent or not, without a second send.
+    """
     from communities.outbox.tasks import outbox_send_task
 
-    # Callers have usually just looked the key up, so try the insert first.
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(idempotency_key=idempotency_key, **fields)
-    except IntegrityError:
+    email = OutboundEmail(idempotency_key=idempotency_key, **fields)
+    row = {
+        field.name: getattr(email, field.attname)
+        for field in OutboundEmail._meta.concrete_fields
+        if not field.primary_key
+    }
+    inserted = insert_rows(
+        OutboundEmail, [row], conflict=("idempotency_key",), returning=("id",)
+    )
+    if not inserted:
         return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+    email.pk = inserted[0][0]
+    email._state.adding = False
+    email._state.db = DEFAULT_DB_ALIAS
     if enqueue:
         enqueue_on_commit(outbox_send_task, email_id=email.pk)
     return email

@@ -14,7 +14,12 @@ from communities.services.attributes import (
 from communities.services.audit import audit_record, audit_register
 from communities.services.common import member_lock
 from communities.services.communities import community_create, community_update
-from communities.services.consent import consent_record, email_unsubscribe, unsubscribe_token
+from communities.services.consent import (
+    consent_append,
+    consent_record,
+    email_unsubscribe,
+    unsubscribe_token,
+)
 from communities.services.imports import (
     member_import_check,
     member_import_commit,
@@ -28,6 +33,7 @@ from communities.services.joining import (
 )
 from communities.services.lifecycle import (
     member_activity_touch,
+    member_activity_touch_locked,
     members_lifecycle_refresh,
     personal_data_expire,
 )
@@ -45,6 +51,8 @@ from communities.services.organisations import (
 from communities.services.segments import segment_create, segment_filter_clean, segment_update
 
 __all__ = [
+    "consent_append",
+    "member_activity_touch_locked",
     "MEMBER_CURRENT_STATUSES",
     "api_token_authenticate",
     "api_token_create",

@@ -4,6 +4,8 @@ one-click unsubscribe every member and survey email carries.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
 from communities.links import link_mint, link_read
 from communities.models import ConsentRecord, EmailSuppression, Member
 from communities.services.common import member_lock
+from config.sql import insert_rows
 
 
 def consent_record(
@@ -30,6 +33,33 @@ def consent_record(
         granted=granted,
         channel=channel,
         policy_version=policy_version or member.community.policy_version,
+    )
+
+
+def consent_append(
+    *,
+    organisation_id: int,
+    member_id: int,
+    purpose: str,
+    granted: bool,
+    channel: str,
+    policy_version: int,
+    at: datetime,
+) -> None:
+    """`consent_record` in one plain INSERT, for the answering hot path (config.sql)."""
+    insert_rows(
+        ConsentRecord,
+        [
+            {
+                "organisation": organisation_id,
+                "member": member_id,
+                "purpose": purpose,
+                "granted": granted,
+                "channel": channel,
+                "policy_version": policy_version,
+                "recorded_at": at,
+            }
+        ],
     )
 
 

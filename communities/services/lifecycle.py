@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,6 +101,41 @@ def member_activity_touch(*, member_id: int, at: dt.datetime) -> None:
             default=F("status"),
         ),
     )
+
+
+def member_activity_touch_locked(*, member_id: int, at: dt.datetime) -> bool:
+    """Note the member's activity at `at`, taking their row lock; False if they are gone.
+
+    The one UPDATE is also the member's lock for the rest of the transaction (it is taken
+    whether or not the values change), which serialises one member's submits the way
+    `member_lock` does. Like `member_activity_touch` it never moves the time backwards,
+    and a lapsed or churned member who answers is active again.
+    """
+    qn = connection.ops.quote_name
+    meta = Member._meta
+    last = qn(meta.get_field("last_active_at").column)
+    status = qn(meta.get_field("status").column)
+    when = f"({last} IS NULL OR {last} < %s)"
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET {last} = CASE WHEN {when} THEN %s ELSE {last} END, "
+        f"{status} = CASE WHEN {when} AND {status} IN (%s, %s) THEN %s ELSE {status} END "
+        f"WHERE {qn(meta.pk.column)} = %s"
+    )
+    stamp = meta.get_field("last_active_at").get_db_prep_save(at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                stamp,
+                stamp,
+                stamp,
+                MemberStatus.LAPSED,
+                MemberStatus.CHURNED,
+                MemberStatus.ACTIVE,
+                member_id,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 UNCONFIRMED_JOIN_KEPT = timedelta(days=30)

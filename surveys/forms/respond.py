@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -95,6 +97,30 @@ class ScaleRadioSelect(forms.RadioSelect):
         elif base and self.max_label and index == len(self.choices) - 1:
             option["attrs"]["aria-describedby"] = f"{base}_max"
         return option
+
+
+def answers_posted(*, questions: Sequence[Question], data: QueryDict) -> dict[str, Any]:
+    """The raw answers of a posted respondent form, as ResponseForm.raw_answers has them.
+
+    A submit that is valid needs nothing of the form but these: answers_validate checks
+    each answer with the same rules and words as the form's fields. The form itself is
+    built only to show a page with errors.
+    """
+    raw: dict[str, Any] = {}
+    for question in questions:
+        name = question_field_name(question)
+        if question.type == QuestionType.MULTI_CHOICE:
+            raw[name] = data.getlist(name)
+        else:
+            raw[name] = data.get(name)
+        if question.has_other:
+            raw[f"{name}_other"] = data.get(f"{name}_other", "")
+    return raw
+
+
+def checkbox_posted(data: QueryDict, name: str) -> bool:
+    """A ticked box, read the way forms.BooleanField reads it."""
+    return bool(forms.CheckboxInput().value_from_datadict(data, {}, name))
 
 
 class ResponseForm(forms.Form):

@@ -70,6 +70,9 @@ class Survey(TimeStampedModel):
     # Without it, a member who answers anonymously earns nothing: points would need a
     # trace of who answered, and anonymity promises there is none beyond participation.
     anonymous_points = models.BooleanField(_("award points for anonymous answers"), default=False)
+    # Bumped whenever the survey, a question or a choice changes (surveys.compiled): the
+    # key of the compiled survey each web process keeps, so no process serves a stale one.
+    revision = models.PositiveIntegerField(default=1, editable=False)
 
     objects = TenantManager()
 

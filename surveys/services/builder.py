@@ -26,6 +26,7 @@ from surveys.choices import (
 )
 from surveys.library import LIBRARY
 from surveys.models import Answer, Choice, Question, Survey
+from surveys.signals import survey_revision_bump
 
 # Room to park positions while renumbering, under the (survey, position) unique constraint.
 _POSITION_PARK = 10_000
@@ -434,6 +435,8 @@ def questions_reorder(*, survey: Survey, order: list[int]) -> list[Question]:
     for position, pk in enumerate(order, start=1):
         Question.objects.filter(pk=pk).update(position=position)
         questions[pk].position = position
+    # QuerySet.update sends no signal: the compiled survey's key moves here.
+    survey_revision_bump(survey_id=survey.pk)
     return [questions[pk] for pk in order]
 
 

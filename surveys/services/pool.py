@@ -142,6 +142,7 @@ def anonymous_pool_release(*, survey_id: int, now: datetime | None = None) -> in
             stored_at=batch_time,
             pooled=True,
         )
+        # A fresh random key never collides: the response is always written.
         response_reactions_run(stored)
     PooledAnswer.objects.filter(pk__in=[row.pk for row in waiting]).delete()
     return len(waiting)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from communities.choices import ConsentChannel, ConsentPurpose
 from communities.models import Location, Member
-from communities.services import consent_record, member_activity_touch, member_lock
+from communities.services import (
+    consent_append,
+    member_activity_touch,
+    member_activity_touch_locked,
+    member_lock,
+)
 from rewards.choices import LedgerReason
-from rewards.services import points_award
+from rewards.services import points_award_once
 from surveys.choices import (
     CHOICE_TYPES,
     NUMBER_TYPES,
@@ -39,6 +44,7 @@ from surveys.models import (
 )
 from surveys.reactions import response_reactions_run
 from surveys.services.pool import answer_pool
+from surveys.services.statements import invitation_claim, participation_insert
 from surveys.services.writing import response_write
 
 
@@ -139,6 +145,9 @@ def answers_validate(
 
 def _text_clean(text: Any, limit: int) -> str:
     text = str(text).strip()
+    if "\x00" in text:
+        # Neither database stores one in text, and no person types one.
+        raise ValidationError(_("Null characters are not allowed."))
     if len(text) > limit:
         raise ValidationError(
             _("Please keep your answer under %(max)s characters (it has %(n)s).")
@@ -218,7 +227,6 @@ def _respondent_is_anonymous(
     return member is None and invitation is None
 
 
-@transaction.atomic
 def response_submit(
     *,
     survey: Survey,
@@ -231,14 +239,18 @@ def response_submit(
     location: Location | None = None,
     consent_to_contact: bool = False,
     wants_anonymous: bool = False,
-    questions: list[Question] | None = None,
+    questions: Sequence[Question] | None = None,
+    admit: Callable[[], None] | None = None,
 ) -> SubmitResult:
     """Store a response and its answers in one transaction, exactly once per key.
 
     Also records participation, awards the survey's points once, and runs the registered
-    response reactions (feedback's: open a case and queue a follow-up email when a score
-    rule matches, enqueue sentiment scoring after commit when there is text to score).
-    A repeated key returns the first response.
+    response reactions (feedback's: open a case and queue a follow-up email when a rule
+    matches) in the same transaction, so the case and its email row commit with the
+    response. A repeated key returns the first response.
+
+    `admit`, when given, runs once the answer is known to be new (not a resend of a stored
+    one) and may raise to refuse it, leaving nothing written (the kiosk's rate limit).
 
     An anonymous answer from a respondent the product knows (a member, a personal link)
     is not stored as a Response here: it goes into the mixing pool, and its points wait on
@@ -246,107 +258,214 @@ def response_submit(
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise ValidationError({"idempotency_key": [_("This form has expired; please reload.")]})
-    if member is None:
-        # A member's double submit is caught under the member's lock below instead.
+    reason = survey_closed_reason(survey=survey)
+    if reason:
+        # A resend of an answer stored before the survey closed still finds it.
         first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
         if first is not None:
             return first
-
-    reason = survey_closed_reason(survey=survey)
-    if reason:
         raise SurveyNotOpen(reason, code="survey_not_open")
     if member is not None and member.organisation_id != survey.organisation_id:
         raise ValidationError(_("This survey belongs to another organisation."))
     questions = questions if questions is not None else survey_questions(survey=survey)
     clean = answers_validate(questions=questions, raw=raw_answers)
-
     anonymous = _respondent_is_anonymous(
         survey=survey, member=member, invitation=invitation, wants_anonymous=wants_anonymous
     )
     # The product knows who gave this anonymous answer: it goes through the mixing pool,
     # never into the same transaction (or order) as the participation that names them.
-    pooled = anonymous and (member is not None or invitation is not None)
-    earns = bool(
-        member is not None and survey.points and (not anonymous or survey.anonymous_points)
-    )
+    if anonymous and (member is not None or invitation is not None):
+        return _pooled_submit(
+            survey=survey,
+            clean=clean,
+            idempotency_key=idempotency_key,
+            language=language,
+            member=member,
+            invitation=invitation,
+            channel=channel,
+        )
+    try:
+        with transaction.atomic():
+            return _submit(
+                survey=survey,
+                clean=clean,
+                questions=questions,
+                idempotency_key=idempotency_key,
+                language=language,
+                member=member,
+                invitation=invitation,
+                channel=channel,
+                location=location,
+                anonymous=anonymous,
+                consent_to_contact=bool(consent_to_contact) and not anonymous,
+                admit=admit,
+            )
+    except _NotStored as refused:
+        # Rolled back. A resend (same key) gets the first answer; another answer is refused.
+        first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
+        if first is not None:
+            return first
+        if refused.message is None:
+            # The key's response vanished between the conflict and this read (deleted):
+            # nothing to return and nothing stored.
+            raise AlreadyAnswered(_link_used_message(), code="already_answered") from None
+        raise AlreadyAnswered(refused.message, code="already_answered") from None
+
+
+def _link_used_message() -> str:
+    return _("This link has already been used to answer. Thank you!")
+
+
+class _NotStored(Exception):
+    """Raised inside the submit's transaction to roll it back: a resend of a stored answer
+    (message None), or a second answer refused with `message`."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _submit(
+    *,
+    survey: Survey,
+    clean: dict[int, dict[str, Any]],
+    questions: Sequence[Question],
+    idempotency_key: str,
+    language: str,
+    member: Member | None,
+    invitation: SurveyInvitation | None,
+    channel: Channel | None,
+    location: Location | None,
+    anonymous: bool,
+    consent_to_contact: bool,
+    admit: Callable[[], None] | None,
+) -> SubmitResult:
+    """The hot path: a handful of statements, no savepoint, no read before a write that a
+    unique constraint guards; any refusal raises _NotStored and the caller's transaction
+    rolls everything back."""
     now = timezone.now()
     if member is not None:
+        # Takes the member's row lock: one member's submits run one at a time from here.
+        member_activity_touch_locked(member_id=member.pk, at=now)
+        if (
+            not participation_insert(
+                organisation_id=survey.organisation_id,
+                survey_id=survey.pk,
+                member_id=member.pk,
+                day=timezone.localdate(now),
+                points_pending=0,
+            )
+            and not survey.allow_multiple_responses
+        ):
+            raise _NotStored(_("You have already answered this survey. Thank you!"))
+    # Two devices sending one personal link at once: the second waits on the first's row
+    # lock here, then finds it used.
+    if invitation is not None and not invitation_claim(invitation_id=invitation.pk, at=now):
+        raise _NotStored(_link_used_message())
+    # An anonymous response with no known respondent (public link, kiosk) keeps only the
+    # hour.
+    submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
+    stored = response_write(
+        survey=survey,
+        clean=clean,
+        question_types={q.pk: q.type for q in questions},
+        idempotency_key=idempotency_key,
+        language=language,
+        member=None if anonymous else member,
+        invitation=None if anonymous else invitation,
+        channel=channel,
+        location=location,
+        anonymous=anonymous,
+        consent_to_contact=consent_to_contact,
+        submitted_at=submitted_at,
+        stored_at=now,
+    )
+    if stored is None:
+        raise _NotStored()
+    if admit is not None:
+        admit()
+    result = SubmitResult(response=stored.response, created=True)
+    if member is not None and survey.points:
+        # Keyed on survey and member, not the response: one award per member and survey.
+        awarded = points_award_once(
+            organisation_id=survey.organisation_id,
+            member_id=member.pk,
+            points=survey.points,
+            reason=LedgerReason.SURVEY_COMPLETED,
+            source=f"surveys.survey:{survey.pk}",
+            idempotency_key=survey_points_key(survey_id=survey.pk, member_id=member.pk),
+            at=now,
+        )
+        result.points_awarded = survey.points if awarded else 0
+    if member is not None and consent_to_contact:
+        consent_append(
+            organisation_id=member.organisation_id,
+            member_id=member.pk,
+            purpose=ConsentPurpose.CONTACT_FOLLOWUP,
+            granted=True,
+            channel=ConsentChannel.WEB,
+            policy_version=member.community.policy_version,
+            at=now,
+        )
+    # Follow-up rules (feedback's reaction) run in this transaction, so a case and its
+    # email row commit with the response.
+    response_reactions_run(replace(stored, consent_just_given=consent_to_contact))
+    return result
+
+
+@transaction.atomic
+def _pooled_submit(
+    *,
+    survey: Survey,
+    clean: dict[int, dict[str, Any]],
+    idempotency_key: str,
+    language: str,
+    member: Member | None,
+    invitation: SurveyInvitation | None,
+    channel: Channel | None,
+) -> SubmitResult:
+    """A known respondent's anonymous answer: into the mixing pool, with their
+    participation (and the points it waits on), never a Response naming them."""
+    earns = bool(member is not None and survey.points and survey.anonymous_points)
+    now = timezone.now()
+    if member is None:
+        first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
+        if first is not None:
+            return first
+    else:
         member_lock(member_id=member.pk)
         # A double submit that waited on the lock finds the first one's answer here.
         first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
         if first is not None:
             return first
         _participation_record(
-            survey=survey, member=member, day=timezone.localdate(now), pending=pooled and earns
+            survey=survey, member=member, day=timezone.localdate(now), pending=earns
         )
     if invitation is not None:
         # Two devices sending one personal link at once: the second waits here, then
         # finds it used.
         invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation is not None and invitation.responded_at is not None:
-        raise AlreadyAnswered(
-            _("This link has already been used to answer. Thank you!"), code="already_answered"
-        )
-
-    if pooled:
-        answer_pool(
-            survey=survey,
-            clean=clean,
-            language=language,
-            channel=channel,
-            idempotency_key=idempotency_key,
-        )
-        result = SubmitResult(
-            response=None, created=True, pooled=True, points_pending=survey.points if earns else 0
-        )
-    else:
-        result = _response_store(
-            survey=survey,
-            clean=clean,
-            questions=questions,
-            idempotency_key=idempotency_key,
-            language=language,
-            member=member,
-            invitation=invitation,
-            channel=channel,
-            location=location,
-            anonymous=anonymous,
-            consent_to_contact=consent_to_contact,
-            now=now,
-        )
-        if not result.created:
-            return result
-
+        if invitation.responded_at is not None:
+            raise AlreadyAnswered(_link_used_message(), code="already_answered")
+    answer_pool(
+        survey=survey,
+        clean=clean,
+        language=language,
+        channel=channel,
+        idempotency_key=idempotency_key,
+    )
     if invitation is not None:
         SurveyInvitation.objects.filter(pk=invitation.pk).update(responded_at=now)
     if member is not None:
-        # Answering is activity (the lifecycle task reads it). An anonymous answer
-        # records only the day, as its Participation does, so the member's row cannot
-        # date the response.
-        active_at = (
-            timezone.make_aware(datetime.combine(timezone.localdate(now), datetime.min.time()))
-            if anonymous
-            else now
+        # An anonymous answer records only the day, as its Participation does, so the
+        # member's row cannot date the response.
+        day_start = timezone.make_aware(
+            datetime.combine(timezone.localdate(now), datetime.min.time())
         )
-        member_activity_touch(member_id=member.pk, at=active_at)
-    if earns and not pooled:
-        # Keyed on survey and member, not the response: one award per member and survey.
-        _entry, awarded = points_award(
-            member=member,
-            points=survey.points,
-            reason=LedgerReason.SURVEY_COMPLETED,
-            source=f"surveys.survey:{survey.pk}",
-            idempotency_key=survey_points_key(survey_id=survey.pk, member_id=member.pk),
-        )
-        result.points_awarded = survey.points if awarded else 0
-    if member is not None and result.response is not None and result.response.consent_to_contact:
-        consent_record(
-            member=member,
-            purpose=ConsentPurpose.CONTACT_FOLLOWUP,
-            granted=True,
-            channel=ConsentChannel.WEB,
-        )
-    return result
+        member_activity_touch(member_id=member.pk, at=day_start)
+    return SubmitResult(
+        response=None, created=True, pooled=True, points_pending=survey.points if earns else 0
+    )
 
 
 def survey_points_key(*, survey_id: int, member_id: int) -> str:
@@ -387,53 +506,3 @@ def _participation_record(*, survey: Survey, member: Member, day, pending: bool)
     else:
         # The member's lock is held and none exists: a plain insert cannot collide.
         Participation.objects.create(survey=survey, member=member, **fields)
-
-
-def _response_store(
-    *,
-    survey: Survey,
-    clean: dict[int, dict[str, Any]],
-    questions: list[Question],
-    idempotency_key: str,
-    language: str,
-    member: Member | None,
-    invitation: SurveyInvitation | None,
-    channel: Channel | None,
-    location: Location | None,
-    anonymous: bool,
-    consent_to_contact: bool,
-    now: datetime,
-) -> SubmitResult:
-    # An anonymous response with no known respondent (public link, kiosk) keeps only the
-    # hour; known respondents' anonymous answers never reach here (they are pooled).
-    submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
-    try:
-        with transaction.atomic():
-            stored = response_write(
-                survey=survey,
-                clean=clean,
-                question_types={q.pk: q.type for q in questions},
-                idempotency_key=idempotency_key,
-                language=language,
-                member=None if anonymous else member,
-                invitation=None if anonymous else invitation,
-                channel=channel,
-                location=location,
-                anonymous=anonymous,
-                consent_to_contact=bool(consent_to_contact) and not anonymous,
-                submitted_at=submitted_at,
-                stored_at=now,
-            )
-    except IntegrityError:
-        # A concurrent double submit with the same key won the race.
-        first = Response.objects.filter(survey=survey, idempotency_key=idempotency_key).first()
-        if first is None:
-            raise AlreadyAnswered(
-                _("This link has already been used to answer. Thank you!"),
-                code="already_answered",
-            ) from None
-        return SubmitResult(response=first, created=False)
-    # Follow-up rules and sentiment (feedback's reaction) run in this transaction, so a
-    # case and its email row commit with the response.
-    response_reactions_run(stored)
-    return SubmitResult(response=stored.response, created=True)

@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
 from communities.models import Location, Member
+from surveys.choices import QuestionType
 from surveys.models import Answer, Channel, Response, Survey, SurveyInvitation
 from surveys.reactions import StoredResponse
+from surveys.sentiment import sentiment_score
+from surveys.services.statements import answer_choices_insert, answers_insert, response_insert
+
+
+def _loaded(instance):
+    """A model instance built from values just written, as if read back from the database."""
+    instance._state.adding = False
+    instance._state.db = DEFAULT_DB_ALIAS
+    return instance
 
 
 def response_write(
@@ -28,44 +39,97 @@ def response_write(
     submitted_at: datetime,
     stored_at: datetime,
     pooled: bool = False,
-) -> StoredResponse:
-    """INSERT the response, its answers and chosen choices (the caller's transaction).
+) -> StoredResponse | None:
+    """INSERT the response, its answers and chosen choices (the caller's transaction), or
+    nothing and None when the survey already has a response under this key.
 
-    Raises IntegrityError when the survey already has a response with this key.
+    Long text answers are scored for sentiment here, before they are stored (TextBlob's
+    lexicon takes well under a millisecond), so the response is analysed as it is written:
+    the follow-up rules run once, in this transaction, and no task has to read it back.
+    An anonymous response records its own coarse time as the moment of analysis, never a
+    finer one.
     """
-    response = Response(
+    analysed_at = submitted_at if anonymous else stored_at
+    response_id = response_insert(
         organisation_id=survey.organisation_id,
-        survey=survey,
-        channel=channel,
-        member=member,
-        invitation=invitation,
-        location=location,
+        survey_id=survey.pk,
+        channel_id=channel.pk if channel else None,
+        member_id=member.pk if member else None,
+        invitation_id=invitation.pk if invitation else None,
+        location_id=location.pk if location else None,
         language=language,
         submitted_at=submitted_at,
         submitted_on=timezone.localdate(submitted_at),
         is_anonymous=anonymous,
         consent_to_contact=consent_to_contact,
         idempotency_key=idempotency_key,
+        analysed_at=analysed_at,
     )
-    response.save()
-    answers = Answer.objects.bulk_create(
-        Answer(
+    if response_id is None:
+        return None
+    # What the reactions read from the response, without asking the database again.
+    related = {
+        name: getattr(survey, name)
+        for name in ("organisation",)
+        if Survey.organisation.is_cached(survey)
+    }
+    response = _loaded(
+        Response(
+            pk=response_id,
             organisation_id=survey.organisation_id,
-            response=response,
-            question_id=qid,
-            question_type=question_types[qid],
-            number=value.get("number"),
-            text=value.get("text", ""),
+            survey=survey,
+            channel=channel,
+            member=member,
+            invitation=invitation,
+            location=location,
+            language=language,
+            submitted_at=submitted_at,
+            submitted_on=timezone.localdate(submitted_at),
+            is_anonymous=anonymous,
+            consent_to_contact=consent_to_contact,
+            idempotency_key=idempotency_key,
+            analysed_at=analysed_at,
+            **related,
         )
-        for qid, value in clean.items()
     )
-    through = [
-        Answer.choices.through(answer_id=a.pk, choice_id=cid)
-        for a in answers
-        for cid in clean[a.question_id].get("choice_ids", ())
+    rows = []
+    for qid, value in clean.items():
+        kind = question_types[qid]
+        text = value.get("text", "")
+        rows.append(
+            {
+                "question": qid,
+                "question_type": kind,
+                "number": value.get("number"),
+                "text": text,
+                "sentiment": sentiment_score(text) if kind == QuestionType.TEXT else None,
+            }
+        )
+    ids = answers_insert(
+        organisation_id=survey.organisation_id, response_id=response_id, answers=rows
+    )
+    answers = [
+        _loaded(
+            Answer(
+                pk=ids[row["question"]],
+                organisation_id=survey.organisation_id,
+                response=response,
+                question_id=row["question"],
+                question_type=row["question_type"],
+                number=row["number"],
+                text=row["text"],
+                sentiment=row["sentiment"],
+            )
+        )
+        for row in rows
     ]
-    if through:
-        Answer.choices.through.objects.bulk_create(through)
+    answer_choices_insert(
+        pairs=[
+            (ids[qid], cid)
+            for qid, value in clean.items()
+            for cid in value.get("choice_ids", ())
+        ]
+    )
     return StoredResponse(
         response=response,
         answers=answers,

@@ -21,8 +21,9 @@ from communities.member_data import member_portal
 from communities.models import Community, Member
 from communities.services import MEMBER_CURRENT_STATUSES
 from communities.views import community_brand, reconsent_page
-from surveys.choices import FIXED_BOUNDS, QuestionType, SurveyKind, SurveyStatus
-from surveys.forms.respond import ResponseForm
+from surveys.choices import FIXED_BOUNDS, Anonymity, QuestionType, SurveyKind, SurveyStatus
+from surveys.compiled import compiled_questions
+from surveys.forms.respond import ResponseForm, answers_posted, checkbox_posted
 from surveys.models import Participation, Question, Response, Survey, SurveyInvitation
 from surveys.selectors import (
     answers_stored_under_key,
@@ -32,6 +33,7 @@ from surveys.selectors import (
 )
 from surveys.services.responses import (
     AlreadyAnswered,
+    SubmitResult,
     SurveyNotOpen,
     answer_key_stored,
     answers_validate,
@@ -245,16 +247,21 @@ class SurveyRespondView(View):
             return visitor_token_new()
         return self._visitor_key() or visitor_token_new()
 
+    @property
+    def _can_be_contacted(self) -> bool:
+        return (self.member is not None and bool(self.member.email)) or (
+            self.invitation is not None and bool(self.invitation.email)
+        )
+
     def _form(self, data=None) -> ResponseForm:
-        self.questions = survey_questions(survey=self.survey)
+        self.questions = compiled_questions(survey=self.survey)
         self.key = self._idempotency_key()
         return ResponseForm(
             data,
             survey=self.survey,
             questions=self.questions,
             language=self.language,
-            can_be_contacted=(self.member is not None and bool(self.member.email))
-            or (self.invitation is not None and bool(self.invitation.email)),
+            can_be_contacted=self._can_be_contacted,
             initial={"idempotency_key": self.key, **self._prefill()},
         )
 
@@ -343,6 +350,50 @@ class SurveyRespondView(View):
         return self.survey.kind == SurveyKind.POLL
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        token = request.POST.get("idempotency_key", "")
+        if self.is_poll or not ANSWER_KEY_FORMAT.fullmatch(token):
+            return self._post_through_form(request)
+        # A survey's answers go straight to the service, which checks them with the
+        # form's own rules and words; the form is built only to show errors.
+        self.questions = compiled_questions(survey=self.survey)
+        survey = self.survey
+        consent = (
+            self._can_be_contacted
+            and survey.anonymity != Anonymity.ANONYMOUS
+            and checkbox_posted(request.POST, "consent_to_contact")
+        )
+        anonymous = survey.anonymity == Anonymity.RESPONDENT_CHOICE and checkbox_posted(
+            request.POST, "answer_anonymously"
+        )
+        key = answer_key_stored(token)
+        try:
+            result = response_submit(
+                survey=survey,
+                raw_answers=answers_posted(questions=self.questions, data=request.POST),
+                idempotency_key=key,
+                language=self.language,
+                member=self.member,
+                invitation=self.invitation,
+                channel=self.invitation.channel if self.invitation else None,
+                questions=self.questions,
+                consent_to_contact=consent,
+                wants_anonymous=anonymous,
+            )
+        except (SurveyNotOpen, AlreadyAnswered) as exc:
+            return self._refused(request, exc)
+        except ValidationError as exc:
+            form = self._form(request.POST)
+            form.is_valid()
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    if error not in form.errors.get(field, []):
+                        form.add_error(field if field in form.fields else None, error)
+            return self._render(form, status=400)
+        return self._answered(request, result=result, token=token, key=key)
+
+    def _post_through_form(self, request: HttpRequest) -> HttpResponse:
+        """A poll's vote, a page whose key is not one of ours, or a refused answer: the
+        whole form, as the page shows it."""
         data, stale = (
             request.POST,
             not ANSWER_KEY_FORMAT.fullmatch(request.POST.get("idempotency_key", "")),
@@ -383,18 +434,27 @@ class SurveyRespondView(View):
                 consent_to_contact=form.cleaned_data.get("consent_to_contact", False),
                 wants_anonymous=form.cleaned_data.get("answer_anonymously", False),
             )
-        except SurveyNotOpen as exc:
-            return self._unavailable(exc.messages[0], status=410)
-        except AlreadyAnswered as exc:
-            if self.is_poll:
-                messages.info(request, _("You have already voted; here are the results."))
-                return redirect(self._poll_url(request))
-            return self._already_answered(exc.messages[0], not_saved=True)
+        except (SurveyNotOpen, AlreadyAnswered) as exc:
+            return self._refused(request, exc)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
             return self._render(form, status=400)
+        return self._answered(request, result=result, token=token, key=key)
+
+    def _refused(self, request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        if isinstance(exc, SurveyNotOpen):
+            return self._unavailable(exc.messages[0], status=410)
+        if self.is_poll:
+            messages.info(request, _("You have already voted; here are the results."))
+            return redirect(self._poll_url(request))
+        return self._already_answered(exc.messages[0], not_saved=True)
+
+    def _answered(
+        self, request: HttpRequest, *, result: SubmitResult, token: str, key: str
+    ) -> HttpResponse:
+        """After the service took (or found) the answer: say so, and where to go next."""
         if result.points_pending:
             messages.success(
                 request,
@@ -417,7 +477,7 @@ class SurveyRespondView(View):
                 )
                 % {"points": result.points_awarded},
             )
-        if not result.created and not self.is_poll and not self._same_answers(form, key):
+        if not result.created and not self.is_poll and not self._same_answers(request, key):
             # This browser answered before (its key found the first answer), and this is a
             # different answer: it was not stored, so the page must not thank as if it were.
             return self._already_answered(not_saved=True)
@@ -436,10 +496,14 @@ class SurveyRespondView(View):
         url = f"{url}?lang={self.language}"
         return redirect(url)
 
-    def _same_answers(self, form: ResponseForm, key: str) -> bool:
+    def _same_answers(self, request: HttpRequest, key: str) -> bool:
         """Whether a send that found an earlier answer under its key repeats that answer
         (a double tap: the thank-you page is true) rather than changing it."""
-        clean = answers_validate(questions=self.questions, raw=form.raw_answers)
+        raw = answers_posted(questions=self.questions, data=request.POST)
+        try:
+            clean = answers_validate(questions=self.questions, raw=raw)
+        except ValidationError:
+            return False
         return answers_stored_under_key(survey=self.survey, idempotency_key=key, clean=clean)
 
     def _poll_url(self, request: HttpRequest) -> str:

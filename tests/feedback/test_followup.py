@@ -78,20 +78,48 @@ def test_negative_text_opens_a_case_once_scored(survey, member, django_capture_o
     assert OutboundEmail.objects.get().to_email == member.email
 
 
-def test_analysis_runs_once_per_response(survey, member, django_capture_on_commit_callbacks):
+def test_a_response_is_analysed_as_it_is_stored_and_never_again(
+    survey, member, django_capture_on_commit_callbacks
+):
+    # when: nothing after the commit runs
     with django_capture_on_commit_callbacks(execute=False):
         response = submit(survey, member=member, text="Awful and terrible.")
+    # then: its text was scored and its rules applied in the transaction that stored it
+    response.refresh_from_db()
+    assert response.analysed_at is not None
+    assert response.answers.get(question_type="text").sentiment < -0.3
+    assert Case.objects.count() == 1 and OutboundEmail.objects.count() == 1
+    # and the analysis task, kept for rows stored before, finds nothing left to do
+    assert response_analyse(response_id=response.pk) is False
+
+
+def _stored_unanalysed(response) -> None:
+    """Make a response look like one stored before answers were scored as they were
+    written: no sentiment, no analysis, no case or email yet."""
+    Response.objects.filter(pk=response.pk).update(analysed_at=None)
+    response.answers.update(sentiment=None)
+    OutboundEmail.objects.all().delete()
+    Case.objects.all().delete()
+
+
+def test_analysis_of_a_response_stored_unanalysed_runs_once(
+    survey, member, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = submit(survey, member=member, text="Awful and terrible.")
+    _stored_unanalysed(response)
     assert response_analyse(response_id=response.pk) is True
     assert response_analyse(response_id=response.pk) is False
     assert Case.objects.count() == 1 and OutboundEmail.objects.count() == 1
 
 
-def test_analysis_sweep_picks_up_responses_the_broker_never_got(
+def test_analysis_sweep_picks_up_responses_stored_unanalysed(
     survey, django_capture_on_commit_callbacks
 ):
-    # given: the task was never enqueued (callbacks discarded, as when Redis is down)
+    # given: a response from before answers were scored as they were written
     with django_capture_on_commit_callbacks(execute=False):
         response = submit(survey, text="Terrible, awful visit.")
+    _stored_unanalysed(response)
     Response.objects.filter(pk=response.pk).update(
         submitted_at=response.submitted_at - timedelta(minutes=5)
     )
@@ -184,7 +212,8 @@ def test_work_is_enqueued_only_after_the_response_commits(
         # then: the case and the email row are written with the response, nothing sent
         assert Case.objects.filter(response=response).exists()
         assert OutboundEmail.objects.get().status == "pending"
+        # and its text was scored as it was written: no task needs to read it back
         response.refresh_from_db()
-        assert response.analysed_at is None
-    # two pieces of work wait for the commit: the email send and the sentiment task
-    assert len(callbacks) == 2
+        assert response.analysed_at is not None
+    # one piece of work waits for the commit: the email send, which must leave the request
+    assert len(callbacks) == 1

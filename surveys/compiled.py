@@ -1,0 +1,55 @@
+"""A survey's questions and choices, compiled once per version and kept by each process.
+
+Every respondent page, kiosk and submit needs the survey's questions with their choices:
+two queries and most of a millisecond of ORM work for rows that change only when staff
+edit the survey. Each web process keeps them under the survey's identity and version —
+(id, updated_at, revision) from the survey row that every request reads anyway — so a
+process never serves an old version and no process has to tell another: an edit to the
+survey moves updated_at, an edit to a question or a choice bumps revision
+(surveys.signals), and the next request asks for a key no process has seen. updated_at
+also tells apart a survey that reused the id of one deleted before it.
+
+What is kept is read-only: callers never change the Question objects they are given.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from surveys.models import Question, Survey
+
+# Surveys a process keeps at once (the least recently used goes first).
+COMPILED_KEPT = 256
+
+_lock = threading.Lock()
+_kept: OrderedDict[Hashable, tuple[Question, ...]] = OrderedDict()
+
+
+def survey_version(survey: Survey) -> tuple[int, str, int]:
+    """What names one version of a survey's content."""
+    return (survey.pk, survey.updated_at.isoformat(), survey.revision)
+
+
+def compiled_questions(*, survey: Survey) -> tuple[Question, ...]:
+    """The survey's shown questions in order, their choices prefetched; from the process's
+    copy of this version when it has one."""
+    key = survey_version(survey)
+    with _lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+            return kept
+    questions = tuple(survey.questions.filter(hidden=False).prefetch_related("choices"))
+    with _lock:
+        _kept[key] = questions
+        while len(_kept) > COMPILED_KEPT:
+            _kept.popitem(last=False)
+    return questions
+
+
+def compiled_forget() -> None:
+    """Drop every kept survey (tests that count queries start from a cold process)."""
+    with _lock:
+        _kept.clear()
