@@ -117,9 +117,7 @@ def link_mint(
         token = _address_token(spec, organisation_id, email)
         # The address's one token: written the first time, kept after (no read, no savepoint).
         fields["member"] = member.pk if member is not None else None
-        insert_rows(
-            LinkToken, [{"token_hash": _digest(token), **fields}], conflict=("token_hash",)
-        )
+        insert_rows(LinkToken, [{"token_hash": _digest(token), **fields}], conflict=("token_hash",))
         return token
     token = secrets.token_urlsafe(32)
     LinkToken.objects.create(token_hash=_digest(token), **fields)

@@ -51,9 +51,7 @@ DEFAULT_RULES = (
 
 def followup_rules(*, response: Response) -> tuple[Rule, ...]:
     """The survey's own rules, else its organisation's, else the defaults."""
-    organisation = (
-        response.organisation if Response.organisation.is_cached(response) else None
-    )
+    organisation = response.organisation if Response.organisation.is_cached(response) else None
     rows = organisation_rules(organisation_id=response.organisation_id, organisation=organisation)
     own = [r for r in rows if r.survey_id == response.survey_id] or [
         r for r in rows if r.survey_id is None
@@ -105,7 +103,9 @@ def _reason(rule: Rule, answer: Answer) -> Reason:
     )
 
 
-@transaction.atomic
+# savepoint=False: inside a submit's transaction, an error here rolls back the whole
+# answer anyway, so the hot path carries no savepoint.
+@transaction.atomic(savepoint=False)
 def followup_apply(
     *,
     response: Response,

@@ -9,22 +9,24 @@ survey moves updated_at, an edit to a question or a choice bumps revision
 (surveys.signals), and the next request asks for a key no process has seen. updated_at
 also tells apart a survey that reused the id of one deleted before it.
 
-What is kept is read-only: callers never change the Question objects they are given.
+The same store keeps the respondent form's markup per version, language and variant
+(surveys.views.respond). What is kept is read-only: callers never change it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from surveys.models import Question, Survey
 
 # Surveys a process keeps at once (the least recently used goes first).
-COMPILED_KEPT = 256
+COMPILED_KEPT = 1024
 
 _lock = threading.Lock()
-_kept: OrderedDict[Hashable, tuple[Question, ...]] = OrderedDict()
+_kept: OrderedDict[Hashable, Any] = OrderedDict()
 
 
 def survey_version(survey: Survey) -> tuple[int, str, int]:
@@ -35,18 +37,26 @@ def survey_version(survey: Survey) -> tuple[int, str, int]:
 def compiled_questions(*, survey: Survey) -> tuple[Question, ...]:
     """The survey's shown questions in order, their choices prefetched; from the process's
     copy of this version when it has one."""
-    key = survey_version(survey)
+    return compiled(
+        ("questions", survey_version(survey)),
+        lambda: tuple(survey.questions.filter(hidden=False).prefetch_related("choices")),
+    )
+
+
+def compiled(key: Hashable, build: Callable[[], Any]) -> Any:
+    """What `build` makes, kept by this process under `key` (a key that names a survey
+    version, as survey_version does, so it never needs invalidating)."""
     with _lock:
         kept = _kept.get(key)
         if kept is not None:
             _kept.move_to_end(key)
             return kept
-    questions = tuple(survey.questions.filter(hidden=False).prefetch_related("choices"))
+    made = build()
     with _lock:
-        _kept[key] = questions
+        _kept[key] = made
         while len(_kept) > COMPILED_KEPT:
             _kept.popitem(last=False)
-    return questions
+    return made
 
 
 def compiled_forget() -> None:

@@ -124,9 +124,7 @@ def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -
         for field in OutboundEmail._meta.concrete_fields
         if not field.primary_key
     }
-    inserted = insert_rows(
-        OutboundEmail, [row], conflict=("idempotency_key",), returning=("id",)
-    )
+    inserted = insert_rows(OutboundEmail, [row], conflict=("idempotency_key",), returning=("id",))
     if not inserted:
         return OutboundEmail.objects.get(idempotency_key=idempotency_key)
     email.pk = inserted[0][0]

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from communities.models import Location
 from config.ratelimit import rate_limited
 from surveys.choices import ChannelKind
-from surveys.models import Channel, Response, Survey
+from surveys.compiled import compiled_questions
+from surveys.models import Channel, Survey
 from surveys.services.responses import SubmitResult, response_submit
 
 
@@ -62,17 +63,16 @@ def kiosk_submit(
     """Store a walk-in customer's answers: anonymous, tagged with the store and channel.
 
     A replay of a queued answer (same key) returns the stored one and is not counted
-    against the device's rate.
+    against the device's rate: the rate is taken only once the answer is known to be new,
+    inside the transaction, so a refused one leaves nothing behind.
     """
-    existing = Response.objects.filter(
-        survey_id=channel.survey_id, idempotency_key=idempotency_key
-    ).first()
-    if existing is not None:
-        return SubmitResult(response=existing, created=False)
-    if rate_limited(
-        scope="kiosk", key=str(channel.pk), limit=settings.CHORUS["KIOSK_RATE_PER_MINUTE"]
-    ):
-        raise KioskRateLimited
+
+    def admit() -> None:
+        if rate_limited(
+            scope="kiosk", key=str(channel.pk), limit=settings.CHORUS["KIOSK_RATE_PER_MINUTE"]
+        ):
+            raise KioskRateLimited
+
     return response_submit(
         survey=channel.survey,
         raw_answers=raw_answers,
@@ -80,4 +80,6 @@ def kiosk_submit(
         language=language,
         channel=channel,
         location=channel.location,
+        questions=compiled_questions(survey=channel.survey),
+        admit=admit,
     )

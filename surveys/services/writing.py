@@ -125,9 +125,7 @@ def response_write(
     ]
     answer_choices_insert(
         pairs=[
-            (ids[qid], cid)
-            for qid, value in clean.items()
-            for cid in value.get("choice_ids", ())
+            (ids[qid], cid) for qid, value in clean.items() for cid in value.get("choice_ids", ())
         ]
     )
     return StoredResponse(

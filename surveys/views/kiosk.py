@@ -23,11 +23,12 @@ from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
 from config.errors import request_refused
 from surveys.choices import ChannelKind
+from surveys.compiled import compiled_questions
 from surveys.forms.respond import ResponseForm
 from surveys.models import Channel
 from surveys.selectors import location_kiosks
 from surveys.services.kiosks import KioskRateLimited, kiosk_submit
-from surveys.services.responses import SurveyNotOpen, survey_closed_reason, survey_questions
+from surveys.services.responses import SurveyNotOpen, survey_closed_reason
 from surveys.views.respond import SUPPORTED_LANGUAGES
 
 # A customer's answers are a few kilobytes; anything near this is not a customer's answer.
@@ -47,14 +48,13 @@ def _kiosk_languages(channel: Channel) -> tuple[list[tuple[str, str]], str]:
 
 
 def _kiosk_channel(device_token: str) -> Channel:
-    channel = (
-        Channel.objects.select_related("survey", "survey__organisation", "location")
-        .filter(kind=ChannelKind.KIOSK, device_token=device_token)
-        .first()
-    )
-    if channel is None:
-        raise Http404("No such kiosk")
-    return channel
+    # get(), not first(): the token is unique, and an ORDER BY would only cost compiling.
+    try:
+        return Channel.objects.select_related("survey", "survey__organisation", "location").get(
+            kind=ChannelKind.KIOSK, device_token=device_token
+        )
+    except Channel.DoesNotExist:
+        raise Http404("No such kiosk") from None
 
 
 class KioskView(View):
@@ -76,7 +76,7 @@ class KioskView(View):
                 status=410,
             )
         reason = survey_closed_reason(survey=survey)
-        questions = survey_questions(survey=survey)
+        questions = compiled_questions(survey=survey)
         # Every language's form is in the page, so a switch works with the network down.
         forms_by_language = []
         for code, name in languages:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -22,7 +24,7 @@ from communities.models import Community, Member
 from communities.services import MEMBER_CURRENT_STATUSES
 from communities.views import community_brand, reconsent_page
 from surveys.choices import FIXED_BOUNDS, Anonymity, QuestionType, SurveyKind, SurveyStatus
-from surveys.compiled import compiled_questions
+from surveys.compiled import compiled, compiled_questions, survey_version
 from surveys.forms.respond import ResponseForm, answers_posted, checkbox_posted
 from surveys.models import Participation, Question, Response, Survey, SurveyInvitation
 from surveys.selectors import (
@@ -66,8 +68,17 @@ def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
     members = Member.objects.filter(organisation_id=survey.organisation_id, user=request.user)
     if survey.community_id:
         members = members.filter(community_id=survey.community_id)
-    return members.select_related("community").first()
+    # The earliest membership, as first() would pick, without compiling an ORDER BY for
+    # the common case of one.
+    found = list(members.select_related("community").order_by()[:2])
+    if len(found) > 1:
+        found.sort(key=lambda m: m.pk)
+    return found[0] if found else None
 
+
+# Stands for the page's answer key in the form markup a process keeps (never a real key:
+# those are 32 hex characters or a client's UUID).
+FORM_KEY_SLOT = "@@answer-key@@"
 
 INVITATION_SESSION_KEY = "chorus_invitation_{}"
 SCORE_SESSION_KEY = "chorus_invitation_score_{}"
@@ -280,6 +291,27 @@ class SurveyRespondView(View):
         low, high = question.bounds
         return {question_field_name(question): score} if low <= score <= high else {}
 
+    def _form_markup(self, form: ResponseForm) -> str:
+        """The unbound form's markup: rendered once per survey version, language and
+        variant (contact box, a tapped score) by this process, then reused with this
+        page's answer key put in. crispy rendering was most of a page's time."""
+        initial = tuple(sorted((k, v) for k, v in form.initial.items() if k != "idempotency_key"))
+        key = (
+            "respond-form",
+            survey_version(self.survey),
+            # The contact box names the organisation.
+            self.survey.organisation.updated_at.isoformat(),
+            translation.get_language(),
+            tuple(form.fields),
+            initial,
+        )
+        page_key = form.initial["idempotency_key"]
+        markup = compiled(
+            key,
+            lambda: render_crispy_form(form, helper=form.helper).replace(page_key, FORM_KEY_SLOT),
+        )
+        return mark_safe(markup.replace(FORM_KEY_SLOT, page_key))  # noqa: S308 - our markup
+
     def _render(self, form: ResponseForm, status: int = 200) -> HttpResponse:
         return render(
             self.request,
@@ -292,6 +324,7 @@ class SurveyRespondView(View):
                 "languages": self._languages(),
                 # Errors at questions (the page's own key is not one to mark).
                 "marked": bool(set(form.errors) - {"__all__", "idempotency_key"}),
+                "form_html": "" if form.is_bound else self._form_markup(form),
             },
             status=status,
         )
