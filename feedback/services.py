@@ -115,6 +115,7 @@ def followup_apply(
     at: datetime | None = None,
     new_response: bool = False,
     consent_just_given: bool = False,
+    scores_first: bool = False,
 ) -> Case | None:
     """Apply the follow-up rules to a response: open its case and queue its email, once.
 
@@ -150,8 +151,17 @@ def followup_apply(
     ]
     if not matched:
         return None
+    # For an answer from a request, scores speak first: the case names what the score and
+    # choice rules found, and a comment's sentiment only when they found nothing, as when
+    # the comment was scored by a later task (the rows a submit writes did not change when
+    # scoring moved inline). A batch from the pool was always judged on everything at once.
+    decisive = (
+        [(r, a) for r, a in matched if r.condition != Condition.SENTIMENT_BELOW]
+        if scores_first
+        else []
+    )
     why: list[Reason] = []
-    for rule, answer in matched:
+    for rule, answer in decisive or matched:
         if (reason := _reason(rule, answer)) not in why:
             why.append(reason)
     case = None
@@ -395,4 +405,5 @@ def response_stored(stored: StoredResponse) -> None:
             at=_derived_time(stored.response),
             new_response=True,
             consent_just_given=stored.consent_just_given,
+            scores_first=not stored.pooled,
         )
