@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys.views import builder, distribution, invitations, kiosk, respond, results
+from surveys.views import builder, community, distribution, invitations, kiosk, respond, results
 
 app_name = "surveys"
 
@@ -17,11 +17,13 @@ urlpatterns = [
     ),
     path("k/<str:device_token>/sw.js", kiosk.KioskServiceWorkerView.as_view(), name="kiosk_sw"),
     path(
-        "c/<slug:org>/<slug:community>/", respond.CommunityHomeView.as_view(), name="community_home"
+        "c/<slug:org>/<slug:community>/",
+        community.CommunityHomeView.as_view(),
+        name="community_home",
     ),
     path(
         "c/<slug:org>/<slug:community>/privacy/",
-        respond.CommunityPrivacyView.as_view(),
+        community.CommunityPrivacyView.as_view(),
         name="community_privacy",
     ),
 ]

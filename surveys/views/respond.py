@@ -9,7 +9,7 @@ from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -19,17 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from communities.member_data import member_portal
-from communities.models import Community, Member
-from communities.services import MEMBER_CURRENT_STATUSES
-from communities.views import community_brand, reconsent_page
+from communities.models import Member
 from surveys.choices import FIXED_BOUNDS, Anonymity, QuestionType, SurveyKind, SurveyStatus
 from surveys.compiled import compiled, compiled_questions, survey_version
 from surveys.forms.respond import ResponseForm, answers_posted, checkbox_posted
-from surveys.models import Participation, Question, Response, Survey, SurveyInvitation
+from surveys.models import Question, Survey, SurveyInvitation
 from surveys.selectors import (
     answers_stored_under_key,
-    community_open_surveys,
     poll_card,
     survey_answered_by,
 )
@@ -42,7 +38,6 @@ from surveys.services.responses import (
     question_field_name,
     response_submit,
     survey_closed_reason,
-    survey_questions,
 )
 
 SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
@@ -561,105 +556,4 @@ class SurveyThanksView(SurveyRespondView):
                 "survey": self.survey,
                 "thank_you": self.survey.thank_you.get(self.language) or self.survey.thank_you_text,
             },
-        )
-
-
-class CommunityHomeView(View):
-    """A community's home: its open surveys, and its quick polls to answer in one tap."""
-
-    def get(self, request: HttpRequest, org: str, community: str) -> HttpResponse:
-        community = get_object_or_404(
-            Community.objects.select_related("organisation"),
-            organisation__slug=org,
-            slug=community,
-        )
-        member = (
-            community.members.filter(user=request.user).first()
-            if request.user.is_authenticated
-            else None
-        )
-        language = request.GET.get("lang") or (member.locale if member else None)
-        if language not in SUPPORTED_LANGUAGES:
-            language = translation.get_language() or settings.LANGUAGE_CODE
-        translation.activate(language)
-        # A member who has not accepted the current policy version is asked to first.
-        if member is not None and (gate := reconsent_page(request, member=member)) is not None:
-            return gate
-        current = member is not None and member.status in MEMBER_CURRENT_STATUSES
-        surveys, polls = community_open_surveys(community=community)
-        answered = (
-            set(
-                Participation.objects.filter(member=member, survey__in=surveys).values_list(
-                    "survey_id", flat=True
-                )
-            )
-            if member is not None
-            else set()
-        )
-        cards, new_keys = [], {}
-        for poll in polls:
-            cookie = f"chorus_answer_{poll.public_id}"
-            key = request.COOKIES.get(cookie, "")
-            if member is None and not visitor_token_valid(key):
-                key = new_keys[cookie] = visitor_token_new()
-            voted = (
-                Participation.objects.filter(survey=poll, member=member).exists()
-                if member is not None
-                else Response.objects.filter(
-                    survey=poll, idempotency_key=answer_key_stored(key)
-                ).exists()
-            )
-            form = ResponseForm(
-                survey=poll,
-                questions=survey_questions(survey=poll),
-                language=language,
-                initial={"idempotency_key": key or visitor_token_new()},
-            )
-            cards.append(poll_card(survey=poll, form=form, voted=voted, language=language))
-        page = render(
-            request,
-            "surveys/community_home.html",
-            {
-                "community": community,
-                "organisation": community.organisation,
-                "member": member,
-                "is_current_member": current,
-                "portal": member_portal(member=member, language=language) if current else None,
-                "brand": community_brand(community=community),
-                "surveys": [
-                    (s, s.title.get(language) or s.title_text, s.pk in answered) for s in surveys
-                ],
-                "polls": cards,
-                "next": request.get_full_path(),
-                "languages": settings.LANGUAGES,
-            },
-        )
-        for cookie, key in new_keys.items():
-            page.set_cookie(
-                cookie,
-                key,
-                max_age=365 * 24 * 3600,
-                httponly=True,
-                samesite="Lax",
-                secure=request.is_secure(),
-                path="/",
-            )
-        return page
-
-
-class CommunityPrivacyView(View):
-    """A community's privacy policy, at the version members consent to."""
-
-    def get(self, request: HttpRequest, org: str, community: str) -> HttpResponse:
-        community = get_object_or_404(
-            Community.objects.select_related("organisation"),
-            organisation__slug=org,
-            slug=community,
-        )
-        if not community.privacy_policy_text:
-            raise Http404("No privacy policy")
-        return render(
-            request,
-            "surveys/community_privacy.html",
-            {"community": community, "organisation": community.organisation},
         )
