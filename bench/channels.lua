@@ -1,6 +1,9 @@
--- wrk script for bench/channels.py: kiosk JSON submissions, counted on the client side.
+-- wrk script for bench/channels.py and bench/submit.py: kiosk JSON submissions, counted on
+-- the client side.
 --
--- Arguments (after `--`): PATH BODIES RUN_ID THREADS
+-- Arguments (after `--`): PATHS BODIES RUN_ID THREADS
+--   PATHS     the kiosk submit path, or several separated by commas (several kiosks of one
+--             store): request n goes to path n modulo the count.
 --   BODIES    file of JSON bodies, one per line; request n uses line n modulo the count,
 --             with "__KEY__" replaced by an idempotency key unique to this request
 --             (run id, thread id, request counter, random suffix), as a kiosk's client
@@ -9,7 +12,7 @@
 --   THREADS   wrk's -t (kept for the output; keys carry the thread id).
 -- Statuses are counted one by one: 201 (created), 200 (a replay: with unique keys there
 -- must be none), 429 (rate limited), any other 2xx/3xx/4xx/5xx.
--- done() prints one "WRKJSON {...}" line that bench/load.py parses for bench/channels.py.
+-- done() prints one "WRKJSON {...}" line that bench/load.py (run_wrk) parses.
 
 local threads = {}
 local thread_count = 0
@@ -21,7 +24,10 @@ function setup(thread)
 end
 
 function init(args)
-  path = args[1]
+  paths = {}
+  for p in string.gmatch(args[1], "[^,]+") do
+    paths[#paths + 1] = p
+  end
   bodies = {}
   for line in io.lines(args[2]) do
     if line ~= "" then
@@ -39,7 +45,7 @@ function request()
   sent = sent + 1
   local key = string.format("%s-%d-%d-%06x", run_id, tid, sent, math.random(0, 0xffffff))
   local body = bodies[((sent - 1) % #bodies) + 1]:gsub("__KEY__", key)
-  return wrk.format("POST", path, headers, body)
+  return wrk.format("POST", paths[((sent - 1) % #paths) + 1], headers, body)
 end
 
 function response(status, headers, body)

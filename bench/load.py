@@ -60,6 +60,7 @@ def answer_mix() -> Iterator[tuple[int, bool, int, str]]:
 
 
 BARE = "/bench/bare/"
+BARE_TEMPLATE = "/bench/bare-template/"
 MINIMAL = "/bench/minimal/"
 
 
@@ -106,6 +107,8 @@ class Target:
     sessions: Path | None = None
     cookie: str | None = None
     location: str = ""  # a 3xx must point here to count as success
+    # Text every 200's body must hold ("!text": must not hold); checked by submit.lua.
+    must: list[str] = field(default_factory=list)
 
 
 def form_target(
@@ -140,6 +143,11 @@ def wrk_counts(
         bodies_path = workdir / f"{run_id}-bodies.txt"
         bodies_path.write_text("\n".join(target.bodies) + "\n")
         bodies_file = str(bodies_path)
+    must_file = "-"
+    if target.must:
+        must_path = workdir / f"{run_id}-must.txt"
+        must_path.write_text("\n".join(target.must) + "\n")
+        must_file = str(must_path)
     script_args = [
         target.method,
         target.path,
@@ -149,6 +157,7 @@ def wrk_counts(
         run_id,
         str(WRK_THREADS),
         target.location or "-",
+        must_file,
     ]
     return run_wrk(
         SUBMIT_LUA,
@@ -162,9 +171,18 @@ def wrk_counts(
 
 
 def wrk(port: int, target: Target, *, seconds: int, run_id: str, workdir: Path) -> Json:
-    """Load `target` for `seconds` with wrk -t1 -c8; adds what was accepted, and its rate."""
+    """Load `target` for `seconds` with wrk -t1 -c8; adds what was accepted, and its rate.
+
+    A POST is accepted with a 2xx or a 3xx to its location; a GET only with a 200 whose
+    body holds what the target `must`.
+    """
     result = wrk_counts(port, target, seconds=seconds, run_id=run_id, workdir=workdir)
-    result["accepted"] = result["s2xx"] + result["s3xx"] - result["bad_location"]
+    result["method"] = target.method
+    result["must"] = len(target.must)
+    if target.method == "GET":
+        result["accepted"] = result["s2xx"] - result["bad_body"]
+    else:
+        result["accepted"] = result["s2xx"] + result["s3xx"] - result["bad_location"]
     result["in_flight"] = result["sent"] - result["received"]
     result["rate"] = result["accepted"] / (result["duration_us"] / 1e6)
     return result
@@ -202,6 +220,9 @@ class Figure(Checked):
     counts: Json = field(default_factory=dict)
     checks: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The figures of the same database this one is divided by (ratios()); () is the default:
+    # the bare view, the minimal submit and the peer.
+    bases: tuple[str, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -222,25 +243,49 @@ class Figure(Checked):
         }
 
 
+def not_accepted(w: Json) -> int:
+    """Answers that do not count: any 4xx/5xx, a redirect elsewhere; for a GET any 3xx and a
+    200 without what the page must hold."""
+    bad = w["s4xx"] + w["s5xx"] + w["other"] + w["bad_location"]
+    if w.get("method") == "GET":
+        bad += w["s3xx"] + w["bad_body"]
+    return bad
+
+
 def transport_checks(fig: Figure, warm: Json | None) -> None:
-    """What every figure must show on the wire: only 2xx/3xx, no errors, members unique."""
+    """What every figure must show on the wire: only 2xx/3xx (a GET: only 200s holding the
+    page it asked for), no errors, members unique (a POST: a member answers once)."""
+    get = fig.wrk.get("method") == "GET"
     if warm is not None:
         # A warm-up that failed (say, members who already answered) warms the wrong path.
-        bad = warm["s4xx"] + warm["s5xx"] + warm["other"] + warm["bad_location"]
+        bad = not_accepted(warm)
         fig.check(
-            "warm-up answered 2xx/3xx only",
+            "warm-up answered 200 only" if get else "warm-up answered 2xx/3xx only",
             bad == 0 and not sum(warm["errors"].values()),
             f"{warm['accepted']} accepted, {bad} not, errors={warm['errors']}",
         )
     w = fig.wrk
-    bad = w["s4xx"] + w["s5xx"] + w["other"] + w["bad_location"]
+    bad = not_accepted(w)
     errors = sum(w["errors"].values())
-    fig.check(
-        "0 non-2xx/3xx, 0 socket errors",
-        bad == 0 and errors == 0,
-        f"4xx={w['s4xx']} 5xx={w['s5xx']} wrong-redirect={w['bad_location']} errors={w['errors']}",
-    )
-    if w["reused_sessions"]:
+    if get:
+        fig.check(
+            "every response 200"
+            + (" holding the page's form" if w.get("must") else "")
+            + ", 0 socket errors",
+            bad == 0 and errors == 0 and w["accepted"] > 0,
+            f"200={w['s2xx'] - w['bad_body']} without the page's form={w['bad_body']} "
+            f"3xx={w['s3xx']} 4xx={w['s4xx']} 5xx={w['s5xx']} errors={w['errors']}",
+        )
+    else:
+        fig.check(
+            "0 non-2xx/3xx, 0 socket errors",
+            bad == 0 and errors == 0,
+            f"4xx={w['s4xx']} 5xx={w['s5xx']} wrong-redirect={w['bad_location']} "
+            f"errors={w['errors']}",
+        )
+    if w["reused_sessions"] and get:
+        fig.notes.append(f"{w['reused_sessions']} GETs reused a member's session (harmless)")
+    elif w["reused_sessions"]:
         fig.check(
             "one member per request",
             False,
@@ -378,10 +423,12 @@ class Bench:
         time.sleep(1.0)
         return fig
 
-    def baselines(self, port: int, db: str, env: dict[str, str]) -> None:
+    def baselines(self, port: int, db: str, env: dict[str, str], *, minimal: bool = True) -> None:
         """The bare view (the framework's ceiling) and the minimal submit (the floor of a write)
         on the server at `port`, whose environment is `env`."""
         self.measure(port, Target("GET", BARE), "bare", db, "bare view")
+        if not minimal:
+            return
         minimal = form_target(port, MINIMAL, minimal_bodies, location="/bench/")
         fig = self.measure(port, minimal, "minimal", db, "minimal submit")
         # Keys start with the run id; the warm-up's rows carry another one.
@@ -438,12 +485,14 @@ def ratios(figures: list[Figure]) -> None:
     """Each figure against the baselines of its database, all taken in this run.
 
     Chorus figures get all three; a baseline only the ones before it (minimal vs bare,
-    peer vs bare and minimal), since "bare view = 3.9x minimal" says nothing new.
+    peer vs bare and minimal), since "bare view = 3.9x minimal" says nothing new. A figure
+    with its own `bases` (a page against the bare template) gets those.
     """
     bases = ("bare", "minimal", "peer")
     for fig in figures:
         same_db = {f.name: f for f in figures if f.db == fig.db}
         wanted = bases[: bases.index(fig.name)] if fig.name in bases else bases
+        wanted = fig.bases or wanted
         fig.wrk["ratios"] = {
             base: round(fig.rate / same_db[base].rate, 3)
             for base in wanted

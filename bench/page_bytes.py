@@ -18,9 +18,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.harness import Checked, Json, print_checks, status_text
+from bench.load import BARE_TEMPLATE
 
 ACCEPT_ENCODING = "gzip, br"
-BARE_TEMPLATE = "/bench/bare-template/"
 STATIC_URL_PREFIX = "/static/"  # config.settings.STATIC_URL
 GZIP_LEVEL = 6
 # What whitenoise may answer for each kind of asset.

@@ -1,7 +1,7 @@
 -- wrk script for the bench scripts (bench/load.py: wrk()): one request shape per run, counted
 -- on the client side.
 --
--- Arguments (after `--`): METHOD PATH SESSIONS BODIES COOKIE RUN_ID THREADS LOCATION
+-- Arguments (after `--`): METHOD PATH SESSIONS BODIES COOKIE RUN_ID THREADS LOCATION [MUST]
 --   SESSIONS  file of "sessionid=..." lines, one per member, or "-": request n uses line n,
 --             so every submission comes from a different signed-in member (a member answers
 --             a survey once); running past the end reuses lines and is counted as `reused`.
@@ -12,6 +12,9 @@
 --   THREADS   wrk's -t, so threads can interleave session lines.
 --   LOCATION  text a 3xx's Location must contain (the thank-you page), or "-"; a redirect
 --             elsewhere (a login page, a list page) is a failure, counted as `bad_location`.
+--   MUST      file of strings, one a line, that every 200's body must contain (a line
+--             starting with "!": must not contain), or "-" / absent; a 200 that fails any
+--             is counted as `bad_body` (a page that is not the form it should be).
 -- done() prints one "WRKJSON {...}" line that bench/load.py parses.
 
 local threads = {}
@@ -48,6 +51,29 @@ function init(args)
   nthreads = tonumber(args[7])
   location = args[8] ~= "-" and args[8] or nil
   bad_location = 0
+  must, must_not = {}, {}
+  for _, line in ipairs(read_lines(args[9] or "-")) do
+    if string.sub(line, 1, 1) == "!" then
+      must_not[#must_not + 1] = string.sub(line, 2)
+    else
+      must[#must + 1] = line
+    end
+  end
+  bad_body = 0
+end
+
+local function body_ok(body)
+  for _, text in ipairs(must) do
+    if not string.find(body, text, 1, true) then
+      return false
+    end
+  end
+  for _, text in ipairs(must_not) do
+    if string.find(body, text, 1, true) then
+      return false
+    end
+  end
+  return true
 end
 
 function request()
@@ -79,6 +105,9 @@ function response(status, headers, body)
   received = received + 1
   if status >= 200 and status < 300 then
     s2xx = s2xx + 1
+    if status == 200 and (#must > 0 or #must_not > 0) and not body_ok(body or "") then
+      bad_body = bad_body + 1
+    end
   elseif status >= 300 and status < 400 then
     s3xx = s3xx + 1
     local target = headers["Location"] or headers["location"] or ""
@@ -96,7 +125,7 @@ end
 
 function done(summary, latency, requests)
   local totals = { sent = 0, received = 0, s2xx = 0, s3xx = 0, s4xx = 0, s5xx = 0, other = 0,
-                   reused = 0, bad_location = 0 }
+                   reused = 0, bad_location = 0, bad_body = 0 }
   for _, thread in ipairs(threads) do
     for name, _ in pairs(totals) do
       totals[name] = totals[name] + thread:get(name)
@@ -109,12 +138,12 @@ function done(summary, latency, requests)
   io.write(string.format(
     'WRKJSON {"duration_us": %d, "requests": %d, "bytes": %d, "sent": %d, "received": %d, '
       .. '"s2xx": %d, "s3xx": %d, "s4xx": %d, "s5xx": %d, "other": %d, "reused_sessions": %d, '
-      .. '"bad_location": %d, '
+      .. '"bad_location": %d, "bad_body": %d, '
       .. '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, '
       .. '"latency_us": {"p50": %d, "p90": %d, "p95": %d, "p99": %d, "max": %d}}\n',
     summary.duration, summary.requests, summary.bytes, totals.sent, totals.received,
     totals.s2xx, totals.s3xx, totals.s4xx, totals.s5xx, totals.other, totals.reused,
-    totals.bad_location,
+    totals.bad_location, totals.bad_body,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
     latency.max))

@@ -1,4 +1,9 @@
-"""Count what a benchmark run wrote, so throughput is only reported next to correctness."""
+"""Count what a benchmark run wrote, so throughput is only reported next to correctness.
+
+--survey <public id>        a survey answered by signed-in members (the survey submit);
+--kiosk-survey <public id>  a survey answered by kiosks (the kiosk JSON submit);
+neither                     the minimal submit's rows (--key-prefix: one wrk run's).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ from communities.outbox.choices import EmailStatus
 from communities.outbox.models import OutboundEmail
 from feedback.models import Case
 from rewards.models import LedgerEntry
-from surveys.choices import QuestionType
-from surveys.models import Answer, Participation, Response, Survey
+from surveys.choices import ChannelKind, QuestionType
+from surveys.models import Answer, Channel, Participation, Response, Survey
 
 DETRACTOR_MAX = 6
 
@@ -56,15 +61,63 @@ def survey_counts(survey: Survey) -> dict[str, Any]:
     }
 
 
+def kiosk_survey_counts(survey: Survey) -> dict[str, Any]:
+    """Rows the kiosks of `survey` left behind: identity, tagging, answers, cases, analysis."""
+    responses = Response.objects.filter(survey=survey)
+    n = responses.count()
+    kiosks = Channel.objects.filter(survey=survey, kind=ChannelKind.KIOSK)
+    detractor_ids = list(
+        Answer.objects.filter(
+            response__survey=survey, question_type=QuestionType.NPS, number__lte=DETRACTOR_MAX
+        ).values_list("response_id", flat=True)
+    )
+    # Any follow-up of any of these responses (nobody to write to), or any email at all
+    # that names one of them.
+    response_ids = list(responses.values_list("pk", flat=True))
+    followup_keys = [f"followup:response:{pk}" for pk in response_ids]
+    per_kiosk = dict(
+        responses.filter(channel__in=kiosks).values_list("channel_id").annotate(n=Count("id"))
+    )
+    return {
+        "responses": n,
+        "distinct_keys": responses.values("idempotency_key").distinct().count(),
+        "with_member": responses.filter(member__isnull=False).count(),
+        "with_invitation": responses.filter(invitation__isnull=False).count(),
+        "not_anonymous": responses.filter(is_anonymous=False).count(),
+        "with_consent": responses.filter(consent_to_contact=True).count(),
+        "without_location": responses.filter(location__isnull=True).count(),
+        "wrong_location": responses.exclude(location_id__in=kiosks.values("location_id")).count(),
+        "not_from_a_kiosk": responses.exclude(channel__in=kiosks).count(),
+        "kiosks": kiosks.count(),
+        "per_kiosk": sorted(per_kiosk.values()),
+        "languages": dict(
+            responses.values_list("language").annotate(n=Count("id")).order_by("language")
+        ),
+        "answers": Answer.objects.filter(response__survey=survey).count(),
+        "answer_choices": Answer.choices.through.objects.filter(
+            answer__response__survey=survey
+        ).count(),
+        "participations": Participation.objects.filter(survey=survey).count(),
+        "ledger_entries": LedgerEntry.objects.filter(source=f"surveys.survey:{survey.pk}").count(),
+        "detractors": len(set(detractor_ids)),
+        "cases": Case.objects.filter(response__survey=survey).count(),
+        "outbox": OutboundEmail.objects.filter(idempotency_key__in=followup_keys).count(),
+        "analysed": responses.filter(analysed_at__isnull=False).count(),
+    }
+
+
 class Command(BaseCommand):
     help = "Print JSON counts for a benchmark survey (--survey) or the minimal rows."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--survey", help="public id; omit for the minimal-submit rows")
+        parser.add_argument("--kiosk-survey", help="public id of a survey kiosks answer")
         parser.add_argument("--key-prefix", default="", help="minimal rows of one wrk run")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["survey"]:
+        if options["kiosk_survey"]:
+            counts = kiosk_survey_counts(Survey.objects.get(public_id=options["kiosk_survey"]))
+        elif options["survey"]:
             counts = survey_counts(Survey.objects.get(public_id=options["survey"]))
         else:
             rows = MinimalRow.objects.filter(key__startswith=options["key_prefix"])

@@ -2,7 +2,10 @@
 
 Writes one `sessionid=<key>` line per member to --sessions-out, so the load generator
 can send every request as a different signed-in member (a member answers a survey
-once), and prints the surveys' field names as JSON for the request bodies.
+once), and prints the surveys' field names as JSON for the request bodies. Each
+--kiosk-surveys label is a survey of the same questions answered by --kiosks kiosks of one
+store (registered through `surveys.services.kiosk_register`); their device tokens are in
+the JSON.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from communities.choices import MemberStatus
-from communities.models import Community, Member, Organisation, User
+from communities.models import Community, Location, Member, Organisation, User
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
 from surveys.models import Channel, Choice, Question, Survey
+from surveys.services import kiosk_register
 
 BATCH = 2000
 SESSION_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -163,6 +167,8 @@ class Command(BaseCommand):
         parser.add_argument("--surveys", default="run", help="comma-separated labels")
         parser.add_argument("--points", type=int, default=10)
         parser.add_argument("--sessions-out", required=True)
+        parser.add_argument("--kiosk-surveys", default="", help="comma-separated labels")
+        parser.add_argument("--kiosks", type=int, default=8, help="kiosks per kiosk survey")
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -179,7 +185,30 @@ class Command(BaseCommand):
                 )
             )
             for label in options["surveys"].split(",")
+            if label
         }
+        kiosk_labels = [label for label in options["kiosk_surveys"].split(",") if label]
+        if kiosk_labels:
+            store = Location.objects.create(
+                organisation=org, name="Main Street", code="main-street", language="en"
+            )
+        for label in kiosk_labels:
+            survey = survey_create(
+                org=org,
+                community=community,
+                title=f"Bench kiosk survey ({label})",
+                specs=SPECS,
+                points=options["points"],
+            )
+            kiosks = [
+                kiosk_register(survey=survey, location=store) for _ in range(options["kiosks"])
+            ]
+            surveys[label] = {
+                **survey_fields(survey),
+                "location_id": store.pk,
+                "channel_ids": [k.pk for k in kiosks],
+                "device_tokens": [k.device_token for k in kiosks],
+            }
         users = members_create(org=org, community=community, count=options["members"])
         keys = sessions_mint(users=users)
         Path(options["sessions_out"]).write_text(
