@@ -1,4 +1,5 @@
-"""Plain-SQL INSERTs for hot paths, stored exactly as the ORM stores them.
+"""Plain SQL for hot paths: INSERTs stored exactly as the ORM stores them, and lookups
+compiled once per process (PreparedQuery).
 
 Through the ORM an INSERT costs more Python than the database spends on it (query
 compilation, model instances), and `get_or_create` adds a SELECT and a savepoint to every
@@ -10,11 +11,13 @@ are stored as the ORM would store them on either database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.query import QuerySet, get_related_populators
 
 
 @cache
@@ -64,3 +67,76 @@ def insert_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if returning else []
+
+
+class PreparedQuery:
+    """An ORM query compiled once per process, then run with new values.
+
+    Compiling a query (joins, select_related columns, ordering) costs more Python than
+    running it on the hot path's few lookups by a unique key. `build` makes the queryset
+    from placeholder values; it is compiled on first use, and each run substitutes the
+    real values for the placeholders and builds the model instances (select_related
+    included) the way Django's own ModelIterable does. Only for plain lookups whose SQL
+    does not depend on the values (no `__in` lists, no None). `kinds` names each value's
+    type, "str" or "int", in the order `build` takes them.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], kinds: tuple[str, ...]) -> None:
+        self._build = build
+        self._kinds = kinds
+        self._compiled: tuple | None = None
+        self._lock = threading.Lock()
+
+    def _compile(self) -> tuple:
+        slots = [
+            f"\x00slot{n}\x00" if kind == "str" else _INT_SLOT - n
+            for n, kind in enumerate(self._kinds)
+        ]
+        queryset = self._build(*slots)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        positions = [slots.index(p) if p in slots else None for p in params]
+        if sorted(p for p in positions if p is not None) != list(range(len(slots))):
+            raise ValueError("each value must appear once as a query parameter")
+        klass_info = compiler.klass_info
+        select_fields = klass_info["select_fields"]
+        start, end = select_fields[0], select_fields[-1] + 1
+        init_list = [f[0].target.attname for f in compiler.select[start:end]]
+        populators = get_related_populators(klass_info, compiler.select, queryset.db)
+        return (
+            sql,
+            params,
+            positions,
+            compiler,
+            klass_info["model"],
+            start,
+            end,
+            init_list,
+            populators,
+            queryset.db,
+        )
+
+    def first(self, *values: Any) -> models.Model | None:
+        """The first instance the query finds for `values`, or None."""
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile()
+        (sql, params, positions, compiler, model, start, end, init_list, populators, db) = (
+            self._compiled
+        )
+        bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, bound)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        (row,) = compiler.results_iter([[row]])
+        obj = model.from_db(db, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        return obj
+
+
+# Stands for an integer value while a query is compiled: no row has an id like it.
+_INT_SLOT = -7_381_946_205_113

@@ -22,9 +22,9 @@ from communities.models import Location
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
 from config.errors import request_refused
-from surveys.choices import ChannelKind
 from surveys.compiled import compiled_questions
 from surveys.forms.respond import ResponseForm
+from surveys.lookups import kiosk_by_token
 from surveys.models import Channel
 from surveys.selectors import location_kiosks
 from surveys.services.kiosks import KioskRateLimited, kiosk_submit
@@ -48,13 +48,10 @@ def _kiosk_languages(channel: Channel) -> tuple[list[tuple[str, str]], str]:
 
 
 def _kiosk_channel(device_token: str) -> Channel:
-    # get(), not first(): the token is unique, and an ORDER BY would only cost compiling.
-    try:
-        return Channel.objects.select_related("survey", "survey__organisation", "location").get(
-            kind=ChannelKind.KIOSK, device_token=device_token
-        )
-    except Channel.DoesNotExist:
-        raise Http404("No such kiosk") from None
+    channel = kiosk_by_token(device_token)
+    if channel is None:
+        raise Http404("No such kiosk")
+    return channel
 
 
 class KioskView(View):

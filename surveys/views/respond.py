@@ -9,8 +9,8 @@ from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,6 +23,7 @@ from communities.models import Member
 from surveys.choices import FIXED_BOUNDS, Anonymity, QuestionType, SurveyKind, SurveyStatus
 from surveys.compiled import compiled, compiled_questions, survey_version
 from surveys.forms.respond import ResponseForm, answers_posted, checkbox_posted
+from surveys.lookups import survey_by_public_id, survey_member
 from surveys.models import Question, Survey, SurveyInvitation
 from surveys.selectors import (
     answers_stored_under_key,
@@ -60,15 +61,7 @@ def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
     """The signed-in user's membership that answers this survey, if any."""
     if not request.user.is_authenticated:
         return None
-    members = Member.objects.filter(organisation_id=survey.organisation_id, user=request.user)
-    if survey.community_id:
-        members = members.filter(community_id=survey.community_id)
-    # The earliest membership, as first() would pick, without compiling an ORDER BY for
-    # the common case of one.
-    found = list(members.select_related("community").order_by()[:2])
-    if len(found) > 1:
-        found.sort(key=lambda m: m.pk)
-    return found[0] if found else None
+    return survey_member(survey=survey, user_id=request.user.pk)
 
 
 # Stands for the page's answer key in the form markup a process keeps (never a real key:
@@ -158,10 +151,9 @@ class SurveyRespondView(View):
 
     def setup(self, request: HttpRequest, *args, **kwargs) -> None:
         super().setup(request, *args, **kwargs)
-        self.survey = get_object_or_404(
-            Survey.objects.select_related("organisation", "community"),
-            public_id=kwargs["public_id"],
-        )
+        self.survey = survey_by_public_id(kwargs["public_id"])
+        if self.survey is None:
+            raise Http404("No such survey")
         self.invitation = session_invitation(request=request, survey=self.survey)
         self.member = respondent_member(request=request, survey=self.survey) or (
             self.invitation.member if self.invitation else None
