@@ -42,6 +42,33 @@ def _insert_sql(
 
 
 @cache
+def _insert_unless_sql(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    other: type[models.Model],
+    match: tuple[str, ...],
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> str:
+    qn = connection.ops.quote_name
+    meta = model._meta
+    cols = [meta.get_field(name).column for name in columns]
+    where = " AND ".join(f"{qn(other._meta.get_field(n).column)} = %s" for n in match)
+    # SQLite needs the WHERE to tell the SELECT from the upsert clause; both read it so.
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(map(qn, cols))}) "
+        f"SELECT {', '.join(['%s'] * len(cols))} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {qn(other._meta.db_table)} WHERE {where})"
+    )
+    if conflict:
+        target = ", ".join(qn(meta.get_field(name).column) for name in conflict)
+        sql += f" ON CONFLICT ({target}) DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
+    return sql
+
+
+@cache
 def _fields(model: type[models.Model], columns: tuple[str, ...]) -> tuple[models.Field, ...]:
     return tuple(model._meta.get_field(name) for name in columns)
 
@@ -52,8 +79,13 @@ def insert_rows(
     *,
     conflict: tuple[str, ...] = (),
     returning: tuple[str, ...] = (),
+    unless: tuple[type[models.Model], dict[str, Any]] | None = None,
 ) -> list[tuple]:
-    """INSERT `rows` (dicts with the same keys) into `model`'s table; the RETURNING rows."""
+    """INSERT `rows` (dicts with the same keys) into `model`'s table; the RETURNING rows.
+
+    `unless` = (other model, {field: value}) writes the one row only when no row of the
+    other model has those values (a suppression list, say), in the same statement.
+    """
     if not rows:
         return []
     columns = tuple(rows[0])
@@ -63,6 +95,18 @@ def insert_rows(
         for row in rows
         for name, field in zip(columns, fields, strict=True)
     ]
+    if unless is not None:
+        if len(rows) != 1:
+            raise ValueError("`unless` guards one row")
+        other, match = unless
+        sql = _insert_unless_sql(model, columns, other, tuple(match), conflict, returning)
+        params += [
+            other._meta.get_field(name).get_db_prep_save(value, connection)
+            for name, value in match.items()
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if returning else []
     sql = _insert_sql(model, columns, len(rows), conflict, returning)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -253,11 +253,15 @@ def case_open(
     return case
 
 
-def followup_recipient(*, response: Response, consent_just_given: bool = False) -> str | None:
+def followup_recipient(
+    *, response: Response, consent_just_given: bool = False, suppression_checked_later: bool = False
+) -> str | None:
     """The address a follow-up may go to, or None when we must not write.
 
     `consent_just_given`: the consent ticked on this answer was recorded in the caller's
     transaction, so it is the member's latest decision and is not read back.
+    `suppression_checked_later`: the caller writes the email with the suppression list
+    checked in its INSERT (outbox_enqueue's unless_suppressed), so it is not read here.
     """
     if response.is_anonymous or not response.consent_to_contact:
         return None
@@ -278,6 +282,7 @@ def followup_recipient(*, response: Response, consent_just_given: bool = False) 
         recipient = response.invitation.email
     if (
         recipient
+        and not suppression_checked_later
         and EmailSuppression.objects.filter(
             organisation_id=response.organisation_id, email=recipient.lower()
         ).exists()
@@ -302,7 +307,11 @@ def followup_email_queue(
     link in the text); it comes from the organisation's sender name, and replies go to
     its reply address (the email asks for a reply only when there is one to go to).
     """
-    recipient = followup_recipient(response=response, consent_just_given=consent_just_given)
+    recipient = followup_recipient(
+        response=response,
+        consent_just_given=consent_just_given,
+        suppression_checked_later=new_response,
+    )
     if recipient is None:
         return None
     organisation = response.organisation
@@ -334,6 +343,7 @@ def followup_email_queue(
         },
         idempotency_key=f"followup:response:{response.pk}",
         new_key=new_response,
+        unless_suppressed=new_response,
     )
 
 

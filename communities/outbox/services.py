@@ -12,11 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import F, Q
+from django.db import connection as db_connection
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Organisation
+from communities.models import EmailSuppression, Organisation
 from communities.outbox.choices import EmailStatus
 from communities.outbox.emails import email_render
 from communities.outbox.models import OutboundEmail
@@ -82,13 +83,16 @@ def outbox_enqueue(
     headers: dict | None = None,
     enqueue: bool = True,
     new_key: bool = False,
-) -> OutboundEmail:
+    unless_suppressed: bool = False,
+) -> OutboundEmail | None:
     """Write an email to the outbox in the caller's transaction; send it after commit.
 
     With enqueue=False the caller sends it (a batch sends many over one connection);
     the re-drive still picks it up if that never happens. With new_key=True the caller
     has just created what the key names (a response's follow-up), so no email can hold
-    the key yet and it is not looked up before rendering.
+    the key yet and it is not looked up before rendering. With unless_suppressed=True the
+    row is written only if the address is not on the organisation's suppression list,
+    checked in the INSERT itself (None when it is).
     """
     if not new_key:
         existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
@@ -107,14 +111,23 @@ def outbox_enqueue(
         body_html=html,
         headers=headers or {},
         idempotency_key=idempotency_key,
+        unless_suppressed=unless_suppressed,
     )
 
 
-def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -> OutboundEmail:
+def outbox_write(
+    *,
+    idempotency_key: str,
+    enqueue: bool = True,
+    unless_suppressed: bool = False,
+    **fields: Any,
+) -> OutboundEmail | None:
     """Insert an already-rendered email once per key and send it after commit.
 
     One INSERT … ON CONFLICT DO NOTHING: no savepoint, and a key written before (a
-    retried caller) returns that email, sent or not, without a second send.
+    retried caller) returns that email, sent or not, without a second send. With
+    unless_suppressed=True nothing is written, and None returned, for an address on the
+    organisation's suppression list (checked in the same statement).
     """
     from communities.outbox.tasks import outbox_send_task
 
@@ -124,9 +137,18 @@ def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -
         for field in OutboundEmail._meta.concrete_fields
         if not field.primary_key
     }
-    inserted = insert_rows(OutboundEmail, [row], conflict=("idempotency_key",), returning=("id",))
+    unless = None
+    if unless_suppressed and email.organisation_id is not None:
+        unless = (
+            EmailSuppression,
+            {"organisation": email.organisation_id, "email": email.to_email.lower()},
+        )
+    inserted = insert_rows(
+        OutboundEmail, [row], conflict=("idempotency_key",), returning=("id",), unless=unless
+    )
     if not inserted:
-        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+        # Written before under this key, or (with `unless`) an address that asked for none.
+        return OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
     email.pk = inserted[0][0]
     email._state.adding = False
     email._state.db = DEFAULT_DB_ALIAS
@@ -135,20 +157,38 @@ def outbox_write(*, idempotency_key: str, enqueue: bool = True, **fields: Any) -
     return email
 
 
-def _outbox_claim(*, email_id: int) -> bool:
+def _outbox_claim(*, email_id: int) -> OutboundEmail | None:
+    """Claim the row for this send and read it, in one UPDATE … RETURNING; None when
+    another sender holds it or it is sent.
+
+    Whoever changes the row owns the send; nobody holds a lock across the SMTP
+    conversation. A claim older than SENDING_STALE_AFTER is a sender that died: taken over.
+    """
     now = timezone.now()
-    claimable = Q(status=EmailStatus.PENDING) | Q(
-        status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER
+    qn = db_connection.ops.quote_name
+    meta = OutboundEmail._meta
+
+    def col(name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    def stamp(value):
+        return meta.get_field("claimed_at").get_db_prep_save(value, db_connection)
+
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET {col('status')} = %s, {col('claimed_at')} = %s, "
+        f"{col('attempts')} = {col('attempts')} + 1 "
+        f"WHERE {col('id')} = %s AND ({col('status')} = %s "
+        f"OR ({col('status')} = %s AND {col('claimed_at')} < %s)) RETURNING *"
     )
-    # One conditional UPDATE: whoever changes the row owns the send; nobody holds a lock
-    # across the SMTP conversation.
-    return bool(
-        OutboundEmail.objects.filter(claimable, pk=email_id).update(
-            status=EmailStatus.SENDING,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-        )
-    )
+    params = [
+        EmailStatus.SENDING,
+        stamp(now),
+        email_id,
+        EmailStatus.PENDING,
+        EmailStatus.SENDING,
+        stamp(now - SENDING_STALE_AFTER),
+    ]
+    return next(iter(OutboundEmail.objects.raw(sql, params)), None)
 
 
 def outbox_send(*, email_id: int, connection=None) -> bool:
@@ -156,9 +196,9 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
 
     Raises the SMTP error after recording it, so the task can retry.
     """
-    if not _outbox_claim(email_id=email_id):
+    email = _outbox_claim(email_id=email_id)
+    if email is None:
         return False
-    email = OutboundEmail.objects.get(pk=email_id)
     headers = dict(email.headers)
     # From and Reply-To travel in the row's headers (sender_headers); Django builds those
     # two from its own arguments, so they are handed over as such.

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
-from communities.models import ConsentRecord, LinkToken, Member
+from communities.models import ConsentRecord, EmailSuppression, LinkToken, Member
 from communities.outbox.models import OutboundEmail
 from communities.outbox.services import outbox_write
 from communities.services import consent_append, member_activity_touch_locked
@@ -178,3 +178,23 @@ def test_an_address_has_one_unsubscribe_token(organisation):
     again = unsubscribe_token(organisation_id=organisation.pk, email="a@example.com")
     assert first == again and LinkToken.objects.count() == 1
     assert LinkToken.objects.get().email == "a@example.com"
+
+
+def test_an_outbox_row_guarded_by_the_suppression_list_is_not_written_for_a_suppressed_address(
+    organisation,
+):
+    EmailSuppression.objects.create(organisation=organisation, email="gone@example.com")
+    fields = dict(
+        organisation=organisation,
+        template="followup",
+        context={},
+        language="en",
+        subject="s",
+        body_text="t",
+        body_html="",
+        headers={},
+        unless_suppressed=True,
+    )
+    assert outbox_write(idempotency_key="a", to_email="Gone@Example.com", **fields) is None
+    written = outbox_write(idempotency_key="b", to_email="here@example.com", **fields)
+    assert written is not None and OutboundEmail.objects.get().to_email == "here@example.com"
