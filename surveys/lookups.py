@@ -26,15 +26,19 @@ _kiosk = PreparedQuery(
 )
 # The earliest membership, as first() picks it.
 _member = PreparedQuery(
-    lambda organisation_id, user_id: Member.objects.select_related("community")
-    .filter(organisation_id=organisation_id, user_id=user_id)
-    .order_by("pk")[:1],
+    lambda organisation_id, user_id: (
+        Member.objects.select_related("community")
+        .filter(organisation_id=organisation_id, user_id=user_id)
+        .order_by("pk")[:1]
+    ),
     ("int", "int"),
 )
 _community_member = PreparedQuery(
-    lambda organisation_id, user_id, community_id: Member.objects.select_related("community")
-    .filter(organisation_id=organisation_id, user_id=user_id, community_id=community_id)
-    .order_by("pk")[:1],
+    lambda organisation_id, user_id, community_id: (
+        Member.objects.select_related("community")
+        .filter(organisation_id=organisation_id, user_id=user_id, community_id=community_id)
+        .order_by("pk")[:1]
+    ),
     ("int", "int", "int"),
 )
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -64,9 +68,20 @@ def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
     return survey_member(survey=survey, user_id=request.user.pk)
 
 
-# Stands for the page's answer key in the form markup a process keeps (never a real key:
-# those are 32 hex characters or a client's UUID).
+# Stand for the per-request parts of the respondent page a process keeps (never real
+# values: keys are 32 hex characters or a client's UUID, CSRF tokens alphanumeric, and
+# nothing else on the page is written like this).
 FORM_KEY_SLOT = "@@answer-key@@"
+CSRF_SLOT = "@@csrf-token@@"
+MEMBER_EMAIL_SLOT = "@@member-email@@"
+
+
+@dataclass(frozen=True)
+class _Answering:
+    """What the page says about the member answering, while it is rendered to be kept."""
+
+    email: str
+
 
 INVITATION_SESSION_KEY = "chorus_invitation_{}"
 SCORE_SESSION_KEY = "chorus_invitation_score_{}"
@@ -279,42 +294,63 @@ class SurveyRespondView(View):
         return {question_field_name(question): score} if low <= score <= high else {}
 
     def _form_markup(self, form: ResponseForm) -> str:
-        """The unbound form's markup: rendered once per survey version, language and
-        variant (contact box, a tapped score) by this process, then reused with this
-        page's answer key put in. crispy rendering was most of a page's time."""
-        initial = tuple(sorted((k, v) for k, v in form.initial.items() if k != "idempotency_key"))
-        key = (
-            "respond-form",
-            survey_version(self.survey),
-            # The contact box names the organisation.
-            self.survey.organisation.updated_at.isoformat(),
-            translation.get_language(),
-            tuple(form.fields),
-            initial,
-        )
+        """The unbound form's markup with FORM_KEY_SLOT for the page's answer key: rendered
+        once per survey version, language and variant (contact box, a tapped score) by
+        this process. crispy rendering was most of a page's time."""
         page_key = form.initial["idempotency_key"]
-        markup = compiled(
-            key,
+        return compiled(
+            ("respond-form", *self._variant(form)),
             lambda: render_crispy_form(form, helper=form.helper).replace(page_key, FORM_KEY_SLOT),
         )
-        return mark_safe(markup.replace(FORM_KEY_SLOT, page_key))  # noqa: S308 - our markup
+
+    def _variant(self, form: ResponseForm) -> tuple:
+        """Everything an unbound respondent page shows, bar the per-request parts (CSRF
+        token, answer key, whom the member answers as)."""
+        community = self.survey.community
+        return (
+            survey_version(self.survey),
+            # The page and the contact box name the organisation; the privacy link is the
+            # community's.
+            self.survey.organisation.updated_at.isoformat(),
+            community.updated_at.isoformat() if community else None,
+            translation.get_language(),
+            tuple(form.fields),
+            tuple(sorted((k, v) for k, v in form.initial.items() if k != "idempotency_key")),
+            self.member is not None,
+        )
+
+    def _context(self, form: ResponseForm) -> dict:
+        return {
+            "survey": self.survey,
+            "form": form,
+            "member": self.member,
+            "title": self.survey.title.get(self.language) or self.survey.title_text,
+            "languages": self._languages(),
+            # Errors at questions (the page's own key is not one to mark).
+            "marked": bool(set(form.errors) - {"__all__", "idempotency_key"}),
+        }
 
     def _render(self, form: ResponseForm, status: int = 200) -> HttpResponse:
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "survey": self.survey,
-                "form": form,
-                "member": self.member,
-                "title": self.survey.title.get(self.language) or self.survey.title_text,
-                "languages": self._languages(),
-                # Errors at questions (the page's own key is not one to mark).
-                "marked": bool(set(form.errors) - {"__all__", "idempotency_key"}),
-                "form_html": "" if form.is_bound else self._form_markup(form),
-            },
-            status=status,
+        if form.is_bound or len(messages.get_messages(self.request)):
+            # Errors, posted answers or messages: rendered for this request alone.
+            return render(self.request, self.template_name, self._context(form), status=status)
+        # A blank page is the same for everyone on this survey version and variant: each
+        # process renders it once with slots for what is personal, then fills them in.
+        context = self._context(form)
+        context.update(
+            form_html=mark_safe(self._form_markup(form)),  # noqa: S308 - our markup
+            csrf_token=CSRF_SLOT,
+            member=_Answering(email=MEMBER_EMAIL_SLOT) if self.member is not None else None,
         )
+        page = compiled(
+            ("respond-page", *self._variant(form)),
+            lambda: render_to_string(self.template_name, context, request=self.request),
+        )
+        page = page.replace(CSRF_SLOT, get_token(self.request))
+        page = page.replace(FORM_KEY_SLOT, form.initial["idempotency_key"])
+        if self.member is not None:
+            page = page.replace(MEMBER_EMAIL_SLOT, escape(self.member.email))
+        return HttpResponse(page, status=status)
 
     def _render_poll(self, form: ResponseForm, status: int = 200) -> HttpResponse:
         voted = self._answered_by()
