@@ -316,6 +316,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- security: `manage.py check --deploy` is clean with DEBUG off ---------------------
+# Database sessions, read with a query compiled once per process (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -1,9 +1,13 @@
-"""A lookup compiled once per process finds what the ORM finds, related rows included."""
+"""A lookup compiled once per process finds what the ORM finds, related rows included;
+sessions read that way live exactly as long as Django's."""
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from config.sessions import SessionStore
 from surveys.lookups import kiosk_by_token, survey_by_public_id, survey_member
 from surveys.services import kiosk_register
 from tests.factories.communities import LocationFactory, MemberFactory, UserFactory
@@ -43,3 +47,13 @@ def test_the_member_answering_is_the_users_earliest_membership_of_the_community(
     assert survey_member(survey=survey, user_id=UserFactory().pk) is None
     survey.community = None
     assert survey_member(survey=survey, user_id=member_user.pk) == member
+
+
+def test_a_session_loads_while_it_lives_and_not_after(client, member_user):
+    client.force_login(member_user)
+    key = client.cookies["sessionid"].value
+    assert SessionStore(key).get("_auth_user_id") == str(member_user.pk)
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now())
+    store = SessionStore(key)
+    assert store.get("_auth_user_id") is None and store.session_key is None
+    assert SessionStore("no-such-key").load() == {}
