@@ -112,7 +112,15 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameters let psycopg prepare a statement a connection keeps running
+    # (from its fifth run), so PostgreSQL stops planning the hot path's lookups and inserts
+    # again on every request. PG_PREPARED=false (e.g. behind a transaction-mode pgbouncer,
+    # which cannot keep prepared statements) turns it off.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+        "PG_PREPARED", default=True
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
     # BEGIN so concurrent submits queue instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from communities.models import Member
 from config.sql import PreparedQuery
 from surveys.choices import ChannelKind
-from surveys.models import Channel, Survey
+from surveys.models import Channel, Participation, Survey
 
 _survey = PreparedQuery(
     lambda public_id: Survey.objects.select_related("organisation", "community").filter(
@@ -41,6 +41,19 @@ _community_member = PreparedQuery(
     ),
     ("int", "int", "int"),
 )
+
+
+_participation = PreparedQuery(
+    lambda survey_id, member_id: Participation.objects.filter(
+        survey_id=survey_id, member_id=member_id
+    )[:1],
+    ("int", "int"),
+)
+
+
+def member_took_part(*, survey_id: int, member_id: int) -> bool:
+    """Whether the member has answered the survey (their participation exists)."""
+    return _participation.first(survey_id, member_id) is not None
 
 
 def survey_by_public_id(public_id: str) -> Survey | None:

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from communities.models import Location, Member, Organisation
 from surveys.choices import CHOICE_TYPES, ChannelKind, QuestionType, SurveyKind, SurveyStatus
+from surveys.lookups import member_took_part
 from surveys.models import (
     Answer,
     Channel,
-    Participation,
     PooledAnswer,
     Question,
     Response,
@@ -280,7 +280,7 @@ def survey_answered_by(*, survey: Survey, member: Member | None, visitor_key: st
     release gives it a fresh key).
     """
     if member is not None:
-        return Participation.objects.filter(survey=survey, member=member).exists()
+        return member_took_part(survey_id=survey.pk, member_id=member.pk)
     if not visitor_key:
         return False
     return (

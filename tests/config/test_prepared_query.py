@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.sessions import SessionStore
-from surveys.lookups import kiosk_by_token, survey_by_public_id, survey_member
+from surveys.lookups import kiosk_by_token, member_took_part, survey_by_public_id, survey_member
+from surveys.models import Participation
 from surveys.services import kiosk_register
 from tests.factories.communities import LocationFactory, MemberFactory, UserFactory
 
@@ -57,3 +58,10 @@ def test_a_session_loads_while_it_lives_and_not_after(client, member_user):
     store = SessionStore(key)
     assert store.get("_auth_user_id") is None and store.session_key is None
     assert SessionStore("no-such-key").load() == {}
+
+
+def test_taking_part_is_the_members_participation_in_that_survey(survey, member):
+    assert member_took_part(survey_id=survey.pk, member_id=member.pk) is False
+    Participation.objects.create(organisation=survey.organisation, survey=survey, member=member)
+    assert member_took_part(survey_id=survey.pk, member_id=member.pk) is True
+    assert member_took_part(survey_id=survey.pk + 1, member_id=member.pk) is False
