@@ -117,9 +117,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (from its fifth run), so PostgreSQL stops planning the hot path's lookups and inserts
     # again on every request. PG_PREPARED=false (e.g. behind a transaction-mode pgbouncer,
     # which cannot keep prepared statements) turns it off.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-        "PG_PREPARED", default=True
-    )
+    if env.bool("PG_PREPARED", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
     # BEGIN so concurrent submits queue instead of failing with "database is locked".
