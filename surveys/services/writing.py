@@ -13,7 +13,7 @@ from surveys.choices import QuestionType
 from surveys.models import Answer, Channel, Response, Survey, SurveyInvitation
 from surveys.reactions import StoredResponse
 from surveys.sentiment import sentiment_score
-from surveys.services.statements import answer_choices_insert, answers_insert, response_insert
+from surveys.services.statements import response_with_answers_insert
 
 
 def _loaded(instance):
@@ -50,23 +50,41 @@ def response_write(
     finer one.
     """
     analysed_at = submitted_at if anonymous else stored_at
-    response_id = response_insert(
-        organisation_id=survey.organisation_id,
-        survey_id=survey.pk,
-        channel_id=channel.pk if channel else None,
-        member_id=member.pk if member else None,
-        invitation_id=invitation.pk if invitation else None,
-        location_id=location.pk if location else None,
-        language=language,
-        submitted_at=submitted_at,
-        submitted_on=timezone.localdate(submitted_at),
-        is_anonymous=anonymous,
-        consent_to_contact=consent_to_contact,
-        idempotency_key=idempotency_key,
-        analysed_at=analysed_at,
+    rows = []
+    for qid, value in clean.items():
+        kind = question_types[qid]
+        text = value.get("text", "")
+        rows.append(
+            {
+                "question": qid,
+                "question_type": kind,
+                "number": value.get("number"),
+                "text": text,
+                "sentiment": sentiment_score(text) if kind == QuestionType.TEXT else None,
+            }
+        )
+    written = response_with_answers_insert(
+        response={
+            "organisation_id": survey.organisation_id,
+            "survey_id": survey.pk,
+            "channel_id": channel.pk if channel else None,
+            "member_id": member.pk if member else None,
+            "invitation_id": invitation.pk if invitation else None,
+            "location_id": location.pk if location else None,
+            "language": language,
+            "submitted_at": submitted_at,
+            "submitted_on": timezone.localdate(submitted_at),
+            "is_anonymous": anonymous,
+            "consent_to_contact": consent_to_contact,
+            "idempotency_key": idempotency_key,
+            "analysed_at": analysed_at,
+        },
+        answers=rows,
+        choices=[(qid, cid) for qid, value in clean.items() for cid in value.get("choice_ids", ())],
     )
-    if response_id is None:
+    if written is None:
         return None
+    response_id, ids = written
     # What the reactions read from the response, without asking the database again.
     related = {
         name: getattr(survey, name)
@@ -92,22 +110,6 @@ def response_write(
             **related,
         )
     )
-    rows = []
-    for qid, value in clean.items():
-        kind = question_types[qid]
-        text = value.get("text", "")
-        rows.append(
-            {
-                "question": qid,
-                "question_type": kind,
-                "number": value.get("number"),
-                "text": text,
-                "sentiment": sentiment_score(text) if kind == QuestionType.TEXT else None,
-            }
-        )
-    ids = answers_insert(
-        organisation_id=survey.organisation_id, response_id=response_id, answers=rows
-    )
     answers = [
         _loaded(
             Answer(
@@ -123,11 +125,6 @@ def response_write(
         )
         for row in rows
     ]
-    answer_choices_insert(
-        pairs=[
-            (ids[qid], cid) for qid, value in clean.items() for cid in value.get("choice_ids", ())
-        ]
-    )
     return StoredResponse(
         response=response,
         answers=answers,

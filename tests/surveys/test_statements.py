@@ -26,6 +26,7 @@ from surveys.services.statements import (
     invitation_claim,
     participation_insert,
     response_insert,
+    response_with_answers_insert,
 )
 from tests.factories.surveys import SurveyInvitationFactory
 
@@ -198,3 +199,47 @@ def test_an_outbox_row_guarded_by_the_suppression_list_is_not_written_for_a_supp
     assert outbox_write(idempotency_key="a", to_email="Gone@Example.com", **fields) is None
     written = outbox_write(idempotency_key="b", to_email="here@example.com", **fields)
     assert written is not None and OutboundEmail.objects.get().to_email == "here@example.com"
+
+
+def test_a_response_with_its_answers_and_choices_is_written_together_once_per_key(survey):
+    at = timezone.now()
+    response = dict(
+        organisation_id=survey.organisation_id,
+        survey_id=survey.pk,
+        channel_id=None,
+        member_id=None,
+        invitation_id=None,
+        location_id=None,
+        language="ja",
+        submitted_at=at,
+        submitted_on=timezone.localdate(at),
+        is_anonymous=True,
+        consent_to_contact=False,
+        idempotency_key="together",
+        analysed_at=at,
+    )
+    nps, multi = survey.questions.get(type="nps"), survey.questions.get(type="multi_choice")
+    text = survey.questions.get(type="text")
+    answers = [
+        {"question": nps.pk, "question_type": "nps", "number": 0, "text": "", "sentiment": None},
+        {"question": multi.pk, "question_type": "multi_choice", "text": "その他"},
+        {"question": text.pk, "question_type": "text", "text": "遅い", "sentiment": -0.25},
+    ]
+    picked = list(multi.choices.values_list("pk", flat=True))[:2]
+    choices = [(multi.pk, c) for c in picked]
+    response_id, ids = response_with_answers_insert(
+        response=response, answers=answers, choices=choices
+    )
+    # then: one response, each answer under its question, the choices on the right answer
+    stored = Response.objects.get()
+    assert stored.pk == response_id and stored.language == "ja" and stored.submitted_at == at
+    assert {a.question_id: a.pk for a in stored.answers.all()} == ids
+    assert Answer.objects.get(pk=ids[nps.pk]).number == 0
+    assert Answer.objects.get(pk=ids[text.pk]).sentiment == -0.25
+    assert Answer.objects.get(pk=ids[multi.pk]).text == "その他"
+    assert sorted(Answer.objects.get(pk=ids[multi.pk]).choices.values_list("pk", flat=True)) == (
+        sorted(picked)
+    )
+    # and the same key again writes nothing at all
+    again = response_with_answers_insert(response=response, answers=answers, choices=choices)
+    assert again is None and Response.objects.count() == 1 and Answer.objects.count() == 3
