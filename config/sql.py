@@ -20,6 +20,23 @@ from django.db import connection, models
 from django.db.models.query import QuerySet, get_related_populators
 
 
+def _columns(model: type[models.Model], names: tuple[str, ...]) -> str:
+    qn = connection.ops.quote_name
+    return ", ".join(qn(model._meta.get_field(name).column) for name in names)
+
+
+def _insert_head(model: type[models.Model], columns: tuple[str, ...]) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    return f"INSERT INTO {table} ({_columns(model, columns)})"
+
+
+def _insert_tail(
+    model: type[models.Model], conflict: tuple[str, ...], returning: tuple[str, ...]
+) -> str:
+    tail = f" ON CONFLICT ({_columns(model, conflict)}) DO NOTHING" if conflict else ""
+    return tail + (f" RETURNING {_columns(model, returning)}" if returning else "")
+
+
 @cache
 def _insert_sql(
     model: type[models.Model],
@@ -28,17 +45,10 @@ def _insert_sql(
     conflict: tuple[str, ...],
     returning: tuple[str, ...],
 ) -> str:
-    qn = connection.ops.quote_name
-    meta = model._meta
-    cols = [meta.get_field(name).column for name in columns]
-    values = ", ".join(["(" + ", ".join(["%s"] * len(cols)) + ")"] * rows)
-    sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(map(qn, cols))}) VALUES {values}"
-    if conflict:
-        target = ", ".join(qn(meta.get_field(name).column) for name in conflict)
-        sql += f" ON CONFLICT ({target}) DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
-    return sql
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
+    return f"{_insert_head(model, columns)} VALUES {values}" + _insert_tail(
+        model, conflict, returning
+    )
 
 
 @cache
@@ -51,21 +61,12 @@ def _insert_unless_sql(
     returning: tuple[str, ...],
 ) -> str:
     qn = connection.ops.quote_name
-    meta = model._meta
-    cols = [meta.get_field(name).column for name in columns]
     where = " AND ".join(f"{qn(other._meta.get_field(n).column)} = %s" for n in match)
     # SQLite needs the WHERE to tell the SELECT from the upsert clause; both read it so.
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(map(qn, cols))}) "
-        f"SELECT {', '.join(['%s'] * len(cols))} "
+    return (
+        f"{_insert_head(model, columns)} SELECT {', '.join(['%s'] * len(columns))} "
         f"WHERE NOT EXISTS (SELECT 1 FROM {qn(other._meta.db_table)} WHERE {where})"
-    )
-    if conflict:
-        target = ", ".join(qn(meta.get_field(name).column) for name in conflict)
-        sql += f" ON CONFLICT ({target}) DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
-    return sql
+    ) + _insert_tail(model, conflict, returning)
 
 
 @cache
