@@ -64,7 +64,21 @@ def _suppressed(*, member: Member) -> bool:
     )
 
 
-def _member_email(*, member: Member, template: str, link: str, key: str) -> OutboundEmail:
+def member_email_send(
+    *, member: Member, template: str, link: str, key: str, context: dict | None = None
+) -> OutboundEmail | None:
+    """An email about the member's own account (points, rewards) through the outbox, in
+    their language; None, and nothing written, when they unsubscribed, were erased or the
+    address is suppressed. `context` adds to the usual names and links (data only: the
+    template translates it)."""
+    if _suppressed(member=member):
+        return None
+    return _member_email(member=member, template=template, link=link, key=key, extra=context)
+
+
+def _member_email(
+    *, member: Member, template: str, link: str, key: str, extra: dict | None = None
+) -> OutboundEmail:
     """One email to a member through the outbox, with the one-click unsubscribe link and
     the List-Unsubscribe headers every Chorus email carries (RFC 8058)."""
     community = member.community
@@ -90,6 +104,7 @@ def _member_email(*, member: Member, template: str, link: str, key: str) -> Outb
             ),
             "sign_in_url": _absolute(reverse("account_request_login_code")),
             "unsubscribe_url": unsubscribe,
+            **(extra or {}),
         },
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",

@@ -8,11 +8,13 @@ from communities.views.language import StaffLanguageView
 from communities.views.team import StaffHomeView, StaffInvitationAcceptView
 from config.views import StartView
 from feedback.urls import staff_urlpatterns as feedback_staff
+from rewards.urls import member_urlpatterns as rewards_member
+from rewards.urls import staff_urlpatterns as rewards_staff
 from surveys.urls import staff_urlpatterns as surveys_staff
 
 # Every staff page lives under /staff/<org>/ and resolves that organisation through
 # StaffScopedMixin; tests walk this list to prove outsiders get 404.
-staff_patterns = [*communities_staff, *surveys_staff, *feedback_staff]
+staff_patterns = [*communities_staff, *rewards_staff, *surveys_staff, *feedback_staff]
 
 # A request over Django's size limits gets a clear page, wherever the limit was hit.
 handler400 = "config.errors.bad_request"
@@ -39,6 +41,6 @@ urlpatterns = [
         name="staff_invitation_accept",
     ),
     path("staff/<slug:org>/", include((staff_patterns, "staff"))),
-    path("", include((member_urlpatterns, "community"))),
+    path("", include(([*member_urlpatterns, *rewards_member], "community"))),
     path("", include("surveys.urls")),
 ]

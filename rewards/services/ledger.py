@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from communities.models import Member, User
 from communities.services import member_lock
 from config.sql import insert_rows
+from rewards.choices import LedgerReason
 from rewards.models import LedgerEntry
 from rewards.selectors import member_balance
 
@@ -25,6 +26,7 @@ def _entry_create(
     idempotency_key: str,
     created_by: User | None,
     at: datetime | None = None,
+    detail: dict | None = None,
 ) -> tuple[LedgerEntry, bool]:
     # get_or_create retries the read when a concurrent insert of the same key wins.
     return LedgerEntry.objects.get_or_create(
@@ -37,6 +39,7 @@ def _entry_create(
             "source": source,
             "created_by": created_by,
             "created_at": at or timezone.now(),
+            "detail": detail or {},
         },
     )
 
@@ -51,6 +54,7 @@ def points_award(
     idempotency_key: str,
     created_by=None,
     at: datetime | None = None,
+    detail: dict | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Credit points once per idempotency key; returns (entry, created).
 
@@ -66,6 +70,7 @@ def points_award(
         idempotency_key=idempotency_key,
         created_by=created_by,
         at=at,
+        detail=detail,
     )
 
 
@@ -78,6 +83,7 @@ def points_award_once(
     source: str,
     idempotency_key: str,
     at: datetime,
+    detail: dict | None = None,
 ) -> bool:
     """`points_award` in one plain INSERT for the answering hot path; False when the key
     was awarded already (the caller holds the member's lock)."""
@@ -93,6 +99,7 @@ def points_award_once(
                 "idempotency_key": idempotency_key,
                 "created_by": None,
                 "created_at": at,
+                "detail": detail or {},
             }
         ],
         conflict=("idempotency_key",),
@@ -110,6 +117,7 @@ def points_debit(
     source: str,
     idempotency_key: str,
     created_by=None,
+    detail: dict | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Debit points once per key, under the member's row lock; never below zero."""
     if points <= 0:
@@ -127,4 +135,43 @@ def points_debit(
         source=source,
         idempotency_key=idempotency_key,
         created_by=created_by,
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def points_adjust(
+    *, member: Member, points: int, note: str, actor: User, idempotency_key: str
+) -> tuple[LedgerEntry, bool]:
+    """A staff credit (points > 0) or debit (points < 0) with the reason the member's
+    history shows and who made it; a debit never takes the balance below zero."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise ValidationError({"note": _("Say why: the member sees this reason.")})
+    if len(note) > 500:
+        raise ValidationError({"note": _("Keep the reason under 500 characters.")})
+    if not points:
+        raise ValidationError({"points": _("An adjustment must add or take away points.")})
+    if abs(points) > 10_000_000:
+        raise ValidationError({"points": _("That is more points than any adjustment may move.")})
+    detail = {"note": note}
+    if points > 0:
+        member_lock(member_id=member.pk)
+        return _entry_create(
+            member=member,
+            points=points,
+            reason=LedgerReason.ADJUSTMENT,
+            source=f"staff:{actor.pk}",
+            idempotency_key=idempotency_key,
+            created_by=actor,
+            detail=detail,
+        )
+    return points_debit(
+        member=member,
+        points=-points,
+        reason=LedgerReason.ADJUSTMENT,
+        source=f"staff:{actor.pk}",
+        idempotency_key=idempotency_key,
+        created_by=actor,
+        detail=detail,
     )
