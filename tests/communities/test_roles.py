@@ -24,6 +24,7 @@ from tests.factories.communities import (
     StaffRoleFactory,
 )
 from tests.factories.surveys import SurveyEventFactory, SurveyFactory
+from tests.rewards.walks import all as rewards_walks
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +96,8 @@ ACCESS = {
     "audit_export": OWNER,
 }
 
+ACCESS.update(rewards_walks.ACCESS)
+
 
 def _survey(org):
     return SurveyFactory(organisation=org)
@@ -132,6 +135,9 @@ API_WRITE_ACCESS = {
         {"name": "Kim"},
     ),
 }
+
+API_ACCESS.update(rewards_walks.API_ACCESS)
+API_WRITE_ACCESS.update(rewards_walks.API_WRITE_ACCESS)
 
 
 def test_every_staff_url_says_which_roles_may_use_it():

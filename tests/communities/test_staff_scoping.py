@@ -26,6 +26,7 @@ from tests.factories.surveys import (
     QuestionFactory,
     SurveyFactory,
 )
+from tests.rewards.walks import all as rewards_walks
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,10 @@ POST_ONLY = {
     "location_archive",
     "location_unarchive",
 }
+
+
+OBJECT_FOR.update(rewards_walks.OBJECT_FOR)
+POST_ONLY |= rewards_walks.POST_ONLY
 
 
 def visit(client, name: str, url: str):
