@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -101,7 +101,7 @@ vendor:
 	mkdir -p tests/e2e/vendor/axe-core
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
-bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage
+bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -120,6 +120,9 @@ bench-outage: $(VENV)/.test
 
 bench-pool: $(VENV)/.test
 	$(PY) bench/pool.py
+
+bench-rewards: $(VENV)/.test
+	$(PY) bench/rewards.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results .demo

@@ -210,6 +210,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- uploaded files (reward images): the default storage, served by the app itself ------
+# whitenoise serves only static files; rewards.views.images streams reward images from
+# here (config/urls.py), so a self-hosted site needs no web server rule for them.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
+# The largest reward image staff may upload, in bytes.
+REWARD_IMAGE_MAX_BYTES = env.int("REWARD_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -285,6 +293,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "communities.tasks.audit_entries_expire_task",
         "schedule": crontab(hour=4, minute=5),
     },
+    # Rewards: expire first, then warn, so nobody is warned about points already gone.
+    "points-expire": {
+        "task": "rewards.tasks.points_expire_task",
+        "schedule": crontab(hour=4, minute=25),
+    },
+    "points-expiry-notify": {
+        "task": "rewards.tasks.points_expiry_notify_task",
+        "schedule": crontab(hour=4, minute=45),
+    },
+    "standings-compute": {
+        "task": "rewards.tasks.standings_compute_task",
+        "schedule": crontab(hour=5, minute=5),
+    },
 }
 
 # --- email: console by default, SMTP (or any backend) from EMAIL_URL -----------------
@@ -321,6 +342,9 @@ SPECTACULAR_SETTINGS = {
         "AttributeKindEnum": "communities.choices.AttributeKind",
         "MemberStatusEnum": "communities.choices.MemberStatus",
         "SurveyStatusEnum": "surveys.choices.SurveyStatus",
+        "RewardKindEnum": "rewards.choices.RewardKind",
+        "RedemptionStatusEnum": "rewards.choices.RedemptionStatus",
+        "LedgerReasonEnum": "rewards.choices.LedgerReason",
     },
 }
 
@@ -345,7 +369,8 @@ X_FRAME_OPTIONS = "DENY"
 # a json_script or data-* attribute; a width is a .bar-N class in chorus.css). The one
 # inline CSS is a page's brand colour, in a <style nonce="{{ request.csp_nonce }}"> block;
 # a response that never reads the nonce gets no nonce in its policy. Images: our own files
-# and Bootstrap's data: icons; a logo is a path on this site (communities.models.base's
+# and Bootstrap's data: icons (reward images are served by the app, so "self" covers them);
+# a logo is a path on this site (communities.models.base's
 # same-site rule), never another host, which keeps members' visits private. worker-src
 # lets the kiosk register its service worker (/k/<token>/sw.js). The Django admin and
 # DRF's browsable API run under the same policy (tests/e2e/test_csp.py visits them).

@@ -10,6 +10,7 @@ from config.views import StartView
 from feedback.urls import staff_urlpatterns as feedback_staff
 from rewards.urls import member_urlpatterns as rewards_member
 from rewards.urls import staff_urlpatterns as rewards_staff
+from rewards.views.images import reward_image
 from surveys.urls import staff_urlpatterns as surveys_staff
 
 # Every staff page lives under /staff/<org>/ and resolves that organisation through
@@ -31,6 +32,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("config.api_router")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Uploaded reward images (MEDIA_URL): served by the app, only from storage's rewards/.
+    path("media/rewards/<path:name>", reward_image, name="reward_image"),
     path("staff/", StaffHomeView.as_view(), name="staff_home"),
     # Outside /staff/<org>/, so no organisation slug can shadow it.
     path("staff-language/", StaffLanguageView.as_view(), name="staff_language"),

@@ -12,10 +12,12 @@ from config.sql import PreparedQuery
 from surveys.choices import ChannelKind
 from surveys.models import Channel, Participation, Survey
 
+# With the community's rewards policy: a poll without points of its own earns its poll
+# points (surveys.services.responses.survey_points_earned), read here in the same query.
 _survey = PreparedQuery(
-    lambda public_id: Survey.objects.select_related("organisation", "community").filter(
-        public_id=public_id
-    ),
+    lambda public_id: Survey.objects.select_related(
+        "organisation", "community", "community__rewards_policy"
+    ).filter(public_id=public_id),
     ("str",),
 )
 _kiosk = PreparedQuery(
@@ -57,7 +59,8 @@ def member_took_part(*, survey_id: int, member_id: int) -> bool:
 
 
 def survey_by_public_id(public_id: str) -> Survey | None:
-    """The survey of a public link, with its organisation and community."""
+    """The survey of a public link, with its organisation, community and the community's
+    rewards policy (None when it has none)."""
     return _survey.first(public_id)
 
 

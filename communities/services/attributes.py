@@ -25,6 +25,21 @@ def community_attributes(*, community: Community) -> list[AttributeDefinition]:
     return list(AttributeDefinition.objects.filter(community=community))
 
 
+def member_profile_complete(
+    *, member: Member, definitions: list[AttributeDefinition] | None = None
+) -> bool:
+    """Whether the member's profile has a name and a value for every required attribute
+    (`definitions`, the community's, when the caller has them already)."""
+    if not (member.name or "").strip():
+        return False
+    if definitions is None:
+        definitions = list(
+            AttributeDefinition.objects.filter(community_id=member.community_id, required=True)
+        )
+    values = member.attributes or {}
+    return all(values.get(d.key) not in (None, "") for d in definitions if d.required)
+
+
 def attribute_value_clean(*, definition: AttributeDefinition, value: Any) -> Any:
     """One attribute value in its stored form (str, number, ISO date, option value)."""
     if value is None or (isinstance(value, str) and not value.strip()):

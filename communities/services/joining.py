@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
 from communities.links import LinkError, link_mint, link_read, link_use
 from communities.models import Community, EmailSuppression, Member, User
+from communities.services.attributes import member_profile_complete
 from communities.services.common import member_lock
 from communities.services.consent import consent_record
+from communities.signals import member_confirmed, member_profile_completed
 
 
 def member_invitation_token(*, member: Member) -> str:
@@ -169,7 +171,10 @@ def member_confirm(*, member: Member, payload: Mapping[str, Any] | None = None) 
     """Confirm a member's address (double opt-in or an accepted invitation): status new,
     joined now, account linked. Idempotent: a confirmed member is left as it is.
 
-    A rejoin payload records the consent the person gave on the join page.
+    A rejoin payload records the consent the person gave on the join page. The change is
+    announced in this transaction (signals.member_confirmed, and member_profile_completed
+    when the profile they joined with is complete), so what upper layers award for it
+    commits with it.
     """
     member = member_lock(member_id=member.pk)
     now = timezone.now()
@@ -202,5 +207,8 @@ def member_confirm(*, member: Member, payload: Mapping[str, Any] | None = None) 
         member.save(
             update_fields=["status", "confirmed_at", "joined_at", "last_active_at", "updated_at"]
         )
+        member_confirmed.send(sender=Member, member=member)
+        if member_profile_complete(member=member):
+            member_profile_completed.send(sender=Member, member=member)
     member_user_link(member=member)
     return member

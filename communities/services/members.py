@@ -13,9 +13,14 @@ from django.utils.translation import gettext as _
 
 from communities.choices import ConsentPurpose, MemberStatus
 from communities.models import Community, Location, Member, User
-from communities.services.attributes import attributes_clean
+from communities.services.attributes import (
+    attributes_clean,
+    community_attributes,
+    member_profile_complete,
+)
 from communities.services.common import email_clean, language_clean, unique_save
 from communities.services.consent import consent_record
+from communities.signals import member_profile_completed
 
 # Statuses of someone who is in the community (confirmed and not gone).
 MEMBER_CURRENT_STATUSES = (
@@ -100,17 +105,25 @@ def member_create(
 def member_profile_update(
     *, member: Member, name: str, locale: str, attributes: Mapping[str, Any]
 ) -> Member:
-    """A member's own changes to their profile; the address is not theirs to change here."""
+    """A member's own changes to their profile; the address is not theirs to change here.
+    A profile saved complete is announced (signals.member_profile_completed) in this
+    transaction."""
     name = (name or "").strip()
     if len(name) > 200:
         raise ValidationError({"name": [_("Keep the name under 200 characters.")]})
+    definitions = community_attributes(community=member.community)
     member.attributes = attributes_clean(
-        community=member.community, values=attributes, current=member.attributes
+        community=member.community,
+        values=attributes,
+        current=member.attributes,
+        definitions=definitions,
     )
     member.name = name
     member.locale = locale or member.locale
     member.full_clean(exclude=["user", "location", "referred_by", "community", "organisation"])
     member.save(update_fields=["name", "locale", "attributes", "updated_at"])
+    if member_profile_complete(member=member, definitions=definitions):
+        member_profile_completed.send(sender=Member, member=member)
     return member
 
 

@@ -37,6 +37,11 @@ SECTIONS = {
     "settings": ("settings", can_manage),
     "audit": ("audit_log", can_read_audit),
     "location": ("location_list", can_read_results),
+    "reward": ("reward_list", can_read_results),
+    "redemption": ("reward_list", can_read_results),
+    "voucher": ("reward_list", can_read_results),
+    "rewards": ("reward_list", can_read_results),
+    "tier": ("reward_list", can_read_results),
 }
 
 

@@ -150,6 +150,9 @@ def points_adjust(
         raise ValidationError({"note": _("Say why: the member sees this reason.")})
     if len(note) > 500:
         raise ValidationError({"note": _("Keep the reason under 500 characters.")})
+    if "\x00" in note:
+        # Neither database stores one in text, and no person types one.
+        raise ValidationError({"note": _("Null characters are not allowed.")})
     if not points:
         raise ValidationError({"points": _("An adjustment must add or take away points.")})
     if abs(points) > 10_000_000:

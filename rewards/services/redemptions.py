@@ -8,6 +8,7 @@ opposite orders. A member's balance is read only under their lock.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime
 
@@ -31,6 +32,8 @@ from rewards.choices import (
 )
 from rewards.models import LedgerEntry, MemberStanding, Redemption, Reward, VoucherCode
 from rewards.selectors.ledger import member_balance
+
+REQUEST_KEY_LENGTH = Redemption._meta.get_field("request_key").max_length
 
 # Members who may redeem: those the community counts as its own today.
 REDEEMING_STATUSES = MEMBER_CURRENT_STATUSES
@@ -80,6 +83,8 @@ REFUSALS = {
     "out_of_stock": lambda: _("Sorry, this reward has just run out."),
     "address_required": lambda: _("Enter the address to ship it to."),
     "address_too_long": lambda: _("Keep the address under 1,000 characters."),
+    "address_invalid": lambda: _("Null characters are not allowed."),
+    "request_key_taken": lambda: _("This form was already used. Reload the page and try again."),
 }
 
 
@@ -107,14 +112,30 @@ def _take_stock(*, reward: Reward) -> bool:
     return bool(Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1))
 
 
-def _return_stock(*, redemption: Redemption) -> None:
+def _return_stock(*, redemption: Redemption, was: str) -> None:
     if redemption.reward.kind == RewardKind.VOUCHER:
-        # The code was never shown (only approved redemptions show it): back to the pool.
-        VoucherCode.objects.filter(redemption=redemption).update(redemption=None, assigned_at=None)
+        # A code still waiting for approval was never shown, so it goes back to the pool;
+        # one a member may have seen stays with them, so no one else is ever handed it.
+        if was == RedemptionStatus.REQUESTED:
+            VoucherCode.objects.filter(redemption=redemption).update(
+                redemption=None, assigned_at=None
+            )
     elif redemption.reward.stock is not None:
         Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(
             stock=F("stock") + 1
         )
+
+
+def _address_clean(value: str) -> str:
+    address = "\n".join(line.strip() for line in (value or "").strip().splitlines())
+    if not address:
+        raise refusal("address_required")
+    if len(address) > 1000:
+        raise refusal("address_too_long")
+    if "\x00" in address:
+        # Neither database stores one in text, and no person types one.
+        raise refusal("address_invalid")
+    return address
 
 
 def _hold_key(redemption: Redemption) -> str:
@@ -140,21 +161,25 @@ def redemption_request(
     Raises RedemptionRefused with the reason the member sees.
     """
     now = now or timezone.now()
-    address = "\n".join(line.strip() for line in (shipping_address or "").strip().splitlines())
-    if reward.kind == RewardKind.PHYSICAL:
-        if not address:
-            raise refusal("address_required")
-        if len(address) > 1000:
-            raise refusal("address_too_long")
-    else:
-        address = ""
+    if request_key and len(request_key) > REQUEST_KEY_LENGTH:
+        # The same long key always becomes the same short one, so it still redeems once.
+        request_key = hashlib.sha256(request_key.encode()).hexdigest()
     locked = member_lock(member_id=member.pk)
     if request_key:
-        existing = Redemption.objects.filter(request_key=request_key, member=locked).first()
+        existing = Redemption.objects.filter(request_key=request_key).first()
         if existing is not None:
+            if existing.member_id != locked.pk:
+                raise refusal("request_key_taken")
             return existing
     if locked.status not in REDEEMING_STATUSES or locked.erased_at is not None:
         raise refusal("not_member")
+    # The caller's copy may be stale (deactivated, restocked, repriced since the page was
+    # read); the rules below use the row as it is now. Its stock is locked only when taken,
+    # after the member's lock, so the lock order holds.
+    reward = Reward.objects.filter(pk=reward.pk).first()
+    if reward is None:
+        raise refusal("not_found")
+    address = _address_clean(shipping_address) if reward.kind == RewardKind.PHYSICAL else ""
     refused = reward_availability(reward=reward, member=locked, now=now)
     if refused:
         raise refusal(refused)
@@ -202,8 +227,10 @@ def redemption_request(
 def _locked_open(redemption: Redemption, *statuses: str) -> Redemption:
     """The redemption re-read under its member's lock; refused unless in `statuses`."""
     member_lock(member_id=redemption.member_id)
+    # of=("self",): lock the redemption alone, not the reward, member, community and
+    # organisation rows the join reads (that would serialise a whole organisation's work).
     current = (
-        Redemption.objects.select_for_update()
+        Redemption.objects.select_for_update(of=("self",))
         .select_related("reward", "member__community__organisation")
         .get(pk=redemption.pk)
     )
@@ -240,6 +267,7 @@ def redemption_approve(
 
 
 def _give_back(*, redemption: Redemption, status: str, actor, note: str, now) -> Redemption:
+    was = redemption.status
     redemption.status = status
     redemption.decided_by = actor
     redemption.decided_at = now
@@ -247,7 +275,7 @@ def _give_back(*, redemption: Redemption, status: str, actor, note: str, now) ->
     redemption.save(
         update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"]
     )
-    _return_stock(redemption=redemption)
+    _return_stock(redemption=redemption, was=was)
     LedgerEntry.objects.get_or_create(
         idempotency_key=_return_key(redemption),
         defaults={
@@ -264,12 +292,14 @@ def _give_back(*, redemption: Redemption, status: str, actor, note: str, now) ->
     return redemption
 
 
-def _note_clean(note: str, *, required: bool) -> str:
+def _note_clean(note: str, *, required: bool, field: str = "reason") -> str:
     note = (note or "").strip()
     if required and not note:
-        raise ValidationError({"reason": _("Give a reason: the member sees it.")})
+        raise ValidationError({field: _("Give a reason: the member sees it.")})
     if len(note) > 1000:
-        raise ValidationError({"reason": _("Keep the reason under 1,000 characters.")})
+        raise ValidationError({field: _("Keep the reason under 1,000 characters.")})
+    if "\x00" in note:
+        raise ValidationError({field: _("Null characters are not allowed.")})
     return note
 
 
@@ -324,6 +354,8 @@ def redemption_fulfil(
     note = (tracking_note or "").strip()
     if len(note) > 1000:
         raise ValidationError({"tracking_note": _("Keep the note under 1,000 characters.")})
+    if "\x00" in note:
+        raise ValidationError({"tracking_note": _("Null characters are not allowed.")})
     current = _locked_open(redemption, RedemptionStatus.APPROVED)
     current.status = RedemptionStatus.FULFILLED
     current.fulfilled_at = now or timezone.now()
@@ -338,6 +370,8 @@ def redemptions_decide(
 ) -> tuple[list[Redemption], list[tuple[Redemption, str]]]:
     """Approve or reject many, each in its own transaction: one refusal (already decided
     by a colleague) does not undo the others. Returns (done, [(refused, why)])."""
+    if action not in ("approve", "reject"):
+        raise ValueError(f"unknown action {action!r}")
     if action == "reject":
         _note_clean(reason, required=True)
     done: list[Redemption] = []
@@ -346,10 +380,8 @@ def redemptions_decide(
         try:
             if action == "approve":
                 done.append(redemption_approve(redemption=redemption, actor=actor))
-            elif action == "reject":
-                done.append(redemption_reject(redemption=redemption, actor=actor, reason=reason))
             else:
-                raise ValueError(f"unknown action {action!r}")
+                done.append(redemption_reject(redemption=redemption, actor=actor, reason=reason))
         except ValidationError as error:
             refused.append((redemption, " ".join(error.messages)))
     return done, refused

@@ -24,7 +24,6 @@ from django.utils import timezone
 from communities.choices import MemberStatus
 from communities.models import Member
 from config.queue import enqueue_on_commit
-from rewards.choices import LedgerReason
 from rewards.services import points_award
 from surveys.choices import SurveyStatus
 from surveys.models import Channel, Choice, Participation, PooledAnswer, Question, Survey
@@ -151,7 +150,8 @@ def anonymous_pool_release(*, survey_id: int, now: datetime | None = None) -> in
 @transaction.atomic
 def anonymous_points_release(*, survey_id: int, now: datetime | None = None) -> int:
     """Award the points owed for a survey's anonymous answers, shuffled and dated by day,
-    in a transaction of their own; returns how many members were credited."""
+    in a transaction of their own; returns how many members were credited. Each entry
+    names the survey (its title, for the member's history) and nothing of the answer."""
     now = now or timezone.now()
     owed = list(
         Participation.objects.select_for_update(of=("self",))
@@ -162,8 +162,14 @@ def anonymous_points_release(*, survey_id: int, now: datetime | None = None) -> 
         return 0
     _shuffle(owed)
     day = timezone.make_aware(datetime.combine(timezone.localdate(now), datetime.min.time()))
-    from surveys.services.responses import survey_points_key
+    from surveys.services.responses import (
+        survey_points_detail,
+        survey_points_key,
+        survey_points_reason,
+    )
 
+    survey = Survey.objects.only("title", "kind", "points").get(pk=survey_id)
+    reason = survey_points_reason(survey=survey)
     credited = 0
     for participation in owed:
         member: Member = participation.member
@@ -172,10 +178,11 @@ def anonymous_points_release(*, survey_id: int, now: datetime | None = None) -> 
         _entry, created = points_award(
             member=member,
             points=participation.points_pending,
-            reason=LedgerReason.SURVEY_COMPLETED,
+            reason=reason,
             source=f"surveys.survey:{survey_id}",
             idempotency_key=survey_points_key(survey_id=survey_id, member_id=member.pk),
             at=day,
+            detail=survey_points_detail(survey=survey, member=member),
         )
         credited += created
     Participation.objects.filter(pk__in=[p.pk for p in owed]).update(points_pending=0)

@@ -22,13 +22,14 @@ from communities.services import (
     member_lock,
 )
 from rewards.choices import LedgerReason
-from rewards.services import points_award_once
+from rewards.services import points_award_once, poll_points_for
 from surveys.choices import (
     CHOICE_TYPES,
     NUMBER_TYPES,
     Anonymity,
     Condition,
     QuestionType,
+    SurveyKind,
     SurveyStatus,
 )
 from surveys.models import (
@@ -41,6 +42,7 @@ from surveys.models import (
     Response,
     Survey,
     SurveyInvitation,
+    translated,
 )
 from surveys.reactions import response_reactions_run
 from surveys.services.pool import answer_pool
@@ -385,18 +387,20 @@ def _submit(
     if admit is not None:
         admit()
     result = SubmitResult(response=stored.response, created=True)
-    if member is not None and survey.points:
+    points = survey_points_earned(survey=survey) if member is not None else 0
+    if points:
         # Keyed on survey and member, not the response: one award per member and survey.
         awarded = points_award_once(
             organisation_id=survey.organisation_id,
             member_id=member.pk,
-            points=survey.points,
-            reason=LedgerReason.SURVEY_COMPLETED,
+            points=points,
+            reason=survey_points_reason(survey=survey),
             source=f"surveys.survey:{survey.pk}",
             idempotency_key=survey_points_key(survey_id=survey.pk, member_id=member.pk),
             at=now,
+            detail=survey_points_detail(survey=survey, member=member),
         )
-        result.points_awarded = survey.points if awarded else 0
+        result.points_awarded = points if awarded else 0
     if member is not None and consent_to_contact:
         consent_append(
             organisation_id=member.organisation_id,
@@ -426,7 +430,9 @@ def _pooled_submit(
 ) -> SubmitResult:
     """A known respondent's anonymous answer: into the mixing pool, with their
     participation (and the points it waits on), never a Response naming them."""
-    earns = bool(member is not None and survey.points and survey.anonymous_points)
+    points = (
+        survey_points_earned(survey=survey) if member is not None and survey.anonymous_points else 0
+    )
     now = timezone.now()
     if member is None:
         first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
@@ -439,7 +445,7 @@ def _pooled_submit(
         if first is not None:
             return first
         _participation_record(
-            survey=survey, member=member, day=timezone.localdate(now), pending=earns
+            survey=survey, member=member, day=timezone.localdate(now), points_pending=points
         )
     if invitation is not None:
         # Two devices sending one personal link at once: the second waits here, then
@@ -463,14 +469,37 @@ def _pooled_submit(
             datetime.combine(timezone.localdate(now), datetime.min.time())
         )
         member_activity_touch(member_id=member.pk, at=day_start)
-    return SubmitResult(
-        response=None, created=True, pooled=True, points_pending=survey.points if earns else 0
-    )
+    return SubmitResult(response=None, created=True, pooled=True, points_pending=points)
 
 
 def survey_points_key(*, survey_id: int, member_id: int) -> str:
     """The ledger key of a survey's points: one award per member and survey."""
     return f"survey:{survey_id}:member:{member_id}"
+
+
+def survey_points_earned(*, survey: Survey) -> int:
+    """The points a member earns by answering: the survey's own, else, for a poll, its
+    community's poll points (rewards' earning rules). The policy comes with the survey's
+    lookup (surveys.lookups joins it), so the answering path spends no query on it."""
+    if survey.points:
+        return survey.points
+    if survey.kind == SurveyKind.POLL and survey.community_id:
+        return poll_points_for(community=survey.community)
+    return 0
+
+
+def survey_points_reason(*, survey: Survey) -> str:
+    """The ledger reason of those points: a survey's own points are for completing it, a
+    poll's points from the community's rules are for voting."""
+    if not survey.points and survey.kind == SurveyKind.POLL:
+        return LedgerReason.POLL_VOTED
+    return LedgerReason.SURVEY_COMPLETED
+
+
+def survey_points_detail(*, survey: Survey, member: Member) -> dict[str, str]:
+    """What the member's history shows beside the award: the survey's title in their
+    language. It names the survey, never the response (anonymous answers included)."""
+    return {"title": translated(survey.title, member.locale)}
 
 
 def _first_with_key(*, survey: Survey, idempotency_key: str) -> SubmitResult | None:
@@ -487,7 +516,7 @@ def _first_with_key(*, survey: Survey, idempotency_key: str) -> SubmitResult | N
     return None
 
 
-def _participation_record(*, survey: Survey, member: Member, day, pending: bool) -> None:
+def _participation_record(*, survey: Survey, member: Member, day, points_pending: int) -> None:
     """Record that the member took part (under their lock), or refuse a second answer."""
     if (
         not survey.allow_multiple_responses
@@ -499,7 +528,7 @@ def _participation_record(*, survey: Survey, member: Member, day, pending: bool)
     fields = {
         "organisation_id": survey.organisation_id,
         "completed_on": day,
-        "points_pending": survey.points if pending else 0,
+        "points_pending": points_pending,
     }
     if survey.allow_multiple_responses:
         Participation.objects.get_or_create(survey=survey, member=member, defaults=fields)

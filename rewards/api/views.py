@@ -1,0 +1,481 @@
+"""The rewards API: the catalogue, redemptions and their decisions, a member's points.
+
+Scoped and role-checked as the members API is: a staff session (owners, admins and
+analysts read; owners and admins write) or an organisation API key, which may read and
+write. Writes share the organisation's per-minute write budget with the members API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import APIException, Throttled, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response as DRFResponse
+
+from communities.api import views as communities_api
+from communities.api.auth import ApiTokenAuthentication
+from communities.api.parsers import BoundedJSONParser
+from communities.choices import MemberStatus
+from communities.models import Community, Member, User
+from communities.permissions import can_manage, can_read_results
+from communities.scoping import OrganisationScopedAPIView
+from config.ratelimit import rate_limited
+from rewards.api.serializers import (
+    ErrorOutputSerializer,
+    LedgerEntryOutputSerializer,
+    MemberPointsOutputSerializer,
+    RedemptionApproveInputSerializer,
+    RedemptionConflictSerializer,
+    RedemptionFulfilInputSerializer,
+    RedemptionOutputSerializer,
+    RedemptionRejectInputSerializer,
+    RewardCreateInputSerializer,
+    RewardOutputSerializer,
+    RewardUpdateInputSerializer,
+)
+from rewards.choices import RedemptionStatus
+from rewards.models import Redemption, Reward
+from rewards.selectors import member_balance, redemption_queue, reward_list, staff_member_ledger
+from rewards.services import (
+    redemption_approve,
+    redemption_fulfil,
+    redemption_reject,
+    reward_create,
+    reward_update,
+)
+
+PAGING_PARAMS = {"cursor", "page_size"}
+BAD_REQUEST = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description=(
+        "The input was refused: field name -> list of messages "
+        '("non_field_errors" for the request as a whole), or {"detail": …} for a body '
+        "that is not JSON."
+    ),
+)
+NOT_FOUND = OpenApiResponse(
+    response=ErrorOutputSerializer,
+    description="No such object in this organisation (or no such organisation for you).",
+)
+UNAUTHENTICATED = OpenApiResponse(
+    response=ErrorOutputSerializer,
+    description="No credentials, or an unknown or revoked API key.",
+)
+FORBIDDEN = OpenApiResponse(
+    response=ErrorOutputSerializer,
+    description="Your role may not do this (analysts read; owners and admins write).",
+)
+THROTTLED = OpenApiResponse(
+    response=ErrorOutputSerializer,
+    description="Too many writes this minute for the organisation; see Retry-After.",
+)
+CONFLICT = OpenApiResponse(
+    response=RedemptionConflictSerializer,
+    description="The redemption was already decided (by a colleague, or an earlier call).",
+)
+
+
+def _responses(
+    status_code: int,
+    ok: Any,
+    *,
+    refuses_input: bool = True,
+    write: bool = False,
+    conflict: bool = False,
+) -> dict:
+    """A route's answers: its success, and the refusals it can give (every route refuses
+    strangers, roles that may not, and what is not in the organisation)."""
+    answers = {status_code: ok, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND}
+    if refuses_input:
+        answers[400] = BAD_REQUEST
+    if conflict:
+        answers[409] = CONFLICT
+    if write:
+        answers[429] = THROTTLED
+    return answers
+
+
+class LedgerPagination(CursorPagination):
+    """Newest first, as a member's history reads; a cursor, so entries written while a
+    client pages through do not shift the pages it has not read yet."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class RedemptionAlreadyDecided(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "already_decided"
+
+
+class _RewardsAPI(OrganisationScopedAPIView):
+    """Staff (owners, admins, analysts read; owners and admins write) or an API key."""
+
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
+    # initial() authenticates and checks the role itself, for keys and sessions alike.
+    permission_classes: list = []
+    parser_classes = [BoundedJSONParser]
+    pagination_class = communities_api.IdPagination
+    permission = staticmethod(can_read_results)
+    write_permission = staticmethod(can_manage)
+    # The query parameters a list understands; any other is a 400, never ignored: a
+    # mistyped filter must not quietly return everything.
+    query_filters: frozenset[str] = frozenset()
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in SAFE_METHODS and rate_limited(
+            scope="api-write",
+            key=str(self.organisation.pk),
+            limit=communities_api.API_WRITES_PER_MINUTE,
+            window=60,
+        ):
+            raise Throttled(wait=60)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        # Shipping addresses are personal data only the people who ship may read.
+        context["show_address"] = self.api_token is not None or can_manage(self.role)
+        context["organisation"] = self.organisation
+        return context
+
+    def actor(self) -> User | None:
+        """Who did it: the staff member, or None for a key (it acts for the organisation,
+        not a person)."""
+        return self.request.user if self.api_token is None else None
+
+    def query_check(self) -> None:
+        unknown = sorted(set(self.request.query_params) - self.query_filters - PAGING_PARAMS)
+        if unknown:
+            raise ValidationError({key: [_("Not a filter this list knows.")] for key in unknown})
+
+    def query_object(self, name: str, queryset: QuerySet, message: str) -> Any:
+        """The object a filter parameter names, of this organisation; None when absent."""
+        raw = self.request.query_params.get(name)
+        if raw is None:
+            return None
+        found = (
+            queryset.for_organisation(self.organisation).filter(pk=raw).first()
+            # ASCII digits only ("²" is a digit to Python, not to int()), within a bigint.
+            if raw.isascii() and raw.isdigit() and len(raw) < 19
+            else None
+        )
+        if found is None:
+            raise ValidationError({name: [message]})
+        return found
+
+
+def _service_errors(exc: DjangoValidationError) -> APIException:
+    """A service's refusal as a 400 body, or a 409 when someone decided first."""
+    if getattr(exc, "code", None) == "already_decided":
+        return RedemptionAlreadyDecided({"detail": exc.messages[0], "code": "already_decided"})
+    if hasattr(exc, "error_dict"):
+        return ValidationError(
+            {"non_field_errors" if k == "__all__" else k: v for k, v in exc.message_dict.items()}
+        )
+    return ValidationError({"non_field_errors": exc.messages})
+
+
+# --- the catalogue -------------------------------------------------------------------------
+
+
+# Every field a reward has through the API, so an update can pass the service the current
+# value of each field a PATCH leaves out.
+REWARD_FIELDS = (
+    "community",
+    "kind",
+    "name",
+    "description",
+    "translations",
+    "cost",
+    "stock",
+    "per_member_limit",
+    "available_from",
+    "available_until",
+    "auto_approve",
+    "active",
+)
+
+
+class RewardListAPI(_RewardsAPI, generics.ListAPIView):
+    model = Reward
+    serializer_class = RewardOutputSerializer
+    query_filters = frozenset({"community", "active"})
+
+    def scope_queryset(self, queryset: QuerySet[Reward]) -> QuerySet[Reward]:
+        del queryset  # the selector filters; the base keeps the result to this organisation
+        self.query_check()
+        community = self.query_object(
+            "community", Community.objects, _("No such community in this organisation.")
+        )
+        active = self.request.query_params.get("active")
+        if active not in (None, "true", "false"):
+            raise ValidationError({"active": [_('Send "true" or "false".')]})
+        return reward_list(
+            organisation=self.organisation,
+            community=community,
+            active=None if active is None else active == "true",
+        )
+
+    @extend_schema(
+        summary="List the reward catalogue",
+        parameters=[
+            OpenApiParameter(
+                "community",
+                int,
+                description="This community's own rewards (not the organisation-wide ones).",
+            ),
+            OpenApiParameter("active", bool, description="Only active (or inactive) rewards."),
+        ],
+        responses=_responses(200, RewardOutputSerializer(many=True)),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Add a reward to the catalogue",
+        description="Images are uploaded on the staff pages, not through the API.",
+        request=RewardCreateInputSerializer,
+        responses=_responses(201, RewardOutputSerializer, write=True),
+    )
+    def post(self, request, *args, **kwargs) -> DRFResponse:
+        data = RewardCreateInputSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        try:
+            reward = reward_create(
+                organisation=self.organisation, actor=self.actor(), **data.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        reward = self.get_queryset().get(pk=reward.pk)
+        return DRFResponse(self.get_serializer(reward).data, status=status.HTTP_201_CREATED)
+
+
+class RewardDetailAPI(_RewardsAPI, generics.RetrieveAPIView):
+    model = Reward
+    serializer_class = RewardOutputSerializer
+
+    def scope_queryset(self, queryset: QuerySet[Reward]) -> QuerySet[Reward]:
+        del queryset  # the selector annotates codes_left; the base keeps it to this organisation
+        return reward_list(organisation=self.organisation)
+
+    @extend_schema(
+        summary="One reward of the catalogue",
+        responses=_responses(200, RewardOutputSerializer, refuses_input=False),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Change a reward (fields left out keep their value)",
+        request=RewardUpdateInputSerializer,
+        responses=_responses(200, RewardOutputSerializer, write=True),
+    )
+    def patch(self, request, *args, **kwargs) -> DRFResponse:
+        reward = self.get_object()
+        context = {**self.get_serializer_context(), "reward": reward}
+        data = RewardUpdateInputSerializer(data=request.data, partial=True, context=context)
+        data.is_valid(raise_exception=True)
+        fields = {name: getattr(reward, name) for name in REWARD_FIELDS}
+        try:
+            reward_update(reward=reward, actor=self.actor(), **{**fields, **data.validated_data})
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return DRFResponse(self.get_serializer(self.get_queryset().get(pk=reward.pk)).data)
+
+
+# --- redemptions ---------------------------------------------------------------------------
+
+
+class _RedemptionAPI(_RewardsAPI):
+    model = Redemption
+    serializer_class = RedemptionOutputSerializer
+
+    def scope_queryset(self, queryset: QuerySet[Redemption]) -> QuerySet[Redemption]:
+        return queryset.select_related("reward", "member__community", "decided_by")
+
+
+class RedemptionListAPI(_RedemptionAPI, generics.ListAPIView):
+    query_filters = frozenset({"status", "reward", "member", "community"})
+
+    def scope_queryset(self, queryset: QuerySet[Redemption]) -> QuerySet[Redemption]:
+        del queryset  # the selector filters; the base keeps the result to this organisation
+        self.query_check()
+        statuses = self.request.query_params.getlist("status")
+        wrong = sorted(set(statuses) - set(RedemptionStatus.values))
+        if wrong:
+            raise ValidationError({"status": [_("Not a status: %s.") % ", ".join(wrong)]})
+        reward = self.query_object(
+            "reward", Reward.objects, _("No such reward in this organisation.")
+        )
+        member = self.query_object(
+            "member", Member.objects, _("No such member in this organisation.")
+        )
+        community = self.query_object(
+            "community", Community.objects, _("No such community in this organisation.")
+        )
+        redemptions = redemption_queue(
+            organisation=self.organisation, status=None, reward=reward, community=community
+        )
+        if statuses:
+            redemptions = redemptions.filter(status__in=statuses)
+        if member is not None:
+            redemptions = redemptions.filter(member=member)
+        return redemptions
+
+    @extend_schema(
+        summary="List redemptions, oldest first",
+        description=(
+            "Filter by status (repeat for several), reward, member or community. Voucher "
+            "codes are never shown here: only the member's portal shows a code."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "status", str, many=True, enum=RedemptionStatus.values, description="Any of these."
+            ),
+            OpenApiParameter("reward", int),
+            OpenApiParameter("member", int),
+            OpenApiParameter("community", int, description="Redemptions by its members."),
+        ],
+        responses=_responses(200, RedemptionOutputSerializer(many=True)),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class RedemptionDetailAPI(_RedemptionAPI, generics.RetrieveAPIView):
+    @extend_schema(
+        summary="One redemption",
+        responses=_responses(200, RedemptionOutputSerializer, refuses_input=False),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class _RedemptionDecisionAPI(_RedemptionAPI):
+    """POST only: one service call on a redemption of this organisation."""
+
+    input_serializer: type = RedemptionApproveInputSerializer
+
+    def decide(self, redemption: Redemption, actor, fields: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs) -> DRFResponse:
+        redemption = self.get_object()
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            self.decide(redemption, self.actor(), data.validated_data)
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return DRFResponse(self.get_serializer(self.get_queryset().get(pk=redemption.pk)).data)
+
+
+def _decision_schema(summary: str, description: str, request: type):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses=_responses(200, RedemptionOutputSerializer, write=True, conflict=True),
+    )
+
+
+class RedemptionApproveAPI(_RedemptionDecisionAPI):
+    input_serializer = RedemptionApproveInputSerializer
+
+    def decide(self, redemption: Redemption, actor, fields: dict[str, Any]) -> None:
+        redemption_approve(redemption=redemption, actor=actor)
+
+    @_decision_schema(
+        "Approve a requested redemption",
+        "The member is emailed. A voucher's code is handed over at once, so an approved "
+        'voucher redemption is "fulfilled". 409 when it is no longer "requested".',
+        RedemptionApproveInputSerializer,
+    )
+    def post(self, request, *args, **kwargs) -> DRFResponse:
+        return super().post(request, *args, **kwargs)
+
+
+class RedemptionRejectAPI(_RedemptionDecisionAPI):
+    input_serializer = RedemptionRejectInputSerializer
+
+    def decide(self, redemption: Redemption, actor, fields: dict[str, Any]) -> None:
+        redemption_reject(redemption=redemption, actor=actor, reason=fields["reason"])
+
+    @_decision_schema(
+        "Reject a redemption and return its points",
+        "Requested or approved (not yet fulfilled) redemptions; the points, item or voucher "
+        "code go back and the member is emailed the reason. 409 when it is already "
+        "fulfilled, rejected or cancelled.",
+        RedemptionRejectInputSerializer,
+    )
+    def post(self, request, *args, **kwargs) -> DRFResponse:
+        return super().post(request, *args, **kwargs)
+
+
+class RedemptionFulfilAPI(_RedemptionDecisionAPI):
+    input_serializer = RedemptionFulfilInputSerializer
+
+    def decide(self, redemption: Redemption, actor, fields: dict[str, Any]) -> None:
+        redemption_fulfil(redemption=redemption, actor=actor, tracking_note=fields["tracking_note"])
+
+    @_decision_schema(
+        "Mark an approved redemption as sent or done",
+        'The member is emailed, with the tracking note. 409 unless it is "approved".',
+        RedemptionFulfilInputSerializer,
+    )
+    def post(self, request, *args, **kwargs) -> DRFResponse:
+        return super().post(request, *args, **kwargs)
+
+
+# --- a member's points ---------------------------------------------------------------------
+
+
+class MemberPointsAPI(_RewardsAPI, generics.GenericAPIView):
+    """A member's balance and, a page at a time, the ledger lines that make it up."""
+
+    model = Member
+    serializer_class = MemberPointsOutputSerializer
+    pagination_class = LedgerPagination
+    query_filters = frozenset()
+
+    def scope_queryset(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
+        return queryset.filter(erased_at__isnull=True).exclude(status=MemberStatus.ERASED)
+
+    @extend_schema(
+        summary="A member's points balance and history",
+        parameters=[
+            OpenApiParameter("cursor", str, description="From the previous answer's next link."),
+            OpenApiParameter("page_size", int, description="Entries per page, at most 500."),
+        ],
+        responses=_responses(200, MemberPointsOutputSerializer),
+    )
+    def get(self, request, *args, **kwargs) -> DRFResponse:
+        self.query_check()
+        member = self.get_object()
+        entries = self.paginate_queryset(
+            staff_member_ledger(organisation=self.organisation, member=member)
+        )
+        return DRFResponse(
+            {
+                "balance": member_balance(member=member),
+                "next": self.paginator.get_next_link(),
+                "previous": self.paginator.get_previous_link(),
+                "entries": LedgerEntryOutputSerializer(entries, many=True).data,
+            }
+        )
