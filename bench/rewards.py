@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (  # noqa: E402
     BENCH,
+    PG_DSN,
     PYTHON,
     RESULTS,
     Checked,
@@ -220,7 +222,25 @@ class Rewards(Bench):
 
     def expiry(self, db: str, env: dict[str, str], seed: Json) -> None:
         log(f"{db}: expiry over {seed['expiry']['members']} members")
-        data = django_side(env, "expire", "--community", str(seed["expiry"]["community_id"]))
+        try:
+            data = django_side(
+                env,
+                "expire",
+                "--community",
+                str(seed["expiry"]["community_id"]),
+                timeout=self.args.expiry_timeout,
+            )
+        except subprocess.TimeoutExpired:
+            if db == "postgresql":
+                pg_disconnect(self.args.db_name)
+            fig = InProcess("expiry", db, "points_expire (did not finish)", float("nan"), 0.0)
+            fig.check(
+                f"finished within {self.args.expiry_timeout} s",
+                False,
+                "the expiry command was stopped; raise --expiry-timeout to wait longer",
+            )
+            self.inprocess.append(fig)
+            return
         sql, chorus = data["sql"], data["chorus"]
         fig = InProcess(
             "expiry",
@@ -352,6 +372,19 @@ class Rewards(Bench):
         )
 
 
+def pg_disconnect(name: str) -> None:
+    """End the sessions a stopped subprocess left on the database (its statement would
+    otherwise run on beside the next figures)."""
+    import psycopg
+
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+
+
 def _counts(figures: Json) -> Json:
     return {k: figures[k] for k in ("rows", "members", "points")}
 
@@ -401,6 +434,9 @@ def main() -> int:
     parser.add_argument("--survey-members", type=int, default=6000)
     parser.add_argument("--iterations", type=int, default=2000, help="balance reads each")
     parser.add_argument("--db-name", default=DB_NAME)
+    parser.add_argument(
+        "--expiry-timeout", type=int, default=420, help="seconds the expiry figure may take"
+    )
     args = parser.parse_args()
     args.figures = {f.strip() for f in args.figures.split(",") if f.strip()}
     if args.figures - set(FIGURES):

@@ -68,6 +68,11 @@ EXPIRY_MONTHS = 12
 INACTIVE_EVERY = 5  # one in five stays active: 80 % are past expiry
 
 
+def db_time(value):
+    """A datetime as the ORM would store it (SQLite: naive UTC text), for raw SQL."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def out(payload: dict[str, Any]) -> None:
     print(json.dumps(payload, default=str), flush=True)
 
@@ -151,24 +156,48 @@ def heavy_ledger(*, member: Member, entries: int) -> None:
     LedgerEntry.objects.bulk_create(rows, batch_size=BATCH)
 
 
+def _members_copy(*, org, community, count: int, long_ago, recently) -> None:
+    """`count` members in one INSERT … SELECT: copies of one member made through the ORM
+    (so every column has its model default), each with its own email and activity."""
+    template = Member.objects.create(
+        organisation=org,
+        community=community,
+        email="expiry-000000@example.com",
+        locale="en",
+        status=MemberStatus.ACTIVE,
+        joined_at=long_ago - timedelta(days=30),
+        last_active_at=recently,
+    )
+    columns = [f.column for f in Member._meta.concrete_fields if f.column != "id"]
+    pad = (
+        "LPAD(CAST(k.n AS TEXT), 6, '0')"
+        if connection.vendor == "postgresql"
+        else ("SUBSTR('000000' || k.n, -6, 6)")
+    )
+    picks = {
+        "email": f"'expiry-' || {pad} || '@example.com'",
+        "last_active_at": f"CASE WHEN k.n %% {INACTIVE_EVERY} = 0 THEN %s ELSE %s END",
+    }
+    quote = connection.ops.quote_name
+    select = ", ".join(picks.get(c, f"t.{quote(c)}") for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < %s) "
+            f"INSERT INTO {MEMBERS} ({', '.join(quote(c) for c in columns)}) "
+            f"SELECT {select} FROM {MEMBERS} t CROSS JOIN k WHERE t.id = %s",
+            [count - 1, db_time(recently), db_time(long_ago), template.pk],
+        )
+
+
 def expiry_seed(*, org: Organisation, count: int) -> dict[str, Any]:
     """`count` members under a 12-month expiry policy, 2-4 entries each, in bulk."""
     community = Community.objects.create(organisation=org, name="Expiry", slug="expiry")
     RewardsPolicy.objects.create(organisation=org, community=community, expiry_months=EXPIRY_MONTHS)
     now = timezone.now()
     long_ago, recently = now - timedelta(days=730), now - timedelta(days=30)
-    for start in range(0, count, BATCH):
-        Member.objects.bulk_create(
-            Member(
-                organisation=org,
-                community=community,
-                email=f"expiry-{i:06d}@example.com",
-                locale="en",
-                status=MemberStatus.ACTIVE,
-                joined_at=long_ago - timedelta(days=30),
-                last_active_at=recently if i % INACTIVE_EVERY == 0 else long_ago,
-            )
-            for i in range(start, min(count, start + BATCH))
+    if count:
+        _members_copy(
+            org=org, community=community, count=count, long_ago=long_ago, recently=recently
         )
     # One INSERT … SELECT: 2, 3 or 4 survey awards per member, all before they went quiet.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -179,7 +208,7 @@ def expiry_seed(*, org: Organisation, count: int) -> dict[str, Any]:
             "SELECT m.organisation_id, m.id, 10 * k.n, %s, 'bench', '{}', "
             "'bench-expiry:' || m.id || ':' || k.n, NULL, %s "
             f"FROM {MEMBERS} m CROSS JOIN k WHERE m.community_id = %s AND k.n <= 2 + (m.id %% 3)",
-            [LedgerReason.SURVEY_COMPLETED, long_ago - timedelta(days=10), community.pk],
+            [LedgerReason.SURVEY_COMPLETED, db_time(long_ago - timedelta(days=10)), community.pk],
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -344,7 +373,9 @@ def expire(args: argparse.Namespace) -> None:
 
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(EXPIRY_SQL, [LedgerReason.EXPIRED, now, community_id, cutoff])
+        cursor.execute(
+            EXPIRY_SQL, [LedgerReason.EXPIRED, db_time(now), community_id, db_time(cutoff)]
+        )
         sql_rows = cursor.rowcount
     sql_seconds = time.perf_counter() - start
     sql = {**_expired(community_id), "rowcount": sql_rows, "seconds": round(sql_seconds, 3)}

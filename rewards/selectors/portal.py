@@ -92,8 +92,8 @@ def member_discount_percent(*, member: Member) -> int:
 
 
 def cost_after_discount(*, cost: int, discount_percent: int) -> int:
-    # The same rule as rewards.services.reward_cost_for (a test holds the two together):
-    # a discount rounds in the community's favour and never makes a reward free.
+    # The one price rule (rewards.services.reward_cost_for uses it too): a discount
+    # rounds in the community's favour and never makes a reward free.
     return max(1, math.ceil(cost * (100 - discount_percent) / 100))
 
 

@@ -8,6 +8,7 @@ default storage, and given a fresh `image_key` so a replaced picture gets a new 
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -15,11 +16,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image
+from PIL import Image, ImageOps
 
 from communities.models import Community, Organisation, User
 from communities.services.audit import audit_record, audit_register
@@ -128,8 +130,26 @@ def _image_put(*, reward: Reward, upload: Any, extension: str) -> str:
     reward.image_key = secrets.token_hex(4)
     # The stored name is the site's own (reward_image_path): the uploader's name and
     # extension are never used, only the format Pillow found.
-    reward.image.save(f"image.{extension}", upload, save=False)
+    reward.image.save(f"image.{extension}", _without_metadata(upload, extension), save=False)
     return old
+
+
+def _without_metadata(upload: Any, extension: str) -> Any:
+    """The image re-encoded without its metadata: a phone photo's EXIF can carry where
+    and when it was taken, and members see these images. Turned upright first, since the
+    orientation lives in that metadata. A GIF (animated, no EXIF) is kept as it is."""
+    kind = {value: key for key, value in IMAGE_FORMATS.items()}[extension]
+    if kind == "GIF":
+        return upload
+    upload.seek(0)
+    with Image.open(upload) as original:
+        image = ImageOps.exif_transpose(original)
+        if kind == "JPEG" and image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        out = io.BytesIO()
+        image.save(out, format=kind, **({"quality": 90} if kind in ("JPEG", "WEBP") else {}))
+    upload.seek(0)
+    return ContentFile(out.getvalue())
 
 
 def _file_delete_on_commit(name: str) -> None:

@@ -9,7 +9,6 @@ opposite orders. A member's balance is read only under their lock.
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import datetime
 
 from django.conf import settings
@@ -32,6 +31,7 @@ from rewards.choices import (
 )
 from rewards.models import LedgerEntry, MemberStanding, Redemption, Reward, VoucherCode
 from rewards.selectors.ledger import member_balance
+from rewards.selectors.portal import cost_after_discount
 
 REQUEST_KEY_LENGTH = Redemption._meta.get_field("request_key").max_length
 
@@ -54,7 +54,7 @@ def reward_cost_for(*, reward: Reward, member: Member) -> int:
         .values_list("tier__discount_percent", flat=True)
         .first()
     ) or 0
-    return max(1, math.ceil(reward.cost * (100 - discount) / 100))
+    return cost_after_discount(cost=reward.cost, discount_percent=discount)
 
 
 def reward_availability(*, reward: Reward, member: Member, now: datetime) -> str | None:

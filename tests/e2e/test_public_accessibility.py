@@ -43,7 +43,7 @@ from tests.factories.communities import (
     MemberFactory,
     UserFactory,
 )
-from tests.factories.rewards import LedgerEntryFactory
+from tests.factories.rewards import LedgerEntryFactory, RewardFactory
 from tests.factories.surveys import ParticipationFactory, SurveyInvitationFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -219,6 +219,19 @@ def build_customers() -> Customers:
     ConsentRecordFactory(member=member, policy_version=community.policy_version)
     ConsentRecordFactory(member=member, purpose=ConsentPurpose.MARKETING, granted=False)
     LedgerEntryFactory(member=member, points=30, reason=LedgerReason.ADJUSTMENT)
+    # Rewards to spend them on: one the member can afford, one they cannot.
+    for name, cost in [
+        (words("Cake", "เค้ก", "עוגה", "ケーキ"), 20),
+        (words("Mug", "แก้วมัค", "ספל", "マグ"), 500),
+    ]:
+        RewardFactory(
+            organisation=organisation,
+            community=community,
+            name=name["en"],
+            translations={code: {"name": text} for code, text in name.items()},
+            cost=cost,
+            stock=None,
+        )
     survey = survey_with_every_kind_of_question(organisation=organisation, community=community)
     poll = poll_in(organisation=organisation, community=community)
     closed = survey_with_every_kind_of_question(organisation=organisation, community=community)
@@ -442,8 +455,8 @@ def test_the_pages_of_a_signed_in_member(
     direction,
     live_server,
 ):
-    """The portal and its tabs (profile, consent, leaving, my data), their mistakes, the
-    new-terms gate, and the page after erasing oneself."""
+    """The portal and its tabs (profile, consent, leaving, rewards, my data), their
+    mistakes, the new-terms gate, and the page after erasing oneself."""
     # a member who reads the community in this language
     customers.member.locale = language
     customers.member.save()
@@ -461,6 +474,9 @@ def test_the_pages_of_a_signed_in_member(
     audit.visit(f"{home}consent/", "consent centre")
     audit.submit("main li form button[value=grant]", "consent centre: choice saved")
     audit.visit(f"{home}consent/?leave=1", "leave the community?")
+    audit.visit(f"{home}rewards/", "rewards catalogue")
+    audit.visit(f"{home}rewards/redemptions/", "my redemptions, none yet")
+    audit.visit(f"{home}rewards/points/", "points history")
     audit.visit(f"{home}my-data/", "my data")
     page.locator("#id_confirmation").fill("no")
     audit.submit("form[action$='erase/'] button[type=submit]", "erase: not confirmed", status=400)

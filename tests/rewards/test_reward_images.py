@@ -79,6 +79,24 @@ def test_an_image_is_stored_under_the_sites_own_name_with_a_fresh_key(organisati
     assert (media_root / reward.image.name).read_bytes()[:2] == b"\xff\xd8"
 
 
+def test_a_photos_metadata_is_removed_and_the_photo_turned_upright(organisation, media_root):
+    # given: a 30 × 10 JPEG whose EXIF names where it was taken and says "rotate 90°"
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    out = io.BytesIO()
+    Image.new("RGB", (30, 10), (10, 120, 200)).save(out, format="JPEG", exif=exif.tobytes())
+    upload = SimpleUploadedFile("photo.jpg", out.getvalue(), content_type="image/jpeg")
+
+    # when
+    reward = create(organisation, upload)
+
+    # then: what members are served carries no EXIF and stands upright
+    with Image.open(media_root / reward.image.name) as stored:
+        assert dict(stored.getexif()) == {}
+        assert stored.size == (10, 30)
+
+
 @pytest.mark.parametrize(
     ("content", "name"),
     [
