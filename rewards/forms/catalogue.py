@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communities.models import Community, Organisation
 from rewards.choices import RewardKind
@@ -224,7 +225,7 @@ class RewardFilterForm(forms.Form):
     active = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All")), ("1", _("Offered")), ("0", _("Withdrawn"))],
+        choices=[("", _("All")), ("1", _("Offered")), ("0", pgettext_lazy("reward", "Withdrawn"))],
         error_messages={"invalid_choice": _("Choose a status from the list.")},
     )
 
