@@ -28,6 +28,7 @@ from rewards.selectors import (
     member_loyalty,
     redemption_rows,
 )
+from rewards.services.redemptions import member_redemptions_withdraw
 
 PORTAL_LEDGER = 8
 MEMBER_PAGE_LEDGER = 50
@@ -94,6 +95,8 @@ def _export(member: Member) -> dict[str, Any]:
 
 
 def _erase(erasure: MemberErasure) -> None:
+    # Nothing is shipped to someone who is gone: what still waits is cancelled first.
+    member_redemptions_withdraw(member_id=erasure.member.pk)
     # Where a parcel went and how it was sent name the person; the redemption itself
     # stays as accounting against the marker.
     Redemption.objects.filter(

@@ -28,6 +28,7 @@ from rewards.services.ledger import (
 from rewards.services.redemptions import (
     REFUSALS,
     RedemptionRefused,
+    member_redemptions_withdraw,
     redemption_approve,
     redemption_cancel,
     redemption_fulfil,
@@ -46,6 +47,7 @@ __all__ = [
     "InsufficientPoints",
     "catalogue_audit_register",
     "RedemptionRefused",
+    "member_redemptions_withdraw",
     "badges_award",
     "join_points_award",
     "poll_points_for",

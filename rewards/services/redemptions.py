@@ -292,6 +292,25 @@ def _give_back(*, redemption: Redemption, status: str, actor, note: str, now) ->
     return redemption
 
 
+def member_redemptions_withdraw(*, member_id: int, now: datetime | None = None) -> int:
+    """Cancel a member's open redemptions as they are erased (the caller holds their lock):
+    nothing can be shipped to, or shown to, someone who is gone. The points return to the
+    ledger kept against the erased marker, the items to stock; no email goes."""
+    now = now or timezone.now()
+    open_ones = (
+        Redemption.objects.select_for_update(of=("self",))
+        .select_related("reward")
+        .filter(member_id=member_id, status__in=REDEMPTION_OPEN)
+    )
+    withdrawn = 0
+    for redemption in open_ones:
+        _give_back(
+            redemption=redemption, status=RedemptionStatus.CANCELLED, actor=None, note="", now=now
+        )
+        withdrawn += 1
+    return withdrawn
+
+
 def _note_clean(note: str, *, required: bool, field: str = "reason") -> str:
     note = (note or "").strip()
     if required and not note:

@@ -74,7 +74,9 @@ def person(community):
     AnswerFactory(response=anonymous, question=text, number=None, text="Anonymous words.")
     ParticipationFactory(survey=survey, member=member)
     LedgerEntryFactory(member=member, points=30, source=f"response:{response.pk}")
-    RedemptionFactory(member=member, reward__cost=10, reward__organisation=organisation)
+    RedemptionFactory(
+        member=member, reward__cost=10, reward__organisation=organisation, status="fulfilled"
+    )
     CaseFactory(response=response, reply_text=f"Thanks, {NAME} <{EMAIL}>", notes="Call back")
     SurveyEventFactory(organisation=organisation, email=EMAIL, name=NAME)
     InvitationBatchFactory(survey=survey, recipients=[[EMAIL, NAME], ["other@example.com", "O"]])

@@ -13,7 +13,7 @@ from django.urls import reverse
 from communities.flows import member_erase, member_export
 from communities.member_data import member_portal
 from rewards.choices import BadgeKind, ExpiryNoticeKind, LedgerReason, RedemptionStatus, RewardKind
-from rewards.models import LedgerEntry, Redemption
+from rewards.models import LedgerEntry, Redemption, VoucherCode
 from rewards.selectors import member_balance
 from rewards.services import redemption_approve, redemption_fulfil, redemption_request
 from tests.factories.communities import MemberFactory, StaffRoleFactory, UserFactory
@@ -115,15 +115,21 @@ def test_erasure_blanks_addresses_and_tracking_notes_and_keeps_the_accounting(
     theirs = redemption_request(member=other, reward=parcel, shipping_address="Other St 1")
     entries = LedgerEntry.objects.filter(member=rich_member).count()
     balance = member_balance(member=rich_member)
+    waiting = Redemption.objects.get(member=rich_member, status=RedemptionStatus.REQUESTED)
     # when
     member_erase(member=rich_member)
-    # then
+    # then: the accounting stays; only the request still waiting is cancelled, its points
+    # returned by one entry and its (never shown) code back in the pool
     mine = Redemption.objects.filter(member=rich_member)
     assert mine.count() == 3
     assert set(mine.values_list("shipping_address", flat=True)) == {""}
     assert set(mine.values_list("tracking_note", flat=True)) == {""}
-    assert LedgerEntry.objects.filter(member=rich_member).count() == entries
-    assert member_balance(member=rich_member) == balance
+    waiting.refresh_from_db()
+    assert waiting.status == RedemptionStatus.CANCELLED
+    assert not VoucherCode.objects.filter(redemption=waiting).exists()
+    assert VoucherCode.objects.filter(code="WAITING-002", redemption__isnull=True).exists()
+    assert LedgerEntry.objects.filter(member=rich_member).count() == entries + 1
+    assert member_balance(member=rich_member) == balance + waiting.points
     theirs.refresh_from_db()
     assert theirs.shipping_address == "Other St 1"
 
