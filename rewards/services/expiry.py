@@ -69,9 +69,12 @@ def points_expire(*, now: dt.datetime | None = None, batch: int = EXPIRY_BATCH) 
     `expiry_months`: one EXPIRED entry of -balance per member and inactivity, keyed by
     the day of their last activity, so running it again expires nothing more.
 
-    Set-based: per batch of members, one SELECT … FOR UPDATE (their row locks, which
-    redemptions take too, so no debit races the balance read), one grouped SUM and one
-    multi-row INSERT … ON CONFLICT DO NOTHING. Returns how many entries it wrote.
+    Set-based: per batch of inactive members, one grouped SUM picks those holding
+    points; only they are locked (SELECT … FOR UPDATE, the row lock redemptions take
+    too, so no debit races the balance), their balances summed again under the lock,
+    and one multi-row INSERT … ON CONFLICT DO NOTHING writes the entries. Members
+    expired before hold nothing, so a daily run locks nobody twice. Returns how many
+    entries it wrote.
     """
     now = now or timezone.now()
     written = 0
@@ -84,66 +87,66 @@ def points_expire(*, now: dt.datetime | None = None, batch: int = EXPIRY_BATCH) 
         cutoff = months_shift(now, -months)
         after = 0
         while True:
-            with transaction.atomic():
-                locked = _expiry_candidates_lock(
-                    community_id=community_id, cutoff=cutoff, after=after, batch=batch
-                )
-                if locked:
+            inactive = list(
+                Member.objects.filter(community_id=community_id, pk__gt=after)
+                .filter(_active("lt", cutoff))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            holding = _positive_balances(member_ids=inactive)
+            if holding:
+                with transaction.atomic():
                     written += _expiry_entries_write(
-                        locked=locked,
+                        member_ids=sorted(holding),
+                        cutoff=cutoff,
                         organisation_id=organisation_id,
                         source=f"rewards.rewardspolicy:{policy_id}",
                         months=months,
                         now=now,
                     )
-            if len(locked) < batch:
+            if len(inactive) < batch:
                 break
-            after = locked[-1][0]
+            after = inactive[-1]
     return written
 
 
-def _expiry_candidates_lock(
-    *, community_id: int, cutoff: dt.datetime, after: int, batch: int
-) -> list[tuple[int, dt.datetime]]:
-    """The next `batch` members (by id, after `after`) inactive since before `cutoff`,
-    holding points and not yet expired for this inactivity, locked; (id, last activity).
-
-    PostgreSQL re-checks the WHERE on a row a concurrent transaction changed while we
-    waited for its lock, so a member who became active meanwhile drops out.
-    """
-    already_expired = LedgerEntry.objects.filter(
-        member=OuterRef("pk"), reason=LedgerReason.EXPIRED, created_at__gte=OuterRef("last")
-    )
-    return list(
-        Member.objects.filter(community_id=community_id, pk__gt=after)
-        .filter(_active("lt", cutoff))
-        .annotate(last=_last_activity())
-        .filter(Exists(LedgerEntry.objects.filter(member=OuterRef("pk"))))
-        .exclude(Exists(already_expired))
-        .order_by("pk")
-        .select_for_update()
-        .values_list("pk", "last")[:batch]
-    )
-
-
-def _expiry_entries_write(
-    *,
-    locked: list[tuple[int, dt.datetime]],
-    organisation_id: int,
-    source: str,
-    months: int,
-    now: dt.datetime,
-) -> int:
-    # A statement of its own, after the locks: it sees every debit committed before we
-    # got them (a sum in the locking SELECT would read the snapshot from before the wait).
-    balances = dict(
-        LedgerEntry.objects.filter(member_id__in=[pk for pk, _last in locked])
+def _positive_balances(*, member_ids: list[int]) -> dict[int, int]:
+    """{member id: balance} of those of the members whose balance is above zero; one
+    grouped SUM over the (member, points) index."""
+    if not member_ids:
+        return {}
+    return dict(
+        LedgerEntry.objects.filter(member_id__in=member_ids)
         .order_by()
         .values("member_id")
         .annotate(total=Sum("points"))
         .filter(total__gt=0)
         .values_list("member_id", "total")
     )
+
+
+def _expiry_entries_write(
+    *,
+    member_ids: list[int],
+    cutoff: dt.datetime,
+    organisation_id: int,
+    source: str,
+    months: int,
+    now: dt.datetime,
+) -> int:
+    # The locks, in id order. PostgreSQL re-checks the WHERE on a row that changed while
+    # we waited for it, so a member who answered a survey meanwhile drops out.
+    locked = list(
+        Member.objects.filter(pk__in=member_ids)
+        .filter(_active("lt", cutoff))
+        .annotate(last=_last_activity())
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "last")
+    )
+    # Summed again in a statement of its own, after the locks: it sees every debit
+    # committed before we got them, so the entry never takes a balance below zero.
+    balances = _positive_balances(member_ids=[pk for pk, _last in locked])
     rows = []
     for member_id, last in locked:
         balance = balances.get(member_id)

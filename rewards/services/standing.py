@@ -137,9 +137,8 @@ def badges_award(*, now: dt.datetime | None = None) -> int:
     )
     m_id, m_status = _col(Member, "id"), _col(Member, "status")
     head = f"INSERT INTO {badge} ({b_org}, {b_member}, {b_kind}, {b_at})"
-    not_yet = (
-        f"NOT EXISTS (SELECT 1 FROM {badge} b WHERE b.{b_member} = m.{m_id} AND b.{b_kind} = %s)"
-    )
+    # The unique index alone skips badges already held: a NOT EXISTS on the badge table
+    # invites a nested-loop plan whenever its statistics lag behind a big first run.
     tail = f"ON CONFLICT ({b_member}, {b_kind}) DO NOTHING"
     awarded = 0
     for kind, reason, at_least in LEDGER_BADGES:
@@ -153,10 +152,10 @@ def badges_award(*, now: dt.datetime | None = None) -> int:
                 WHERE e.{_col(LedgerEntry, "reason")} = %s
                 GROUP BY e.{e_member} HAVING COUNT(*) >= %s
             ) x ON x.member_id = m.{m_id}
-            WHERE m.{m_status} <> %s AND {not_yet}
+            WHERE m.{m_status} <> %s
             {tail}
         """
-        awarded += _execute(sql, [kind, _stamp(now), reason, at_least, MemberStatus.ERASED, kind])
+        awarded += _execute(sql, [kind, _stamp(now), reason, at_least, MemberStatus.ERASED])
     statuses = ", ".join(["%s"] * len(MEMBER_CURRENT_STATUSES))
     joined = _col(Member, "joined_at")
     sql = f"""
@@ -164,7 +163,7 @@ def badges_award(*, now: dt.datetime | None = None) -> int:
         SELECT m.{_col(Member, "organisation")}, m.{m_id}, %s, %s
         FROM {member} m
         WHERE m.{joined} IS NOT NULL AND m.{joined} <= %s
-          AND m.{m_status} IN ({statuses}) AND {not_yet}
+          AND m.{m_status} IN ({statuses})
         {tail}
     """
     awarded += _execute(
@@ -174,7 +173,6 @@ def badges_award(*, now: dt.datetime | None = None) -> int:
             _stamp(now),
             _stamp(now - ONE_YEAR),
             *MEMBER_CURRENT_STATUSES,
-            BadgeKind.ONE_YEAR,
         ],
     )
     return awarded
