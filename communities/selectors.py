@@ -19,6 +19,7 @@ from communities.models import (
     StaffRole,
     User,
 )
+from config.sql import PreparedQuery
 
 
 def staff_organisations(*, user: User) -> QuerySet[Organisation]:
@@ -143,15 +144,43 @@ def member_status_counts(*, community: Community) -> dict[str, int]:
 # --- the member side -----------------------------------------------------------------------
 
 
+# Every member page finds its community, the member and their accepted terms first; the
+# ORM spent longer compiling these lookups than the database answering them, so they are
+# compiled once per process (config.sql.PreparedQuery), the same queries as before.
+_community = PreparedQuery(
+    lambda organisation_slug, slug: Community.objects.select_related("organisation").filter(
+        organisation__slug=organisation_slug, slug=slug
+    )[:1],
+    ("str", "str"),
+)
+_member_of = PreparedQuery(
+    lambda community_id, user_id: Member.objects.select_related("community", "organisation").filter(
+        community_id=community_id, user_id=user_id
+    )[:1],
+    ("int", "int"),
+)
+_terms_accepted = PreparedQuery(
+    lambda member_id: (
+        ConsentRecord.objects.filter(
+            member_id=member_id, purpose=ConsentPurpose.COMMUNITY_TERMS, granted=True
+        )
+        .order_by("-policy_version")
+        .only("policy_version")[:1]
+    ),
+    ("int",),
+)
+
+
+def community_by_slugs(*, organisation_slug: str, slug: str) -> Community | None:
+    """The community at /c/<organisation_slug>/<slug>/, with its organisation, or None."""
+    return _community.first(organisation_slug, slug)
+
+
 def member_of(*, community: Community, user: User) -> Member | None:
     """The signed-in user's membership of this community (any status), or None."""
     if not user.is_authenticated:
         return None
-    return (
-        Member.objects.select_related("community", "organisation")
-        .filter(community=community, user=user)
-        .first()
-    )
+    return _member_of.first(community.pk, user.pk)
 
 
 def member_consents(*, member: Member) -> dict[str, ConsentRecord | None]:
@@ -175,14 +204,8 @@ def member_consent_given(*, member: Member, purpose: str) -> bool | None:
 def member_needs_terms(*, member: Member) -> bool:
     """True when the community published a policy version newer than the one the member
     last accepted (or they never accepted one): their next visit asks them again."""
-    accepted = (
-        ConsentRecord.objects.filter(
-            member=member, purpose=ConsentPurpose.COMMUNITY_TERMS, granted=True
-        )
-        .order_by("-policy_version")
-        .values_list("policy_version", flat=True)
-        .first()
-    )
+    record = _terms_accepted.first(member.pk)
+    accepted = record.policy_version if record is not None else 0
     return (accepted or 0) < member.community.policy_version
 
 

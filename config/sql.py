@@ -123,7 +123,8 @@ class PreparedQuery:
     real values for the placeholders and builds the model instances (select_related
     included) the way Django's own ModelIterable does. Only for plain lookups whose SQL
     does not depend on the values (no `__in` lists, no None). `kinds` names each value's
-    type, "str" or "int", in the order `build` takes them.
+    type, "str" or "int", in the order `build` takes them. `first` reads one row, `all`
+    every row (or one page of them).
     """
 
     def __init__(self, build: Callable[..., QuerySet], kinds: tuple[str, ...]) -> None:
@@ -159,6 +160,7 @@ class PreparedQuery:
             init_list,
             populators,
             queryset.db,
+            dict(compiler.annotation_col_map),
         )
 
     def first(self, *values: Any) -> models.Model | None:
@@ -167,7 +169,7 @@ class PreparedQuery:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile()
-        (sql, params, positions, compiler, model, start, end, init_list, populators, db) = (
+        (sql, params, positions, compiler, model, start, end, init_list, populators, db, _) = (
             self._compiled
         )
         bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
@@ -181,6 +183,33 @@ class PreparedQuery:
         for populator in populators:
             populator.populate(row, obj)
         return obj
+
+    def all(self, *values: Any, limit: int | None = None, offset: int = 0) -> list[models.Model]:
+        """Every instance the query finds for `values`, its annotations set as the ORM sets
+        them. `limit` and `offset` page it as parameters (build an unsliced queryset), so
+        every page runs the one compiled statement."""
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile()
+        (sql, params, positions, compiler, model, start, end, init_list, populators, db, extra) = (
+            self._compiled
+        )
+        bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
+        if limit is not None:
+            sql, bound = f"{sql} LIMIT %s OFFSET %s", [*bound, limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, bound)
+            rows = cursor.fetchall()
+        found = []
+        for row in compiler.results_iter([rows]) if rows else ():
+            obj = model.from_db(db, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for attname, index in extra.items():
+                setattr(obj, attname, row[index])
+            found.append(obj)
+        return found
 
 
 # Stands for an integer value while a query is compiled: no row has an id like it.

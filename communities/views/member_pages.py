@@ -15,7 +15,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,7 +33,12 @@ from communities.flows import (
 from communities.forms.member_pages import EraseForm, JoinForm, ProfileForm
 from communities.formviews import ServiceFormMixin
 from communities.models import AttributeDefinition, Community, Member, same_site_path_validator
-from communities.selectors import member_consents, member_needs_terms, member_of
+from communities.selectors import (
+    community_by_slugs,
+    member_consents,
+    member_needs_terms,
+    member_of,
+)
 from communities.services.common import email_normalise
 from communities.services.consent import member_consent_change
 from communities.services.members import MEMBER_CURRENT_STATUSES, member_profile_update
@@ -49,11 +54,11 @@ class MemberPageMixin(View):
     membership and the language: ?lang= first, then the member's, then the browser's."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.community = get_object_or_404(
-            Community.objects.select_related("organisation"),
-            organisation__slug=kwargs["org"],
-            slug=kwargs["community"],
+        self.community = community_by_slugs(
+            organisation_slug=kwargs["org"], slug=kwargs["community"]
         )
+        if self.community is None:
+            raise Http404
         self.organisation = self.community.organisation
         self.member = member_of(community=self.community, user=request.user)
         self.language = self._language(request)

@@ -5,7 +5,9 @@ from rewards.selectors.ledger import member_balance
 from rewards.selectors.overview import RewardsOverview, month_starts, rewards_overview
 from rewards.selectors.portal import (
     CatalogueItem,
+    LedgerPages,
     Loyalty,
+    MemberSummary,
     RedemptionRow,
     ledger_lines,
     member_catalogue,
@@ -14,6 +16,7 @@ from rewards.selectors.portal import (
     member_ledger,
     member_loyalty,
     member_redemptions,
+    member_summary,
     redemption_rows,
 )
 from rewards.selectors.redemptions import (
@@ -25,7 +28,9 @@ from rewards.selectors.redemptions import (
 
 __all__ = [
     "CatalogueItem",
+    "LedgerPages",
     "Loyalty",
+    "MemberSummary",
     "RedemptionRow",
     "RewardsOverview",
     "ledger_lines",
@@ -36,6 +41,7 @@ __all__ = [
     "member_ledger",
     "member_loyalty",
     "member_redemptions",
+    "member_summary",
     "month_starts",
     "redemption_queue",
     "redemption_rewards",

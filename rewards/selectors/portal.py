@@ -5,6 +5,11 @@ line by line, and their tier and badges.
 Every read is scoped to the member's organisation and community; a member only ever
 reads their own rows. The voucher code of a redemption is put on the row only when the
 member may see it (approved or fulfilled), so no template can show it by mistake.
+
+The catalogue and the points history are read in a fixed number of queries, however long
+the member's history and however many rewards: member_summary reads the balance, the
+number of entries (the history's pager needs no COUNT of its own) and the standing in one
+statement, then the community's tiers and the member's badges.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from communities.models import Member
+from config.sql import PreparedQuery
 from rewards.choices import REDEMPTION_COUNTED, LedgerReason, RedemptionStatus, RewardKind
 from rewards.models import (
     LedgerEntry,
@@ -47,12 +57,24 @@ class Loyalty:
 
 
 @dataclass(frozen=True)
+class MemberSummary:
+    """What every rewards page shows above its content: the balance and the standing,
+    and how many ledger entries the member has (the history's page count)."""
+
+    balance: int
+    entries: int
+    loyalty: Loyalty
+
+
+@dataclass(frozen=True)
 class CatalogueItem:
     """One reward as one member sees it."""
 
     reward: Reward
     name: str
     description: str
+    # The reward's kind in the active language.
+    kind_label: str
     image_url: str
     cost: int
     # Items left; None means no limit.
@@ -60,6 +82,15 @@ class CatalogueItem:
     out_of_stock: bool
     limit_reached: bool
     short_by: int
+    # What the catalogue's card says, in the active language, worked out once here: the
+    # template's per-card translation tags were most of the catalogue's rendering time.
+    cost_text: str = ""
+    # "your tier price; usually …" when a tier discount changed the cost, else "".
+    usual_cost_text: str = ""
+    # "3 left" when the stock is limited and not gone, else "".
+    left_text: str = ""
+    # "You need 5 more points." when the member cannot afford it, else "".
+    short_by_text: str = ""
 
     @property
     def affordable(self) -> bool:
@@ -97,20 +128,24 @@ def cost_after_discount(*, cost: int, discount_percent: int) -> int:
     return max(1, math.ceil(cost * (100 - discount_percent) / 100))
 
 
-def offered_rewards(*, member: Member) -> QuerySet[Reward]:
-    """Every reward of the member's organisation offered to their community (active or
-    not): what a member may open by id. Anything else answers 404."""
-    return Reward.objects.for_organisation(member.organisation_id).filter(
-        Q(community_id=member.community_id) | Q(community__isnull=True)
+def _offered(*, organisation_id: int, community_id: int) -> QuerySet[Reward]:
+    return Reward.objects.for_organisation(organisation_id).filter(
+        Q(community_id=community_id) | Q(community__isnull=True)
     )
 
 
-def _with_member_counts(rewards: QuerySet[Reward], *, member: Member) -> QuerySet[Reward]:
+def offered_rewards(*, member: Member) -> QuerySet[Reward]:
+    """Every reward of the member's organisation offered to their community (active or
+    not): what a member may open by id. Anything else answers 404."""
+    return _offered(organisation_id=member.organisation_id, community_id=member.community_id)
+
+
+def _with_member_counts(rewards: QuerySet[Reward], *, member_id: int) -> QuerySet[Reward]:
     # Subqueries, not joins: a join of a reward's codes with its redemptions would grow
     # as their product.
     taken = (
         Redemption.objects.filter(
-            reward=OuterRef("pk"), member_id=member.pk, status__in=REDEMPTION_COUNTED
+            reward=OuterRef("pk"), member_id=member_id, status__in=REDEMPTION_COUNTED
         )
         .order_by()
         .values("reward")
@@ -130,45 +165,98 @@ def _with_member_counts(rewards: QuerySet[Reward], *, member: Member) -> QuerySe
     )
 
 
-def _item(reward: Reward, *, language: str, discount: int, balance: int) -> CatalogueItem:
+# The catalogue in one statement compiled once per process (building and compiling it
+# through the ORM cost twice what the database spent on it): every active reward offered
+# to the community, with the member's redemptions that count and the free codes left.
+_catalogue = PreparedQuery(
+    lambda organisation_id, community_id, member_id: _with_member_counts(
+        _offered(organisation_id=organisation_id, community_id=community_id).filter(active=True),
+        member_id=member_id,
+    ).order_by("cost", "name", "pk"),
+    ("int", "int", "int"),
+)
+
+
+def _in_window(reward: Reward, now: datetime) -> bool:
+    # Checked here, not in the statement: a prepared statement takes no datetime value.
+    return (reward.available_from is None or reward.available_from <= now) and (
+        reward.available_until is None or reward.available_until > now
+    )
+
+
+def _item(
+    reward: Reward,
+    *,
+    language: str,
+    discount: int,
+    balance: int,
+    kind_labels: dict[str, str] | None = None,
+) -> CatalogueItem:
     cost = cost_after_discount(cost=reward.cost, discount_percent=discount)
     left = reward.free_codes if reward.kind == RewardKind.VOUCHER else reward.stock
     limit = reward.per_member_limit
+    short_by = max(0, cost - balance)
     return CatalogueItem(
         reward=reward,
         name=reward.name_in(language),
         description=reward.description_in(language),
+        kind_label=(kind_labels or {}).get(reward.kind) or str(reward.get_kind_display()),
         image_url=reward.image.url if reward.image else "",
         cost=cost,
         left=left,
         out_of_stock=left is not None and left <= 0,
         limit_reached=limit is not None and reward.taken_by_member >= limit,
-        short_by=max(0, cost - balance),
+        short_by=short_by,
+        # The same messages the templates' blocktranslate tags use.
+        cost_text=ngettext("%(n)s point", "%(n)s points", cost) % {"n": cost},
+        usual_cost_text=(
+            _("your tier price; usually %(cost)s") % {"cost": reward.cost}
+            if cost != reward.cost
+            else ""
+        ),
+        left_text=(
+            ngettext("%(n)s left", "%(n)s left", left) % {"n": left}
+            if left is not None and left > 0
+            else ""
+        ),
+        short_by_text=(
+            ngettext("You need %(n)s more point.", "You need %(n)s more points.", short_by)
+            % {"n": short_by}
+            if short_by
+            else ""
+        ),
     )
 
 
 def member_catalogue(
-    *, member: Member, language: str, balance: int, now: datetime
+    *,
+    member: Member,
+    language: str,
+    balance: int,
+    now: datetime,
+    discount_percent: int | None = None,
 ) -> list[CatalogueItem]:
     """The rewards the member may ask for today (active, within their window), each with
-    this member's cost, stock and limit. A fixed number of queries, however many."""
-    rewards = (
-        offered_rewards(member=member)
-        .filter(active=True)
-        .filter(Q(available_from__isnull=True) | Q(available_from__lte=now))
-        .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
+    this member's cost, stock and limit: one query however many (two when the tier's
+    `discount_percent` is not given, as member_summary's loyalty has it)."""
+    discount = (
+        member_discount_percent(member=member) if discount_percent is None else discount_percent
     )
-    discount = member_discount_percent(member=member)
+    # Each kind's label translated once for the whole list, not once a reward.
+    kind_labels = {kind: str(label) for kind, label in RewardKind.choices}
     return [
-        _item(reward, language=language, discount=discount, balance=balance)
-        for reward in _with_member_counts(rewards, member=member).order_by("cost", "name", "pk")
+        _item(
+            reward, language=language, discount=discount, balance=balance, kind_labels=kind_labels
+        )
+        for reward in _catalogue.all(member.organisation_id, member.community_id, member.pk)
+        if _in_window(reward, now)
     ]
 
 
 def member_catalogue_item(*, member: Member, pk: int, language: str, balance: int) -> CatalogueItem:
     """One reward offered to the member's community, active or not (the page says why it
     cannot be had); Reward.DoesNotExist for anyone else's."""
-    reward = _with_member_counts(offered_rewards(member=member), member=member).get(pk=pk)
+    reward = _with_member_counts(offered_rewards(member=member), member_id=member.pk).get(pk=pk)
     discount = member_discount_percent(member=member)
     return _item(reward, language=language, discount=discount, balance=balance)
 
@@ -206,6 +294,37 @@ def member_ledger(*, member: Member) -> QuerySet[LedgerEntry]:
         .filter(member=member)
         .order_by("-created_at", "-pk")
     )
+
+
+_ledger = PreparedQuery(
+    lambda organisation_id, member_id: (
+        LedgerEntry.objects.for_organisation(organisation_id)
+        .filter(member_id=member_id)
+        .order_by("-created_at", "-pk")
+    ),
+    ("int", "int"),
+)
+
+
+class LedgerPages:
+    """The member's ledger, newest first, as a Paginator reads it: its length is the count
+    member_summary read (no COUNT query), and each page is one statement compiled once per
+    process, its LIMIT and OFFSET parameters."""
+
+    def __init__(self, *, member: Member, entries: int) -> None:
+        self.member = member
+        self.entries = entries
+
+    def __len__(self) -> int:
+        return self.entries
+
+    def __getitem__(self, window: slice) -> list[LedgerEntry]:
+        start, stop = window.start or 0, window.stop
+        if stop <= start:
+            return []
+        return _ledger.all(
+            self.member.organisation_id, self.member.pk, limit=stop - start, offset=start
+        )
 
 
 def _quoted(text: str) -> str:
@@ -264,39 +383,117 @@ def ledger_lines(*, entries: Iterable[LedgerEntry], language: str) -> list[dict]
         if reward_ids
         else {}
     )
-    return [
-        {
-            "entry": entry,
-            "points": abs(entry.points),
-            "earned": entry.points > 0,
-            "reason": ledger_explained(entry=entry, reward_names=names),
-            "created_at": entry.created_at,
-        }
-        for entry in entries
+    # What the template would work out per row (the local day, the sign, the words a
+    # screen reader hears after the number) is worked out here once: a history page's
+    # rows were most of its rendering time.
+    sense = {True: _("earned"), False: _("spent or removed")}
+    days: dict = {}
+    lines = []
+    for entry in entries:
+        local = timezone.template_localtime(entry.created_at)
+        day = days.get(local.date())
+        if day is None:
+            day = days[local.date()] = formats.date_format(local, "SHORT_DATE_FORMAT")
+        earned = entry.points > 0
+        lines.append(
+            {
+                "entry": entry,
+                "points": abs(entry.points),
+                "earned": earned,
+                # U+2212 MINUS SIGN, as the page always showed it.
+                "signed": f"{'+' if earned else '−'}{abs(entry.points)}",
+                "sense": sense[earned],
+                "day": day,
+                "reason": ledger_explained(entry=entry, reward_names=names),
+                "created_at": entry.created_at,
+            }
+        )
+    return lines
+
+
+@cache
+def _summary_sql(vendor: str) -> str:
+    # One statement, one pass over the member's entries: the balance and the count come
+    # from the same scan of the (member, points) index, and the standing (none before the
+    # first standings run) rides along. Plain SQL both databases run alike; the ORM cannot
+    # put an aggregate and an outer join in one statement. `vendor` keys the cache only.
+    qn = connection.ops.quote_name
+    ledger, standing = LedgerEntry._meta, MemberStanding._meta
+
+    def col(meta, name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    return (
+        f"SELECT a.entries, a.balance, s.{col(standing, 'points_counted')}, "
+        f"s.{col(standing, 'tier')} "
+        f"FROM (SELECT COUNT(*) AS entries, COALESCE(SUM({col(ledger, 'points')}), 0) AS balance "
+        f"FROM {qn(ledger.db_table)} WHERE {col(ledger, 'member')} = %s) a "
+        f"LEFT JOIN {qn(standing.db_table)} s ON s.{col(standing, 'member')} = %s"
+    )
+
+
+# Compiled once per process: the community's tiers (a handful) and the member's badges.
+_tiers = PreparedQuery(
+    lambda organisation_id, community_id: (
+        Tier.objects.for_organisation(organisation_id)
+        .filter(community_id=community_id)
+        .order_by("threshold")
+    ),
+    ("int", "int"),
+)
+_badges = PreparedQuery(
+    lambda member_id: MemberBadge.objects.filter(member_id=member_id).order_by("awarded_at", "pk"),
+    ("int",),
+)
+
+
+def _loyalty(*, member: Member, language: str, points_counted: int, tier_id: int | None) -> Loyalty:
+    """The tier the standings run gave the member, the next one up and their badges: two
+    queries (the community's tiers, a handful, and the badges)."""
+    tiers = _tiers.all(member.organisation_id, member.community_id)
+    tier = next((t for t in tiers if t.pk == tier_id), None)
+    if tier is None and tier_id is not None:
+        # Not one of this community's tiers (the old read showed it all the same).
+        tier = Tier.objects.filter(pk=tier_id).first()
+    floor = max(points_counted, tier.threshold) if tier is not None else points_counted
+    upcoming = next((t for t in tiers if t.threshold > floor), None)
+    badges = [
+        {"kind": badge.kind, "label": badge.get_kind_display(), "awarded_at": badge.awarded_at}
+        for badge in _badges.all(member.pk)
     ]
+    return Loyalty(
+        tier=tier.name_in(language) if tier is not None else None,
+        discount_percent=tier.discount_percent if tier is not None else 0,
+        points_counted=points_counted,
+        next_tier=upcoming.name_in(language) if upcoming is not None else None,
+        next_tier_needs=max(0, upcoming.threshold - points_counted) if upcoming is not None else 0,
+        badges=badges,
+    )
+
+
+def member_summary(*, member: Member, language: str) -> MemberSummary:
+    """The member's balance (the sum of their ledger, as member_balance reads it), their
+    number of ledger entries, tier, next tier and badges: three queries, however long
+    the history."""
+    with connection.cursor() as cursor:
+        cursor.execute(_summary_sql(connection.vendor), [member.pk, member.pk])
+        entries, balance, counted, tier_id = cursor.fetchone()
+    return MemberSummary(
+        balance=int(balance),
+        entries=int(entries),
+        loyalty=_loyalty(
+            member=member, language=language, points_counted=counted or 0, tier_id=tier_id
+        ),
+    )
 
 
 def member_loyalty(*, member: Member, language: str) -> Loyalty:
     """The member's tier as the last standings run computed it, the next tier up, and
     their badges: three queries."""
-    standing = MemberStanding.objects.filter(member_id=member.pk).select_related("tier").first()
-    tier = standing.tier if standing is not None else None
-    counted = standing.points_counted if standing is not None else 0
-    above = Tier.objects.for_organisation(member.organisation_id).filter(
-        community_id=member.community_id, threshold__gt=counted
+    standing = (
+        MemberStanding.objects.filter(member_id=member.pk)
+        .values_list("points_counted", "tier_id")
+        .first()
     )
-    if tier is not None:
-        above = above.filter(threshold__gt=tier.threshold)
-    upcoming = above.order_by("threshold").first()
-    badges = [
-        {"kind": badge.kind, "label": badge.get_kind_display(), "awarded_at": badge.awarded_at}
-        for badge in MemberBadge.objects.filter(member_id=member.pk).order_by("awarded_at", "pk")
-    ]
-    return Loyalty(
-        tier=tier.name_in(language) if tier is not None else None,
-        discount_percent=tier.discount_percent if tier is not None else 0,
-        points_counted=counted,
-        next_tier=upcoming.name_in(language) if upcoming is not None else None,
-        next_tier_needs=max(0, upcoming.threshold - counted) if upcoming is not None else 0,
-        badges=badges,
-    )
+    counted, tier_id = standing if standing is not None else (0, None)
+    return _loyalty(member=member, language=language, points_counted=counted, tier_id=tier_id)

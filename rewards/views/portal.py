@@ -27,13 +27,13 @@ from rewards.forms.portal import RedeemForm, redeem_token_new
 from rewards.models import Redemption, Reward
 from rewards.selectors import (
     CatalogueItem,
+    LedgerPages,
     ledger_lines,
     member_balance,
     member_catalogue,
     member_catalogue_item,
-    member_ledger,
-    member_loyalty,
     member_redemptions,
+    member_summary,
     redemption_rows,
 )
 from rewards.services import (
@@ -78,18 +78,19 @@ class RewardsPageMixin(MemberRequiredMixin):
 
 class CatalogueView(RewardsPageMixin):
     def member_get(self, request: HttpRequest) -> HttpResponse:
-        balance = member_balance(member=self.member)
+        summary = member_summary(member=self.member, language=self.language)
         return self.rewards_page(
             "portal_catalogue.html",
             {
-                "balance": balance,
+                "balance": summary.balance,
                 "items": member_catalogue(
                     member=self.member,
                     language=self.language,
-                    balance=balance,
+                    balance=summary.balance,
                     now=timezone.now(),
+                    discount_percent=summary.loyalty.discount_percent,
                 ),
-                "loyalty": member_loyalty(member=self.member, language=self.language),
+                "loyalty": summary.loyalty,
             },
         )
 
@@ -222,16 +223,16 @@ class RedemptionCancelView(RewardsPageMixin):
 
 class PointsHistoryView(RewardsPageMixin):
     def member_get(self, request: HttpRequest) -> HttpResponse:
-        page = Paginator(member_ledger(member=self.member), LEDGER_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        summary = member_summary(member=self.member, language=self.language)
+        entries = LedgerPages(member=self.member, entries=summary.entries)
+        page = Paginator(entries, LEDGER_PER_PAGE).get_page(request.GET.get("page"))
         return self.rewards_page(
             "portal_points.html",
             {
                 "page": page,
                 "lines": ledger_lines(entries=page.object_list, language=self.language),
-                "balance": member_balance(member=self.member),
-                "loyalty": member_loyalty(member=self.member, language=self.language),
+                "balance": summary.balance,
+                "loyalty": summary.loyalty,
                 "query_string": f"lang={self.language}",
             },
         )
