@@ -26,12 +26,39 @@ EARLIEST_DATE = datetime.date(2000, 1, 1)
 LATEST_DATE = datetime.date(2999, 12, 31)
 
 
+class DateRangeMixin:
+    """A filter form's `since` and `until` dates: each a date a person can mean, and in
+    order. Shared by the staff filters that take a date range (audit log, redemptions)."""
+
+    def _date_in_range(self, name: str) -> datetime.date | None:
+        value = self.cleaned_data.get(name)
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise forms.ValidationError(
+                _("Enter a date from %(low)s to %(high)s.")
+                % {"low": EARLIEST_DATE.isoformat(), "high": LATEST_DATE.isoformat()}
+            )
+        return value
+
+    def clean_since(self) -> datetime.date | None:
+        return self._date_in_range("since")
+
+    def clean_until(self) -> datetime.date | None:
+        return self._date_in_range("until")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date is before the start date."))
+        return data
+
+
 class ActorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
         return f"{user.name} <{user.email}>" if user.name else user.email
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(DateRangeMixin, forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = ActorChoiceField(
         label=_("Who"),
@@ -75,25 +102,3 @@ class AuditFilterForm(forms.Form):
         self.fields["target_type"].error_messages["invalid_choice"] = _(
             "Choose an object type from the list."
         )
-
-    def _date_in_range(self, name: str) -> datetime.date | None:
-        value = self.cleaned_data.get(name)
-        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
-            raise forms.ValidationError(
-                _("Enter a date from %(low)s to %(high)s.")
-                % {"low": EARLIEST_DATE.isoformat(), "high": LATEST_DATE.isoformat()}
-            )
-        return value
-
-    def clean_since(self) -> datetime.date | None:
-        return self._date_in_range("since")
-
-    def clean_until(self) -> datetime.date | None:
-        return self._date_in_range("until")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("The end date is before the start date."))
-        return data

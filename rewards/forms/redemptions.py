@@ -7,7 +7,6 @@ gets an error next to the field, never a server error.
 
 from __future__ import annotations
 
-import datetime
 import re
 import secrets
 from typing import Any
@@ -16,6 +15,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from communities.forms.audit import EARLIEST_DATE, LATEST_DATE, DateRangeMixin
 from communities.models import Community, Organisation
 from rewards.choices import RedemptionStatus, RewardKind
 from rewards.selectors import redemption_rewards
@@ -23,8 +23,6 @@ from rewards.selectors import redemption_rewards
 # The queue starts on the requests waiting for a decision; "all" lifts the status filter.
 STATUS_ALL = "all"
 DEFAULT_STATUS = RedemptionStatus.REQUESTED
-EARLIEST_DATE = datetime.date(2000, 1, 1)
-LATEST_DATE = datetime.date(2999, 12, 31)
 # The query-string names the queue keeps from page to page, in the order links carry them.
 FILTER_NAMES = ("status", "reward", "community", "kind", "since", "until")
 # How many rows one bulk decision may name: a page of the queue, with room to spare.
@@ -52,7 +50,7 @@ def _date_field(label) -> forms.DateField:
     )
 
 
-class RedemptionFilterForm(forms.Form):
+class RedemptionFilterForm(DateRangeMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -97,28 +95,6 @@ class RedemptionFilterForm(forms.Form):
         """The form of the filters in a query string; without any, the default queue."""
         data = {name: query.get(name) for name in FILTER_NAMES if query.get(name) is not None}
         return cls(data or None, organisation=organisation)
-
-    def _date_in_range(self, name: str) -> datetime.date | None:
-        value = self.cleaned_data.get(name)
-        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
-            raise forms.ValidationError(
-                _("Enter a date from %(low)s to %(high)s.")
-                % {"low": EARLIEST_DATE.isoformat(), "high": LATEST_DATE.isoformat()}
-            )
-        return value
-
-    def clean_since(self) -> datetime.date | None:
-        return self._date_in_range("since")
-
-    def clean_until(self) -> datetime.date | None:
-        return self._date_in_range("until")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("The end date is before the start date."))
-        return data
 
     def filters(self) -> dict[str, Any]:
         """The valid filters as selector arguments: status None means any; an unbound form
