@@ -118,9 +118,15 @@ def _portal(member: Member, language: str) -> dict[str, Any]:
 
 def _staff_overview(organisation: Organisation, member: Member) -> dict[str, Any]:
     from django.urls import reverse  # only the staff page links anywhere
+    from django.utils.translation import get_language
 
+    # In the staff reader's language: tier names and badge labels are data per language.
+    loyalty = member_loyalty(member=member, language=(get_language() or "en").split("-")[0])
     return {
         "balance": member_balance(member=member),
+        "rewards_tier": loyalty.tier,
+        "rewards_points_counted": loyalty.points_counted,
+        "rewards_badges": [badge["label"] for badge in loyalty.badges],
         "ledger": list(
             LedgerEntry.objects.for_organisation(organisation).filter(member=member)[
                 :MEMBER_PAGE_LEDGER

@@ -10,11 +10,17 @@ from django.utils import timezone
 
 from communities.choices import MemberStatus, Role
 from communities.models import AuditEntry
-from rewards.choices import LedgerReason
+from rewards.choices import BadgeKind, LedgerReason
 from rewards.models import LedgerEntry
 from rewards.selectors import member_balance
 from tests.factories.communities import MemberFactory, StaffRoleFactory, UserFactory
-from tests.factories.rewards import LedgerEntryFactory, RedemptionFactory
+from tests.factories.rewards import (
+    LedgerEntryFactory,
+    MemberBadgeFactory,
+    MemberStandingFactory,
+    RedemptionFactory,
+    TierFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +131,24 @@ def test_an_analyst_reads_the_ledger_without_the_form_and_cannot_adjust(
 def test_the_member_page_links_to_the_points_page(staff_client, organisation, member):
     page = staff_client.get(reverse("staff:member_detail", args=[organisation.slug, member.pk]))
     assert points_url(organisation, member) in shown(page)
+
+
+def test_the_member_page_shows_their_tier_and_badges_in_the_staff_readers_language(
+    staff_client, organisation, member
+):
+    # given: a member in the Gold tier with their first-survey badge, as the task computed
+    tier = TierFactory(community=member.community, names={"en": "Gold", "ja": "ゴールド"})
+    MemberStandingFactory(member=member, tier=tier, points_counted=900)
+    MemberBadgeFactory(member=member, kind=BadgeKind.FIRST_SURVEY)
+    url = reverse("staff:member_detail", args=[organisation.slug, member.pk])
+
+    # when
+    english, japanese = staff_client.get(url), staff_client.get(url + "?lang=ja")
+
+    # then
+    assert re.search(r'id="rewards-tier">Gold<', english.content.decode())
+    assert re.search(r'id="rewards-badges">First survey<', english.content.decode())
+    assert re.search(r'id="rewards-tier">ゴールド<', japanese.content.decode())
 
 
 # --- adjusting --------------------------------------------------------------------------------
