@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -58,10 +58,12 @@ def _active(lookup: str, at: dt.datetime) -> Q:
     )
 
 
-def _expiry_key(*, member_id: int, last_active: dt.date) -> str:
-    # Names the cause: this member's inactivity since that day. Active again and inactive
-    # again is a new day, so a new key.
-    return f"expiry:{member_id}:{last_active.isoformat()}"
+def _expiry_key(*, member_id: int, last_active: dt.date, entries: int) -> str:
+    # Names the cause: this member's inactivity since that day, and their ledger as it
+    # stood (how many entries; it only grows). Active again and inactive again is a new
+    # day; points that come back while they stay away (a rejected redemption) are a new
+    # entry: each a new key. A second run over the same ledger finds the same key.
+    return f"expiry:{member_id}:{last_active.isoformat()}:{entries}"
 
 
 def points_expire(*, now: dt.datetime | None = None, batch: int = EXPIRY_BATCH) -> int:
@@ -110,19 +112,20 @@ def points_expire(*, now: dt.datetime | None = None, batch: int = EXPIRY_BATCH) 
     return written
 
 
-def _positive_balances(*, member_ids: list[int]) -> dict[int, int]:
-    """{member id: balance} of those of the members whose balance is above zero; one
-    grouped SUM over the (member, points) index."""
+def _positive_balances(*, member_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{member id: (balance, number of entries)} of those of the members whose balance is
+    above zero; one grouped SUM and COUNT read from the (member, points) index alone."""
     if not member_ids:
         return {}
-    return dict(
-        LedgerEntry.objects.filter(member_id__in=member_ids)
+    return {
+        member_id: (total, entries)
+        for member_id, total, entries in LedgerEntry.objects.filter(member_id__in=member_ids)
         .order_by()
         .values("member_id")
-        .annotate(total=Sum("points"))
+        .annotate(total=Sum("points"), entries=Count("points"))
         .filter(total__gt=0)
-        .values_list("member_id", "total")
-    )
+        .values_list("member_id", "total", "entries")
+    }
 
 
 def _expiry_entries_write(
@@ -149,9 +152,9 @@ def _expiry_entries_write(
     balances = _positive_balances(member_ids=[pk for pk, _last in locked])
     rows = []
     for member_id, last in locked:
-        balance = balances.get(member_id)
-        if not balance:
+        if member_id not in balances:
             continue
+        balance, entries = balances[member_id]
         last_active = timezone.localdate(last)
         rows.append(
             {
@@ -161,7 +164,9 @@ def _expiry_entries_write(
                 "reason": LedgerReason.EXPIRED,
                 "source": source,
                 "detail": {"months": months, "last_active": last_active.isoformat()},
-                "idempotency_key": _expiry_key(member_id=member_id, last_active=last_active),
+                "idempotency_key": _expiry_key(
+                    member_id=member_id, last_active=last_active, entries=entries
+                ),
                 "created_by": None,
                 "created_at": now,
             }

@@ -71,7 +71,7 @@ def test_expire_takes_the_whole_balance_of_a_member_inactive_past_the_policy(com
     (entry,) = expiries(member)
     assert entry.points == -120
     assert entry.detail == {"months": 12, "last_active": "2024-05-01"}
-    assert entry.idempotency_key == f"expiry:{member.pk}:2024-05-01"
+    assert entry.idempotency_key == f"expiry:{member.pk}:2024-05-01:3"
     assert entry.organisation_id == member.organisation_id
     assert entry.created_at == NOW
     assert member_balance(member=member) == 0
@@ -131,6 +131,19 @@ def test_expire_counts_from_joining_or_creation_when_a_member_was_never_active(c
     assert member_balance(member=fresh) == 70
 
 
+def test_points_returned_after_expiry_to_a_member_still_away_expire_too(community):
+    # given: expired once, then a redemption refused while they stay away returns 40
+    member = member_with(community, 100)
+    points_expire(now=NOW)
+    LedgerEntryFactory(member=member, points=40, reason=LedgerReason.REDEMPTION_RETURN)
+    # when: the next daily runs
+    first, second = points_expire(now=NOW + timedelta(days=1)), points_expire(now=NOW)
+    # then: the returned points expire once, under a key of their own
+    assert (first, second) == (1, 0)
+    assert sorted(e.points for e in expiries(member)) == [-100, -40]
+    assert member_balance(member=member) == 0
+
+
 def test_a_member_active_again_then_inactive_again_expires_again(community):
     # given: expired once
     member = member_with(community, 100)
@@ -144,7 +157,7 @@ def test_a_member_active_again_then_inactive_again_expires_again(community):
     assert points_expire(now=back + timedelta(days=400)) == 1
     # then: a second entry, under the new day's key
     keys = sorted(e.idempotency_key for e in expiries(member))
-    assert keys == [f"expiry:{member.pk}:2024-05-01", f"expiry:{member.pk}:2025-06-25"]
+    assert keys == [f"expiry:{member.pk}:2024-05-01:1", f"expiry:{member.pk}:2025-06-25:3"]
     assert member_balance(member=member) == 0
 
 
