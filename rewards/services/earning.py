@@ -44,20 +44,32 @@ def poll_points_for(*, community: Community) -> int:
     return policy.poll_points if policy is not None else 0
 
 
+def _rule_award(
+    *, member: Member, rule: str, reason: str, key: str, recipient: Member | None = None
+) -> LedgerEntry | None:
+    """The points the community's rule `rule` (a RewardsPolicy field) gives for something
+    `member` did, to `recipient` (the member by default), once per key; None when the rules
+    give none or they were given already."""
+    policy = _policy(community_id=member.community_id)
+    points = getattr(policy, rule) if policy is not None else 0
+    if not points:
+        return None
+    entry, created = points_award(
+        member=recipient or member,
+        points=points,
+        reason=reason,
+        source=f"communities.member:{member.pk}",
+        idempotency_key=key,
+    )
+    return entry if created else None
+
+
 def join_points_award(*, member: Member) -> LedgerEntry | None:
     """Welcome points for a member who just confirmed, once per member; None when the
     community's rules give none (or they were given already)."""
-    policy = _policy(community_id=member.community_id)
-    if policy is None or not policy.join_points:
-        return None
-    entry, created = points_award(
-        member=member,
-        points=policy.join_points,
-        reason=LedgerReason.JOINED,
-        source=f"communities.member:{member.pk}",
-        idempotency_key=f"joined:{member.pk}",
+    return _rule_award(
+        member=member, rule="join_points", reason=LedgerReason.JOINED, key=f"joined:{member.pk}"
     )
-    return entry if created else None
 
 
 def referral_points_award(*, member: Member) -> LedgerEntry | None:
@@ -66,9 +78,6 @@ def referral_points_award(*, member: Member) -> LedgerEntry | None:
     not who: the referred member's name would outlive their erasure in the ledger."""
     if member.referred_by_id is None or member.referred_by_id == member.pk:
         return None
-    policy = _policy(community_id=member.community_id)
-    if policy is None or not policy.referral_points:
-        return None
     referrer = Member.objects.filter(
         pk=member.referred_by_id,
         community_id=member.community_id,
@@ -76,14 +85,13 @@ def referral_points_award(*, member: Member) -> LedgerEntry | None:
     ).first()
     if referrer is None:
         return None
-    entry, created = points_award(
-        member=referrer,
-        points=policy.referral_points,
+    return _rule_award(
+        member=member,
+        recipient=referrer,
+        rule="referral_points",
         reason=LedgerReason.REFERRAL,
-        source=f"communities.member:{member.pk}",
-        idempotency_key=f"referral:{referrer.pk}:{member.pk}",
+        key=f"referral:{referrer.pk}:{member.pk}",
     )
-    return entry if created else None
 
 
 def profile_points_award(*, member: Member) -> LedgerEntry | None:
@@ -91,17 +99,12 @@ def profile_points_award(*, member: Member) -> LedgerEntry | None:
     member; None when the rules give none or they were given already."""
     if member.status not in MEMBER_CURRENT_STATUSES:
         return None
-    policy = _policy(community_id=member.community_id)
-    if policy is None or not policy.profile_points:
-        return None
-    entry, created = points_award(
+    return _rule_award(
         member=member,
-        points=policy.profile_points,
+        rule="profile_points",
         reason=LedgerReason.PROFILE_COMPLETED,
-        source=f"communities.member:{member.pk}",
-        idempotency_key=f"profile:{member.pk}",
+        key=f"profile:{member.pk}",
     )
-    return entry if created else None
 
 
 def member_confirmed_receive(*, member: Member, **_signal: Any) -> None:
