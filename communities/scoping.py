@@ -107,6 +107,9 @@ class OrganisationScopedAPIView(_Scoped, generics.GenericAPIView):
     # Asked instead of `permission` for POST, PATCH and the other unsafe methods, when set.
     write_permission: Permission | None = None
     api_token: ApiToken | None = None
+    # The area an API key's scopes name ("<area>:read" / "<area>:write"): surveys,
+    # responses, members, rewards, cases, results, webhooks. Every concrete view sets it.
+    api_area: str = ""
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

@@ -67,6 +67,8 @@ class IdPagination(CursorPagination):
 class _CommunityAPI(OrganisationScopedAPIView):
     """Staff (owners, admins, analysts read; owners and admins write) or an API key."""
 
+    api_area = "members"
+
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     # initial() authenticates and checks the role itself, for keys and sessions alike.
     permission_classes: list = []

@@ -25,8 +25,12 @@ from communities.models.organisations import (
 # The outbox model lives with its services in communities.outbox; importing it here
 # registers it with the app (it needs Organisation above, hence at the end).
 from communities.outbox.models import OutboundEmail
+from communities.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "AuditEntry",
     "AuditEntryIsFinal",
     "ApiToken",

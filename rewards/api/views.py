@@ -126,6 +126,8 @@ class RedemptionAlreadyDecided(APIException):
 class _RewardsAPI(OrganisationScopedAPIView):
     """Staff (owners, admins, analysts read; owners and admins write) or an API key."""
 
+    api_area = "rewards"
+
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     # initial() authenticates and checks the role itself, for keys and sessions alike.
     permission_classes: list = []

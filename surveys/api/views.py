@@ -27,6 +27,7 @@ class SurveyPagination(CursorPagination):
 
 
 class _SurveyAPI(OrganisationScopedAPIView):
+    api_area = "surveys"
     model = Survey
     permission = staticmethod(can_read_results)
     serializer_class = SurveyOutputSerializer
@@ -53,6 +54,8 @@ class ResponsePagination(CursorPagination):
 class SurveyResponseListAPI(OrganisationScopedAPIView, generics.ListAPIView):
     """A survey's responses, newest first, with their answers (cursor-paginated)."""
 
+    api_area = "responses"
+
     model = Response
     permission = staticmethod(can_read_results)
     serializer_class = ResponseOutputSerializer
@@ -76,6 +79,8 @@ class EventReceiveAPI(generics.GenericAPIView):
     answer says what became of the event once that is known (sent, or skipped and why);
     its Location header is the event's own URL, to read that later (EventDetailAPI).
     """
+
+    api_area = "surveys"
 
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [OrganisationApiToken]
@@ -118,6 +123,8 @@ class EventReceiveAPI(generics.GenericAPIView):
 class EventDetailAPI(OrganisationScopedAPIView, generics.RetrieveAPIView):
     """GET /api/v1/<org>/events/<id>/: what became of a reported event (sent, or skipped and
     why); the caller polls it for an event sent later (`delay_minutes`)."""
+
+    api_area = "surveys"
 
     model = SurveyEvent
     # The integration's key, or a staff session of someone who may read results.

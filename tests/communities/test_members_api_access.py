@@ -149,12 +149,12 @@ def test_another_organisations_ids_under_mine_are_404_for_keys_and_staff(
     api, staff_client, organisation, other_organisation
 ):
     # given: every route of this API that takes an id, with another organisation's ids
-    from config.api_router import urlpatterns
+    from config.api_router import api_routes
 
     foreign = _routes_with_ids(other_organisation)
     with_ids = {
         f"api:{p.name}"
-        for p in urlpatterns
+        for p in api_routes()
         if "<int:pk>" in str(p.pattern) and p.callback.view_class.__module__ == api_views.__name__
     }
     assert with_ids == {name for _m, name, _o in foreign}, "add the new route here"

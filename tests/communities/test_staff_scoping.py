@@ -26,7 +26,7 @@ from tests.factories.surveys import (
     QuestionFactory,
     SurveyFactory,
 )
-from tests.rewards.walks import all as rewards_walks
+from tests.walks import all as area_walks
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +107,8 @@ POST_ONLY = {
 }
 
 
-OBJECT_FOR.update(rewards_walks.OBJECT_FOR)
-POST_ONLY |= rewards_walks.POST_ONLY
+OBJECT_FOR.update(area_walks.OBJECT_FOR)
+POST_ONLY |= area_walks.POST_ONLY
 
 
 def visit(client, name: str, url: str):

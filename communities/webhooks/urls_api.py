@@ -1,0 +1,3 @@
+"""Webhook endpoints' API routes, included under /api/ by config/api_router.py."""
+
+urlpatterns: list = []
