@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-webhooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -98,10 +98,13 @@ vendor:
 	mkdir -p static/vendor/bootstrap
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/css/bootstrap.rtl.min.css* \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* node_modules/bootstrap/LICENSE static/vendor/bootstrap/
+	mkdir -p static/vendor/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js* node_modules/swagger-ui-dist/swagger-ui.css* \
+	   node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE static/vendor/swagger-ui/
 	mkdir -p tests/e2e/vendor/axe-core
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
-bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards
+bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-webhooks
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -123,6 +126,9 @@ bench-pool: $(VENV)/.test
 
 bench-rewards: $(VENV)/.test
 	$(PY) bench/rewards.py
+
+bench-webhooks: $(VENV)/.test
+	$(PY) bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results .demo

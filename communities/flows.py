@@ -41,6 +41,7 @@ from communities.services.joining import (
 )
 from communities.services.members import member_create
 from communities.services.organisations import staff_invitation_create, staff_invitation_token
+from communities.webhooks.members import member_erased_emit
 from config.ratelimit import rate_limited
 
 # --- member emails ---------------------------------------------------------------------------
@@ -411,6 +412,7 @@ def member_erase(*, member: Member, actor: User | None = None) -> Member:
     _member_audit(
         member, actor=actor, action="member.erase", changes={"status": [status, member.status]}
     )
+    member_erased_emit(member=member)
 
     if user is not None and not keeps_account:
         user.delete()

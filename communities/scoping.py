@@ -24,6 +24,7 @@ from rest_framework import exceptions as api_exceptions
 from rest_framework import generics
 from rest_framework.permissions import SAFE_METHODS
 
+from communities.api.base import ApiConventionsMixin
 from communities.models import ApiToken, StaffRole
 from communities.selectors import staff_roles_of
 
@@ -99,20 +100,16 @@ class StaffScopedMixin(_Scoped, LoginRequiredMixin):
         return context
 
 
-class OrganisationScopedAPIView(_Scoped, generics.GenericAPIView):
+class OrganisationScopedAPIView(ApiConventionsMixin, _Scoped, generics.GenericAPIView):
     """Base of every staff API view under /api/v1/<org>/: a staff session or, where a view
     lists ApiTokenAuthentication, an organisation API key (under its own organisation's URL
-    only)."""
+    only, and within its scopes). The conventions every API view shares (problems, rate
+    limits, scopes, Idempotency-Key) come from ApiConventionsMixin."""
 
     # Asked instead of `permission` for POST, PATCH and the other unsafe methods, when set.
     write_permission: Permission | None = None
-    api_token: ApiToken | None = None
-    # The area an API key's scopes name ("<area>:read" / "<area>:write"): surveys,
-    # responses, members, rewards, cases, results, webhooks. Every concrete view sets it.
-    api_area: str = ""
 
-    def initial(self, request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
+    def caller_resolve(self, request, **kwargs) -> None:
         if isinstance(request.auth, ApiToken):
             # Another organisation's key is told the URL does not exist, as a staff
             # outsider is: neither learns which organisation slugs are real.

@@ -13,6 +13,7 @@ from communities.views import (
     settings,
     team,
 )
+from communities.webhooks import views as webhooks
 
 staff_urlpatterns = [
     path("api-keys/", api_tokens.StaffApiTokenListView.as_view(), name="api_tokens"),
@@ -20,6 +21,27 @@ staff_urlpatterns = [
         "api-keys/<int:pk>/revoke/",
         api_tokens.StaffApiTokenRevokeView.as_view(),
         name="api_token_revoke",
+    ),
+    # Webhooks: the endpoints, and each one's delivery log.
+    path("webhooks/", webhooks.StaffWebhookListView.as_view(), name="webhook_list"),
+    path("webhooks/new/", webhooks.StaffWebhookCreateView.as_view(), name="webhook_create"),
+    path("webhooks/<int:pk>/", webhooks.StaffWebhookDetailView.as_view(), name="webhook_detail"),
+    path("webhooks/<int:pk>/edit/", webhooks.StaffWebhookEditView.as_view(), name="webhook_edit"),
+    path(
+        "webhooks/<int:pk>/secret/",
+        webhooks.StaffWebhookSecretView.as_view(),
+        name="webhook_secret",
+    ),
+    path(
+        "webhooks/<int:pk>/delete/",
+        webhooks.StaffWebhookDeleteView.as_view(),
+        name="webhook_delete",
+    ),
+    path("webhooks/<int:pk>/test/", webhooks.StaffWebhookTestView.as_view(), name="webhook_test"),
+    path(
+        "webhook-deliveries/<int:pk>/resend/",
+        webhooks.StaffWebhookResendView.as_view(),
+        name="webhook_resend",
     ),
     # The team: staff, roles and invitations.
     path("team/", team.StaffTeamView.as_view(), name="team"),

@@ -6,10 +6,11 @@ Django refuses a request whose body is over `DATA_UPLOAD_MAX_MEMORY_SIZE`
 moment something first reads `request.POST` or `request.body`: the CSRF check or the view.
 Left to Django, each becomes a bare 400 and a security error with a traceback in the log.
 `RequestLimitMiddleware` catches them in both places and answers instead: a page saying the
-form sent too much and nothing was saved, with a link back (JSON for the API and JSON
-posts such as a kiosk's), and one warning line in the log, naming the route, not the path
-(a kiosk's path carries its device token). `bad_request` (the project's `handler400`) does
-the same for one raised anywhere else.
+form sent too much and nothing was saved, with a link back (for the API a problem
+document, config/api_errors.py; JSON for JSON posts such as a kiosk's), and one warning
+line in the log, naming the route, not the path (a kiosk's path carries its device token).
+`bad_request` (the project's `handler400`) does the same for one raised anywhere else, and
+answers any other malformed /api/ request with a problem.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+from config.api_errors import is_api_request, problem_body, problem_response
 
 LIMIT_ERRORS = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
@@ -67,6 +70,14 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: the clear answer for a limit hit outside the middleware's reach."""
     if isinstance(exception, LIMIT_ERRORS):
         return request_refused(request, exception)
+    if is_api_request(request):
+        body = problem_body(
+            status=400,
+            code="bad_request",
+            detail=_("The request was refused as malformed."),
+            instance=request.path,
+        )
+        return problem_response(body)
     return defaults.bad_request(request, exception)
 
 
@@ -91,7 +102,16 @@ def request_refused(
             if too_big
             else _("The form sent more answers than this site takes at once, so nothing was saved.")
         )
-    if _wants_json(request):
+    if is_api_request(request):
+        # The API answers every refusal as a problem (config/api_errors.py).
+        code = {RequestDataTooBig: "request_too_large", TooManyFilesSent: "too_many_files"}.get(
+            type(exc), "too_many_fields"
+        )
+        body = problem_body(
+            status=status, code=code, detail=message, instance=request.path, extra=extra
+        )
+        response = problem_response(body)
+    elif _wants_json(request):
         code = {RequestDataTooBig: "too_large", TooManyFilesSent: "too_many_files"}.get(
             type(exc), "too_many_fields"
         )

@@ -1,23 +1,67 @@
 """A fixed-window request counter in the cache (Redis in production, so shared by workers)."""
 
+from __future__ import annotations
+
 import hashlib
+import math
+import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
 
-def rate_limited(*, scope: str, key: str, limit: int, window: int = 60) -> bool:
-    """Count one hit for `key` in `scope`; True once more than `limit` fall in one window."""
+@dataclass(frozen=True)
+class RateWindow:
+    """One caller's window after a hit: what the RateLimit-* headers report."""
+
+    limit: int
+    count: int
+    # Seconds until this window ends and the count starts again (at least 1).
+    reset: int
+    window: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def rate_hit(*, scope: str, key: str, limit: int, window: int = 60) -> RateWindow:
+    """Count one hit for `key` in `scope` and say where its window stands.
+
+    A window starts at its first hit and lasts `window` seconds; its start is kept beside
+    the count, so the answer can say when the count starts again.
+    """
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{digest}"
-    cache.add(cache_key, 0, timeout=window)
+    count_key = f"rl:{scope}:{digest}"
+    start_key = f"{count_key}:start"
+    now = time.time()
+    if cache.add(count_key, 0, timeout=window):
+        cache.set(start_key, now, timeout=window)
+        started = now
+    else:
+        # Missing when another process opened the window a moment ago and has not yet
+        # written its start: the window is as good as new.
+        started = cache.get(start_key) or now
     try:
-        return cache.incr(cache_key) > limit
+        count = cache.incr(count_key)
     except ValueError:
         # The window expired between add and incr: this hit starts a new one.
-        cache.add(cache_key, 1, timeout=window)
-        return False
+        cache.add(count_key, 1, timeout=window)
+        cache.set(start_key, now, timeout=window)
+        count, started = 1, now
+    reset = min(window, max(1, math.ceil(started + window - now)))
+    return RateWindow(limit=limit, count=count, reset=reset, window=window)
+
+
+def rate_limited(*, scope: str, key: str, limit: int, window: int = 60) -> bool:
+    """Count one hit for `key` in `scope`; True once more than `limit` fall in one window."""
+    return rate_hit(scope=scope, key=key, limit=limit, window=window).exceeded
 
 
 def client_ip(request: HttpRequest) -> str:

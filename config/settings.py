@@ -306,6 +306,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rewards.tasks.standings_compute_task",
         "schedule": crontab(hour=5, minute=5),
     },
+    # Idempotency-Key answers past API_IDEMPOTENCY_TTL_HOURS (communities/api/tasks.py).
+    "idempotency-records-expire": {
+        "task": "communities.api.tasks.idempotency_records_expire_task",
+        "schedule": crontab(minute=35),
+    },
+    # Webhook deliveries whose retry fell due, or whose worker died mid-send.
+    "webhooks-redrive": {
+        "task": "communities.webhooks.tasks.webhook_redrive_task",
+        "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=30.0),
+    },
 }
 
 # --- email: console by default, SMTP (or any backend) from EMAIL_URL -----------------
@@ -327,12 +337,86 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    # A list without a paginator of its own still pages by cursor, with page_size and a cap.
+    "DEFAULT_PAGINATION_CLASS": "config.api_pagination.DefaultCursorPagination",
     "PAGE_SIZE": 100,
+    # JSON only, bounded: one body format for every write, and a huge body costs nothing.
+    "DEFAULT_PARSER_CLASSES": ["communities.api.parsers.BoundedJSONParser"],
+    # Every error an RFC 9457 problem (application/problem+json).
+    "EXCEPTION_HANDLER": "config.api_errors.problem_exception_handler",
+}
+# The OpenAPI 3.1 schema (/api/schema/, browsable at /api/docs/). DESCRIPTION is the
+# conventions every endpoint shares, said once; each area is a tag (config/openapi.py tags
+# each operation with its view's api_area, the area a key's scopes name).
+_API_AREAS = {
+    "surveys": "Surveys with their questions and choices in every language, polls, and the "
+    "events from your systems that send a survey.",
+    "responses": "Survey responses and their answers.",
+    "members": "Communities, their members and each member's consent, and segments.",
+    "rewards": "The reward catalogue, members' points and redemptions.",
+    "cases": "Follow-up cases opened from negative answers, and their timeline.",
+    "results": "Survey results: the same figures as the staff pages.",
+    "webhooks": "Webhook endpoints and the log of their deliveries.",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chorus API",
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "DESCRIPTION": """\
+The API of this Chorus site: surveys and their responses, communities and members, rewards,
+follow-up cases, results and webhooks of one organisation. Every path starts with
+`/api/v1/{org}/`, where `{org}` is the organisation's slug (in its staff page addresses).
+
+**Authentication.** Send an API key as `Authorization: Bearer <key>`. An owner or admin
+creates keys on the organisation's *API keys* page (or with `manage.py api_key_create`);
+the key is shown once. A key works only under its own organisation's paths (elsewhere: 404)
+and carries scopes per area, the tags below: `<area>:read` for GET, `<area>:write` (which
+includes read) for every other method; a call outside them is 403. A signed-in staff
+session works as well, with the rights of the person's role.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`): `type`, `title`,
+`status`, `detail`, `instance`, and for invalid input `errors`, a list of
+`{"pointer", "detail", "code"}` whose `pointer` is a JSON pointer into the request body.
+
+**Idempotency.** Send an `Idempotency-Key` header (any unique string up to 255 characters,
+such as a UUID) with every POST, PUT, PATCH or DELETE. A retry with the same key and body
+returns the first answer again, marked `Idempotent-Replayed: true`, instead of acting twice;
+the same key with another body is 422, and while the first request is still running, 409.
+Keys are remembered for 24 hours.
+
+**Rate limits.** Each key (or staff user) has a budget of reads and one of writes per
+minute in each organisation. Every answer carries `RateLimit-Limit`, `RateLimit-Remaining`,
+`RateLimit-Reset` (seconds) and `RateLimit-Policy`; over the budget the answer is 429 with
+`Retry-After` (seconds).
+
+**Pagination.** A list answers `{"next", "previous", "results"}`. Follow `next`, a full
+URL with an opaque cursor, until it is null; `page_size` asks for more or fewer rows (up to
+a maximum). Rows added meanwhile are neither skipped nor repeated.
+""",
+    "SERVERS": [
+        # Relative: calls go to the site that served the schema, whatever its address.
+        {"url": "/", "description": "This Chorus site"},
+    ],
+    "TAGS": [
+        {
+            "name": area,
+            "description": f"{about} Scopes: `{area}:read`, `{area}:write`.",
+        }
+        for area, about in _API_AREAS.items()
+    ],
+    "CONTACT": {"name": "The operators of this Chorus site", "url": SITE_URL},
+    "LICENSE": {"name": "Proprietary"},
+    # Operations are named and tagged from the path after /api/v1/{org}/, not "v1_…".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+/\{org\}",
+    "DEFAULT_GENERATOR_CLASS": "config.openapi.AreaTaggingSchemaGenerator",
+    # The schema endpoint documents the API; it is not an operation of it.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The problem responses, Idempotency-Key and RateLimit headers every operation shares
+    # (config/api_schema.py), after drf-spectacular's own enum naming.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.postprocess_api_conventions",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "surveys.choices.QuestionType",
         "SurveyKindEnum": "surveys.choices.SurveyKind",
@@ -345,8 +429,28 @@ SPECTACULAR_SETTINGS = {
         "RewardKindEnum": "rewards.choices.RewardKind",
         "RedemptionStatusEnum": "rewards.choices.RedemptionStatus",
         "LedgerReasonEnum": "rewards.choices.LedgerReason",
+        # One name per choice set that several fields (or several areas) share.
+        "ChannelKindEnum": "surveys.choices.ChannelKind",
+        "SurveyPhaseEnum": "surveys.choices.SurveyPhase",
+        "AnonymityEnum": "surveys.choices.Anonymity",
+        "CaseStatusEnum": "feedback.choices.CaseStatus",
+        "CasePriorityEnum": "feedback.choices.CasePriority",
+        "CaseEventKindEnum": "feedback.choices.CaseEventKind",
+        "WebhookEventEnum": "communities.webhooks.choices.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "communities.webhooks.choices.DeliveryStatus",
+        "WebhookAttemptErrorEnum": "communities.webhooks.choices.AttemptError",
+        "WebhookDisabledReasonEnum": "communities.webhooks.choices.DisabledReason",
     },
 }
+
+# --- API: what every /api/v1/<org>/ view shares (communities/api/base.py) -------------
+# Requests a minute per caller (an API key, a staff member) in each organisation, reads
+# and writes counted apart: a CRM's nightly sync at full speed stays under them, a
+# runaway loop does not, and a big export does not hold back another system's writes.
+API_RATE_READS_PER_MINUTE = env.int("API_RATE_READS_PER_MINUTE", default=1200)
+API_RATE_WRITES_PER_MINUTE = env.int("API_RATE_WRITES_PER_MINUTE", default=600)
+# How long a write's Idempotency-Key is remembered: a retry within it gets the first answer.
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
 
 # --- security: `manage.py check --deploy` is clean with DEBUG off ---------------------
 # Database sessions, read with a query compiled once per process (config/sessions.py).
@@ -430,6 +534,25 @@ PERMISSIONS_POLICY = {
     )
 } | {"fullscreen": ["self"]}
 
+# --- webhooks: signed deliveries to organisations' own URLs (communities.webhooks) ------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# The most of a receiver's answer that is read (the rest is never downloaded).
+WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=4096)
+# Retries stop this long after the event; the delivery is then failed.
+WEBHOOK_RETRY_FOR_HOURS = env.float("WEBHOOK_RETRY_FOR_HOURS", default=24.0)
+# Exponential backoff with full jitter: a random wait up to base * 2^(attempt-1), capped.
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=30.0)
+WEBHOOK_BACKOFF_CAP_SECONDS = env.float("WEBHOOK_BACKOFF_CAP_SECONDS", default=3600.0)
+# An endpoint failing without a single success for this long is disabled, owners emailed.
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
+# A delivery claimed this long ago by a worker that never finished is sent again.
+WEBHOOK_SENDING_STALE_SECONDS = env.float("WEBHOOK_SENDING_STALE_SECONDS", default=300.0)
+# How long a web process trusts its copy of an organisation's endpoint list.
+WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=10.0)
+# Hosts or addresses deliveries may reach although private or loopback (an intranet CRM,
+# tests' local receiver); everything else private is refused (SSRF).
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+
 CHORUS = {
     # Below this many respondents a report shows no breakdown (SPEC: anonymity).
     "MIN_GROUP_SIZE": 5,
@@ -454,6 +577,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # At INFO httpx logs every webhook URL, and some receivers put a secret in the path.
+        "httpx": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
 }

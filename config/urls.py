@@ -6,6 +6,7 @@ from communities.urls import member_urlpatterns
 from communities.urls import staff_urlpatterns as communities_staff
 from communities.views.language import StaffLanguageView
 from communities.views.team import StaffHomeView, StaffInvitationAcceptView
+from config.docs_views import ApiDocsView
 from config.views import StartView
 from feedback.urls import staff_urlpatterns as feedback_staff
 from rewards.urls import member_urlpatterns as rewards_member
@@ -30,6 +31,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # Before the API's own routes, so no catch-all of theirs can shadow the page.
+    path("api/docs/", ApiDocsView.as_view(), name="api_docs"),
     path("api/", include("config.api_router")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Uploaded reward images (MEDIA_URL): served by the app, only from storage's rewards/.

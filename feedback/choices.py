@@ -21,3 +21,24 @@ class CasePriority(models.TextChoices):
     LOW = "low", _("Low")
     NORMAL = "normal", _("Normal")
     HIGH = "high", _("High")
+
+
+class CaseEventKind(models.TextChoices):
+    """What a case's timeline records; each event's words are composed when it is shown."""
+
+    OPENED = "opened", pgettext_lazy("case event", "Opened")
+    ASSIGNED = "assigned", pgettext_lazy("case event", "Assigned")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    NOTE = "note", _("Note")
+    EMAIL_SENT = "email_sent", _("Email sent")
+    REPLY_RECEIVED = "reply_received", _("Reply received")
+
+
+# The statuses a case may move to from each status: any working status to another or to
+# resolved, and a resolved case only back to open (reopened). Staying put is no change.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.OPEN: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.WAITING, CaseStatus.RESOLVED}),
+    CaseStatus.IN_PROGRESS: frozenset({CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.RESOLVED}),
+    CaseStatus.WAITING: frozenset({CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED}),
+    CaseStatus.RESOLVED: frozenset({CaseStatus.OPEN}),
+}

@@ -1,5 +1,5 @@
 """feedback's part of a member (see communities.member_data): the cases opened on their
-answers, with their replies."""
+answers, with their replies and their timelines."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models import Q
 from communities.member_data import ERASED_PLACEHOLDER, MemberData, MemberErasure
 from communities.member_data import export_time as when
 from communities.models import Member, Organisation
-from feedback.models import Case
+from feedback.models import Case, CaseEvent
 from surveys.selectors import member_responses
 
 
@@ -53,6 +53,33 @@ def _erase(erasure: MemberErasure) -> None:
         case.notes = _scrub(case.notes, erasure.needles)
         case.resolution = _scrub(case.resolution, erasure.needles)
         case.save(update_fields=["reply_text", "notes", "resolution", "updated_at"])
+    _erase_from_timelines(erasure)
+
+
+# The text people wrote into a timeline event's data (feedback.models.CaseEvent).
+_TIMELINE_TEXT = ("body", "resolution")
+
+
+def _erase_from_timelines(erasure: MemberErasure) -> None:
+    """The person's address and name scrubbed from notes and resolutions in any case's
+    timeline of the organisation (staff may have written them about another case too).
+    Events are append-only, so this is an UPDATE of the data alone: the event stays."""
+    mentions = Q()
+    for needle in erasure.needles:
+        for key in _TIMELINE_TEXT:
+            mentions |= Q(**{f"data__{key}__icontains": needle})
+    if not mentions:
+        return
+    events = CaseEvent.objects.for_organisation(erasure.organisation_id).filter(mentions)
+    for pk, data in list(events.values_list("pk", "data")):
+        scrubbed = {
+            key: _scrub(value, erasure.needles)
+            if key in _TIMELINE_TEXT and isinstance(value, str)
+            else value
+            for key, value in data.items()
+        }
+        if scrubbed != data:
+            CaseEvent.objects.filter(pk=pk).update(data=scrubbed)
 
 
 def _staff_overview(organisation: Organisation, member: Member) -> dict[str, Any]:
@@ -67,7 +94,7 @@ def _staff_overview(organisation: Organisation, member: Member) -> dict[str, Any
 
 PART = MemberData(
     app_label="feedback",
-    models=("feedback.Case",),
+    models=("feedback.Case", "feedback.CaseEvent"),
     export=_export,
     erase=_erase,
     staff_overview=_staff_overview,

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.managers import TenantManager
 from communities.models import Organisation, TimeStampedModel
-from feedback.choices import CasePriority, CaseStatus, Condition
+from feedback.choices import CaseEventKind, CasePriority, CaseStatus, Condition
 from feedback.reasons import reasons_parse, reasons_render
 
 
@@ -116,3 +117,58 @@ class Case(TimeStampedModel):
         parsed = reasons_parse(text)
         self.reasons = parsed or []
         self.reason_text = "" if parsed else (text or "")[:200]
+
+
+class CaseEventIsFinal(RuntimeError):
+    """A timeline event was about to be changed or deleted one by one: the timeline is
+    append-only."""
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's timeline: opened, assigned, status changed, a note, an email.
+
+    What happened is stored as data — `kind` and its parameters in `data` (the statuses
+    before and after, who was assigned, a note's body) — and put into words in the
+    reader's language when shown (feedback.timeline). A change made with an API key has no
+    `actor`; `data["api_key"]` names the key. Rows are written once: the timeline is the
+    case's history, and a member's erasure scrubs text in it with an UPDATE, never by
+    saving an event again.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("what happened"), max_length=20, choices=CaseEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=CaseEventKind.values), name="case_event_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="case_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case #{self.case_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise CaseEventIsFinal("A case's timeline event cannot be changed once written.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # Events leave with their case (a cascade deletes in bulk, never through here).
+        raise CaseEventIsFinal("A case's timeline event cannot be deleted on its own.")

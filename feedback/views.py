@@ -39,4 +39,5 @@ class StaffCaseDetailView(StaffScopedMixin, DetailView):
             .prefetch_related("choices")
             .order_by("question__position")
         )
+        context["events"] = self.object.events.select_related("actor")
         return context

@@ -7,6 +7,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from communities.models import ApiToken
+from communities.models.organisations import API_AREAS
 from communities.services.organisations import api_token_authenticate
 from config.ratelimit import client_ip, rate_limited
 
@@ -59,4 +60,15 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
     name = "apiKey"
 
     def get_security_definition(self, auto_schema) -> dict:
-        return {"type": "http", "scheme": "bearer", "description": "An organisation API key."}
+        areas = ", ".join(f"`{area}`" for area in API_AREAS)
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "An organisation API key, made by an owner or admin on the API keys page, "
+                "with the scopes chosen there: `<area>:read` for GET and `<area>:write` (which "
+                f"includes read) for the other methods, for the areas {areas}. A call outside "
+                "the key's scopes answers 403 with `required_scope`; each operation names the "
+                "scope it needs."
+            ),
+        }

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import (
@@ -12,20 +15,24 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response as DRFResponse
 
 from communities import flows
 from communities.api.auth import ApiTokenAuthentication
 from communities.api.parsers import BoundedJSONParser
 from communities.api.serializers import (
+    ATTRIBUTE_KEY_PATTERN,
+    ATTRIBUTE_TEXT_MAX,
     CommunityOutputSerializer,
     DuplicateMemberSerializer,
     MemberCreateInputSerializer,
     MemberInviteInputSerializer,
+    MemberListQuerySerializer,
     MemberOutputSerializer,
     MemberUpdateInputSerializer,
     SegmentOutputSerializer,
+    Unprocessable,
+    service_refusal,
 )
 from communities.choices import AttributeKind, ConsentChannel, MemberStatus
 from communities.models import Community, ConsentRecord, Member, Segment
@@ -37,7 +44,7 @@ from communities.selectors import (
     members_matching,
     segment_counts,
 )
-from communities.services.attributes import community_attributes
+from communities.services.attributes import attributes_clean, community_attributes
 from communities.services.common import email_normalise
 from communities.services.members import member_create, member_update
 from communities.services.segments import segment_filter_clean
@@ -52,16 +59,60 @@ API_WRITES_PER_MINUTE = 600
 INVITES_PER_HOUR = 200
 FILTER_PARAMS = ("search", "active_within_days", "inactive_for_days", "joined_within_days")
 ATTRIBUTE_PARAM = "attr."
+PAGE_SIZE_MAX = 500
+ATTRIBUTE_KEY_RE = re.compile(ATTRIBUTE_KEY_PATTERN)
 
 
-class IdPagination(CursorPagination):
+class StrictCursorPagination(CursorPagination):
+    """A cursor, and a `page_size` that is what the schema says (1 to the maximum) or a 400:
+    DRF would quietly answer a default page to "page_size=lots" or "page_size=0"."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = PAGE_SIZE_MAX
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 6) or not (
+            1 <= int(raw) <= self.max_page_size
+        ):
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Ask for 1 to %(max)d rows a page.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
+
+
+class IdPagination(StrictCursorPagination):
     """Oldest first by id: rows added while a sync pages through land on later pages
     instead of shifting earlier ones, so nothing is skipped or read twice."""
 
     ordering = ("id",)
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
+
+
+UNPROCESSABLE = OpenApiResponse(
+    description=(
+        "The request has the right shape but this organisation's data refuses it "
+        "(an attribute the community does not define, a value that does not fit it)."
+    ),
+)
 
 
 class _CommunityAPI(OrganisationScopedAPIView):
@@ -75,16 +126,6 @@ class _CommunityAPI(OrganisationScopedAPIView):
     parser_classes = [BoundedJSONParser]
     permission = staticmethod(can_read_results)
     write_permission = staticmethod(can_manage)
-
-    def initial(self, request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        if request.method not in SAFE_METHODS and rate_limited(
-            scope="api-write",
-            key=str(self.organisation.pk),
-            limit=API_WRITES_PER_MINUTE,
-            window=60,
-        ):
-            raise Throttled(wait=60)
 
     def get_community(self) -> Community:
         if not hasattr(self, "community"):
@@ -118,47 +159,16 @@ def _segment_members(*, community: Community, segment: Segment) -> QuerySet[Memb
         raise SegmentFilterStale from None
 
 
-def _service_errors(exc: DjangoValidationError, *, top_level: set[str]) -> ValidationError:
-    """A service's ValidationError as a 400 body: fields in `top_level` stay where they are,
-    every other key is an attribute's and goes under "attributes"."""
-    if not hasattr(exc, "error_dict"):
-        return ValidationError({"non_field_errors": exc.messages})
-    body: dict = {}
-    for key, messages in exc.message_dict.items():
-        if key in top_level or key == "__all__":
-            body["non_field_errors" if key == "__all__" else key] = messages
-        else:
-            body.setdefault("attributes", {})[key] = messages
-    return ValidationError(body)
-
-
-MEMBER_FILTER_PARAMETERS = [
-    OpenApiParameter(
-        "status",
-        str,
-        many=True,
-        enum=[value for value in MemberStatus.values if value != MemberStatus.ERASED],
-        description="Member status; repeat for several (any of them).",
-    ),
-    OpenApiParameter("search", str, description="Part of the name or email address."),
-    OpenApiParameter("segment", int, description="A segment of the same community."),
-    OpenApiParameter("active_within_days", int, description="Active in the last N days."),
-    OpenApiParameter("inactive_for_days", int, description="Not active for N days."),
-    OpenApiParameter("joined_within_days", int, description="Joined in the last N days."),
-    OpenApiParameter(
-        "attr.<key>",
-        str,
-        description=(
-            "An attribute equals this value, e.g. attr.city=Bangkok; repeat a choice or "
-            "text attribute for any of several values."
-        ),
-    ),
-]
-
-
-@extend_schema_view(
-    get=extend_schema(summary="List the organisation's communities"),
+SEGMENT_STALE = OpenApiResponse(
+    description="The segment's saved filter no longer fits its community (code "
+    '"segment_filter_stale"); edit it on the Segments page.'
 )
+DUPLICATE = OpenApiResponse(
+    response=DuplicateMemberSerializer,
+    description="The address is already a member of this community; `member_id` names them.",
+)
+
+
 class CommunityListAPI(_CommunityAPI, generics.ListAPIView):
     model = Community
     serializer_class = CommunityOutputSerializer
@@ -179,8 +189,11 @@ class CommunityListAPI(_CommunityAPI, generics.ListAPIView):
         )
         return page
 
+    @extend_schema(summary="List the organisation's communities")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
-@extend_schema_view(get=extend_schema(summary="One community with its member counts"))
+
 class CommunityDetailAPI(_CommunityAPI, generics.RetrieveAPIView):
     model = Community
     serializer_class = CommunityOutputSerializer
@@ -196,6 +209,10 @@ class CommunityDetailAPI(_CommunityAPI, generics.RetrieveAPIView):
         context = super().get_serializer_context()
         context["member_counts"] = getattr(self, "member_counts", {})
         return context
+
+    @extend_schema(summary="One community with its member counts")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
@@ -216,29 +233,20 @@ class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
             key for key in query if key not in known and not key.startswith(ATTRIBUTE_PARAM)
         )
         if unknown:
-            raise ValidationError({key: ["Not a filter this list knows."] for key in unknown})
-        raw: dict = {key: query[key] for key in FILTER_PARAMS if key in query}
-        if query.getlist("status"):
-            raw["status"] = query.getlist("status")
-        kinds = {d.key: d.kind for d in definitions}
-        attributes = {}
-        for param in query:
-            if not param.startswith(ATTRIBUTE_PARAM):
-                continue
-            key, values = param[len(ATTRIBUTE_PARAM) :], query.getlist(param)
-            if kinds.get(key) in (AttributeKind.NUMBER, AttributeKind.DATE):
-                # "Equals" for an ordered value is both bounds at once.
-                if len(values) > 1:
-                    raise ValidationError({param: ["Give one value for this attribute."]})
-                attributes[key] = {"gte": values[0], "lte": values[0]}
-            else:
-                attributes[key] = {"in": values}
+            raise ValidationError({key: [_("Not a filter this list knows.")] for key in unknown})
+        shape = MemberListQuerySerializer(data=query)
+        shape.is_valid(raise_exception=True)
+        fields = shape.validated_data
+        raw: dict = {key: fields[key] for key in FILTER_PARAMS if key in fields}
+        if fields.get("status"):
+            raw["status"] = sorted(fields["status"])
+        attributes = self._attribute_conditions(definitions)
         if attributes:
             raw["attributes"] = attributes
         try:
-            clean = segment_filter_clean(community=community, filter=raw, definitions=definitions)
+            return segment_filter_clean(community=community, filter=raw, definitions=definitions)
         except DjangoValidationError as exc:
-            raise ValidationError(
+            raise Unprocessable(
                 {
                     (
                         ATTRIBUTE_PARAM + key.removeprefix("attributes.")
@@ -248,7 +256,32 @@ class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
                     for key, messages in exc.message_dict.items()
                 }
             ) from None
-        return clean
+
+    def _attribute_conditions(self, definitions) -> dict:
+        """attr.<key>=value conditions: their shape is checked here (400), whether the
+        community defines the key and the value fits it by segment_filter_clean (422)."""
+        query = self.request.query_params
+        kinds = {d.key: d.kind for d in definitions}
+        attributes, errors = {}, {}
+        for param in query:
+            if not param.startswith(ATTRIBUTE_PARAM):
+                continue
+            key, values = param[len(ATTRIBUTE_PARAM) :], query.getlist(param)
+            if not ATTRIBUTE_KEY_RE.fullmatch(key):
+                errors[param] = [_("Not an attribute key (letters, digits, - and _).")]
+            elif any(len(value) > ATTRIBUTE_TEXT_MAX or "\x00" in value for value in values):
+                errors[param] = [_("Send at most 200 characters, without NUL.")]
+            elif kinds.get(key) in (AttributeKind.NUMBER, AttributeKind.DATE):
+                # "Equals" for an ordered value is both bounds at once.
+                if len(values) > 1:
+                    errors[param] = [_("Give one value for this attribute.")]
+                else:
+                    attributes[key] = {"gte": values[0], "lte": values[0]}
+            else:
+                attributes[key] = {"in": values}
+        if errors:
+            raise ValidationError(errors)
+        return attributes
 
     def scope_queryset(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
         # Built from the community's own filter semantics; the base still keeps the result
@@ -261,15 +294,25 @@ class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
         if segment_id:
             segment = (
                 Segment.objects.for_organisation(self.organisation)
-                .filter(community=community, pk=segment_id if segment_id.isdigit() else None)
+                .filter(community=community, pk=int(segment_id))
                 .first()
             )
             if segment is None:
-                raise ValidationError({"segment": ["No such segment in this community."]})
+                raise Unprocessable({"segment": [_("No such segment in this community.")]})
             members = members & _segment_members(community=community, segment=segment)
         return self.members_for_output(members)
 
-    @extend_schema(summary="List a community's members", parameters=MEMBER_FILTER_PARAMETERS)
+    @extend_schema(
+        summary="List a community's members",
+        description=(
+            "Filters combine (all must hold). Besides the parameters below, `attr.<key>=value` "
+            "keeps members whose attribute equals the value, e.g. `attr.city=bangkok`; repeat "
+            "a choice or text attribute for any of several values. A parameter this list does "
+            "not know is a 400; an attribute or segment the community does not have, a 422."
+        ),
+        parameters=[MemberListQuerySerializer],
+        responses={200: MemberOutputSerializer(many=True), 409: SEGMENT_STALE, 422: UNPROCESSABLE},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -282,19 +325,35 @@ class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
             "with that member's id."
         ),
         request=MemberCreateInputSerializer,
-        responses={201: MemberOutputSerializer, 409: DuplicateMemberSerializer},
+        responses={201: MemberOutputSerializer, 409: DUPLICATE, 422: UNPROCESSABLE},
+        examples=[
+            OpenApiExample(
+                "A new member from a CRM",
+                request_only=True,
+                value={
+                    "email": "kim@example.com",
+                    "name": "Kim",
+                    "locale": "en",
+                    "attributes": {"city": "bangkok"},
+                    "consent": True,
+                    "marketing": False,
+                },
+            )
+        ],
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         community = self.get_community()
-        data = MemberCreateInputSerializer(
-            data=request.data,
-            context={
-                "community": community,
-                "definitions": community_attributes(community=community),
-            },
-        )
+        data = MemberCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
+        try:
+            attributes = attributes_clean(
+                community=community,
+                values=fields.get("attributes") or {},
+                definitions=community_attributes(community=community),
+            )
+        except DjangoValidationError as exc:
+            raise Unprocessable({"attributes": exc.message_dict}) from None
         existing = _existing_member(community, fields["email"])
         if existing is not None:
             return _duplicate(existing)
@@ -304,7 +363,7 @@ class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
                 email=fields["email"],
                 name=fields.get("name", ""),
                 locale=fields.get("locale", ""),
-                attributes=fields["attributes"],
+                attributes=attributes,
                 consent_channel=ConsentChannel.API,
                 marketing=fields["marketing"],
             )
@@ -313,7 +372,9 @@ class CommunityMemberListAPI(_CommunityAPI, generics.ListAPIView):
             existing = _existing_member(community, fields["email"])
             if existing is not None:
                 return _duplicate(existing)
-            raise _service_errors(exc, top_level={"email", "name", "locale"}) from None
+            raise service_refusal(
+                exc, nest="attributes", top_level={"email", "name", "locale"}
+            ) from None
         return _member_created(self, member)
 
 
@@ -329,7 +390,7 @@ def _existing_member(community: Community, email: str) -> Member | None:
 def _duplicate(existing: Member) -> DRFResponse:
     return DRFResponse(
         {
-            "detail": "This address is already a member of this community.",
+            "detail": _("This address is already a member of this community."),
             "member_id": existing.pk,
         },
         status=status.HTTP_409_CONFLICT,
@@ -355,7 +416,14 @@ class CommunityMemberInviteAPI(_CommunityAPI):
     @extend_schema(
         summary="Invite one person to join the community",
         request=MemberInviteInputSerializer,
-        responses={201: MemberOutputSerializer, 409: DuplicateMemberSerializer},
+        responses={201: MemberOutputSerializer, 409: DUPLICATE, 422: UNPROCESSABLE},
+        examples=[
+            OpenApiExample(
+                "An invitation in Japanese",
+                request_only=True,
+                value={"email": "ann@example.com", "name": "Ann", "locale": "ja"},
+            )
+        ],
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         community = self.get_community()
@@ -384,7 +452,7 @@ class CommunityMemberInviteAPI(_CommunityAPI):
             existing = _existing_member(community, fields["email"])
             if existing is not None:
                 return _duplicate(existing)
-            raise _service_errors(exc, top_level={"email", "name", "locale"}) from None
+            raise service_refusal(exc) from None
         return _member_created(self, member)
 
 
@@ -408,7 +476,14 @@ class MemberDetailAPI(_CommunityAPI, generics.RetrieveAPIView):
     @extend_schema(
         summary="Correct a member's name, language or attributes",
         request=MemberUpdateInputSerializer,
-        responses={200: MemberOutputSerializer},
+        responses={200: MemberOutputSerializer, 422: UNPROCESSABLE},
+        examples=[
+            OpenApiExample(
+                "A new city, and the age band cleared",
+                request_only=True,
+                value={"attributes": {"city": "tokyo", "age_band": None}},
+            )
+        ],
     )
     def patch(self, request, *args, **kwargs) -> DRFResponse:
         member = self.get_object()
@@ -423,7 +498,7 @@ class MemberDetailAPI(_CommunityAPI, generics.RetrieveAPIView):
                 attributes=fields.get("attributes", {}),
             )
         except DjangoValidationError as exc:
-            raise _service_errors(exc, top_level={"name", "locale"}) from None
+            raise service_refusal(exc, nest="attributes", top_level={"name", "locale"}) from None
         member = self.get_queryset().get(pk=member.pk)
         return DRFResponse(self.get_serializer(member).data)
 
@@ -468,6 +543,9 @@ class SegmentMemberListAPI(_CommunityAPI, generics.ListAPIView):
             _segment_members(community=segment.community, segment=segment)
         )
 
-    @extend_schema(summary="The members a segment selects now")
+    @extend_schema(
+        summary="The members a segment selects now",
+        responses={200: MemberOutputSerializer(many=True), 409: SEGMENT_STALE},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -11,6 +11,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from communities.choices import AttributeKind, JoinMode, MemberStatus, Role
@@ -21,6 +22,7 @@ from communities.forms.attributes import (
     attribute_label,
 )
 from communities.models import AttributeDefinition, Community, same_site_path_validator
+from communities.models.organisations import API_ACCESS
 from communities.services.attributes import ATTRIBUTE_LANGUAGES, ATTRIBUTE_OPTION_LIMIT
 from communities.services.imports import IMPORT_MAX_BYTES
 
@@ -57,7 +59,53 @@ class OrganisationForm(forms.Form):
 
 
 class ApiTokenForm(forms.Form):
+    """A new key's name and scopes: read and write per area of the API, none by default."""
+
+    AREA_LABELS = {
+        "surveys": _("Surveys and events"),
+        "responses": _("Responses"),
+        "members": _("Communities and members"),
+        "rewards": _("Rewards"),
+        "cases": _("Cases"),
+        "results": _("Results"),
+        "webhooks": _("Webhooks"),
+    }
+    ACCESS_LABELS = {"read": _("read"), "write": _("write")}
+
     name = forms.CharField(label=_("What will use this key?"), max_length=100)
+    scopes = forms.MultipleChoiceField(
+        label=_("What may it do?"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Write includes read. Give a key only what its system needs."),
+        error_messages={"required": _("Choose at least one scope.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [
+            (f"{area}:{access}", format_lazy("{}: {}", label, self.ACCESS_LABELS[access]))
+            for area, label in self.AREA_LABELS.items()
+            for access in API_ACCESS
+        ]
+
+    def scope_rows(self) -> list[tuple[str, list]]:
+        """(area label, [read checkbox, write checkbox]) per area, for the grid."""
+        boxes = {box.data["value"]: box for box in self["scopes"]}
+        return [
+            (label, [boxes[f"{area}:{access}"] for access in API_ACCESS])
+            for area, label in self.AREA_LABELS.items()
+        ]
+
+    @classmethod
+    def scope_labels(cls, scopes: list[str]) -> list[str]:
+        """A key's scopes as people read them, one per area: "Rewards: read and write"."""
+        labels = []
+        for area, label in cls.AREA_LABELS.items():
+            if f"{area}:write" in scopes:
+                labels.append(_("%(area)s: read and write") % {"area": label})
+            elif f"{area}:read" in scopes:
+                labels.append(_("%(area)s: read") % {"area": label})
+        return labels
 
 
 class StaffInviteForm(forms.Form):

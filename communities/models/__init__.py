@@ -11,6 +11,7 @@ from communities.models.communities import (
     Member,
     Segment,
 )
+from communities.models.idempotency import IdempotencyRecord
 from communities.models.imports import MemberImport
 from communities.models.lifecycle import LifecycleSnapshot
 from communities.models.links import LinkToken, LinkTokenKind
@@ -38,6 +39,7 @@ __all__ = [
     "Community",
     "ConsentRecord",
     "EmailSuppression",
+    "IdempotencyRecord",
     "LifecycleSnapshot",
     "LinkToken",
     "LinkTokenKind",

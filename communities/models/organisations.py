@@ -165,6 +165,13 @@ class StaffInvitation(TimeStampedModel):
         return f"{self.email} → {self.organisation} ({self.role})"
 
 
+# The areas of the API a key's scopes name: "<area>:read" for GET, "<area>:write" for the
+# other methods (a view's `api_area`). Write implies read: a key given write has both.
+API_AREAS = ("surveys", "responses", "members", "rewards", "cases", "results", "webhooks")
+API_ACCESS = ("read", "write")
+API_SCOPES = tuple(f"{area}:{access}" for area in API_AREAS for access in API_ACCESS)
+
+
 class ApiToken(models.Model):
     """A key an organisation's other systems call the API with; only its hash is kept."""
 
@@ -180,6 +187,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # API_SCOPES values, sorted; checked by the service (a JSON list is portable).
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
 
     objects = TenantManager()
 
@@ -188,3 +197,8 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def allows(self, scope: str) -> bool:
+        """Whether the key may do what `scope` names; "<area>:write" includes the read."""
+        area, _sep, access = scope.partition(":")
+        return scope in self.scopes or (access == "read" and f"{area}:write" in self.scopes)

@@ -14,6 +14,9 @@ from communities.choices import ConsentChannel, ConsentPurpose, MemberStatus
 from communities.links import link_mint, link_read
 from communities.models import ConsentRecord, EmailSuppression, Member
 from communities.services.common import member_lock
+from communities.webhooks.choices import WebhookEvent
+from communities.webhooks.emit import webhook_subscribed
+from communities.webhooks.members import member_unsubscribed_emit
 from config.sql import insert_rows
 
 
@@ -75,8 +78,11 @@ def member_consent_change(
     member = member_lock(member_id=member.pk)
     record = consent_record(member=member, purpose=purpose, granted=granted, channel=channel)
     if purpose == ConsentPurpose.COMMUNITY_TERMS and not granted:
+        was = member.status
         member.status = MemberStatus.UNSUBSCRIBED
         member.save(update_fields=["status", "updated_at"])
+        if was != MemberStatus.UNSUBSCRIBED:
+            member_unsubscribed_emit(members=[member], organisation_id=member.organisation_id)
     return record
 
 
@@ -96,7 +102,17 @@ def email_unsubscribe(*, signed: str) -> EmailSuppression:
     suppression, _created = EmailSuppression.objects.get_or_create(
         organisation_id=organisation_id, email=email.lower()
     )
-    Member.objects.for_organisation(organisation_id).filter(email__iexact=email).exclude(
-        status=MemberStatus.ERASED
-    ).update(status=MemberStatus.UNSUBSCRIBED)
+    members = (
+        Member.objects.for_organisation(organisation_id)
+        .filter(email__iexact=email)
+        .exclude(status=MemberStatus.ERASED)
+    )
+    # Read only when an endpoint wants to hear of it (usually no query: a cached answer).
+    leaving = (
+        list(members.exclude(status=MemberStatus.UNSUBSCRIBED).only("pk", "community_id"))
+        if webhook_subscribed(organisation=organisation_id, event=WebhookEvent.MEMBER_UNSUBSCRIBED)
+        else []
+    )
+    members.update(status=MemberStatus.UNSUBSCRIBED)
+    member_unsubscribed_emit(members=leaving, organisation_id=organisation_id)
     return suppression

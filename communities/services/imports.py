@@ -33,6 +33,7 @@ from communities.models import (
 from communities.services.attributes import attributes_clean, community_attributes
 from communities.services.common import email_clean, language_clean
 from communities.services.members import referral_code_new
+from communities.webhooks.members import member_joined_emit
 from config.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -467,6 +468,7 @@ def _import_write(member_import: MemberImport) -> tuple[int, list[dict]]:
                 )
             )
         Member.objects.bulk_create(members)
+        member_joined_emit(members=members, organisation_id=community.organisation_id)
         ConsentRecord.objects.bulk_create(
             ConsentRecord(
                 organisation_id=community.organisation_id,

@@ -22,6 +22,7 @@ from communities.services.attributes import member_profile_complete
 from communities.services.common import member_lock
 from communities.services.consent import consent_record
 from communities.signals import member_confirmed, member_profile_completed
+from communities.webhooks.members import member_joined_emit
 
 
 def member_invitation_token(*, member: Member) -> str:
@@ -208,6 +209,7 @@ def member_confirm(*, member: Member, payload: Mapping[str, Any] | None = None) 
             update_fields=["status", "confirmed_at", "joined_at", "last_active_at", "updated_at"]
         )
         member_confirmed.send(sender=Member, member=member)
+        member_joined_emit(members=[member], organisation_id=member.organisation_id)
         if member_profile_complete(member=member):
             member_profile_completed.send(sender=Member, member=member)
     member_user_link(member=member)

@@ -21,6 +21,7 @@ from communities.services.attributes import (
 from communities.services.common import email_clean, language_clean, unique_save
 from communities.services.consent import consent_record
 from communities.signals import member_profile_completed
+from communities.webhooks.members import member_joined_emit
 
 # Statuses of someone who is in the community (confirmed and not gone).
 MEMBER_CURRENT_STATUSES = (
@@ -84,6 +85,8 @@ def member_create(
     unique_save(
         member, field="email", message=_("This address is already a member of this community.")
     )
+    if member.joined_at is not None:
+        member_joined_emit(members=[member], organisation_id=member.organisation_id)
     if consent_channel is not None:
         consent_record(
             member=member,

@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 import zoneinfo
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from communities.choices import Role
 from communities.links import LinkError, link_make, link_read
 from communities.models import ApiToken, Organisation, StaffInvitation, StaffRole, User
+from communities.models.organisations import API_SCOPES
 from communities.services.audit import audit_record
 from communities.services.common import email_clean, unique_save
 
@@ -83,13 +85,20 @@ def _token_hash(key: str) -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, organisation: Organisation, name: str, created_by=None
+    *,
+    organisation: Organisation,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    created_by=None,
 ) -> tuple[ApiToken, str]:
-    """A new API key for the organisation; the key itself is returned once and not kept (nor
-    audited: the entry names the key by its name and public prefix)."""
+    """A new API key for the organisation with these scopes ("<area>:read" or
+    "<area>:write", which brings the read; None: every scope, as keys made before scopes had).
+    The key itself is returned once and not kept (nor audited: the entry names the key by
+    its name and public prefix, and lists its scopes)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationError({"name": [_("Name the key (at most 100 characters).")]})
+    granted = api_token_scopes_clean(scopes=API_SCOPES if scopes is None else scopes)
     prefix = f"chr_{secrets.token_hex(4)}"
     key = f"{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
@@ -98,6 +107,7 @@ def api_token_create(
         prefix=prefix,
         key_hash=_token_hash(key),
         created_by=created_by,
+        scopes=granted,
     )
     audit_record(
         organisation=organisation,
@@ -105,8 +115,24 @@ def api_token_create(
         action="api_token.create",
         target=token,
         target_type="api_token",
+        changes={"scopes": [None, ", ".join(granted)]},
     )
     return token, key
+
+
+def api_token_scopes_clean(*, scopes: Iterable[str]) -> list[str]:
+    """Known scopes, each write with its read, sorted; at least one."""
+    scopes = set(scopes)
+    unknown = sorted(scopes - set(API_SCOPES))
+    if unknown:
+        raise ValidationError(
+            {"scopes": [_("Not a scope: %(scopes)s.") % {"scopes": ", ".join(unknown)}]},
+            code="invalid",
+        )
+    if not scopes:
+        raise ValidationError({"scopes": [_("Choose at least one scope.")]}, code="required")
+    reads = {scope.replace(":write", ":read") for scope in scopes if scope.endswith(":write")}
+    return sorted(scopes | reads)
 
 
 def api_token_authenticate(*, key: str) -> ApiToken | None:

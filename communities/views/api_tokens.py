@@ -24,15 +24,19 @@ class StaffApiTokenListView(StaffFormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["tokens"] = ApiToken.objects.for_organisation(self.organisation).select_related(
-            "created_by"
+        tokens = list(
+            ApiToken.objects.for_organisation(self.organisation).select_related("created_by")
         )
+        for token in tokens:
+            token.scope_labels = ApiTokenForm.scope_labels(token.scopes)
+        context["tokens"] = tokens
         return context
 
     def form_save(self, form: ApiTokenForm) -> HttpResponse:
         token, key = api_token_create(
             organisation=self.organisation,
             name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
             created_by=self.request.user,
         )
         # Not a redirect: the key exists only in this response, which nothing may keep.

@@ -24,3 +24,28 @@ class DeliveryStatus(models.TextChoices):
     RETRYING = "retrying", _("Failed; will retry")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed; no more retries")
+
+
+class AttemptError(models.TextChoices):
+    """Why an attempt did not deliver, as the delivery log shows it (never the receiver's
+    raw exception text, which may echo what it was sent)."""
+
+    TIMEOUT = "timeout", _("No answer in time")
+    CONNECT = "connect", _("Could not connect")
+    TLS = "tls", _("TLS handshake or certificate failed")
+    DNS = "dns", _("The host name does not resolve")
+    PROTOCOL = "protocol", _("The answer was not valid HTTP")
+    BLOCKED_ADDRESS = "blocked_address", _("The address is private or reserved (refused)")
+    INVALID_URL = "invalid_url", _("The URL is not valid")
+    REDIRECT = "redirect", _("Answered with a redirect (not followed)")
+    HTTP_4XX = "http_4xx", _("Answered with a client error (4xx)")
+    HTTP_5XX = "http_5xx", _("Answered with a server error (5xx)")
+    HTTP_OTHER = "http_other", _("Answered with an unexpected status")
+    ENDPOINT_INACTIVE = "endpoint_inactive", _("The endpoint is disabled")
+
+
+class DisabledReason(models.TextChoices):
+    """Why an endpoint stopped receiving (WebhookEndpoint.disabled_reason)."""
+
+    FAILING = "failing", _("Every delivery failed for too long")
+    STAFF = "staff", _("Disabled by staff")

@@ -1,4 +1,14 @@
 """feedback's API routes (cases and their timeline), included under /api/ by
 config/api_router.py (namespace "api")."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from feedback.api import views
+
+urlpatterns = [
+    path("v1/<slug:org>/cases/", views.CaseListAPI.as_view(), name="case_list"),
+    path("v1/<slug:org>/cases/<int:pk>/", views.CaseDetailAPI.as_view(), name="case_detail"),
+    path("v1/<slug:org>/cases/<int:pk>/assign/", views.CaseAssignAPI.as_view(), name="case_assign"),
+    path("v1/<slug:org>/cases/<int:pk>/status/", views.CaseStatusAPI.as_view(), name="case_status"),
+    path("v1/<slug:org>/cases/<int:pk>/notes/", views.CaseNoteAPI.as_view(), name="case_note_add"),
+]

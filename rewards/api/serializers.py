@@ -1,8 +1,10 @@
 """The rewards API's shapes: output serializers for reads, input serializers for writes.
 
-Input serializers check the shape of a request (types, lengths, known languages, the
-reward's window); whether a redemption may move on is the services' word, so the API and
-the staff pages refuse exactly the same things.
+Input serializers check the shape of a request (types, lengths, known languages) exactly
+as the schema states it, a 400 when it does not fit; what this organisation's data refuses
+(another organisation's community, a window that ends before it starts) is a 422, and
+whether a redemption may move on is the services' word, so the API and the staff pages
+refuse exactly the same things.
 """
 
 from __future__ import annotations
@@ -11,12 +13,21 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from communities.api.serializers import (
+    QueryBooleanField,
+    QueryIntegerField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDateTimeField,
+    StrictInput,
+    StrictIntegerField,
+    Unprocessable,
+)
 from communities.models import Community
-from rewards.choices import LedgerReason, RewardKind
+from rewards.choices import LedgerReason, RedemptionStatus, RewardKind
 from rewards.models import LedgerEntry, Redemption, Reward
 from rewards.services.catalogue import (
     COST_MAX,
@@ -87,7 +98,7 @@ class RewardOutputSerializer(serializers.ModelSerializer):
     def get_translations(self, reward: Reward) -> dict[str, Any]:
         return reward.translations or {}
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image_url(self, reward: Reward) -> str | None:
         if not reward.image:
             return None
@@ -95,7 +106,7 @@ class RewardOutputSerializer(serializers.ModelSerializer):
         url = reward.image.url
         return request.build_absolute_uri(url) if request is not None else url
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_codes_left(self, reward: Reward) -> int | None:
         if reward.kind != RewardKind.VOUCHER:
             return None
@@ -144,13 +155,25 @@ class RedemptionOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    @extend_schema_field({"type": "string", "nullable": True})
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_shipping_address(self, redemption: Redemption) -> str | None:
         return redemption.shipping_address if self.context.get("show_address") else None
 
-    @extend_schema_field({"type": "string", "format": "email", "nullable": True})
+    @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_decided_by(self, redemption: Redemption) -> str | None:
         return redemption.decided_by.email if redemption.decided_by else None
+
+
+class LedgerDetailSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, help_text="The survey's or reward's name.")
+    note = serializers.CharField(required=False, help_text="Staff's reason for an adjustment.")
+    reward = serializers.IntegerField(required=False, help_text="The reward redeemed.")
+    months = serializers.IntegerField(
+        required=False, help_text="Expiry: the months without activity that expire points."
+    )
+    last_active = serializers.DateField(
+        required=False, help_text="Expiry: the member's last active day."
+    )
 
 
 class LedgerEntryOutputSerializer(serializers.ModelSerializer):
@@ -160,10 +183,7 @@ class LedgerEntryOutputSerializer(serializers.ModelSerializer):
         help_text="Why the points moved, as a code: translate it for display.",
     )
     detail = serializers.SerializerMethodField(
-        help_text=(
-            'What the line is about: {"title": survey or reward name, "note": staff\'s reason '
-            'for an adjustment, "reward": reward id}; any key may be absent.'
-        )
+        help_text=("What the line is about; every key is optional and the set may grow.")
     )
     created_by = serializers.SerializerMethodField(
         help_text="The staff member who adjusted the points; null for everything automatic."
@@ -173,11 +193,11 @@ class LedgerEntryOutputSerializer(serializers.ModelSerializer):
         model = LedgerEntry
         fields = ["id", "points", "reason", "detail", "created_at", "created_by"]
 
-    @extend_schema_field({"type": "object", "additionalProperties": True})
+    @extend_schema_field(LedgerDetailSerializer)
     def get_detail(self, entry: LedgerEntry) -> dict[str, Any]:
         return entry.detail or {}
 
-    @extend_schema_field({"type": "string", "format": "email", "nullable": True})
+    @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_created_by(self, entry: LedgerEntry) -> str | None:
         return entry.created_by.email if entry.created_by else None
 
@@ -189,58 +209,45 @@ class MemberPointsOutputSerializer(serializers.Serializer):
     entries = LedgerEntryOutputSerializer(many=True, help_text="Newest first.")
 
 
-class ErrorOutputSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class RedemptionConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Its status now, e.g. already approved.")
-    code = serializers.CharField(help_text='"already_decided".')
-
-
 # --- inputs --------------------------------------------------------------------------------
 
 
-class StrictCharField(serializers.CharField):
-    """Text that must arrive as text: a number or true where a name belongs is a mistake in
-    the caller, not something to store as "123" or "True"."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON number without a fraction; "100" or true is refused rather than guessed at."""
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+class RewardListQuerySerializer(serializers.Serializer):
+    community = QueryIntegerField(
+        min_value=1,
+        required=False,
+        help_text="This community's own rewards (not the organisation-wide ones).",
+    )
+    active = QueryBooleanField(required=False, help_text="Only active (or inactive) rewards.")
 
 
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
+class RedemptionListQuerySerializer(serializers.Serializer):
+    status = serializers.MultipleChoiceField(
+        choices=RedemptionStatus.choices, required=False, help_text="Any of these; repeat it."
+    )
+    reward = QueryIntegerField(min_value=1, required=False)
+    member = QueryIntegerField(min_value=1, required=False)
+    community = QueryIntegerField(
+        min_value=1, required=False, help_text="Redemptions by its members."
+    )
 
 
-class _StrictInput(serializers.Serializer):
-    """Refuses fields it does not know: an integration that sends "costs" or tries to set
-    the image learns so, rather than getting a 200 that did not do what it meant."""
+class TranslationInputSerializer(StrictInput):
+    """A reward's name and description in one other language; either may be left out."""
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {key: [_("This field cannot be set here.")] for key in unknown}
-            )
-        return data
+    name = StrictCharField(max_length=NAME_MAX, required=False, allow_blank=True)
+    description = StrictCharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
 
 
-class _RewardFieldsInput(_StrictInput):
+class TranslationsInputSerializer(StrictInput):
+    """{language: {"name", "description"}}; the organisation's own language is the reward's
+    name and description themselves, so it is refused here (422)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {code: TranslationInputSerializer(required=False) for code in LANGUAGE_CODES}
+
+
+class _RewardFieldsInput(StrictInput):
     """What a reward's create and update share. The view passes the organisation and, on
     update, the reward itself (its window and kind bound the new values)."""
 
@@ -251,6 +258,7 @@ class _RewardFieldsInput(_StrictInput):
         help_text="How it is delivered; fixed once it has voucher codes or redemptions.",
     )
     community = StrictIntegerField(
+        min_value=1,
         required=False,
         allow_null=True,
         default=None,
@@ -260,13 +268,12 @@ class _RewardFieldsInput(_StrictInput):
     description = StrictCharField(
         max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
     )
-    translations = serializers.JSONField(
+    translations = TranslationsInputSerializer(
         required=False,
         default=dict,
         help_text=(
-            'Other languages: {"th": {"name": "…", "description": "…"}}; languages: '
-            + ", ".join(LANGUAGE_CODES)
-            + "."
+            'Other languages: {"th": {"name": "…", "description": "…"}}. The organisation\'s '
+            "own language is the name and description above."
         ),
     )
     cost = StrictIntegerField(min_value=1, max_value=COST_MAX, help_text="Points, at least 1.")
@@ -286,82 +293,44 @@ class _RewardFieldsInput(_StrictInput):
         default=None,
         help_text="How many times one member may redeem it; null for no limit.",
     )
-    available_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    available_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    available_from = StrictDateTimeField(required=False, allow_null=True, default=None)
+    available_until = StrictDateTimeField(
+        required=False, allow_null=True, default=None, help_text="After available_from."
+    )
     auto_approve = StrictBooleanField(required=False, default=False)
     active = StrictBooleanField(required=False, default=True)
 
-    def validate_community(self, value: int | None) -> Community | None:
-        if value is None:
-            return None
+
+def reward_fields_resolve(
+    *, organisation, reward: Reward | None, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """The validated fields with the community as an object, checked against this
+    organisation's data and the reward as it stands (Unprocessable, 422, if they do not fit:
+    another organisation's community, a window that ends before it starts, a voucher with a
+    stock). The service checks the same again; this names the field for the caller."""
+    fields = dict(fields)
+    errors: dict[str, list[str]] = {}
+    if fields.get("community") is not None:
         community = (
-            Community.objects.for_organisation(self.context["organisation"])
-            .filter(pk=value)
-            .first()
+            Community.objects.for_organisation(organisation).filter(pk=fields["community"]).first()
         )
         if community is None:
-            raise serializers.ValidationError(_("No such community in this organisation."))
-        return community
-
-    def validate_translations(self, value: Any) -> dict[str, dict[str, str]]:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError(_("Send an object keyed by language code."))
-        errors: dict[str, Any] = {}
-        clean: dict[str, dict[str, str]] = {}
-        for language, texts in value.items():
-            if language not in LANGUAGE_CODES:
-                errors[language] = [_("Not a language this site offers.")]
-                continue
-            if not isinstance(texts, dict):
-                errors[language] = [_('Send {"name": …, "description": …}.')]
-                continue
-            problems = _translation_problems(texts)
-            if problems:
-                errors[language] = problems
-                continue
-            kept = {key: texts[key].strip() for key in TRANSLATION_KEYS if texts.get(key)}
-            if kept:
-                clean[language] = kept
-        if errors:
-            raise serializers.ValidationError(errors)
-        return clean
-
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        data = super().validate(data)
-        reward: Reward | None = self.context.get("reward")
-        kind = data.get("kind", reward.kind if reward else RewardKind.PERK)
-        starts = data["available_from"] if "available_from" in data else _get(reward, "from")
-        ends = data["available_until"] if "available_until" in data else _get(reward, "until")
-        if starts and ends and ends <= starts:
-            raise serializers.ValidationError(
-                {"available_until": [_("End the window after it starts.")]}
-            )
-        if kind == RewardKind.VOUCHER and data.get("stock") is not None:
-            raise serializers.ValidationError(
-                {"stock": [_("A voucher reward's stock is its codes: upload codes instead.")]}
-            )
-        return data
+            errors["community"] = [_("No such community in this organisation.")]
+        fields["community"] = community
+    kind = fields.get("kind", reward.kind if reward else RewardKind.PERK)
+    starts = fields["available_from"] if "available_from" in fields else _get(reward, "from")
+    ends = fields["available_until"] if "available_until" in fields else _get(reward, "until")
+    if starts and ends and ends <= starts:
+        errors["available_until"] = [_("End the window after it starts.")]
+    if kind == RewardKind.VOUCHER and fields.get("stock") is not None:
+        errors["stock"] = [_("A voucher reward's stock is its codes: upload codes instead.")]
+    if errors:
+        raise Unprocessable(errors)
+    return fields
 
 
 def _get(reward: Reward | None, end: str):
     return getattr(reward, f"available_{end}") if reward else None
-
-
-def _translation_problems(texts: dict[str, Any]) -> list[str]:
-    problems = [
-        str(_("%(key)s is not a translated field.") % {"key": key})
-        for key in sorted(set(texts) - set(TRANSLATION_KEYS))
-    ]
-    limits = {"name": NAME_MAX, "description": DESCRIPTION_MAX}
-    for key, limit in limits.items():
-        text = texts.get(key, "")
-        if not isinstance(text, str):
-            problems.append(str(_("%(key)s must be text.") % {"key": key}))
-        elif len(text) > limit:
-            problems.append(
-                str(_("Keep %(key)s to %(limit)d characters.") % {"key": key, "limit": limit})
-            )
-    return problems
 
 
 class RewardCreateInputSerializer(_RewardFieldsInput):
@@ -373,17 +342,17 @@ class RewardUpdateInputSerializer(_RewardFieldsInput):
     value. The kind changes only while the reward has no codes and no redemptions."""
 
 
-class RedemptionApproveInputSerializer(_StrictInput):
+class RedemptionApproveInputSerializer(StrictInput):
     """No fields: the caller is recorded as the one who approved."""
 
 
-class RedemptionRejectInputSerializer(_StrictInput):
+class RedemptionRejectInputSerializer(StrictInput):
     reason = StrictCharField(
         max_length=NOTE_MAX, help_text="Why: the member reads it in their email and portal."
     )
 
 
-class RedemptionFulfilInputSerializer(_StrictInput):
+class RedemptionFulfilInputSerializer(StrictInput):
     tracking_note = StrictCharField(
         max_length=NOTE_MAX,
         required=False,

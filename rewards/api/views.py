@@ -12,8 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -21,32 +21,32 @@ from drf_spectacular.utils import (
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, Throttled, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response as DRFResponse
 
 from communities.api import views as communities_api
 from communities.api.auth import ApiTokenAuthentication
 from communities.api.parsers import BoundedJSONParser
+from communities.api.serializers import Unprocessable, service_refusal
 from communities.choices import MemberStatus
 from communities.models import Community, Member, User
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import OrganisationScopedAPIView
 from config.ratelimit import rate_limited
 from rewards.api.serializers import (
-    ErrorOutputSerializer,
     LedgerEntryOutputSerializer,
     MemberPointsOutputSerializer,
     RedemptionApproveInputSerializer,
-    RedemptionConflictSerializer,
     RedemptionFulfilInputSerializer,
+    RedemptionListQuerySerializer,
     RedemptionOutputSerializer,
     RedemptionRejectInputSerializer,
     RewardCreateInputSerializer,
+    RewardListQuerySerializer,
     RewardOutputSerializer,
     RewardUpdateInputSerializer,
+    reward_fields_resolve,
 )
-from rewards.choices import RedemptionStatus
 from rewards.models import Redemption, Reward
 from rewards.selectors import member_balance, redemption_queue, reward_list, staff_member_ledger
 from rewards.services import (
@@ -58,64 +58,20 @@ from rewards.services import (
 )
 
 PAGING_PARAMS = {"cursor", "page_size"}
-BAD_REQUEST = OpenApiResponse(
-    response=OpenApiTypes.OBJECT,
+CONFLICT = OpenApiResponse(
     description=(
-        "The input was refused: field name -> list of messages "
-        '("non_field_errors" for the request as a whole), or {"detail": …} for a body '
-        "that is not JSON."
+        'The redemption was already decided (code "already_decided"), by a colleague or an '
+        "earlier call; `detail` says its status now."
     ),
 )
-NOT_FOUND = OpenApiResponse(
-    response=ErrorOutputSerializer,
-    description="No such object in this organisation (or no such organisation for you).",
-)
-UNAUTHENTICATED = OpenApiResponse(
-    response=ErrorOutputSerializer,
-    description="No credentials, or an unknown or revoked API key.",
-)
-FORBIDDEN = OpenApiResponse(
-    response=ErrorOutputSerializer,
-    description="Your role may not do this (analysts read; owners and admins write).",
-)
-THROTTLED = OpenApiResponse(
-    response=ErrorOutputSerializer,
-    description="Too many writes this minute for the organisation; see Retry-After.",
-)
-CONFLICT = OpenApiResponse(
-    response=RedemptionConflictSerializer,
-    description="The redemption was already decided (by a colleague, or an earlier call).",
-)
+UNPROCESSABLE = communities_api.UNPROCESSABLE
 
 
-def _responses(
-    status_code: int,
-    ok: Any,
-    *,
-    refuses_input: bool = True,
-    write: bool = False,
-    conflict: bool = False,
-) -> dict:
-    """A route's answers: its success, and the refusals it can give (every route refuses
-    strangers, roles that may not, and what is not in the organisation)."""
-    answers = {status_code: ok, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND}
-    if refuses_input:
-        answers[400] = BAD_REQUEST
-    if conflict:
-        answers[409] = CONFLICT
-    if write:
-        answers[429] = THROTTLED
-    return answers
-
-
-class LedgerPagination(CursorPagination):
+class LedgerPagination(communities_api.StrictCursorPagination):
     """Newest first, as a member's history reads; a cursor, so entries written while a
     client pages through do not shift the pages it has not read yet."""
 
     ordering = ("-created_at", "-id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class RedemptionAlreadyDecided(APIException):
@@ -161,36 +117,35 @@ class _RewardsAPI(OrganisationScopedAPIView):
         not a person)."""
         return self.request.user if self.api_token is None else None
 
-    def query_check(self) -> None:
-        unknown = sorted(set(self.request.query_params) - self.query_filters - PAGING_PARAMS)
+    def query_check(self, shape: type | None = None) -> dict[str, Any]:
+        """The list's filters, checked for their shape (a 400): a parameter the list does
+        not know is refused, never ignored, so a mistyped filter cannot return everything."""
+        query = self.request.query_params
+        unknown = sorted(set(query) - self.query_filters - PAGING_PARAMS)
         if unknown:
             raise ValidationError({key: [_("Not a filter this list knows.")] for key in unknown})
+        if shape is None:
+            return {}
+        filters = shape(data=query)
+        filters.is_valid(raise_exception=True)
+        return filters.validated_data
 
-    def query_object(self, name: str, queryset: QuerySet, message: str) -> Any:
-        """The object a filter parameter names, of this organisation; None when absent."""
-        raw = self.request.query_params.get(name)
-        if raw is None:
+    def query_object(self, filters: dict[str, Any], name: str, queryset: QuerySet, message: str):
+        """The object a filter names, of this organisation (None when the filter is not
+        given); an id that names nothing here is a 422."""
+        if name not in filters:
             return None
-        found = (
-            queryset.for_organisation(self.organisation).filter(pk=raw).first()
-            # ASCII digits only ("²" is a digit to Python, not to int()), within a bigint.
-            if raw.isascii() and raw.isdigit() and len(raw) < 19
-            else None
-        )
+        found = queryset.for_organisation(self.organisation).filter(pk=filters[name]).first()
         if found is None:
-            raise ValidationError({name: [message]})
+            raise Unprocessable({name: [message]})
         return found
 
 
 def _service_errors(exc: DjangoValidationError) -> APIException:
-    """A service's refusal as a 400 body, or a 409 when someone decided first."""
+    """A service's refusal as a 422, or a 409 when someone decided first."""
     if getattr(exc, "code", None) == "already_decided":
         return RedemptionAlreadyDecided({"detail": exc.messages[0], "code": "already_decided"})
-    if hasattr(exc, "error_dict"):
-        return ValidationError(
-            {"non_field_errors" if k == "__all__" else k: v for k, v in exc.message_dict.items()}
-        )
-    return ValidationError({"non_field_errors": exc.messages})
+    return service_refusal(exc)
 
 
 # --- the catalogue -------------------------------------------------------------------------
@@ -214,6 +169,22 @@ REWARD_FIELDS = (
 )
 
 
+REWARD_EXAMPLE = {
+    "kind": "perk",
+    "community": None,
+    "name": "Free coffee",
+    "description": "Any drink, any size.",
+    "translations": {"th": {"name": "กาแฟฟรี"}},
+    "cost": 150,
+    "stock": 100,
+    "per_member_limit": 1,
+    "available_from": "2026-06-01T00:00:00+07:00",
+    "available_until": None,
+    "auto_approve": True,
+    "active": True,
+}
+
+
 class RewardListAPI(_RewardsAPI, generics.ListAPIView):
     model = Reward
     serializer_class = RewardOutputSerializer
@@ -221,30 +192,18 @@ class RewardListAPI(_RewardsAPI, generics.ListAPIView):
 
     def scope_queryset(self, queryset: QuerySet[Reward]) -> QuerySet[Reward]:
         del queryset  # the selector filters; the base keeps the result to this organisation
-        self.query_check()
+        filters = self.query_check(RewardListQuerySerializer)
         community = self.query_object(
-            "community", Community.objects, _("No such community in this organisation.")
+            filters, "community", Community.objects, _("No such community in this organisation.")
         )
-        active = self.request.query_params.get("active")
-        if active not in (None, "true", "false"):
-            raise ValidationError({"active": [_('Send "true" or "false".')]})
         return reward_list(
-            organisation=self.organisation,
-            community=community,
-            active=None if active is None else active == "true",
+            organisation=self.organisation, community=community, active=filters.get("active")
         )
 
     @extend_schema(
         summary="List the reward catalogue",
-        parameters=[
-            OpenApiParameter(
-                "community",
-                int,
-                description="This community's own rewards (not the organisation-wide ones).",
-            ),
-            OpenApiParameter("active", bool, description="Only active (or inactive) rewards."),
-        ],
-        responses=_responses(200, RewardOutputSerializer(many=True)),
+        parameters=[RewardListQuerySerializer],
+        responses={200: RewardOutputSerializer(many=True), 422: UNPROCESSABLE},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -253,15 +212,17 @@ class RewardListAPI(_RewardsAPI, generics.ListAPIView):
         summary="Add a reward to the catalogue",
         description="Images are uploaded on the staff pages, not through the API.",
         request=RewardCreateInputSerializer,
-        responses=_responses(201, RewardOutputSerializer, write=True),
+        responses={201: RewardOutputSerializer, 422: UNPROCESSABLE},
+        examples=[OpenApiExample("A perk for one a member", REWARD_EXAMPLE, request_only=True)],
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
-        data = RewardCreateInputSerializer(data=request.data, context=self.get_serializer_context())
+        data = RewardCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = reward_fields_resolve(
+            organisation=self.organisation, reward=None, fields=data.validated_data
+        )
         try:
-            reward = reward_create(
-                organisation=self.organisation, actor=self.actor(), **data.validated_data
-            )
+            reward = reward_create(organisation=self.organisation, actor=self.actor(), **fields)
         except DjangoValidationError as exc:
             raise _service_errors(exc) from None
         reward = self.get_queryset().get(pk=reward.pk)
@@ -276,26 +237,32 @@ class RewardDetailAPI(_RewardsAPI, generics.RetrieveAPIView):
         del queryset  # the selector annotates codes_left; the base keeps it to this organisation
         return reward_list(organisation=self.organisation)
 
-    @extend_schema(
-        summary="One reward of the catalogue",
-        responses=_responses(200, RewardOutputSerializer, refuses_input=False),
-    )
+    @extend_schema(summary="One reward of the catalogue")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Change a reward (fields left out keep their value)",
         request=RewardUpdateInputSerializer,
-        responses=_responses(200, RewardOutputSerializer, write=True),
+        responses={200: RewardOutputSerializer, 422: UNPROCESSABLE},
+        examples=[
+            OpenApiExample(
+                "Withdrawn for now",
+                {"active": False},
+                request_only=True,
+            )
+        ],
     )
     def patch(self, request, *args, **kwargs) -> DRFResponse:
         reward = self.get_object()
-        context = {**self.get_serializer_context(), "reward": reward}
-        data = RewardUpdateInputSerializer(data=request.data, partial=True, context=context)
+        data = RewardUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        given = reward_fields_resolve(
+            organisation=self.organisation, reward=reward, fields=data.validated_data
+        )
         fields = {name: getattr(reward, name) for name in REWARD_FIELDS}
         try:
-            reward_update(reward=reward, actor=self.actor(), **{**fields, **data.validated_data})
+            reward_update(reward=reward, actor=self.actor(), **{**fields, **given})
         except DjangoValidationError as exc:
             raise _service_errors(exc) from None
         return DRFResponse(self.get_serializer(self.get_queryset().get(pk=reward.pk)).data)
@@ -317,25 +284,21 @@ class RedemptionListAPI(_RedemptionAPI, generics.ListAPIView):
 
     def scope_queryset(self, queryset: QuerySet[Redemption]) -> QuerySet[Redemption]:
         del queryset  # the selector filters; the base keeps the result to this organisation
-        self.query_check()
-        statuses = self.request.query_params.getlist("status")
-        wrong = sorted(set(statuses) - set(RedemptionStatus.values))
-        if wrong:
-            raise ValidationError({"status": [_("Not a status: %s.") % ", ".join(wrong)]})
+        filters = self.query_check(RedemptionListQuerySerializer)
         reward = self.query_object(
-            "reward", Reward.objects, _("No such reward in this organisation.")
+            filters, "reward", Reward.objects, _("No such reward in this organisation.")
         )
         member = self.query_object(
-            "member", Member.objects, _("No such member in this organisation.")
+            filters, "member", Member.objects, _("No such member in this organisation.")
         )
         community = self.query_object(
-            "community", Community.objects, _("No such community in this organisation.")
+            filters, "community", Community.objects, _("No such community in this organisation.")
         )
         redemptions = redemption_queue(
             organisation=self.organisation, status=None, reward=reward, community=community
         )
-        if statuses:
-            redemptions = redemptions.filter(status__in=statuses)
+        if filters.get("status"):
+            redemptions = redemptions.filter(status__in=filters["status"])
         if member is not None:
             redemptions = redemptions.filter(member=member)
         return redemptions
@@ -346,25 +309,15 @@ class RedemptionListAPI(_RedemptionAPI, generics.ListAPIView):
             "Filter by status (repeat for several), reward, member or community. Voucher "
             "codes are never shown here: only the member's portal shows a code."
         ),
-        parameters=[
-            OpenApiParameter(
-                "status", str, many=True, enum=RedemptionStatus.values, description="Any of these."
-            ),
-            OpenApiParameter("reward", int),
-            OpenApiParameter("member", int),
-            OpenApiParameter("community", int, description="Redemptions by its members."),
-        ],
-        responses=_responses(200, RedemptionOutputSerializer(many=True)),
+        parameters=[RedemptionListQuerySerializer],
+        responses={200: RedemptionOutputSerializer(many=True), 422: UNPROCESSABLE},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
 class RedemptionDetailAPI(_RedemptionAPI, generics.RetrieveAPIView):
-    @extend_schema(
-        summary="One redemption",
-        responses=_responses(200, RedemptionOutputSerializer, refuses_input=False),
-    )
+    @extend_schema(summary="One redemption")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -388,12 +341,13 @@ class _RedemptionDecisionAPI(_RedemptionAPI):
         return DRFResponse(self.get_serializer(self.get_queryset().get(pk=redemption.pk)).data)
 
 
-def _decision_schema(summary: str, description: str, request: type):
+def _decision_schema(summary: str, description: str, request: type, example: dict):
     return extend_schema(
         summary=summary,
         description=description,
         request=request,
-        responses=_responses(200, RedemptionOutputSerializer, write=True, conflict=True),
+        responses={200: RedemptionOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
+        examples=[OpenApiExample(summary, example, request_only=True)],
     )
 
 
@@ -408,6 +362,7 @@ class RedemptionApproveAPI(_RedemptionDecisionAPI):
         "The member is emailed. A voucher's code is handed over at once, so an approved "
         'voucher redemption is "fulfilled". 409 when it is no longer "requested".',
         RedemptionApproveInputSerializer,
+        {},
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         return super().post(request, *args, **kwargs)
@@ -425,6 +380,7 @@ class RedemptionRejectAPI(_RedemptionDecisionAPI):
         "code go back and the member is emailed the reason. 409 when it is already "
         "fulfilled, rejected or cancelled.",
         RedemptionRejectInputSerializer,
+        {"reason": "Out of stock until next month, sorry."},
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         return super().post(request, *args, **kwargs)
@@ -440,6 +396,7 @@ class RedemptionFulfilAPI(_RedemptionDecisionAPI):
         "Mark an approved redemption as sent or done",
         'The member is emailed, with the tracking note. 409 unless it is "approved".',
         RedemptionFulfilInputSerializer,
+        {"tracking_note": "Thailand Post EF123456789TH"},
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         return super().post(request, *args, **kwargs)
@@ -462,10 +419,10 @@ class MemberPointsAPI(_RewardsAPI, generics.GenericAPIView):
     @extend_schema(
         summary="A member's points balance and history",
         parameters=[
-            OpenApiParameter("cursor", str, description="From the previous answer's next link."),
-            OpenApiParameter("page_size", int, description="Entries per page, at most 500."),
+            OpenApiParameter(p["name"], p["schema"], description=p["description"])
+            for p in LedgerPagination().get_schema_operation_parameters(None)
         ],
-        responses=_responses(200, MemberPointsOutputSerializer),
+        responses={200: MemberPointsOutputSerializer},
     )
     def get(self, request, *args, **kwargs) -> DRFResponse:
         self.query_check()

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from communities.flows import member_email_send
 from communities.models import Member, User
 from communities.services import MEMBER_CURRENT_STATUSES, member_lock
+from communities.webhooks.choices import WebhookEvent
+from communities.webhooks.services import webhook_emit
 from rewards.choices import (
     REDEMPTION_COUNTED,
     REDEMPTION_OPEN,
@@ -217,6 +219,7 @@ def redemption_request(
         idempotency_key=_hold_key(redemption),
         created_at=now,
     )
+    _webhook_emit(redemption, WebhookEvent.REDEMPTION_REQUESTED)
     if reward.auto_approve:
         _approve(redemption=redemption, actor=None, now=now)
     else:
@@ -254,6 +257,7 @@ def _approve(*, redemption: Redemption, actor: User | None, now: datetime) -> No
     redemption.save(
         update_fields=["status", "decided_by", "decided_at", "fulfilled_at", "updated_at"]
     )
+    _webhook_emit(redemption, WebhookEvent.REDEMPTION_DECIDED, decision="approved")
     _notify(redemption, "redemption_approved")
 
 
@@ -336,6 +340,7 @@ def redemption_reject(
         note=note,
         now=now or timezone.now(),
     )
+    _webhook_emit(current, WebhookEvent.REDEMPTION_DECIDED, decision="rejected")
     _notify(current, "redemption_rejected")
     return current
 
@@ -426,4 +431,26 @@ def _notify(redemption: Redemption, template: str) -> None:
             "tracking_note": redemption.tracking_note,
             "kind": redemption.reward.kind,
         },
+    )
+
+
+def _webhook_emit(redemption: Redemption, event: WebhookEvent, decision: str = "") -> int:
+    """Tell the organisation's webhook endpoints, in the step's transaction. The member is
+    named by id only (a redeeming member is one of the community's own); no address,
+    shipping address or voucher code travels."""
+    data = {
+        "redemption": redemption.pk,
+        "member": redemption.member_id,
+        "reward": redemption.reward_id,
+        "points": redemption.points,
+        "status": redemption.status,
+        "requested_at": redemption.created_at,
+    }
+    event_id = f"{event}:{redemption.pk}"
+    if decision:
+        data |= {"decision": decision, "decided_at": redemption.decided_at}
+        # An approval withdrawn later is a second decision, with its own event.
+        event_id = f"{event_id}:{decision}"
+    return webhook_emit(
+        organisation=redemption.organisation_id, event=event, data=data, event_id=event_id
     )

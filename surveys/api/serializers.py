@@ -1,23 +1,99 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys.choices import EventOutcome, TriggerEvent
-from surveys.models import Answer, Question, Response, Survey, SurveyEvent
+from surveys.api.texts import (
+    LANGUAGE_CODES,
+    ChoiceLabels,
+    QuestionTexts,
+    ScaleLabels,
+    ThankYouTexts,
+    TitleTexts,
+)
+from surveys.choices import Condition, EventOutcome, SurveyPhase, TriggerEvent
+from surveys.models import Choice, Question, Survey, SurveyEvent
 from surveys.services.events import EVENT_SKIP_TEXT, event_contact_allowed_after
 
 
+class ShowIfSerializer(serializers.Serializer):
+    """Show the question only when an earlier question's answer meets this: a score or yes/no
+    (1/0) compared with `values[0]` ("lte", "gte", "eq") or any of `values` ("in"), or a
+    choice question's answer being any of the choice ids in `values` (op "in")."""
+
+    question = serializers.IntegerField(help_text="The earlier question's id.")
+    op = serializers.ChoiceField(choices=Condition.choices)
+    values = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+
+
+class QuestionSettingsSerializer(serializers.Serializer):
+    """A question's settings; each applies to some types only and is null elsewhere."""
+
+    min = serializers.IntegerField(allow_null=True, help_text="A rating scale's low end.")
+    max = serializers.IntegerField(allow_null=True, help_text="A rating scale's high end.")
+    min_label = ScaleLabels(allow_null=True, help_text="NPS and rating scales.")
+    max_label = ScaleLabels(allow_null=True, help_text="NPS and rating scales.")
+    other = serializers.BooleanField(help_text='Choice questions: offer an "other" text box.')
+    show_if = ShowIfSerializer(allow_null=True)
+
+
+def question_settings_output(stored: dict) -> dict:
+    """A question's stored settings in the API's shape (QuestionSettingsSerializer)."""
+    rule = stored.get("show_if")
+    if rule:
+        value = rule.get("value")
+        rule = {
+            "question": rule.get("question"),
+            "op": rule.get("op"),
+            "values": value if isinstance(value, list) else [value],
+        }
+    return {
+        "min": stored.get("min"),
+        "max": stored.get("max"),
+        "min_label": stored.get("min_label") or None,
+        "max_label": stored.get("max_label") or None,
+        "other": bool(stored.get("other")),
+        "show_if": rule or None,
+    }
+
+
+class ChoiceOutputSerializer(serializers.ModelSerializer):
+    label = ChoiceLabels(read_only=True)
+
+    class Meta:
+        model = Choice
+        fields = ["id", "position", "label"]
+
+
 class QuestionOutputSerializer(serializers.ModelSerializer):
-    choices = serializers.SerializerMethodField()
+    text = QuestionTexts(read_only=True)
+    settings = serializers.SerializerMethodField()
+    choices = ChoiceOutputSerializer(many=True, read_only=True)
 
     class Meta:
         model = Question
-        fields = ["id", "position", "type", "text", "required", "settings", "choices"]
+        fields = ["id", "position", "type", "text", "required", "hidden", "settings", "choices"]
 
-    def get_choices(self, question: Question) -> list[dict]:
-        return [{"id": c.pk, "label": c.label} for c in question.choices.all()]
+    @extend_schema_field(QuestionSettingsSerializer)
+    def get_settings(self, question: Question) -> dict:
+        return QuestionSettingsSerializer(question_settings_output(question.settings)).data
 
 
 class SurveyOutputSerializer(serializers.ModelSerializer):
+    """A survey or quick poll (kind "poll") with its questions, hidden ones included (they
+    were answered before being removed) and every text in every language it has."""
+
+    title = TitleTexts(read_only=True)
+    thank_you = ThankYouTexts(read_only=True)
+    phase = serializers.ChoiceField(
+        choices=SurveyPhase.choices,
+        read_only=True,
+        help_text="The status as it stands now: a live survey before its open time is "
+        "scheduled, after its close time closed.",
+    )
+    languages = serializers.ListField(
+        child=serializers.ChoiceField(choices=LANGUAGE_CODES), read_only=True
+    )
+    community = serializers.IntegerField(source="community_id", allow_null=True, read_only=True)
     questions = QuestionOutputSerializer(many=True, read_only=True)
 
     class Meta:
@@ -25,45 +101,27 @@ class SurveyOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "public_id",
-            "title",
             "kind",
             "status",
+            "phase",
+            "title",
+            "thank_you",
+            "languages",
+            "community",
             "anonymity",
             "points",
-            "languages",
+            "anonymous_points",
+            "allow_multiple_responses",
+            "one_question_per_page",
             "opens_at",
             "closes_at",
+            "invitation_valid_days",
+            "reminder_limit",
+            "reminder_interval_days",
+            "trigger",
+            "created_at",
+            "updated_at",
             "questions",
-        ]
-
-
-class AnswerOutputSerializer(serializers.ModelSerializer):
-    choice_ids = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Answer
-        fields = ["question_id", "question_type", "number", "choice_ids", "text", "sentiment"]
-
-    def get_choice_ids(self, answer: Answer) -> list[int]:
-        return [c.pk for c in answer.choices.all()]
-
-
-class ResponseOutputSerializer(serializers.ModelSerializer):
-    answers = AnswerOutputSerializer(many=True, read_only=True)
-    member_id = serializers.IntegerField(allow_null=True, read_only=True)
-
-    class Meta:
-        model = Response
-        fields = [
-            "id",
-            "submitted_at",
-            "language",
-            "is_anonymous",
-            "consent_to_contact",
-            "member_id",
-            "channel_id",
-            "location_id",
-            "answers",
         ]
 
 

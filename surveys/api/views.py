@@ -1,76 +1,25 @@
+"""The events API: another system reports an event that sends a survey (surveys, polls,
+questions and responses have their own modules in surveys.api)."""
+
 from datetime import timedelta
 
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response as DRFResponse
 
 from communities.api.auth import ApiTokenAuthentication, OrganisationApiToken
+from communities.api.base import ApiConventionsMixin
 from communities.permissions import can_read_results
 from communities.scoping import OrganisationScopedAPIView
-from surveys.api.serializers import (
-    EventInputSerializer,
-    EventOutputSerializer,
-    ResponseOutputSerializer,
-    SurveyOutputSerializer,
-)
-from surveys.models import Answer, Question, Response, Survey, SurveyEvent
+from surveys.api.serializers import EventInputSerializer, EventOutputSerializer
+from surveys.models import Survey, SurveyEvent
 from surveys.services.events import event_receive
 
 
-class SurveyPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-
-
-class _SurveyAPI(OrganisationScopedAPIView):
-    api_area = "surveys"
-    model = Survey
-    permission = staticmethod(can_read_results)
-    serializer_class = SurveyOutputSerializer
-
-    def scope_queryset(self, queryset):
-        return queryset.prefetch_related(
-            Prefetch("questions", queryset=Question.objects.prefetch_related("choices"))
-        )
-
-
-class SurveyListAPI(_SurveyAPI, generics.ListAPIView):
-    pagination_class = SurveyPagination
-
-
-class SurveyDetailAPI(_SurveyAPI, generics.RetrieveAPIView):
-    pass
-
-
-class ResponsePagination(CursorPagination):
-    ordering = ("-submitted_at", "-id")
-    page_size = 100
-
-
-class SurveyResponseListAPI(OrganisationScopedAPIView, generics.ListAPIView):
-    """A survey's responses, newest first, with their answers (cursor-paginated)."""
-
-    api_area = "responses"
-
-    model = Response
-    permission = staticmethod(can_read_results)
-    serializer_class = ResponseOutputSerializer
-    pagination_class = ResponsePagination
-
-    def scope_queryset(self, queryset):
-        survey = generics.get_object_or_404(
-            Survey.objects.for_organisation(self.organisation), pk=self.kwargs["pk"]
-        )
-        return queryset.filter(survey=survey).prefetch_related(
-            Prefetch("answers", queryset=Answer.objects.prefetch_related("choices"))
-        )
-
-
-class EventReceiveAPI(generics.GenericAPIView):
+class EventReceiveAPI(ApiConventionsMixin, generics.GenericAPIView):
     """POST /api/v1/<org>/events/: a ticket closed or an order completed; survey the customer.
 
     Answers 202 once the event is stored; the invitation is sent after commit (and after
@@ -86,7 +35,24 @@ class EventReceiveAPI(generics.GenericAPIView):
     permission_classes = [OrganisationApiToken]
     serializer_class = EventInputSerializer
 
-    @extend_schema(responses={202: EventOutputSerializer})
+    @extend_schema(
+        summary="Report an event that surveys a customer",
+        responses={202: EventOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "A support ticket closed",
+                request_only=True,
+                value={
+                    "type": "ticket_closed",
+                    "external_ref": "TICKET-4812",
+                    "email": "somchai@example.com",
+                    "name": "Somchai",
+                    "language": "th",
+                    "delay_minutes": 60,
+                },
+            )
+        ],
+    )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -136,3 +102,7 @@ class EventDetailAPI(OrganisationScopedAPIView, generics.RetrieveAPIView):
 
     def scope_queryset(self, queryset):
         return queryset.select_related("organisation")
+
+    @extend_schema(summary="What became of a reported event")
+    def get(self, request, *args, **kwargs) -> DRFResponse:
+        return super().get(request, *args, **kwargs)

@@ -30,6 +30,15 @@ from surveys.signals import survey_revision_bump
 
 # Room to park positions while renumbering, under the (survey, position) unique constraint.
 _POSITION_PARK = 10_000
+# The builder forms' limits, for writes that do not come through them (the API).
+TITLE_MAX_LENGTH = 200
+THANK_YOU_MAX_LENGTH = 1000
+QUESTION_TEXT_MAX_LENGTH = 500
+SCALE_LABEL_MAX_LENGTH = 100
+CHOICE_LABEL_MAX_LENGTH = 200
+CHOICES_MAX = 50
+# The API's limit; the staff builder adds questions one page at a time.
+QUESTIONS_MAX = 100
 
 
 def _texts(texts: Mapping[str, str] | None, languages: list[str]) -> dict[str, str]:
@@ -77,28 +86,41 @@ def survey_create(
     survey.save()
     created: list[Question] = []
     for spec in (blueprint or {}).get("questions", []):
-        settings_ = {
-            key: value for key, value in spec.get("settings", {}).items() if key != "show_if"
-        }
-        if "show_if" in spec:
-            rule = dict(spec["show_if"])
-            earlier = created[rule["question"]]
-            rule["question"] = earlier.pk
-            if rule["op"] == Condition.ANY_OF and earlier.type in CHOICE_TYPES:
-                ids = list(earlier.choices.values_list("pk", flat=True))
-                rule["value"] = [ids[i] for i in rule["value"]]
-            settings_["show_if"] = rule
-        created.append(
-            question_add(
-                survey=survey,
-                type=spec["type"],
-                text=spec["text"],
-                required=spec.get("required", True),
-                settings=settings_,
-                choices=spec.get("choices", []),
-            )
-        )
+        created.append(question_add_from_spec(survey=survey, spec=spec, earlier=created))
     return survey
+
+
+def question_add_from_spec(
+    *, survey: Survey, spec: Mapping[str, Any], earlier: list[Question]
+) -> Question:
+    """Add a question written as a template writes it (surveys.library): its show-if rule
+    names an earlier question by its index in `earlier`, and a choice question's answers by
+    their indexes; they become ids here."""
+    settings_ = {key: value for key, value in spec.get("settings", {}).items() if key != "show_if"}
+    rule = spec.get("show_if")
+    if rule:
+        index = rule.get("question")
+        if not isinstance(index, int) or not 0 <= index < len(earlier):
+            raise ValidationError({"show_if": [_("A rule can only look at an earlier question.")]})
+        target = earlier[index]
+        rule = dict(rule, question=target.pk)
+        if target.type in CHOICE_TYPES:
+            ids = list(target.choices.order_by("position").values_list("pk", flat=True))
+            indexes = rule.get("value") if isinstance(rule.get("value"), list) else [rule["value"]]
+            if not all(isinstance(i, int) and 0 <= i < len(ids) for i in indexes):
+                raise ValidationError(
+                    {"show_if": [_("Choose answers of the earlier question to compare with.")]}
+                )
+            rule["value"] = [ids[i] for i in indexes]
+        settings_["show_if"] = rule
+    return question_add(
+        survey=survey,
+        type=spec["type"],
+        text=spec["text"],
+        required=spec.get("required", True),
+        settings=settings_,
+        choices=spec.get("choices", []),
+    )
 
 
 @transaction.atomic
@@ -397,7 +419,8 @@ def question_delete(*, question: Question) -> bool:
     if dependants:
         raise ValidationError(
             _("“%(question)s” is shown depending on this one; change its rule first.")
-            % {"question": dependants[0]}
+            % {"question": dependants[0]},
+            code="question_has_dependants",
         )
     if question.answers.exists():
         question.hidden = True
@@ -447,3 +470,92 @@ def question_move(*, question: Question, offset: int) -> list[Question]:
     target = min(max(index + offset, 0), len(order) - 1)
     order.insert(target, order.pop(index))
     return questions_reorder(survey=question.survey, order=order)
+
+
+@transaction.atomic
+def survey_delete(*, survey: Survey) -> None:
+    """Delete a draft with its questions; a survey that was ever published keeps its answers
+    and history, so it is closed instead."""
+    if survey.status != SurveyStatus.DRAFT or survey.responses.exists():
+        raise ValidationError(
+            _("Only a draft can be deleted; close a published survey instead."),
+            code="survey_not_draft",
+        )
+    survey.delete()
+
+
+def _choice_label_clean(*, question: Question, label: Mapping[str, str], exclude: int | None):
+    if question.type not in CHOICE_TYPES:
+        raise ValidationError(
+            {"question": [_("Only a choice question has answers to choose from.")]},
+            code="not_a_choice_question",
+        )
+    languages = question.survey.languages
+    clean = _texts(label, languages)
+    if not clean.get(languages[0]):
+        raise ValidationError({"label": [_("Write the answer.")]})
+    if any(len(text) > CHOICE_LABEL_MAX_LENGTH for text in clean.values()):
+        raise ValidationError({"label": [_("Keep each answer under 200 characters.")]})
+    others = question.choices.exclude(pk=exclude)
+    if any(c.label.get(languages[0]) == clean[languages[0]] for c in others):
+        raise ValidationError({"label": [_("Each answer must be different.")]}, code="duplicate")
+    return clean
+
+
+@transaction.atomic
+def choice_add(*, question: Question, label: Mapping[str, str]) -> Choice:
+    """Add an answer at the end of a choice question's list."""
+    clean = _choice_label_clean(question=question, label=label, exclude=None)
+    positions = list(question.choices.values_list("position", flat=True))
+    if len(positions) >= CHOICES_MAX:
+        raise ValidationError({"label": [_("Keep it to 50 answers or fewer.")]}, code="too_many")
+    return Choice.objects.create(
+        organisation_id=question.organisation_id,
+        question=question,
+        position=max(positions, default=0) + 1,
+        label=clean,
+    )
+
+
+@transaction.atomic
+def choice_update(*, choice: Choice, label: Mapping[str, str]) -> Choice:
+    """Change an answer's wording."""
+    choice.label = _choice_label_clean(question=choice.question, label=label, exclude=choice.pk)
+    choice.save(update_fields=["label"])
+    return choice
+
+
+@transaction.atomic
+def choice_delete(*, choice: Choice) -> None:
+    """Delete an answer nobody chose and no show-if rule looks for; the rest close up."""
+    question = choice.question
+    if choice.answers.exists():
+        raise ValidationError(
+            _("An answer that people have chosen cannot be removed."), code="choice_answered"
+        )
+    for other in question.survey.questions.exclude(pk=question.pk):
+        rule = other.show_if or {}
+        values = rule.get("value")
+        if rule.get("question") == question.pk and isinstance(values, list) and choice.pk in values:
+            raise ValidationError(
+                _("“%(question)s” is shown depending on this answer; change its rule first.")
+                % {"question": other.text_for()},
+                code="choice_has_dependants",
+            )
+    choice.delete()
+    choices_reorder(question=question, order=list(question.choices.values_list("pk", flat=True)))
+
+
+@transaction.atomic
+def choices_reorder(*, question: Question, order: list[int]) -> list[Choice]:
+    """Put a choice question's answers in `order` (every id once)."""
+    choices = {c.pk: c for c in question.choices.select_for_update()}
+    if sorted(order) != sorted(choices) or len(set(order)) != len(order):
+        raise ValidationError(_("The new order must list every answer of the question once."))
+    question.choices.update(position=F("position") + _POSITION_PARK)
+    for position, pk in enumerate(order, start=1):
+        Choice.objects.filter(pk=pk).update(position=position)
+        choices[pk].position = position
+    # QuerySet.update sends no signal: the compiled survey's key moves here.
+    survey_revision_bump(survey_id=question.survey_id)
+    return [choices[pk] for pk in order]

@@ -124,10 +124,14 @@ def anonymous_pool_release(*, survey_id: int, now: datetime | None = None) -> in
     batch_time = now.replace(minute=0, second=0, microsecond=0)
     question_types = dict(Question.objects.filter(survey=survey).values_list("pk", "type"))
     choice_ids = set(Choice.objects.filter(question__survey=survey).values_list("pk", flat=True))
+    # responses imports this module, so its emit is reached at call time.
+    from surveys.services.responses import response_created_emit
+
     for row in waiting:
+        clean = _answers_that_still_apply(row.answers, question_types, choice_ids)
         stored = response_write(
             survey=survey,
-            clean=_answers_that_still_apply(row.answers, question_types, choice_ids),
+            clean=clean,
             question_types=question_types,
             idempotency_key=secrets.token_urlsafe(32)[:43],
             language=row.language,
@@ -143,6 +147,7 @@ def anonymous_pool_release(*, survey_id: int, now: datetime | None = None) -> in
         )
         # A fresh random key never collides: the response is always written.
         response_reactions_run(stored)
+        response_created_emit(response=stored.response, clean=clean)
     PooledAnswer.objects.filter(pk__in=[row.pk for row in waiting]).delete()
     return len(waiting)
 

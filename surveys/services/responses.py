@@ -21,6 +21,8 @@ from communities.services import (
     member_activity_touch_locked,
     member_lock,
 )
+from communities.webhooks.choices import WebhookEvent
+from communities.webhooks.services import webhook_emit, webhook_subscribed
 from rewards.choices import LedgerReason
 from rewards.services import points_award_once, poll_points_for
 from surveys.choices import (
@@ -414,7 +416,43 @@ def _submit(
     # Follow-up rules (feedback's reaction) run in this transaction, so a case and its
     # email row commit with the response.
     response_reactions_run(replace(stored, consent_just_given=consent_to_contact))
+    response_created_emit(response=stored.response, clean=clean)
     return result
+
+
+def response_created_emit(*, response: Response, clean: Mapping[int, Mapping[str, Any]]) -> int:
+    """Tell the organisation's webhook endpoints about a response just written, in its
+    transaction (costs no query when none is subscribed). The member is named only for an
+    answer that is not anonymous and whose respondent agreed to be contacted about it."""
+    if not webhook_subscribed(
+        organisation=response.organisation_id, event=WebhookEvent.RESPONSE_CREATED
+    ):
+        return 0
+    channel = response.channel
+    named = not response.is_anonymous and response.consent_to_contact
+    return webhook_emit(
+        organisation=response.organisation_id,
+        event=WebhookEvent.RESPONSE_CREATED,
+        event_id=f"response.created:{response.pk}",
+        data={
+            "survey": response.survey_id,
+            "response": response.pk,
+            "channel": channel.kind if channel is not None else None,
+            "location": response.location_id,
+            "language": response.language,
+            "submitted_at": response.submitted_at,
+            "anonymous": response.is_anonymous,
+            "member": response.member_id if named else None,
+            "answers": {
+                str(qid): {
+                    "number": value.get("number"),
+                    "text": value.get("text"),
+                    "choices": list(value.get("choice_ids", ())),
+                }
+                for qid, value in clean.items()
+            },
+        },
+    )
 
 
 @transaction.atomic

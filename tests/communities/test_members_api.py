@@ -16,6 +16,7 @@ from communities.choices import (
 )
 from communities.models import ConsentRecord, Member
 from communities.outbox.models import OutboundEmail
+from tests.api.problems import field_errors, problem, refused_fields
 from tests.communities.members_api import (
     erased_member,
     ids,
@@ -88,7 +89,7 @@ def test_community_detail_answers_with_counts_and_another_organisations_is_404(
     refused = api.get(reverse("api:community_detail", args=[organisation.slug, foreign.pk]))
 
     assert answer.status_code == 200 and answer.json()["member_counts"] == {"invited": 1}
-    assert refused.status_code == 404 and "detail" in refused.json()
+    assert problem(refused, 404)["code"] == "not_found"
 
 
 # --- listing members -----------------------------------------------------------------------
@@ -155,7 +156,7 @@ def test_member_list_narrows_to_a_segment_of_the_same_community(api, organisatio
     # then
     assert ids(narrowed) == [active.pk]
     assert wrong.status_code == junk.status_code == 400
-    assert "segment" in wrong.json()
+    assert "segment" in refused_fields(wrong)
 
 
 @pytest.mark.parametrize(
@@ -181,7 +182,7 @@ def test_member_list_refuses_a_filter_it_cannot_apply(
 
     answer = api.get(members_url(organisation, community), query)
 
-    assert answer.status_code == 400 and field in answer.json()
+    assert answer.status_code == 400 and field in refused_fields(answer)
 
 
 def test_member_list_runs_in_bounded_queries_with_consents(
@@ -244,7 +245,7 @@ def test_adding_a_member_without_consent_adds_nobody(api, organisation, communit
 
     answer = api.post(members_url(organisation, community), body, format="json")
 
-    assert answer.status_code == 400 and "consent" in answer.json()
+    assert answer.status_code == 400 and "consent" in refused_fields(answer)
     assert not Member.objects.exists() and not ConsentRecord.objects.exists()
 
 
@@ -294,7 +295,7 @@ def test_adding_a_member_refuses_bad_input_with_field_errors(
 
     answer = api.post(members_url(organisation, community), data, format="json")
 
-    assert answer.status_code == 400 and field in answer.json(), answer.json()
+    assert answer.status_code == 400 and field in refused_fields(answer), answer.json()
     assert not Member.objects.exists()
 
 
@@ -305,9 +306,9 @@ def test_an_attribute_error_names_the_attribute(api, organisation, community, ci
         format="json",
     )
 
-    errors = answer.json()["attributes"]
-    assert set(errors) == {"city", "shoe_size"}
-    assert "bangkok" in errors["city"][0]
+    errors = field_errors(answer)
+    assert set(errors) == {"/attributes/city", "/attributes/shoe_size"}
+    assert "bangkok" in errors["/attributes/city"][0]
 
 
 def test_a_required_attribute_must_be_given(api, organisation, community):
@@ -315,7 +316,7 @@ def test_a_required_attribute_must_be_given(api, organisation, community):
 
     answer = api.post(members_url(organisation, community), new_member(), format="json")
 
-    assert answer.status_code == 400 and "city" in answer.json()["attributes"]
+    assert answer.status_code == 400 and "/attributes/city" in field_errors(answer)
 
 
 @pytest.mark.parametrize(
@@ -335,8 +336,7 @@ def test_a_body_that_is_not_a_json_object_is_refused(
         "POST", members_url(organisation, community), data, content_type=content_type
     )
 
-    assert answer.status_code == status
-    assert answer.json()  # a JSON body saying what is wrong, never an HTML error page
+    assert problem(answer, status)  # a problem saying what is wrong, never an HTML page
     assert not Member.objects.exists()
 
 
@@ -345,7 +345,7 @@ def test_a_body_over_one_megabyte_is_refused_unread(api, organisation, community
 
     answer = api.post(members_url(organisation, community), new_member(name=padding), format="json")
 
-    assert answer.status_code == 400 and "1024 KB" in answer.json()["detail"]
+    assert "1024 KB" in problem(answer, 413)["detail"]
     assert not Member.objects.exists()
 
 
@@ -424,7 +424,7 @@ def test_patch_refuses_bad_input_and_changes_nothing(
 
     answer = api.patch(member_url(organisation, member), body, format="json")
 
-    assert answer.status_code == 400 and field in answer.json()
+    assert answer.status_code == 400 and field in refused_fields(answer)
     member.refresh_from_db()
     assert member.name == "Kim" and member.attributes == {"city": "tokyo"}
 
@@ -472,7 +472,7 @@ def test_invite_refuses_an_unsubscribed_address_and_a_member_already_there(
 
     assert suppressed.status_code == 400 and "asked us not to email" in str(suppressed.json())
     assert duplicate.status_code == 409 and duplicate.json()["member_id"] == existing.pk
-    assert bad.status_code == 400 and "email" in bad.json()
+    assert bad.status_code == 400 and "email" in refused_fields(bad)
     assert Member.objects.count() == 1 and not OutboundEmail.objects.exists()
 
 
@@ -533,4 +533,4 @@ def test_a_segment_whose_saved_filter_is_unreadable_answers_409(api, organisatio
 
     answer = api.get(reverse("api:segment_member_list", args=[organisation.slug, segment.pk]))
 
-    assert answer.status_code == 409 and "Segments page" in answer.json()["detail"]
+    assert "Segments page" in problem(answer, 409)["detail"]

@@ -168,18 +168,36 @@ def test_a_body_over_the_size_limit_gets_413_and_a_clear_page(client, survey, ca
 # --- JSON endpoints -------------------------------------------------------------------------
 
 
-def test_the_api_answers_json(api, organisation, caplog):
-    body = "&".join(f"f{n}=1" for n in range(5000))
+def test_the_api_answers_a_problem(api, organisation, caplog, settings):
+    # given: a body over Django's limit, which a keyed write reads whole
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"name": "' + "x" * 2000 + '"}'
     with caplog.at_level(logging.INFO):
         answer = api.post(
             f"/api/v1/{organisation.slug}/events/",
             body,
-            content_type="application/x-www-form-urlencoded",
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="k-1",
         )
-    assert answer.status_code == 400
-    assert answer["Content-Type"] == "application/json"
-    assert answer.json() == {"error": "too_many_fields", "message": TOO_MANY}
+    # then
+    assert answer.status_code == 413
+    assert answer["Content-Type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "request_too_large" and problem["detail"] == TOO_BIG
+    assert problem["type"].endswith("/request-too-large") and problem["status"] == 413
+    assert problem["instance"] == f"/api/v1/{organisation.slug}/events/"
     assert_one_plain_warning(caplog)
+
+
+def test_a_form_body_to_the_api_is_refused_as_not_json(api, organisation):
+    body = "&".join(f"f{n}=1" for n in range(5000))
+    answer = api.post(
+        f"/api/v1/{organisation.slug}/events/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert answer.status_code == 415
+    assert answer.json()["code"] == "unsupported_media_type"
 
 
 # --- handler400 -----------------------------------------------------------------------------

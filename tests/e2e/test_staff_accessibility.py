@@ -21,6 +21,12 @@ from playwright.sync_api import Page, expect
 from communities.choices import Role
 from communities.services.imports import member_import_create
 from communities.services.organisations import staff_invitation_token
+from communities.webhooks.choices import (
+    AttemptError,
+    DeliveryStatus,
+    DisabledReason,
+    WebhookEvent,
+)
 from feedback.reasons import reason_make
 from rewards.choices import BadgeKind, LedgerReason, RewardKind
 from rewards.services import (
@@ -46,6 +52,9 @@ from tests.factories.communities import (
     StaffInvitationFactory,
     StaffRoleFactory,
     UserFactory,
+    WebhookAttemptFactory,
+    WebhookDeliveryFactory,
+    WebhookEndpointFactory,
 )
 from tests.factories.feedback import CaseFactory, FollowUpRuleFactory
 from tests.factories.rewards import (
@@ -153,6 +162,7 @@ def build_organisation() -> Organisation:
     LedgerEntryFactory(member=member, points=30)
     RedemptionFactory(member=member, reward=RewardFactory(organisation=org, name="Free coffee"))
     rewards = build_rewards(owner=owner, community=community, member=member)
+    webhooks = build_webhooks(organisation=org)
     member_import = member_import_create(
         community=community,
         filename="members.csv",
@@ -221,6 +231,7 @@ def build_organisation() -> Organisation:
             "kiosks": [kiosk],
             "cases": [case],
             **rewards,
+            **webhooks,
         },
     )
 
@@ -285,6 +296,47 @@ def build_rewards(*, owner, community, member) -> dict[str, list[Any]]:
         "tiers": [tier],
         "redemptions": [waiting, to_ship, delivered, turned_down],
     }
+
+
+def build_webhooks(*, organisation) -> dict[str, list[Any]]:
+    """A working endpoint whose log holds a delivery in each state the log shows (attempts
+    with a status code, with an error and none, a receiver's answer), and an endpoint
+    disabled for failing. Returns them keyed by the path segment before their id."""
+    working = WebhookEndpointFactory(
+        organisation=organisation,
+        url="https://helpdesk.example.com/hooks/chorus",
+        description="Helpdesk",
+        events=[WebhookEvent.CASE_OPENED, WebhookEvent.MEMBER_JOINED],
+    )
+    now = timezone.now()
+    for minutes, status, attempts in [
+        (30, DeliveryStatus.DELIVERED, [(503, AttemptError.HTTP_5XX), (200, "")]),
+        (20, DeliveryStatus.RETRYING, [(None, AttemptError.TIMEOUT)]),
+        (10, DeliveryStatus.FAILED, [(410, AttemptError.HTTP_4XX)]),
+        (5, DeliveryStatus.PENDING, []),
+    ]:
+        delivery = WebhookDeliveryFactory(
+            endpoint=working,
+            event=WebhookEvent.CASE_OPENED,
+            status=status,
+            created_at=now - timedelta(minutes=minutes),
+        )
+        for n, (code, error) in enumerate(attempts):
+            WebhookAttemptFactory(
+                delivery=delivery,
+                status_code=code,
+                error=error,
+                response_excerpt="<html>Gone</html>" if code == 410 else "",
+                started_at=delivery.created_at + timedelta(minutes=n),
+            )
+    failing = WebhookEndpointFactory(
+        organisation=organisation,
+        url="https://crm.example.com/chorus",
+        active=False,
+        disabled_at=now,
+        disabled_reason=DisabledReason.FAILING,
+    )
+    return {"webhooks": [working, failing]}
 
 
 # The invitation is for someone else: the owner sees the page that says so.
@@ -372,6 +424,66 @@ def test_every_staff_page_passes_axe_core(
             f"{url} {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:5])
             for v in violations
         ]
+    assert not found, f"axe-core found in {language}:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("language", "direction", "switch_to"),
+    [
+        ("en", "ltr", "English"),
+        ("th", "ltr", "ภาษาไทย"),
+        ("he", "rtl", "עברית"),
+        ("ja", "ltr", "日本語"),
+    ],
+)
+def test_the_webhook_pages_pass_axe_core_in_every_language(
+    page: Page, context, live_server, language, direction, switch_to
+):
+    # given an owner of an organisation with webhooks (and nothing else: the walk above
+    # visits these pages in English and Hebrew among all the others)
+    owner = UserFactory(email="owner@example.com")
+    org = OrganisationFactory(name="Demo Coffee", slug="demo-coffee")
+    StaffRoleFactory(user=owner, organisation=org, role=Role.OWNER)
+    built = Organisation(
+        owner=owner,
+        organisation=org,
+        by_kwarg={"org": [org.slug]},
+        by_collection=build_webhooks(organisation=org),
+    )
+    sign_in_as(context, owner, live_server)
+    page.set_viewport_size(DESKTOP)
+    page.goto(reverse("staff_home"))
+    choose_language_in_the_navigation(page, switch_to)
+    routes = [r for r in staff_routes() if r.answers_get and r.name.startswith("staff:webhook")]
+    urls = [url for route in routes for url in urls_for(route, built)]
+    assert len(urls) >= 10
+    found: list[str] = []
+
+    def check(where: str) -> None:
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("html")).to_have_attribute("dir", direction)
+        violations = axe_violations(page) + label_in_name_violations(page)
+        found.extend(
+            f"{where} {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:5])
+            for v in violations
+        )
+
+    # when the owner visits each webhook page
+    for url in urls:
+        page.goto(url)
+        check(url)
+    # and the pages only a POST shows: the form with its errors, and a secret shown once
+    page.goto(reverse("staff:webhook_create", args=[org.slug]))
+    page.locator("form[novalidate] button.btn-primary").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    check("the new-endpoint form with errors")
+    endpoint = built.by_collection["webhooks"][0]
+    page.goto(reverse("staff:webhook_secret", args=[org.slug, endpoint.pk]))
+    page.locator("main form button.btn-warning").click()
+    expect(page.locator("#webhook-secret")).to_be_visible()
+    check("the new secret")
+
+    # then axe finds nothing
     assert not found, f"axe-core found in {language}:\n" + "\n".join(found)
 
 

@@ -30,7 +30,10 @@ from communities.models import (
     StaffRole,
     User,
 )
+from communities.models.organisations import API_SCOPES
 from communities.outbox.models import OutboundEmail
+from communities.webhooks.choices import WebhookEvent
+from communities.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -156,6 +159,7 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"integration {n}")
     prefix = factory.Sequence(lambda n: f"chr_{n:06d}")
     key_hash = factory.Sequence(lambda n: f"{n:064x}")
+    scopes = factory.LazyFunction(lambda: sorted(API_SCOPES))
 
 
 class AttributeDefinitionFactory(factory.django.DjangoModelFactory):
@@ -252,3 +256,44 @@ class LinkTokenFactory(factory.django.DjangoModelFactory):
         row = super()._build(model_class, *args, **kwargs)
         row.token = token
         return row
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An endpoint subscribed to every event (ping aside), active, with its secret."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    url = factory.Sequence(lambda n: f"https://hooks.example.com/chorus/{n}")
+    events = factory.LazyFunction(lambda: [e for e in WebhookEvent.values if e != "ping"])
+    secret = factory.LazyFunction(lambda: f"whsec_{secrets.token_urlsafe(32)}")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    organisation = factory.SelfAttribute("endpoint.organisation")
+    event = WebhookEvent.RESPONSE_CREATED
+    event_id = factory.Sequence(lambda n: f"response.created:{n}")
+    payload = factory.LazyAttribute(
+        lambda o: {
+            "id": o.event_id,
+            "type": str(o.event),
+            "created": "2026-01-01T00:00:00Z",
+            "organisation": o.organisation.slug,
+            "data": {},
+        }
+    )
+
+
+class WebhookAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    organisation = factory.SelfAttribute("delivery.organisation")
+    status_code = 200
+    duration_ms = 42

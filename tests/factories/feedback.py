@@ -1,7 +1,7 @@
 import factory
 
-from feedback.choices import Condition
-from feedback.models import Case, FollowUpRule
+from feedback.choices import CaseEventKind, Condition
+from feedback.models import Case, CaseEvent, FollowUpRule
 from tests.factories.communities import OrganisationFactory
 from tests.factories.surveys import ResponseFactory
 
@@ -24,3 +24,15 @@ class CaseFactory(factory.django.DjangoModelFactory):
     reasons = factory.LazyFunction(
         lambda: [{"code": "nps", "question": None, "value": 3, "threshold": 6}]
     )
+
+
+class CaseEventFactory(factory.django.DjangoModelFactory):
+    """A note on a case's timeline, unless told otherwise."""
+
+    class Meta:
+        model = CaseEvent
+
+    case = factory.SubFactory(CaseFactory)
+    organisation = factory.SelfAttribute("case.organisation")
+    kind = CaseEventKind.NOTE
+    data = factory.LazyFunction(lambda: {"body": "Called the customer."})

@@ -1,6 +1,7 @@
 import uuid
 
 import factory
+from django.utils import timezone
 
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
 from surveys.models import (
@@ -105,6 +106,8 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     organisation = factory.SelfAttribute("survey.organisation")
     idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
     language = "en"
+    submitted_at = factory.LazyFunction(timezone.now)
+    submitted_on = factory.LazyAttribute(lambda r: timezone.localdate(r.submitted_at))
 
 
 class AnswerFactory(factory.django.DjangoModelFactory):

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from communities.choices import Role
 from surveys.services import response_submit
+from tests.api.problems import problem
 from tests.factories.communities import StaffRoleFactory
 from tests.factories.surveys import SurveyFactory, survey_with_every_question_type
 from tests.surveys.helpers import answers_for
@@ -35,7 +36,7 @@ def test_another_organisation_answers_404_with_json(staff_client, other_organisa
         reverse("api:survey_response_list", args=[other_organisation.slug, foreign.pk]),
     ):
         page = staff_client.get(url)
-        assert page.status_code == 404 and "detail" in page.json()
+        assert problem(page, 404)["code"] == "not_found"
 
 
 def test_another_organisations_survey_id_under_mine_is_404(
@@ -51,12 +52,12 @@ def test_another_organisations_survey_id_under_mine_is_404(
 def test_agent_may_not_read_results(client, organisation, survey):
     client.force_login(StaffRoleFactory(organisation=organisation, role=Role.AGENT).user)
     page = client.get(reverse("api:survey_list", args=[organisation.slug]))
-    assert page.status_code == 403 and "detail" in page.json()
+    assert problem(page, 403)["code"] == "permission_denied"
 
 
 def test_signed_out_caller_is_refused(client, organisation):
     page = client.get(reverse("api:survey_list", args=[organisation.slug]))
-    assert page.status_code in (401, 403) and "detail" in page.json()
+    assert problem(page)["status"] in (401, 403)
 
 
 def test_responses_come_with_answers_in_bounded_queries(

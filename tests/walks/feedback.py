@@ -1,13 +1,41 @@
-"""Walk tables for tests/communities/test_roles.py and test_staff_scoping.py.
+"""Walk tables for tests/communities/test_roles.py and test_staff_scoping.py: the cases
+API and the results API.
 
-ACCESS: staff page route name (without "communities:"-style namespace as the tests expect)
--> roles; OBJECT_FOR: route -> maker of the object its id names; POST_ONLY: routes visited
-with POST; API_ACCESS: api route -> (roles, id maker or None); API_WRITE_ACCESS:
-(method, api route) -> (roles, id maker or None, a valid body).
+Cases are the agents' work, as on the staff case pages: owners, admins and agents read and
+change them, analysts get 403. Results are read by owners, admins and analysts, as the
+staff results page is.
+
+ACCESS: staff page route name -> roles; OBJECT_FOR: route -> maker of the object its id
+names; POST_ONLY: routes visited with POST; API_ACCESS: api route -> (roles, id maker or
+None); API_WRITE_ACCESS: (method, api route) -> (roles, id maker or None, a valid body).
 """
+
+from communities.choices import Role
+from tests.factories.feedback import CaseFactory
+from tests.factories.surveys import SurveyFactory
+
+CASES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
+READ = frozenset({Role.OWNER, Role.ADMIN, Role.ANALYST})
+
+
+def _case(org):
+    return CaseFactory(response__survey__organisation=org)
+
+
+def _survey(org):
+    return SurveyFactory(organisation=org)
+
 
 ACCESS: dict = {}
 OBJECT_FOR: dict = {}
 POST_ONLY: set = set()
-API_ACCESS: dict = {}
-API_WRITE_ACCESS: dict = {}
+API_ACCESS: dict = {
+    "api:case_list": (CASES, None),
+    "api:case_detail": (CASES, _case),
+    "api:survey_results": (READ, _survey),
+}
+API_WRITE_ACCESS: dict = {
+    ("post", "api:case_assign"): (CASES, _case, {"assignee": None}),
+    ("post", "api:case_status"): (CASES, _case, {"status": "in_progress"}),
+    ("post", "api:case_note_add"): (CASES, _case, {"body": "Called the customer back."}),
+}

@@ -1,15 +1,17 @@
+"""Follow-up rules: which answers open a case, the respondent's follow-up email and the
+staff alert, and the analysis of a response's text."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.choices import ConsentPurpose, MemberStatus
-from communities.models import EmailSuppression, StaffRole
+from communities.models import StaffRole
 from communities.outbox.contacts import SURVEY_KEY, contacts_limited
 from communities.outbox.models import OutboundEmail
 from communities.outbox.services import (
@@ -19,13 +21,13 @@ from communities.outbox.services import (
     unsubscribe_url,
 )
 from communities.permissions import WORK_CASES_ROLES
-from communities.selectors import member_consent_given
 from config.queue import redrive
-from config.sql import insert_rows
 from feedback.choices import CasePriority, Condition
 from feedback.models import Case
 from feedback.reasons import CHOICE, CSAT, NPS, SENTIMENT, STARS, Reason, reason_make
 from feedback.rules import organisation_rules
+from feedback.services.cases import case_open
+from feedback.services.contact import followup_recipient
 from surveys.choices import QuestionType
 from surveys.models import Answer, Response
 from surveys.reactions import StoredResponse
@@ -213,83 +215,6 @@ def staff_alert_queue(*, response: Response, case: Case | None, reasons: list[Re
             idempotency_key=f"alert:response:{response.pk}:user:{role.user_id}",
         )
     return len(recipients)
-
-
-def case_open(
-    *,
-    response: Response,
-    reasons: list[Reason],
-    priority: str = CasePriority.NORMAL,
-    at: datetime | None = None,
-    new_response: bool = False,
-) -> Case:
-    """Open the response's case, or return the one already open for it.
-
-    `at` stands for now in every time the case records (created, updated, due). For a
-    response written in this transaction (`new_response`) there can be no case yet: one
-    INSERT, no lookup.
-    """
-    opened = at or timezone.now()
-    fields = {
-        "organisation_id": response.organisation_id,
-        "reasons": reasons,
-        "priority": priority,
-        "created_at": opened,
-        "due_at": opened + timedelta(days=2),
-    }
-    if new_response:
-        case = Case(response=response, updated_at=opened, **fields)
-        row = {f.name: getattr(case, f.attname) for f in Case._meta.concrete_fields}
-        del row["id"]
-        (case.pk,) = insert_rows(Case, [row], returning=("id",))[0]
-        case._state.adding = False
-        case._state.db = DEFAULT_DB_ALIAS
-        return case
-    case, created = Case.objects.get_or_create(response=response, defaults=fields)
-    if created and at is not None:
-        # updated_at is auto_now; a pooled answer's case keeps the batch time there too.
-        Case.objects.filter(pk=case.pk).update(updated_at=at)
-        case.updated_at = at
-    return case
-
-
-def followup_recipient(
-    *, response: Response, consent_just_given: bool = False, suppression_checked_later: bool = False
-) -> str | None:
-    """The address a follow-up may go to, or None when we must not write.
-
-    `consent_just_given`: the consent ticked on this answer was recorded in the caller's
-    transaction, so it is the member's latest decision and is not read back.
-    `suppression_checked_later`: the caller writes the email with the suppression list
-    checked in its INSERT (outbox_enqueue's unless_suppressed), so it is not read here.
-    """
-    if response.is_anonymous or not response.consent_to_contact:
-        return None
-    recipient = None
-    if response.member_id and response.member.email and not response.member.is_erased:
-        # Consent given on the survey yields to a later withdrawal in the consent centre,
-        # and to leaving the community.
-        if response.member.status == MemberStatus.UNSUBSCRIBED or (
-            not consent_just_given
-            and member_consent_given(
-                member=response.member, purpose=ConsentPurpose.CONTACT_FOLLOWUP
-            )
-            is False
-        ):
-            return None
-        recipient = response.member.email
-    elif response.invitation_id and response.invitation.email:
-        recipient = response.invitation.email
-    if (
-        recipient
-        and not suppression_checked_later
-        and EmailSuppression.objects.filter(
-            organisation_id=response.organisation_id, email=recipient.lower()
-        ).exists()
-    ):
-        return None
-    # Lower-cased, as every address the outbox writes to (the contact limit reads it so).
-    return recipient.lower() if recipient else None
 
 
 def followup_email_queue(

@@ -1,0 +1,398 @@
+"""A case's life: opened by the follow-up rules, then assigned, moved through its statuses
+and annotated by staff (on the staff pages or through the API).
+
+Each change is one service call, in one transaction: it locks the case (`_case_locked`,
+the one place cases are locked), writes the change and its timeline event (CaseEvent),
+records a person's change in the audit log, and queues the webhook event for the
+organisation's other systems (communities.webhooks), so none of them can commit without
+the others. A change made with an API key has no person to record: the event and the
+audit entry name no actor, and the event names the key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from communities.models import ApiToken, StaffRole, User
+from communities.permissions import WORK_CASES_ROLES
+from communities.services.audit import audit_record
+from communities.webhooks.choices import WebhookEvent
+from communities.webhooks.services import webhook_emit, webhook_subscribed
+from config.sql import insert_rows
+from feedback.choices import CASE_TRANSITIONS, CaseEventKind, CasePriority, CaseStatus
+from feedback.models import Case, CaseEvent
+from feedback.reasons import Reason
+from feedback.services.contact import followup_recipient
+from surveys.models import Response
+
+# A note is a working paper, not a document: long enough for a call's summary.
+NOTE_MAX_LENGTH = 10_000
+RESOLUTION_MAX_LENGTH = 10_000
+
+# The audit log's codes for cases, registered in feedback.apps (labels shown translated).
+AUDIT_ACTIONS = {
+    "case.assign": gettext_lazy("Case assigned"),
+    "case.status": gettext_lazy("Case status changed"),
+    "case.note_add": gettext_lazy("Case note added"),
+}
+AUDIT_TARGETS = {"case": Case}
+AUDIT_TARGET_LABELS = {"case": gettext_lazy("Case")}
+
+
+class CaseTransitionRefused(ValidationError):
+    """The case cannot move to that status from the one it is in (someone moved it first,
+    or a resolved case was asked for anything but reopening): a conflict, not bad input."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _person(user: User | None) -> str:
+    """How a staff member is named in the timeline (kept as it was when it happened)."""
+    if user is None:
+        return ""
+    return user.name or user.email
+
+
+def case_webhook_payload(*, case: Case, event: CaseEvent) -> dict[str, Any]:
+    """What a webhook receiver is told about a case and the change that happened to it.
+
+    No free text (notes, resolutions, answers: they may quote anyone), and the respondent
+    only where a follow-up email could go to them (identified, consent to contact given
+    and not withdrawn; see followup_recipient): nothing about the person behind an
+    anonymous response or one who did not agree to be contacted.
+    """
+    response = case.response
+    email = followup_recipient(response=response)
+    respondent = None
+    if email is not None:
+        respondent = {
+            "member_id": response.member_id,
+            "name": response.member.name if response.member_id else "",
+            "email": email,
+        }
+    change: dict[str, Any] = {
+        "id": event.pk,
+        "kind": event.kind,
+        "at": _iso(event.created_at),
+        "actor_id": event.actor_id,
+        "api_key": event.data.get("api_key"),
+    }
+    if event.kind == CaseEventKind.STATUS_CHANGED:
+        change.update(status_from=event.data.get("from"), status_to=event.data.get("to"))
+    if event.kind == CaseEventKind.ASSIGNED:
+        change.update(
+            assignee_id=event.data.get("assignee"), previous_id=event.data.get("previous")
+        )
+    return {
+        "case": {
+            "id": case.pk,
+            "status": case.status,
+            "priority": case.priority,
+            "reasons": case.reasons,
+            "assignee_id": case.assignee_id,
+            "survey_id": response.survey_id,
+            "response_id": response.pk,
+            "is_anonymous": response.is_anonymous,
+            "created_at": _iso(case.created_at),
+            "updated_at": _iso(case.updated_at),
+            "due_at": _iso(case.due_at),
+            "resolved_at": _iso(case.resolved_at),
+        },
+        "respondent": respondent,
+        "change": change,
+    }
+
+
+def _webhook_send(*, case: Case, event: CaseEvent, webhook_event: WebhookEvent) -> None:
+    """Queue the webhook event for the change, in the caller's transaction; its id names
+    the timeline event, so a receiver sees each change once however often it is sent. The
+    payload is built only when some endpoint wants the event (usually known without a
+    query): opening a case is on the path of every answer."""
+    if not webhook_subscribed(organisation=case.organisation_id, event=webhook_event):
+        return
+    webhook_emit(
+        organisation=case.organisation_id,
+        event=webhook_event,
+        data=case_webhook_payload(case=case, event=event),
+        event_id=f"{webhook_event.value}:{case.pk}:{event.pk}",
+    )
+
+
+def _event_record(
+    *,
+    case: Case,
+    kind: str,
+    actor: User | None,
+    api_key: ApiToken | None,
+    data: dict[str, Any],
+) -> CaseEvent:
+    if api_key is not None:
+        data = {**data, "api_key": api_key.name}
+    return CaseEvent.objects.create(
+        organisation_id=case.organisation_id,
+        case=case,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        data=data,
+    )
+
+
+def _case_locked(case: Case) -> Case:
+    """The case's row, locked until the caller's transaction ends, read afresh (a
+    colleague may have changed it since the caller read it)."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("organisation", "response__member", "assignee")
+        .get(pk=case.pk, organisation_id=case.organisation_id)
+    )
+
+
+def case_open(
+    *,
+    response: Response,
+    reasons: list[Reason],
+    priority: str = CasePriority.NORMAL,
+    at: datetime | None = None,
+    new_response: bool = False,
+) -> Case:
+    """Open the response's case, or return the one already open for it.
+
+    `at` stands for now in every time the case records (created, updated, due, and its
+    "opened" timeline event). For a response written in this transaction (`new_response`)
+    there can be no case yet: one INSERT, no lookup. A case opened here starts its
+    timeline and is announced to webhooks (case.opened), in the caller's transaction.
+    """
+    opened = at or timezone.now()
+    fields = {
+        "organisation_id": response.organisation_id,
+        "reasons": reasons,
+        "priority": priority,
+        "created_at": opened,
+        "due_at": opened + timedelta(days=2),
+    }
+    if new_response:
+        case = Case(response=response, updated_at=opened, **fields)
+        row = {f.name: getattr(case, f.attname) for f in Case._meta.concrete_fields}
+        del row["id"]
+        (case.pk,) = insert_rows(Case, [row], returning=("id",))[0]
+        case._state.adding = False
+        case._state.db = DEFAULT_DB_ALIAS
+    else:
+        case, created = Case.objects.get_or_create(response=response, defaults=fields)
+        if not created:
+            return case
+        if at is not None:
+            # updated_at is auto_now; a pooled answer's case keeps the batch time there too.
+            Case.objects.filter(pk=case.pk).update(updated_at=at)
+            case.updated_at = at
+    event = CaseEvent(
+        organisation_id=case.organisation_id,
+        case=case,
+        kind=CaseEventKind.OPENED,
+        data={"reasons": reasons, "priority": priority},
+        created_at=opened,
+    )
+    row = {f.name: getattr(event, f.attname) for f in CaseEvent._meta.concrete_fields}
+    del row["id"]
+    (event.pk,) = insert_rows(CaseEvent, [row], returning=("id",))[0]
+    event._state.adding = False
+    event._state.db = DEFAULT_DB_ALIAS
+    _webhook_send(case=case, event=event, webhook_event=WebhookEvent.CASE_OPENED)
+    return case
+
+
+@transaction.atomic
+def case_assign(
+    *,
+    case: Case,
+    assignee: User | None,
+    actor: User | None = None,
+    api_key: ApiToken | None = None,
+) -> CaseEvent | None:
+    """Give the case to `assignee` (None: to nobody), who must work cases in the case's
+    organisation (an owner, admin or agent), else ValidationError on "assignee".
+
+    Records an "assigned" event, audits it and queues case.updated; returns the event, or
+    None when the case already had this assignee (nothing is written).
+    """
+    if (
+        assignee is not None
+        and not StaffRole.objects.for_organisation(case.organisation_id)
+        .filter(user=assignee, user__is_active=True, role__in=WORK_CASES_ROLES)
+        .exists()
+    ):
+        raise ValidationError(
+            {
+                "assignee": ValidationError(
+                    _(
+                        "Assign the case to someone of this organisation who works cases "
+                        "(an owner, admin or agent)."
+                    ),
+                    code="not_case_staff",
+                )
+            }
+        )
+    locked = _case_locked(case)
+    previous = locked.assignee
+    if locked.assignee_id == (assignee.pk if assignee else None):
+        return None
+    locked.assignee = assignee
+    locked.save(update_fields=["assignee", "updated_at"])
+    event = _event_record(
+        case=locked,
+        kind=CaseEventKind.ASSIGNED,
+        actor=actor,
+        api_key=api_key,
+        data={
+            "assignee": assignee.pk if assignee else None,
+            "assignee_name": _person(assignee),
+            "previous": previous.pk if previous else None,
+            "previous_name": _person(previous),
+        },
+    )
+    audit_record(
+        organisation=locked.organisation,
+        actor=actor,
+        action="case.assign",
+        target=locked,
+        target_type="case",
+        changes={"assignee": [previous, assignee]},
+    )
+    _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
+    return event
+
+
+@transaction.atomic
+def case_status_change(
+    *,
+    case: Case,
+    status: str,
+    resolution: str = "",
+    actor: User | None = None,
+    api_key: ApiToken | None = None,
+) -> CaseEvent:
+    """Move the case to `status`, along CASE_TRANSITIONS; resolving needs a `resolution`.
+
+    A status that does not exist, or resolving without saying how, is a ValidationError
+    on the field; a move the case's current status does not allow (it is already there,
+    or it is resolved and may only be reopened) is CaseTransitionRefused. Resolving
+    stamps resolved_at and keeps the resolution; reopening clears both (the timeline
+    keeps them). Records a "status_changed" event, audits it, and queues case.resolved
+    for a resolution, case.updated for any other move.
+    """
+    if status not in CaseStatus.values:
+        raise ValidationError(
+            {"status": ValidationError(_("Not a case status."), code="invalid_choice")}
+        )
+    resolution = (resolution or "").strip()
+    if status == CaseStatus.RESOLVED and not resolution:
+        raise ValidationError(
+            {
+                "resolution": ValidationError(
+                    _("Say how the case was resolved."), code="resolution_required"
+                )
+            }
+        )
+    if len(resolution) > RESOLUTION_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "resolution": ValidationError(
+                    _("Keep the resolution to %(n)s characters.") % {"n": RESOLUTION_MAX_LENGTH},
+                    code="max_length",
+                )
+            }
+        )
+    locked = _case_locked(case)
+    before = {"status": locked.status, "resolution": locked.resolution}
+    if status not in CASE_TRANSITIONS.get(locked.status, frozenset()):
+        message = (
+            _("The case is already in that status.")
+            if status == locked.status
+            else _("A resolved case can only be reopened.")
+            if locked.status == CaseStatus.RESOLVED
+            else _("The case cannot move to that status from the one it is in.")
+        )
+        raise CaseTransitionRefused(message, code="transition_refused")
+    locked.status = status
+    if status == CaseStatus.RESOLVED:
+        locked.resolution = resolution
+        locked.resolved_at = timezone.now()
+    else:
+        locked.resolution = ""
+        locked.resolved_at = None
+    locked.full_clean(exclude=["response", "organisation", "assignee"])
+    locked.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
+    data: dict[str, Any] = {"from": before["status"], "to": status}
+    if status == CaseStatus.RESOLVED:
+        data["resolution"] = resolution
+    event = _event_record(
+        case=locked,
+        kind=CaseEventKind.STATUS_CHANGED,
+        actor=actor,
+        api_key=api_key,
+        data=data,
+    )
+    audit_record(
+        organisation=locked.organisation,
+        actor=actor,
+        action="case.status",
+        target=locked,
+        target_type="case",
+        changes={
+            "status": [before["status"], locked.status],
+            "resolution": [before["resolution"], locked.resolution],
+        },
+    )
+    resolved = status == CaseStatus.RESOLVED
+    _webhook_send(
+        case=locked,
+        event=event,
+        webhook_event=WebhookEvent.CASE_RESOLVED if resolved else WebhookEvent.CASE_UPDATED,
+    )
+    return event
+
+
+@transaction.atomic
+def case_note_add(
+    *,
+    case: Case,
+    body: str,
+    actor: User | None = None,
+    api_key: ApiToken | None = None,
+) -> CaseEvent:
+    """Add a note (1 to NOTE_MAX_LENGTH characters, else ValidationError on "body") to the
+    case's timeline; audits it (without its text) and queues case.updated."""
+    body = (body or "").strip()
+    if not body or len(body) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "body": ValidationError(
+                    _("Write a note of 1 to %(n)s characters.") % {"n": NOTE_MAX_LENGTH},
+                    code="invalid_length",
+                )
+            }
+        )
+    locked = _case_locked(case)
+    # The case changed: the inbox's "last changed" reads updated_at.
+    locked.save(update_fields=["updated_at"])
+    event = _event_record(
+        case=locked, kind=CaseEventKind.NOTE, actor=actor, api_key=api_key, data={"body": body}
+    )
+    audit_record(
+        organisation=locked.organisation,
+        actor=actor,
+        action="case.note_add",
+        target=locked,
+        target_type="case",
+    )
+    _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
+    return event

@@ -1,0 +1,76 @@
+"""A case's timeline put into words, in the language of whoever reads it.
+
+Events are stored as data (feedback.models.CaseEvent: a kind and its parameters), never as
+sentences, so the staff page, the API and any later reader each say them in their own
+language. The words here are composed by the program; what people wrote (a note, a
+resolution) is shown beside them as it was written.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from feedback.choices import CaseEventKind, CasePriority, CaseStatus
+from feedback.models import CaseEvent
+from feedback.reasons import reasons_render
+
+
+def _status(value: str | None) -> str:
+    try:
+        return str(CaseStatus(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def case_event_text(event: CaseEvent) -> str:
+    """What happened, in the active language: "Assigned to Kim", "Status changed from Open
+    to Resolved"."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.kind == CaseEventKind.OPENED:
+        reasons = reasons_render(data.get("reasons"))
+        priority = data.get("priority")
+        if priority == CasePriority.HIGH:
+            return _("Case opened with high priority: %(reasons)s") % {"reasons": reasons}
+        return _("Case opened: %(reasons)s") % {"reasons": reasons} if reasons else _("Case opened")
+    if event.kind == CaseEventKind.ASSIGNED:
+        if data.get("assignee") is None:
+            return _("Unassigned")
+        return _("Assigned to %(name)s") % {"name": data.get("assignee_name") or "?"}
+    if event.kind == CaseEventKind.STATUS_CHANGED:
+        params = {"from": _status(data.get("from")), "to": _status(data.get("to"))}
+        if data.get("to") == CaseStatus.RESOLVED:
+            return _("Resolved (was %(from)s)") % params
+        if data.get("from") == CaseStatus.RESOLVED:
+            return _("Reopened")
+        return _("Status changed from %(from)s to %(to)s") % params
+    if event.kind == CaseEventKind.NOTE:
+        return _("Note added")
+    if event.kind == CaseEventKind.EMAIL_SENT:
+        return _("Follow-up email sent to the respondent")
+    if event.kind == CaseEventKind.REPLY_RECEIVED:
+        return _("The respondent replied")
+    # A kind from a later release read by an older one: say something true.
+    return _("The case changed")
+
+
+def case_event_body(event: CaseEvent) -> str:
+    """What a person wrote with the event (a note, a resolution), as written; else ""."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.kind == CaseEventKind.NOTE:
+        return str(data.get("body") or "")
+    if event.kind == CaseEventKind.STATUS_CHANGED:
+        return str(data.get("resolution") or "")
+    return ""
+
+
+def case_event_actor(event: CaseEvent) -> str:
+    """Who did it, in the active language: the staff member, the API key, or Chorus itself
+    (the follow-up rules opened the case)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.actor_id is not None and event.actor is not None:
+        return event.actor.name or event.actor.email
+    if data.get("api_key"):
+        return _("API key “%(name)s”") % {"name": data["api_key"]}
+    if event.kind == CaseEventKind.OPENED:
+        return _("Follow-up rules")
+    return _("Someone no longer on the team")

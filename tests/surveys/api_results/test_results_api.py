@@ -1,0 +1,340 @@
+"""A survey's results through the API: every figure of the staff results page, computed
+independently here from the answers the test seeds and compared with the page's own; the
+organisation's minimum group size withholding what the page withholds, marked
+`suppressed`; scoped, role-checked and in a fixed number of queries."""
+
+from __future__ import annotations
+
+import uuid
+from statistics import mean
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from communities.choices import Role
+from communities.services import api_token_create
+from surveys.choices import ChannelKind, QuestionType, SurveyKind
+from surveys.models import Choice
+from surveys.services import question_add, response_submit, survey_create, survey_publish
+from tests.factories.communities import LocationFactory, StaffRoleFactory
+from tests.factories.feedback import CaseFactory
+from tests.factories.surveys import AnswerFactory, ChannelFactory, ResponseFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+K = 3
+# (store or None, channel kind or None, language, nps, stars, single choice, multi choices,
+# text, sentiment)
+SEED = [
+    ("Silom", ChannelKind.KIOSK, "en", 10, 5, "Coffee", ["Coffee", "Cake"], "Lovely", 0.8),
+    ("Silom", ChannelKind.KIOSK, "th", 9, 4, "Coffee", None, "", None),
+    ("Silom", ChannelKind.KIOSK, "th", 3, 2, "Cake", None, "Cold", -0.6),
+    ("Silom", ChannelKind.KIOSK, "en", 7, 4, "Wi-Fi", None, "", None),
+    ("Ari", ChannelKind.KIOSK, "en", 0, 1, "Cake", ["Wi-Fi"], "Awful", -0.9),
+    ("Ari", ChannelKind.KIOSK, "he", 8, 3, None, None, "", None),
+    (None, None, "en", 6, 5, "Coffee", None, "Fine", 0.1),
+    (None, ChannelKind.EMAIL, "ja", 10, None, "Wi-Fi", None, "", None),
+]
+
+
+def api_url(organisation, survey) -> str:
+    return reverse("api:survey_results", args=[organisation.slug, survey.pk])
+
+
+def page_url(organisation, survey) -> str:
+    return reverse("staff:survey_results", args=[organisation.slug, survey.pk])
+
+
+def analyst(organisation) -> APIClient:
+    client = APIClient()
+    client.force_login(StaffRoleFactory(organisation=organisation, role=Role.ANALYST).user)
+    return client
+
+
+@pytest.fixture
+def seeded(organisation, survey):
+    """The survey with SEED's answers (and an open case on the detractor's response)."""
+    organisation.min_group_size = K
+    organisation.save(update_fields=["min_group_size"])
+    questions = {q.type: q for q in survey.questions.all()}
+    choices = {(q.type, c.label["en"]): c for q in questions.values() for c in q.choices.all()}
+    channels, stores = {}, {}
+    for store, kind, language, nps, stars, one, many, text, sentiment in SEED:
+        location = (
+            stores.setdefault(store, LocationFactory(organisation=organisation, name=store))
+            if store
+            else None
+        )
+        channel = None
+        if kind is not None:
+            channel = channels.setdefault(
+                (store, kind),
+                ChannelFactory(
+                    survey=survey,
+                    kind=kind,
+                    location=location,
+                    device_token=uuid.uuid4().hex if kind == ChannelKind.KIOSK else None,
+                ),
+            )
+        response = ResponseFactory(
+            survey=survey, language=language, channel=channel, location=location
+        )
+        AnswerFactory(response=response, question=questions[QuestionType.NPS], number=nps)
+        if stars is not None:
+            AnswerFactory(response=response, question=questions[QuestionType.STAR], number=stars)
+        if one is not None:
+            answer = AnswerFactory(
+                response=response, question=questions[QuestionType.SINGLE_CHOICE], number=None
+            )
+            answer.choices.set([choices[(QuestionType.SINGLE_CHOICE, one)]])
+        if many is not None:
+            answer = AnswerFactory(
+                response=response, question=questions[QuestionType.MULTI_CHOICE], number=None
+            )
+            answer.choices.set([choices[(QuestionType.MULTI_CHOICE, label)] for label in many])
+        if text:
+            AnswerFactory(
+                response=response,
+                question=questions[QuestionType.TEXT],
+                number=None,
+                text=text,
+                sentiment=sentiment,
+            )
+        if nps <= 3:
+            CaseFactory(response=response)
+    return survey
+
+
+# --- figures computed here, from SEED alone -------------------------------------------------
+
+
+def expected_headline() -> dict:
+    scores = [row[3] for row in SEED]
+    promoters = sum(s >= 9 for s in scores)
+    detractors = sum(s <= 6 for s in scores)
+    stars = [row[4] for row in SEED if row[4] is not None]
+    sentiments = [row[8] for row in SEED if row[8] is not None]
+    return {
+        "responses": len(SEED),
+        "nps": {
+            "score": round(100 * (promoters - detractors) / len(scores), 1),
+            "responses": len(scores),
+            "promoters": promoters,
+            "passives": sum(s in (7, 8) for s in scores),
+            "detractors": detractors,
+        },
+        "stars": round(mean(stars), 2),
+        "sentiment": round(mean(sentiments), 2),
+        "cases_open": sum(row[3] <= 3 for row in SEED),
+    }
+
+
+def expected_stores() -> list[dict]:
+    groups: dict[tuple, list[int]] = {}
+    for store, kind, _language, nps, *_rest in SEED:
+        if store:
+            groups.setdefault((store, kind), []).append(nps)
+    rows = []
+    for (store, kind), scores in sorted(groups.items(), key=lambda item: -len(item[1])):
+        if len(scores) >= K:
+            nps = round(
+                100 * (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores)) / len(scores)
+            )
+            rows.append(
+                {
+                    "store": store,
+                    "channel": kind,
+                    "responses": len(scores),
+                    "nps": nps,
+                    "suppressed": False,
+                }
+            )
+    for (store, kind), scores in sorted(groups.items()):
+        if len(scores) < K:
+            rows.append(
+                {
+                    "store": store,
+                    "channel": kind,
+                    "responses": None,
+                    "nps": None,
+                    "suppressed": True,
+                }
+            )
+    return rows
+
+
+def test_the_results_api_gives_every_figure_the_seed_implies(organisation, seeded):
+    # when
+    body = analyst(organisation).get(api_url(organisation, seeded)).json()
+
+    # then: the headline
+    for name, value in expected_headline().items():
+        assert body[name] == value, name
+    assert body["min_group_size"] == K and body["pooled"] == 0
+    # the breakdowns
+    languages = {}
+    for row in SEED:
+        languages[row[2]] = languages.get(row[2], 0) + 1
+    assert {r["language"]: r["responses"] for r in body["by_language"]} == languages
+    assert {r["channel"]: r["responses"] for r in body["by_channel"]} == {
+        "kiosk": 6,
+        None: 1,
+        "email": 1,
+    }
+    assert body["by_store"] == expected_stores()
+    # each question's split: every cell of the scale or every choice, in order
+    questions = {q["type"]: q for q in body["questions"]}
+    nps = questions["nps"]
+    assert nps["answers"] == 8 and not nps["suppressed"]
+    assert [c["value"] for c in nps["distribution"]] == list(range(11))
+    counts = {c["value"]: c["count"] for c in nps["distribution"]}
+    assert counts == {n: sum(row[3] == n for row in SEED) for n in range(11)}
+    assert {c["value"]: c["percent"] for c in nps["distribution"]}[10] == round(100 * 2 / 8)
+    single = questions["single_choice"]
+    assert [(c["label"], c["count"]) for c in single["distribution"]] == [
+        ("Coffee", 3),
+        ("Cake", 2),
+        ("Wi-Fi", 2),
+    ]
+    assert [c["percent"] for c in single["distribution"]] == [round(100 * n / 7) for n in (3, 2, 2)]
+    # fewer than K answered the multiple choice: its split is withheld, its count is not
+    multi = questions["multi_choice"]
+    assert multi["answers"] == 2 and multi["suppressed"] is True
+    assert {c["label"] for c in multi["distribution"]} == {"Coffee", "Cake", "Wi-Fi"}
+    assert all(c["count"] is None and c["percent"] is None for c in multi["distribution"])
+    assert questions["text"]["answers"] == 4 and questions["text"]["distribution"] == []
+
+
+def test_the_results_api_says_what_the_staff_results_page_shows(organisation, seeded, staff_client):
+    # given: the page as staff see it
+    page = staff_client.get(page_url(organisation, seeded))
+    shown = page.context["results"]
+
+    # when
+    body = analyst(organisation).get(api_url(organisation, seeded)).json()
+
+    # then: the same figures
+    assert body["responses"] == shown["responses"]
+    assert body["nps"]["score"] == shown["nps"].score
+    assert (body["nps"]["promoters"], body["nps"]["passives"], body["nps"]["detractors"]) == (
+        shown["nps"].promoters,
+        shown["nps"].passives,
+        shown["nps"].detractors,
+    )
+    assert body["stars"] == float(shown["stars"]) and body["cases_open"] == shown["cases_open"]
+    assert body["sentiment"] == float(shown["sentiment"])
+    assert [(r["language"], r["responses"]) for r in body["by_language"]] == [
+        (r["language"], r["n"]) for r in shown["by_language"]
+    ]
+    assert [(r["label"], r["responses"]) for r in body["by_channel"]] == [
+        (str(r["label"]), r["n"]) for r in shown["by_channel"]
+    ]
+    # the stores the page shows, and only those, with figures
+    assert [
+        (r["store"], r["responses"], r["nps"]) for r in body["by_store"] if not r["suppressed"]
+    ] == [(r["location__name"], r["n"], r["nps"]) for r in shown["by_location"]]
+    html = page.content.decode()
+    assert "Ari" not in html and [r["store"] for r in body["by_store"] if r["suppressed"]] == [
+        "Ari"
+    ]
+
+
+@pytest.fixture
+def poll(organisation, community):
+    organisation.min_group_size = K
+    organisation.save(update_fields=["min_group_size"])
+    poll = survey_create(
+        organisation=organisation,
+        community=community,
+        title={"en": "Oat milk"},
+        languages=["en"],
+        kind=SurveyKind.POLL,
+    )
+    question_add(
+        survey=poll,
+        type="single_choice",
+        text={"en": "Should we stock oat milk?"},
+        choices=[{"en": "Yes please"}, {"en": "No thanks"}, {"en": "Don't mind"}],
+    )
+    return survey_publish(survey=poll)
+
+
+def vote(poll, label: str) -> None:
+    question = poll.questions.get()
+    choice = Choice.objects.get(question=question, label__en=label)
+    response_submit(
+        survey=poll, raw_answers={f"q_{question.pk}": choice.pk}, idempotency_key=uuid.uuid4().hex
+    )
+
+
+def test_a_polls_split_is_the_pages_and_withheld_below_the_minimum(
+    organisation, poll, staff_client
+):
+    # given: two votes, fewer than K
+    vote(poll, "Yes please")
+    vote(poll, "No thanks")
+    client = analyst(organisation)
+
+    # when
+    early = client.get(api_url(organisation, poll)).json()["questions"][0]
+
+    # then: withheld, as the page withholds it
+    assert not staff_client.get(page_url(organisation, poll)).context["poll"]["shown"]
+    assert early["answers"] == 2 and early["suppressed"] is True
+    assert all(cell["count"] is None for cell in early["distribution"])
+
+    # when a third vote comes
+    vote(poll, "Yes please")
+    later = client.get(api_url(organisation, poll)).json()["questions"][0]
+    shown = staff_client.get(page_url(organisation, poll)).context["poll"]
+
+    # then: the page's bars, cell for cell
+    assert shown["shown"] and later["suppressed"] is False
+    assert [(c["label"], c["count"], c["percent"]) for c in later["distribution"]] == [
+        (bar.label, bar.votes, bar.percent) for bar in shown["bars"]
+    ]
+
+
+def test_results_are_read_in_the_same_queries_however_many_answers(
+    organisation, survey, django_assert_num_queries
+):
+    # given: a survey with a few responses, and one with many
+    small = SurveyFactory(organisation=organisation)
+    client = analyst(organisation)
+    client.get(api_url(organisation, small))
+    with CaptureQueriesContext(connection) as few:
+        client.get(api_url(organisation, survey))
+    question = survey.questions.get(type=QuestionType.NPS)
+    for n in range(30):
+        AnswerFactory(response=ResponseFactory(survey=survey), question=question, number=n % 11)
+
+    # when / then
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(api_url(organisation, survey)).status_code == 200
+
+
+def test_results_are_scoped_to_the_organisation_and_to_who_may_read_them(
+    organisation, other_organisation, survey
+):
+    # given
+    theirs = SurveyFactory(organisation=other_organisation)
+    agent = APIClient()
+    agent.force_login(StaffRoleFactory(organisation=organisation, role=Role.AGENT).user)
+    results_key = api_token_create(organisation=organisation, name="BI", scopes=["results:read"])[1]
+    cases_key = api_token_create(organisation=organisation, name="Desk", scopes=["cases:write"])[1]
+
+    def with_key(key):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        return client
+
+    # when / then
+    assert analyst(organisation).get(api_url(organisation, theirs)).status_code == 404
+    assert analyst(organisation).get(api_url(other_organisation, theirs)).status_code == 404
+    assert agent.get(api_url(organisation, survey)).status_code == 403
+    assert with_key(results_key).get(api_url(organisation, survey)).status_code == 200
+    assert with_key(results_key).get(api_url(organisation, theirs)).status_code == 404
+    assert with_key(cases_key).get(api_url(organisation, survey)).status_code == 403
