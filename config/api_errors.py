@@ -44,6 +44,7 @@ API_PATH_PREFIX = "/api/"
 # code -> (type slug, title). A code not listed is its own slug, titled by its status.
 PROBLEM_TYPES: dict[str, tuple[str, Promise]] = {
     "invalid": ("validation", _("Invalid input")),
+    "unprocessable": ("unprocessable", _("Unprocessable request")),
     "parse_error": ("malformed-request", _("Malformed request")),
     "request_too_large": ("request-too-large", _("Request too large")),
     "too_many_fields": ("too-many-fields", _("Too many fields")),
@@ -233,9 +234,10 @@ def problem_from_exception(exc: exceptions.APIException, *, request: Any) -> dic
     title = getattr(exc, "title", None)
     if isinstance(exc, exceptions.ValidationError):
         errors = field_errors(exc.detail, query=_is_query(request))
+        # DRF's own is "invalid"; a subclass names its kind (a 422's "unprocessable").
         return problem_body(
             status=status,
-            code="invalid",
+            code=exc.default_code,
             detail=_validation_summary(errors),
             instance=instance,
             title=title,

@@ -218,6 +218,12 @@ MEDIA_URL = "/media/"
 # The largest reward image staff may upload, in bytes.
 REWARD_IMAGE_MAX_BYTES = env.int("REWARD_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
 
+# --- response exports (surveys.exports): files a worker writes under MEDIA_ROOT/exports/ ---
+# How long a prepared export's download link works; the sweep then deletes the file.
+EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
+# A queued or running export nobody has advanced for this long is started again.
+EXPORT_REDRIVE_MINUTES = env.int("EXPORT_REDRIVE_MINUTES", default=10)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -311,6 +317,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "communities.api.tasks.idempotency_records_expire_task",
         "schedule": crontab(minute=35),
     },
+    # Expired export files deleted, and exports whose worker died started again.
+    "exports-sweep": {"task": "surveys.exports.tasks.exports_sweep_task", "schedule": 900.0},
     # Webhook deliveries whose retry fell due, or whose worker died mid-send.
     "webhooks-redrive": {
         "task": "communities.webhooks.tasks.webhook_redrive_task",

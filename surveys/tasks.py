@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+# The exports' tasks live with them; imported here, where the worker looks for tasks.
+from surveys.exports.tasks import export_job_run_task, exports_sweep_task  # noqa: F401
 from surveys.services import events, invitations, pool
 
 

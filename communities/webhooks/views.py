@@ -54,6 +54,7 @@ _CURSOR = re.compile(r"[0-9]{1,18}")
 _EVENT_LABELS = dict(WebhookEvent.choices)
 _ERROR_LABELS = dict(AttemptError.choices)
 _STATUS_LABELS = dict(DeliveryStatus.choices)
+_IN_FLIGHT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
 def event_labels(events: list[str]) -> list[str]:
@@ -74,7 +75,9 @@ class _WebhookPage(StaffScopedMixin):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["time_zone"] = organisation_time_zone(self.organisation)
+        context.update(
+            time_zone=organisation_time_zone(self.organisation), failing=DisabledReason.FAILING
+        )
         return context
 
     def log_url(self, endpoint: WebhookEndpoint) -> str:
@@ -98,7 +101,6 @@ class StaffWebhookListView(_WebhookPage, TemplateView):
             }
             for endpoint in webhook_endpoints(organisation=self.organisation)
         ]
-        context["failing"] = DisabledReason.FAILING
         return context
 
 
@@ -238,7 +240,6 @@ class StaffWebhookDetailView(_WebhookPage, SingleObjectMixin, TemplateView):
         here = self.log_url(self.object)
         context.update(
             events=event_labels(self.object.events),
-            failing=DisabledReason.FAILING,
             rows=[_delivery_row(delivery) for delivery in rows],
             newer_url=f"?{urlencode({**filters, 'newer': rows[0].pk})}" if has_newer else "",
             older_url=f"?{urlencode({**filters, 'older': rows[-1].pk})}" if has_older else "",
@@ -253,6 +254,8 @@ def _delivery_row(delivery: WebhookDelivery) -> dict[str, Any]:
     return {
         "delivery": delivery,
         "event": _EVENT_LABELS.get(delivery.event, delivery.event),
+        # One still on its way is not sent again (the service leaves it as it is).
+        "resendable": delivery.status not in _IN_FLIGHT,
         "payload": json.dumps(delivery.payload, indent=2, ensure_ascii=False, sort_keys=True),
         "attempts": [
             {

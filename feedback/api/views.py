@@ -18,7 +18,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response as DRFResponse
 
 from communities.api.auth import ApiTokenAuthentication
@@ -26,6 +25,7 @@ from communities.api.parsers import BoundedJSONParser
 from communities.models import User
 from communities.permissions import can_work_cases
 from communities.scoping import OrganisationScopedAPIView
+from config.api_pagination import DefaultCursorPagination
 from feedback.api.serializers import (
     CASE_STATUS_INPUT_SCHEMA,
     CaseAssignInputSerializer,
@@ -49,13 +49,12 @@ from surveys.models import Answer
 PAGING_PARAMETERS = ("cursor", "page_size")
 
 
-class CasePagination(CursorPagination):
+class CasePagination(DefaultCursorPagination):
     """Newest first by id (unique, so a page boundary never splits or repeats cases that
     share an opening time, as an anonymous batch's cases do)."""
 
     ordering = ("-id",)
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
 
 

@@ -422,7 +422,12 @@ class MemberPointsAPI(_RewardsAPI, generics.GenericAPIView):
             OpenApiParameter(p["name"], p["schema"], description=p["description"])
             for p in LedgerPagination().get_schema_operation_parameters(None)
         ],
-        responses={200: MemberPointsOutputSerializer},
+        responses={
+            200: MemberPointsOutputSerializer,
+            400: OpenApiResponse(
+                description="A query parameter it does not know, or a page_size out of range."
+            ),
+        },
     )
     def get(self, request, *args, **kwargs) -> DRFResponse:
         self.query_check()

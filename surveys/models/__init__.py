@@ -4,9 +4,11 @@ surveys    Survey, Question, Choice
 channels   Channel, SurveyInvitation, InvitationBatch, SurveyEvent
 responses  Response, Answer, Participation
 pool       PooledAnswer (anonymous answers from known respondents, before release)
+exports    ExportJob (response exports a worker writes to a file)
 """
 
 from surveys.models.channels import Channel, InvitationBatch, SurveyEvent, SurveyInvitation
+from surveys.models.exports import ExportFormat, ExportJob, ExportStatus
 from surveys.models.pool import PooledAnswer
 from surveys.models.responses import (
     SHORT_TEXT_MAX_LENGTH,
@@ -27,6 +29,9 @@ __all__ = [
     "Answer",
     "Channel",
     "Choice",
+    "ExportFormat",
+    "ExportJob",
+    "ExportStatus",
     "InvitationBatch",
     "Participation",
     "PooledAnswer",

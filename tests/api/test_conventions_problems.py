@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from communities.choices import Role
 from config import urls as project_urls
-from config.api_errors import PROBLEM_BASE, field_errors
+from config.api_errors import PROBLEM_BASE, field_errors, problem_from_exception
 from config.errors import bad_request
 from tests.api.problems import problem
 from tests.communities.members_api import member_url, members_url, new_member
@@ -87,6 +87,23 @@ def test_nested_and_list_errors_flatten_to_pointers():
 def test_a_list_of_messages_at_the_top_is_about_the_whole_request():
     errors = field_errors(ValidationError("Nothing to do.", code="empty").detail)
     assert errors == [{"pointer": "", "detail": "Nothing to do.", "code": "empty"}]
+
+
+def test_a_validation_error_of_its_own_kind_keeps_its_status_code_and_field_errors():
+    # given: input of the right shape that the organisation's data refuses
+    class Unprocessable(ValidationError):
+        status_code = 422
+        default_code = "unprocessable"
+
+    request = RequestFactory().post("/api/v1/demo/things/")
+    # when
+    body = problem_from_exception(Unprocessable({"city": ["Not a city here."]}), request=request)
+    # then
+    assert (body["status"], body["code"]) == (422, "unprocessable")
+    assert body["type"] == PROBLEM_BASE + "unprocessable"
+    assert body["errors"] == [
+        {"pointer": "/city", "detail": "Not a city here.", "code": "unprocessable"}
+    ]
 
 
 # --- every kind of refusal ------------------------------------------------------------------

@@ -230,16 +230,18 @@ def test_resend_sends_a_failed_delivery_again_after_commit(
     assert AuditEntry.objects.filter(action="webhook.resend").exists()
 
 
-def test_each_delivery_has_a_resend_button_and_the_endpoint_a_test_button(
+def test_each_finished_delivery_has_a_resend_button_and_the_endpoint_a_test_button(
     staff_client, organisation, endpoint
 ):
-    # given
+    # given one delivery that failed and one still waiting to be sent
     delivery = WebhookDeliveryFactory(endpoint=endpoint, status=DeliveryStatus.FAILED)
+    waiting = WebhookDeliveryFactory(endpoint=endpoint, status=DeliveryStatus.PENDING)
 
     # when
     html = _get(staff_client, organisation, endpoint).content.decode()
 
-    # then
+    # then only the failed one can be sent again
     assert reverse("staff:webhook_resend", args=[organisation.slug, delivery.pk]) in html
+    assert reverse("staff:webhook_resend", args=[organisation.slug, waiting.pk]) not in html
     assert reverse("staff:webhook_test", args=[organisation.slug, endpoint.pk]) in html
     assert "Send test event" in html and "Resend" in html

@@ -208,12 +208,14 @@ def test_questions_are_reordered_and_a_rule_may_not_come_first(api, organisation
     why.save(update_fields=["settings"])
     refused = api.post(url, {"order": [why.pk, stars.pk]}, "json")
     incomplete = api.post(url, {"order": [why.pk]}, "json")
+    repeated = api.post(url, {"order": [stars.pk, stars.pk]}, "json")
 
     # then
     assert moved.status_code == 200
     assert [q["id"] for q in moved.json()["questions"]] == [why.pk, stars.pk]
     assert refused.status_code == 400 and problem_pointers(refused) == {"/order"}
     assert incomplete.status_code == 400 and problem_pointers(incomplete) == {"/order"}
+    assert repeated.status_code == 400 and problem_pointers(repeated) == {"/order"}
 
 
 def test_answers_to_choose_are_added_renamed_reordered_and_removed(api, organisation, draft):
@@ -379,3 +381,27 @@ def test_an_answered_rating_scale_cannot_narrow_below_its_answers(api, organisat
     )
 
     assert answer.status_code == 400 and problem_pointers(answer) == {"/settings"}
+
+
+def test_question_and_answer_lists_page_in_bounded_queries(
+    api, organisation, draft, django_assert_max_num_queries
+):
+    # given: more choice questions with answers to choose
+    for position in range(3, 8):
+        question = QuestionFactory(survey=draft, position=position, type=QuestionType.MULTI_CHOICE)
+        ChoiceFactory(question=question, position=1)
+        ChoiceFactory(question=question, position=2)
+    why = _questions(draft)[1]
+
+    # when / then
+    for size in (1, 100):
+        with django_assert_max_num_queries(10):
+            questions = api.get(
+                api_url("survey_question_list", organisation, draft.pk), {"page_size": size}
+            )
+        with django_assert_max_num_queries(10):
+            choices = api.get(
+                api_url("survey_choice_list", organisation, draft.pk, why.pk), {"page_size": size}
+            )
+        assert len(questions.json()["results"]) == min(size, 7)
+        assert len(choices.json()["results"]) == min(size, 3)

@@ -328,3 +328,13 @@ def test_a_retried_create_with_the_same_idempotency_key_makes_one_survey(api, or
     assert again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
     assert Survey.objects.count() == 1
+
+
+def test_the_audit_log_names_the_survey_builders_actions():
+    from communities.services.audit import audit_action_label, audit_target_label
+    from surveys.services.authoring import survey_audit_register
+
+    survey_audit_register()
+
+    assert audit_action_label("survey.publish") == "Survey published"
+    assert audit_target_label("choice") == "Answer to choose"
