@@ -22,7 +22,7 @@ from django.utils import translation
 from communities.services.language import language_supported, user_language_set
 
 # Everything a staff member (rather than a member or respondent) reads.
-STAFF_PATH_PREFIXES = ("/staff/", "/staff-invitation/")
+STAFF_PATH_PREFIXES = ("/staff/", "/staff-invitation/", "/api/docs/")
 ACCOUNT_PATH_PREFIXES = ("/accounts/",)
 # Django's default cookie lasts only as long as the browser session; a choice is kept longer.
 LANGUAGE_COOKIE_DAYS = 365

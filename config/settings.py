@@ -413,7 +413,6 @@ a maximum). Rows added meanwhile are neither skipped nor repeated.
         for area, about in _API_AREAS.items()
     ],
     "CONTACT": {"name": "The operators of this Chorus site", "url": SITE_URL},
-    "LICENSE": {"name": "Proprietary"},
     # Operations are named and tagged from the path after /api/v1/{org}/, not "v1_…".
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+/\{org\}",
     "DEFAULT_GENERATOR_CLASS": "config.openapi.AreaTaggingSchemaGenerator",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from surveys.exports.urls import export_urlpatterns
 from surveys.views import builder, community, distribution, invitations, kiosk, respond, results
 
 app_name = "surveys"
@@ -78,4 +79,6 @@ staff_urlpatterns = [
         name="question_restore",
     ),
     path("questions/<int:pk>/move/", builder.StaffQuestionMoveView.as_view(), name="question_move"),
+    # Response exports: the export page, the streamed CSV, a prepared file's progress and link.
+    *export_urlpatterns,
 ]

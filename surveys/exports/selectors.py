@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
@@ -61,8 +62,11 @@ CHOICE_SEPARATOR = "; "
 _NOT_NAMED = frozenset({MemberStatus.ERASED, MemberStatus.UNSUBSCRIBED})
 
 
-class ExportRefused(Exception):
+class ExportRefused(ValidationError):
     """The export would single people out; the message says why, for the staff member."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="too_few_responses")
 
 
 class _IdList(Aggregate):
