@@ -11,17 +11,22 @@ audit entry name no actor, and the event names the key.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communities.models import ApiToken, StaffRole, User
 from communities.permissions import WORK_CASES_ROLES
+from communities.outbox.services import outbox_write
 from communities.services.audit import audit_record
 from communities.webhooks.choices import WebhookEvent
 from communities.webhooks.services import webhook_emit, webhook_subscribed
@@ -35,6 +40,8 @@ from surveys.models import Response
 # A note is a working paper, not a document: long enough for a call's summary.
 NOTE_MAX_LENGTH = 10_000
 RESOLUTION_MAX_LENGTH = 10_000
+# How much of a note the email to someone it mentions quotes; the case page has the rest.
+MENTION_EXCERPT = 1_000
 
 # The audit log's codes for cases, registered in feedback.apps (labels shown translated).
 AUDIT_ACTIONS = {
@@ -361,16 +368,7 @@ def case_status_change(
     return event
 
 
-@transaction.atomic
-def case_note_add(
-    *,
-    case: Case,
-    body: str,
-    actor: User | None = None,
-    api_key: ApiToken | None = None,
-) -> CaseEvent:
-    """Add a note (1 to NOTE_MAX_LENGTH characters, else ValidationError on "body") to the
-    case's timeline; audits it (without its text) and queues case.updated."""
+def _note_body_clean(body: str) -> str:
     body = (body or "").strip()
     if not body or len(body) > NOTE_MAX_LENGTH:
         raise ValidationError(
@@ -381,11 +379,20 @@ def case_note_add(
                 )
             }
         )
-    locked = _case_locked(case)
+    return body
+
+
+def _note_record(
+    *,
+    locked: Case,
+    data: dict[str, Any],
+    actor: User | None,
+    api_key: ApiToken | None,
+) -> CaseEvent:
     # The case changed: the inbox's "last changed" reads updated_at.
     locked.save(update_fields=["updated_at"])
     event = _event_record(
-        case=locked, kind=CaseEventKind.NOTE, actor=actor, api_key=api_key, data={"body": body}
+        case=locked, kind=CaseEventKind.NOTE, actor=actor, api_key=api_key, data=data
     )
     audit_record(
         organisation=locked.organisation,
@@ -395,4 +402,128 @@ def case_note_add(
         target_type="case",
     )
     _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
+    return event
+
+
+@transaction.atomic
+def case_note_add(
+    *,
+    case: Case,
+    body: str,
+    actor: User | None = None,
+    api_key: ApiToken | None = None,
+) -> CaseEvent:
+    """Add a note (1 to NOTE_MAX_LENGTH characters, else ValidationError on "body") to the
+    case's timeline; audits it (without its text) and queues case.updated."""
+    body = _note_body_clean(body)
+    locked = _case_locked(case)
+    return _note_record(locked=locked, data={"body": body}, actor=actor, api_key=api_key)
+
+
+def note_mentions(*, body: str, staff: list[User]) -> list[tuple[User, str]]:
+    """The staff a note @mentions, each with the words that mentioned them first.
+
+    A mention is "@" and a staff member's email address or name, matched without regard to
+    case and not running on into more letters ("@Kim" is not "@Kimberly"); the longest
+    match wins, so "@Kim Lee" names Kim Lee, not a colleague called Kim. A name two of
+    the staff share names neither of them (their addresses still do).
+    """
+    by_text: dict[str, User | None] = {}
+    for user in staff:
+        by_text[user.email.casefold()] = user
+        name = " ".join((user.name or "").split()).casefold()
+        if name:
+            by_text[name] = None if name in by_text and by_text[name] != user else user
+    candidates = sorted((text for text, user in by_text.items() if user), key=len, reverse=True)
+    if not candidates or "@" not in body:
+        return []
+    pattern = re.compile(
+        r"(?<![\w@])@(" + "|".join(re.escape(c) for c in candidates) + r")(?![\w@-])(?!\.\w)",
+        re.IGNORECASE,
+    )
+    found: dict[int, tuple[User, str]] = {}
+    for match in pattern.finditer(body):
+        user = by_text[match.group(1).casefold()]
+        if user is not None and user.pk not in found:
+            found[user.pk] = (user, match.group(0))
+    return list(found.values())
+
+
+def _mention_email_write(*, case: Case, event: CaseEvent, user: User, author: str) -> None:
+    """Tell a mentioned colleague, in their language, through the outbox (once per note)."""
+    organisation = case.organisation
+    path = reverse("staff:case_detail", args=[organisation.slug, case.pk])
+    body = event.data.get("body", "")
+    context = {
+        "organisation_name": organisation.name,
+        "case_id": case.pk,
+        "author": author,
+        "note": body if len(body) <= MENTION_EXCERPT else body[:MENTION_EXCERPT] + "…",
+        "case_url": f"{settings.SITE_URL}{path}",
+    }
+    language = user.locale or organisation.default_language
+    base = "feedback/emails/case_mention"
+    with translation.override(language):
+        subject = render_to_string(f"{base}_subject.txt", context, using="text")
+        text = render_to_string(f"{base}_body.txt", context, using="text")
+        html = render_to_string(f"{base}_body.html", context)
+    outbox_write(
+        idempotency_key=f"case-mention:{event.pk}:user:{user.pk}",
+        organisation=organisation,
+        to_email=user.email,
+        template="case_mention",
+        context=context,
+        language=language,
+        subject=" ".join(subject.strip().splitlines()),
+        body_text=text,
+        body_html=html,
+        headers={},
+    )
+
+
+@transaction.atomic
+def case_note_post(
+    *,
+    case: Case,
+    body: str,
+    actor: User,
+    staff: list[User],
+    submission: str = "",
+) -> CaseEvent:
+    """A staff member's note from the case page: as case_note_add, and each of `staff`
+    (the organisation's case workers) the note @mentions is kept on the event (for the
+    timeline to highlight) and emailed through the outbox in their language, after
+    commit; the author is not emailed about their own mention.
+
+    `submission` names the form the note came from: a second note from the same form (a
+    double submit) is refused with a ValidationError on "body" and nothing is written.
+    """
+    body = _note_body_clean(body)
+    locked = _case_locked(case)
+    if (
+        submission
+        and CaseEvent.objects.filter(
+            case=locked, kind=CaseEventKind.NOTE, data__submission=submission
+        ).exists()
+    ):
+        raise ValidationError(
+            {
+                "body": ValidationError(
+                    _("This note was already added (the form was sent twice)."),
+                    code="duplicate_submission",
+                )
+            }
+        )
+    mentioned = note_mentions(body=body, staff=staff)
+    data: dict[str, Any] = {"body": body}
+    if mentioned:
+        data["mentions"] = [
+            {"id": user.pk, "name": _person(user), "text": text} for user, text in mentioned
+        ]
+    if submission:
+        data["submission"] = submission
+    event = _note_record(locked=locked, data=data, actor=actor, api_key=None)
+    for user, _text in mentioned:
+        if user.pk != actor.pk:
+            _mention_email_write(case=locked, event=event, user=user, author=_person(actor))
     return event

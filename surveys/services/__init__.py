@@ -2,6 +2,7 @@
 
 responses    answering: checking answers, response_submit
 builder      staff building surveys and questions
+authoring    the same through the API, audited
 invitations  personal email links, invitation batches and reminders
 events       surveys triggered by another system's events
 kiosks       kiosk devices and their answers

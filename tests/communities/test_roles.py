@@ -140,6 +140,13 @@ API_ACCESS.update(area_walks.API_ACCESS)
 API_WRITE_ACCESS.update(area_walks.API_WRITE_ACCESS)
 
 
+def _api_args(organisation, object_for) -> list:
+    """A route's args: the organisation's slug, then the id the maker's object gives, or the
+    ids of the tuple it returns for a nested route (…/surveys/<pk>/questions/<qid>/)."""
+    made = object_for(organisation) if object_for else ()
+    return [organisation.slug, *(o.pk for o in (made if isinstance(made, tuple) else (made,)))]
+
+
 def test_every_staff_url_says_which_roles_may_use_it():
     missing = sorted(set(staff_url_names()) - set(ACCESS))
     stale = sorted(set(ACCESS) - set(staff_url_names()))
@@ -173,9 +180,8 @@ def test_each_role_may_call_exactly_the_staff_api_the_table_allows(organisation,
     roles, object_for = API_ACCESS[name]
     client = Client()
     client.force_login(StaffRoleFactory(organisation=organisation, role=role).user)
-    args = [organisation.slug] + ([object_for(organisation).pk] if object_for else [])
 
-    response = client.get(reverse(name, args=args))
+    response = client.get(reverse(name, args=_api_args(organisation, object_for)))
 
     assert response.status_code == (200 if role in roles else 403)
 
@@ -189,9 +195,7 @@ def test_each_role_may_write_through_the_staff_api_exactly_as_the_table_allows(
     roles, object_for, body = API_WRITE_ACCESS[write]
     client = Client()
     client.force_login(StaffRoleFactory(organisation=organisation, role=role).user)
-    url = reverse(
-        name, args=[organisation.slug] + ([object_for(organisation).pk] if object_for else [])
-    )
+    url = reverse(name, args=_api_args(organisation, object_for))
 
     response = getattr(client, method)(url, body, content_type="application/json")
 

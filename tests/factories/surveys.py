@@ -1,6 +1,9 @@
 import uuid
+from datetime import timedelta
+from pathlib import Path
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
@@ -8,6 +11,9 @@ from surveys.models import (
     Answer,
     Channel,
     Choice,
+    ExportFormat,
+    ExportJob,
+    ExportStatus,
     InvitationBatch,
     Participation,
     PooledAnswer,
@@ -216,3 +222,35 @@ def pool_release_now(survey) -> int:
     released = anonymous_pool_release(survey_id=survey.pk)
     anonymous_points_release(survey_id=survey.pk)
     return released
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    """A queued export; `ready=True` makes it a finished CSV with a small file written under
+    MEDIA_ROOT/exports/ (named after the job, so test runs overwrite rather than add)."""
+
+    class Meta:
+        model = ExportJob
+
+    class Params:
+        ready = factory.Trait(
+            status=ExportStatus.DONE,
+            finished_at=factory.LazyFunction(timezone.now),
+            expires_at=factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24)),
+            file_path="pending",
+        )
+
+    survey = factory.SubFactory(SurveyFactory)
+    organisation = factory.SelfAttribute("survey.organisation")
+    format = ExportFormat.CSV
+    params = factory.LazyFunction(lambda: {"labels": "en"})
+
+    @factory.post_generation
+    def file(job, create, extracted, **kwargs):
+        if job.file_path != "pending":
+            return
+        job.file_path = f"exports/{job.organisation_id}/factory-{job.pk}.{job.format}"
+        path = Path(settings.MEDIA_ROOT) / job.file_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\ufeffResponse\r\n", encoding="utf-8")
+        if create:
+            job.save(update_fields=["file_path"])

@@ -1,5 +1,7 @@
 """The staff REST API: scoped to the caller's organisations, JSON errors, bounded queries."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -112,8 +114,9 @@ def test_every_org_api_route_is_walked_by_the_cross_tenant_test(
     assert scoped
     for pattern in scoped:
         kwargs = {"org": other_organisation.slug}
-        if "<int:pk>" in str(pattern.pattern):
-            kwargs["pk"] = foreign.pk
+        # Every id of the route (a nested one has several) names the foreign survey's id.
+        for name in re.findall(r"<int:(\w+)>", str(pattern.pattern)):
+            kwargs[name] = foreign.pk
         url = reverse(f"api:{pattern.name}", kwargs=kwargs)
         if pattern.name in KEY_ROUTES:
             assert key_client.post(url, {}, format="json").status_code == 404
