@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-webhooks clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -104,7 +104,7 @@ vendor:
 	mkdir -p tests/e2e/vendor/axe-core
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
-bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-webhooks
+bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -126,6 +126,10 @@ bench-pool: $(VENV)/.test
 
 bench-rewards: $(VENV)/.test
 	$(PY) bench/rewards.py
+
+# Sentiment accuracy per language on tests/data/sentiment/, beside bare TextBlob (offline).
+bench-sentiment: $(VENV)/.test
+	$(PY) bench/sentiment_accuracy.py
 
 bench-webhooks: $(VENV)/.test
 	$(PY) bench/webhooks.py

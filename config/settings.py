@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rewards",
     "surveys",
     "feedback",
+    "insights",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ from communities.views.team import StaffHomeView, StaffInvitationAcceptView
 from config.docs_views import ApiDocsView
 from config.views import StartView
 from feedback.urls import staff_urlpatterns as feedback_staff
+from insights.urls import staff_urlpatterns as insights_staff
 from rewards.urls import member_urlpatterns as rewards_member
 from rewards.urls import staff_urlpatterns as rewards_staff
 from rewards.views.images import reward_image
@@ -16,7 +17,13 @@ from surveys.urls import staff_urlpatterns as surveys_staff
 
 # Every staff page lives under /staff/<org>/ and resolves that organisation through
 # StaffScopedMixin; tests walk this list to prove outsiders get 404.
-staff_patterns = [*communities_staff, *rewards_staff, *surveys_staff, *feedback_staff]
+staff_patterns = [
+    *communities_staff,
+    *rewards_staff,
+    *surveys_staff,
+    *feedback_staff,
+    *insights_staff,
+]
 
 # A request over Django's size limits gets a clear page, wherever the limit was hit.
 handler400 = "config.errors.bad_request"

@@ -8,7 +8,13 @@ resolution) is shown beside them as it was written.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
+from django.utils.html import escape, linebreaks
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from feedback.choices import CaseEventKind, CasePriority, CaseStatus
 from feedback.models import CaseEvent
@@ -61,6 +67,62 @@ def case_event_body(event: CaseEvent) -> str:
     if event.kind == CaseEventKind.STATUS_CHANGED:
         return str(data.get("resolution") or "")
     return ""
+
+
+def case_event_body_html(event: CaseEvent) -> SafeString:
+    """The body as HTML: escaped, its line breaks kept, and the staff a note @mentioned
+    (as recorded when it was written) marked."""
+    body = case_event_body(event)
+    data = event.data if isinstance(event.data, dict) else {}
+    texts = sorted(
+        {m["text"] for m in data.get("mentions") or [] if isinstance(m, dict) and m.get("text")},
+        key=len,
+        reverse=True,
+    )
+    if not body:
+        return mark_safe("")
+    if not texts:
+        return linebreaks(body, autoescape=True)
+    pattern = re.compile("(" + "|".join(re.escape(t) for t in texts) + ")")
+    parts = [
+        f'<mark class="mention">{escape(part)}</mark>' if index % 2 else escape(part)
+        for index, part in enumerate(pattern.split(body))
+    ]
+    # The marked pieces are escaped above; linebreaks must not escape them again.
+    return linebreaks(mark_safe("".join(parts)), autoescape=False)
+
+
+def _span(seconds: float) -> tuple[int, str]:
+    """A duration as one rounded unit: minutes under an hour, hours under two days, days."""
+    minutes = max(1, int(seconds // 60))
+    if minutes < 60:
+        return minutes, "min"
+    hours = minutes // 60
+    if hours < 48:
+        return hours, "h"
+    return hours // 24, "d"
+
+
+def case_due_text(*, due_at: datetime | None, status: str, now: datetime) -> tuple[str, bool]:
+    """The time left on a case in words, and whether it is overdue: "due in 3 h", "overdue
+    2 d"; ("", False) for a resolved case or one with no due time."""
+    if due_at is None or status == CaseStatus.RESOLVED:
+        return "", False
+    seconds = (due_at - now).total_seconds()
+    count, unit = _span(abs(seconds))
+    if seconds >= 0:
+        words = {
+            "min": ngettext("due in %(n)d min", "due in %(n)d min", count),
+            "h": ngettext("due in %(n)d h", "due in %(n)d h", count),
+            "d": ngettext("due in %(n)d d", "due in %(n)d d", count),
+        }
+        return words[unit] % {"n": count}, False
+    words = {
+        "min": ngettext("overdue %(n)d min", "overdue %(n)d min", count),
+        "h": ngettext("overdue %(n)d h", "overdue %(n)d h", count),
+        "d": ngettext("overdue %(n)d d", "overdue %(n)d d", count),
+    }
+    return words[unit] % {"n": count}, True
 
 
 def case_event_actor(event: CaseEvent) -> str:

@@ -28,6 +28,30 @@ from surveys.choices import ChannelKind
 VALUE_MAX_LENGTH = 40
 
 
+class _CodesCheckbox(forms.CheckboxInput):
+    """A checkbox whose value is read as sent (Django's reads any text as ticked, "0" too),
+    so the field can refuse what is not an answer."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class _CodesField(forms.Field):
+    """codes=1 (or a ticked box, "on") for codes; absent, empty or 0 for labels."""
+
+    widget = _CodesCheckbox(check_test=lambda value: value in (True, "1", "on"))
+    default_error_messages = {
+        "invalid": _("Use 1 for codes, or leave it out for labels."),
+    }
+
+    def to_python(self, value: Any) -> bool:
+        if value in (None, "", False, "0"):
+            return False
+        if value in (True, "1", "on"):
+            return True
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
 class ExportOptionsForm(DateRangeMixin, forms.Form):
     """The export's options; all optional (the labels default to the caller's language)."""
 
@@ -37,15 +61,7 @@ class ExportOptionsForm(DateRangeMixin, forms.Form):
         required=False,
         error_messages={"invalid_choice": _("Choose one of the languages in the list.")},
     )
-    codes = forms.TypedChoiceField(
-        label=_("Choice codes instead of labels"),
-        choices=[("", ""), ("0", "0"), ("1", "1")],
-        coerce=lambda value: value == "1",
-        empty_value=False,
-        required=False,
-        widget=forms.CheckboxInput(check_test=lambda value: value in (True, "1")),
-        error_messages={"invalid_choice": _("Use 1 for codes, or leave it out for labels.")},
-    )
+    codes = _CodesField(label=_("Choice codes instead of labels"), required=False)
     since = forms.DateField(
         label=_("From"),
         required=False,

@@ -76,13 +76,10 @@ class _IdList(Aggregate):
     output_field = TextField()
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            function="STRING_AGG",
-            template="%(function)s(CAST(%(expressions)s AS text), ',')",
-            **extra_context,
-        )
+        clone = self.copy()
+        clone.function = "STRING_AGG"
+        clone.template = "%(function)s(CAST(%(expressions)s AS text), ',')"
+        return clone.as_sql(compiler, connection, **extra_context)
 
 
 @dataclass(frozen=True)

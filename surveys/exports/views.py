@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import (
     FileResponse,
     Http404,
@@ -26,6 +27,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.generic import DetailView
@@ -51,7 +53,9 @@ CONTENT_TYPES = {
 }
 
 
-def _attachment(response: HttpResponse, *, survey: Survey, extension: str) -> HttpResponse:
+def _attachment(
+    response: HttpResponseBase, *, survey: Survey, extension: str
+) -> HttpResponseBase:
     # Only digits, letters and dashes: safe in the header and on any file system, whatever
     # the survey is called.
     day = timezone.localdate().isoformat()
@@ -84,7 +88,16 @@ class StaffSurveyExportView(StaffObjectFormView):
             jobs=jobs, min_group_size=self.organisation.min_group_size, **kwargs
         )
 
-    def form_save(self, form: ExportRequestForm) -> HttpResponse:
+    def form_valid(self, form: ExportRequestForm) -> HttpResponseBase:
+        # The base's form_valid takes an HttpResponse from form_save; a streamed CSV is an
+        # HttpResponseBase, so the refusal handling is repeated here.
+        try:
+            return self.form_save(form)
+        except ValidationError as exc:
+            self.service_errors_put(form, exc)
+            return self.form_invalid(form)
+
+    def form_save(self, form: ExportRequestForm) -> HttpResponseBase:
         params = form.params(default_labels=translation.get_language())
         job_format = form.job_format()
         if job_format is None:
@@ -101,7 +114,7 @@ class StaffSurveyExportView(StaffObjectFormView):
         )
 
 
-def _streamed_csv(view: StaffSurveyExportView, params: ExportParams) -> HttpResponse:
+def _streamed_csv(view: StaffSurveyExportView, params: ExportParams) -> HttpResponseBase:
     """The CSV of these options, streamed; ExportRefused (a ValidationError) when too few
     responses match."""
     plan = responses_export_plan(organisation=view.organisation, survey=view.object, params=params)

@@ -26,9 +26,21 @@ def _survey(org):
     return SurveyFactory(organisation=org)
 
 
-ACCESS: dict = {}
-OBJECT_FOR: dict = {}
-POST_ONLY: set = set()
+# The inbox and the case page themselves are in test_roles.py's own table; the case page's
+# forms and the inbox's bulk form are POST-only buttons (an empty form is refused with a
+# message and a redirect back, 302, for the roles that may use them).
+ACCESS: dict = {
+    "case_bulk": CASES,
+    "case_assign": CASES,
+    "case_status": CASES,
+    "case_note": CASES,
+}
+OBJECT_FOR: dict = {
+    "case_assign": _case,
+    "case_status": _case,
+    "case_note": _case,
+}
+POST_ONLY: set = {"case_bulk", "case_assign", "case_status", "case_note"}
 API_ACCESS: dict = {
     "api:case_list": (CASES, None),
     "api:case_detail": (CASES, _case),

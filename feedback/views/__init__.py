@@ -1,0 +1,19 @@
+"""The staff case pages: the inbox (feedback.views.inbox) and one case with its actions
+(feedback.views.case)."""
+
+from feedback.views.case import (
+    StaffCaseAssignView,
+    StaffCaseDetailView,
+    StaffCaseNoteView,
+    StaffCaseStatusView,
+)
+from feedback.views.inbox import StaffCaseBulkView, StaffCaseListView
+
+__all__ = [
+    "StaffCaseAssignView",
+    "StaffCaseBulkView",
+    "StaffCaseDetailView",
+    "StaffCaseListView",
+    "StaffCaseNoteView",
+    "StaffCaseStatusView",
+]

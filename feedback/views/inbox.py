@@ -1,0 +1,176 @@
+"""The case inbox a support team works in: filtered, sorted and paged through the query
+string (so a view of it can be bookmarked), with bulk assign and bulk status changes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+from django.views.generic import ListView
+
+from communities.models import Location
+from communities.permissions import can_work_cases
+from communities.scoping import StaffScopedMixin
+from communities.views.settings import organisation_time_zone
+from feedback.choices import CaseStatus
+from feedback.forms import BULK_ASSIGN, CaseBulkForm, CaseFilterForm
+from feedback.models import Case
+from feedback.selectors import CaseFilters, case_inbox, case_staff
+from feedback.services.cases import case_assign, case_status_change
+from feedback.timeline import case_due_text
+from surveys.models import Survey
+
+PAGE_SIZE = 50
+
+
+class StaffCaseListView(StaffScopedMixin, ListView):
+    template_name = "feedback/staff_case_list.html"
+    permission = staticmethod(can_work_cases)
+    context_object_name = "cases"
+    model = Case
+    paginate_by = PAGE_SIZE
+
+    _filter_form: CaseFilterForm | None = None
+
+    def filter_form(self) -> CaseFilterForm:
+        if self._filter_form is None:
+            self.staff = case_staff(organisation=self.organisation)
+            self._filter_form = CaseFilterForm(
+                self.request.GET or None,
+                staff=self.staff,
+                surveys=Survey.objects.for_organisation(self.organisation)
+                .only("id", "title")
+                .order_by("-created_at", "-id"),
+                locations=Location.objects.for_organisation(self.organisation)
+                .only("id", "name")
+                .order_by("name", "id"),
+            )
+        return self._filter_form
+
+    def scope_queryset(self, queryset):
+        del queryset  # case_inbox is the one definition of the inbox; the base re-scopes it
+        form = self.filter_form()
+        return case_inbox(
+            organisation=self.organisation,
+            user=self.request.user,
+            filters=form.filters() if form.is_bound else CaseFilters(),
+            time_zone=organisation_time_zone(self.organisation),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        for case in context["cases"]:
+            case.due_text, case.is_overdue = case_due_text(
+                due_at=case.due_at, status=case.status, now=now
+            )
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter_form=self.filter_form(),
+            staff=self.staff,
+            statuses=CaseStatus.choices,
+            query=query.urlencode(),
+            time_zone=organisation_time_zone(self.organisation),
+        )
+        return context
+
+
+def _back_query(raw: str) -> str:
+    """The inbox's query string the bulk form came from, keeping only the inbox's own
+    parameters (nothing else is carried into the redirect)."""
+    kept = QueryDict(mutable=True)
+    parsed = QueryDict(raw or "")
+    for name in (*CaseFilterForm.base_fields, "page"):
+        values = parsed.getlist(name)
+        if values:
+            kept.setlist(name, values)
+    return kept.urlencode()
+
+
+class StaffCaseBulkView(StaffScopedMixin, View):
+    """Assign the ticked cases, or move them to a status, each through the one service a
+    single case uses and in its own transaction: a case that refuses (a colleague resolved
+    it a moment ago) is reported and leaves the others changed."""
+
+    permission = staticmethod(can_work_cases)
+    model = Case
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        submitted = [v for v in request.POST.getlist("cases") if v.isdigit() and len(v) <= 18]
+        cases = {
+            case.pk: case
+            for case in Case.objects.for_organisation(self.organisation).filter(
+                pk__in=[int(v) for v in submitted]
+            )
+        }
+        form = CaseBulkForm(
+            request.POST,
+            staff=case_staff(organisation=self.organisation),
+            user=request.user,
+            case_ids=cases,
+        )
+        back = reverse("staff:case_list", args=[self.organisation.slug])
+        query = _back_query(request.POST.get("back", ""))
+        back = f"{back}?{query}" if query else back
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return HttpResponseRedirect(back)
+        data = form.cleaned_data
+        changed, unchanged, refused = 0, 0, []
+        for pk in data["cases"]:
+            try:
+                if data["action"] == BULK_ASSIGN:
+                    event = case_assign(
+                        case=cases[pk], assignee=data["assignee"], actor=request.user
+                    )
+                else:
+                    event = case_status_change(
+                        case=cases[pk],
+                        status=data["status"],
+                        resolution=data["resolution"],
+                        actor=request.user,
+                    )
+            except ValidationError as exc:
+                refused.append((pk, " ".join(exc.messages)))
+                continue
+            if event is None:
+                unchanged += 1
+            else:
+                changed += 1
+        self._summarise(data=data, changed=changed, unchanged=unchanged, refused=refused)
+        return HttpResponseRedirect(back)
+
+    def _summarise(self, *, data: dict, changed: int, unchanged: int, refused: list) -> None:
+        request = self.request
+        if data["action"] == BULK_ASSIGN:
+            assignee = data["assignee"]
+            if assignee is None:
+                text = ngettext(
+                    "%(n)d case unassigned.", "%(n)d cases unassigned.", changed
+                ) % {"n": changed}
+            else:
+                text = ngettext(
+                    "%(n)d case assigned to %(name)s.", "%(n)d cases assigned to %(name)s.", changed
+                ) % {"n": changed, "name": assignee.name or assignee.email}
+        else:
+            text = ngettext(
+                "%(n)d case moved to %(status)s.", "%(n)d cases moved to %(status)s.", changed
+            ) % {"n": changed, "status": CaseStatus(data["status"]).label}
+        if unchanged:
+            text += " " + ngettext(
+                "%(n)d already had that owner.", "%(n)d already had that owner.", unchanged
+            ) % {"n": unchanged}
+        (messages.success if changed or not refused else messages.warning)(request, text)
+        for pk, reason in refused:
+            messages.error(
+                request, _("Case #%(id)s was not changed: %(reason)s") % {"id": pk, "reason": reason}
+            )

@@ -1,0 +1,376 @@
+"""The organisation dashboard's figures: headline, trend and breakdowns over one filtered
+set of responses, every figure from insights.metrics and every cell through
+insights.disclosure.
+
+A fixed number of queries whatever the data: one aggregate per period, one per-day
+grouping (weeks and months are summed from days, whose components add up), one grouping
+each by survey, by store × channel (which also gives the channel totals) and by language,
+one for invitations, and three for the filter's choices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from communities.models import Organisation
+from insights.disclosure import enough, is_small, suppress_line, suppress_table
+from insights.metrics import Figures, components_add, figures_from, metric_aggregates
+from insights.metrics import response_rate as rate_of
+from surveys.choices import ChannelKind
+from surveys.models import Response, Survey, SurveyInvitation
+
+INTERVALS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    start: dt.date
+    end: dt.date  # inclusive
+    interval: str = ""  # "" picks one by the range's length
+    survey: int | None = None
+    channel: str | None = None
+    location: int | None = None
+    language: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def previous(self) -> DashboardFilters:
+        """The period of the same length just before, with the same filters."""
+        end = self.start - dt.timedelta(days=1)
+        return DashboardFilters(
+            start=end - dt.timedelta(days=self.days - 1),
+            end=end,
+            interval=self.interval,
+            survey=self.survey,
+            channel=self.channel,
+            location=self.location,
+            language=self.language,
+        )
+
+    @property
+    def bucket(self) -> str:
+        if self.interval in INTERVALS:
+            return self.interval
+        if self.days <= 31:
+            return "day"
+        return "week" if self.days <= 183 else "month"
+
+
+def interval_start(day: dt.date, interval: str) -> dt.date:
+    if interval == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+@dataclass
+class Cell:
+    """One group of a table: its figures, or none when it is too small to show."""
+
+    key: Hashable
+    label: str
+    hidden: bool
+    responses: int | None
+    nps: float | None = None
+    csat: float | None = None
+    stars: float | None = None
+
+
+def cell_make(*, key: Hashable, label: str, figures: Figures, hidden: bool, k: int) -> Cell:
+    """A cell with its figures; a metric resting on fewer than k answers is withheld."""
+    if hidden:
+        return Cell(key=key, label=label, hidden=True, responses=None)
+    return Cell(
+        key=key,
+        label=label,
+        hidden=False,
+        responses=figures.responses,
+        nps=figures.nps if enough(figures.nps_answers, k=k) else None,
+        csat=figures.csat if enough(figures.csat_answers, k=k) else None,
+        stars=figures.stars if enough(figures.stars_answers, k=k) else None,
+    )
+
+
+@dataclass
+class Headline:
+    responses: int
+    nps: float | None
+    csat: float | None
+    csat_mean: float | None
+    stars: float | None
+    stars_distribution: list[tuple[int, int | None]]
+    response_rate: float | None
+    invitations_sent: int | None
+
+
+@dataclass
+class Change:
+    """A headline figure beside the previous period's (None where either is withheld)."""
+
+    name: str
+    label: str
+    now: float | None
+    before: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.now is None or self.before is None:
+            return None
+        return round(self.now - self.before, 1)
+
+
+@dataclass
+class StoreRow:
+    key: int | None
+    label: str
+    cells: list[Cell]
+    total: Cell
+
+
+@dataclass
+class Dashboard:
+    filters: DashboardFilters
+    k: int
+    withheld: bool  # fewer than k responses: no figures at all
+    headline: Headline | None = None
+    changes: list[Change] = field(default_factory=list)
+    trend: list[Cell] = field(default_factory=list)
+    by_survey: list[Cell] = field(default_factory=list)
+    by_channel: list[Cell] = field(default_factory=list)
+    by_language: list[Cell] = field(default_factory=list)
+    channels: list[tuple[str, str]] = field(default_factory=list)
+    by_store: list[StoreRow] = field(default_factory=list)
+
+
+def responses_filtered(*, organisation: Organisation, filters: DashboardFilters) -> QuerySet:
+    """The organisation's responses the filters select (the public link counted as a link
+    channel: answers with no channel came through it)."""
+    responses = Response.objects.for_organisation(organisation).filter(
+        submitted_on__gte=filters.start, submitted_on__lte=filters.end
+    )
+    if filters.survey is not None:
+        responses = responses.filter(survey_id=filters.survey)
+    if filters.channel == ChannelKind.LINK:
+        responses = responses.filter(Q(channel__isnull=True) | Q(channel__kind=ChannelKind.LINK))
+    elif filters.channel:
+        responses = responses.filter(channel__kind=filters.channel)
+    if filters.location is not None:
+        responses = responses.filter(location_id=filters.location)
+    if filters.language:
+        responses = responses.filter(language=filters.language)
+    return responses
+
+
+def _invitations(*, organisation: Organisation, filters: DashboardFilters) -> dict[str, int]:
+    """Invitations sent in this period and the previous one, and how many were answered."""
+    previous = filters.previous
+    invitations = SurveyInvitation.objects.for_organisation(organisation).filter(
+        sent_at__date__gte=previous.start, sent_at__date__lte=filters.end
+    )
+    if filters.survey is not None:
+        invitations = invitations.filter(survey_id=filters.survey)
+    if filters.channel:
+        invitations = invitations.filter(channel__kind=filters.channel)
+    if filters.location is not None:
+        invitations = invitations.filter(channel__location_id=filters.location)
+    if filters.language:
+        invitations = invitations.filter(language=filters.language)
+    now = Q(sent_at__date__gte=filters.start)
+    before = Q(sent_at__date__lte=previous.end)
+    answered = Q(responded_at__isnull=False)
+    return invitations.aggregate(
+        sent=Count("pk", filter=now),
+        answered=Count("pk", filter=now & answered),
+        sent_before=Count("pk", filter=before),
+        answered_before=Count("pk", filter=before & answered),
+    )
+
+
+def _rate(*, sent: int, answered: int, k: int) -> float | None:
+    # Both who answered and who did not must be groups of k or none.
+    if not enough(sent, k=k) or is_small(answered, k=k) or is_small(sent - answered, k=k):
+        return None
+    return rate_of(sent=sent, answered=answered)
+
+
+def _headline(*, figures: Figures, sent: int, answered: int, k: int) -> Headline:
+    distribution = figures.stars_distribution
+    stars_shown = enough(figures.stars_answers, k=k)
+    hidden = suppress_line(distribution, k=k) if stars_shown else set(distribution)
+    return Headline(
+        responses=figures.responses,
+        nps=figures.nps if enough(figures.nps_answers, k=k) else None,
+        csat=figures.csat if enough(figures.csat_answers, k=k) else None,
+        csat_mean=figures.csat_mean if enough(figures.csat_answers, k=k) else None,
+        stars=figures.stars if stars_shown else None,
+        stars_distribution=[
+            (value, None if value in hidden else n) for value, n in distribution.items()
+        ],
+        response_rate=_rate(sent=sent, answered=answered, k=k),
+        invitations_sent=sent if enough(sent, k=k) else None,
+    )
+
+
+def _line(
+    groups: Mapping[Hashable, Mapping[str, int]], labels: Mapping[Hashable, str], *, k: int
+) -> list[Cell]:
+    figures = {key: figures_from(row) for key, row in groups.items()}
+    hidden = suppress_line({key: f.responses for key, f in figures.items()}, k=k)
+    return [
+        cell_make(key=key, label=labels[key], figures=f, hidden=key in hidden, k=k)
+        for key, f in figures.items()
+    ]
+
+
+def _channel_label(kind: str) -> str:
+    return str(ChannelKind(kind).label)
+
+
+def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashboard:
+    """The dashboard's figures for the filters, with every small group withheld."""
+    k = organisation.min_group_size
+    aggregates = metric_aggregates()
+    responses = responses_filtered(organisation=organisation, filters=filters)
+    now = figures_from(responses.aggregate(**aggregates))
+    if not enough(now.responses, k=k):
+        return Dashboard(filters=filters, k=k, withheld=True)
+    previous_responses = responses_filtered(organisation=organisation, filters=filters.previous)
+    before = figures_from(previous_responses.aggregate(**aggregates))
+    invitations = _invitations(organisation=organisation, filters=filters)
+    headline = _headline(
+        figures=now, sent=invitations["sent"], answered=invitations["answered"], k=k
+    )
+    board = Dashboard(filters=filters, k=k, withheld=False, headline=headline)
+    if enough(before.responses, k=k):
+        earlier = _headline(
+            figures=before,
+            sent=invitations["sent_before"],
+            answered=invitations["answered_before"],
+            k=k,
+        )
+    else:
+        earlier = None
+    for name, label in (
+        ("responses", _("Responses")),
+        ("nps", _("NPS")),
+        ("csat", _("CSAT (% satisfied)")),
+        ("stars", _("Average stars")),
+        ("response_rate", _("Response rate (%)")),
+    ):
+        board.changes.append(
+            Change(
+                name=name,
+                label=label,
+                now=getattr(headline, name),
+                before=getattr(earlier, name) if earlier else None,
+            )
+        )
+
+    # The trend: every interval of the range, empty ones too, so the axis has no holes.
+    interval = filters.bucket
+    days = responses.values("submitted_on").annotate(**aggregates).order_by()
+    buckets: dict[dt.date, list] = {}
+    day = filters.start
+    while day <= filters.end:
+        buckets.setdefault(interval_start(day, interval), [])
+        day += dt.timedelta(days=1)
+    for row in days:
+        buckets[interval_start(row["submitted_on"], interval)].append(row)
+    board.trend = _line(
+        {start: components_add(rows) for start, rows in buckets.items()},
+        {start: start.isoformat() for start in buckets},
+        k=k,
+    )
+
+    surveys = list(responses.values("survey_id").annotate(**aggregates).order_by())
+    titles = {
+        survey.pk: survey.title_text
+        for survey in Survey.objects.for_organisation(organisation).filter(
+            pk__in=[row["survey_id"] for row in surveys]
+        )
+    }
+    board.by_survey = sorted(
+        _line({row["survey_id"]: row for row in surveys}, titles, k=k), key=lambda c: c.label
+    )
+    languages = {
+        row["language"]: row
+        for row in responses.values("language").annotate(**aggregates).order_by("language")
+    }
+    board.by_language = _line(languages, {code: code for code in languages}, k=k)
+    _stores(board=board, responses=responses, aggregates=aggregates, k=k)
+    return board
+
+
+def _stores(*, board: Dashboard, responses: QuerySet, aggregates: dict, k: int) -> None:
+    """The store × channel table, a total per store, and the channel totals, suppressed
+    together: each channel's total is the breakdown by channel shown beside it."""
+    grouped = (
+        responses.values("location_id", "location__name", "channel__kind")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    parts: dict[tuple, list] = defaultdict(list)
+    names: dict[int | None, str] = {None: _("No store")}
+    for row in grouped:
+        parts[(row["location_id"], row["channel__kind"] or ChannelKind.LINK)].append(row)
+        if row["location_id"] is not None:
+            names[row["location_id"]] = row["location__name"]
+    components = {key: components_add(rows) for key, rows in parts.items()}
+    cells = {key: figures_from(row) for key, row in components.items()}
+    suppression = suppress_table({key: f.responses for key, f in cells.items()}, k=k)
+    kinds = [kind for kind in ChannelKind.values if any(key[1] == kind for key in cells)]
+    board.channels = [(kind, _channel_label(kind)) for kind in kinds]
+    for kind in kinds:
+        column = [row for key, row in components.items() if key[1] == kind]
+        board.by_channel.append(
+            cell_make(
+                key=kind,
+                label=_channel_label(kind),
+                figures=figures_from(components_add(column)),
+                hidden=kind in suppression.columns,
+                k=k,
+            )
+        )
+    stores = sorted({key[0] for key in cells}, key=lambda s: (s is None, names[s].casefold()))
+    for store in stores:
+        row_cells = []
+        for kind in kinds:
+            figures = cells.get((store, kind))
+            if figures is None:
+                empty = Cell(key=kind, label=_channel_label(kind), hidden=False, responses=0)
+                row_cells.append(empty)
+                continue
+            row_cells.append(
+                cell_make(
+                    key=kind,
+                    label=_channel_label(kind),
+                    figures=figures,
+                    hidden=(store, kind) in suppression.cells,
+                    k=k,
+                )
+            )
+        total_rows = [row for key, row in components.items() if key[0] == store]
+        board.by_store.append(
+            StoreRow(
+                key=store,
+                label=names[store],
+                cells=row_cells,
+                total=cell_make(
+                    key=store,
+                    label=names[store],
+                    figures=figures_from(components_add(total_rows)),
+                    hidden=store in suppression.rows,
+                    k=k,
+                ),
+            )
+        )
