@@ -426,6 +426,7 @@ a maximum). Rows added meanwhile are neither skipped nor repeated.
         "config.api_schema.postprocess_api_conventions",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "WebhookSubscribableEventEnum": "communities.webhooks.services.SUBSCRIBABLE",
         "QuestionTypeEnum": "surveys.choices.QuestionType",
         "SurveyKindEnum": "surveys.choices.SurveyKind",
         "TriggerEventEnum": "surveys.choices.TriggerEvent",

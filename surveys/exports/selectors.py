@@ -69,21 +69,8 @@ class ExportRefused(ValidationError):
         super().__init__(message, code="too_few_responses")
 
 
-class _IdList(Aggregate):
-    """The ids aggregated, comma-separated, as text (GROUP_CONCAT / STRING_AGG)."""
-
-    function = "GROUP_CONCAT"
-    output_field = TextField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        clone = self.copy()
-        clone.function = "STRING_AGG"
-        clone.template = "%(function)s(CAST(%(expressions)s AS text), ',')"
-        return clone.as_sql(compiler, connection, **extra_context)
-
-
 @dataclass(frozen=True)
-class _QuestionColumn:
+class QuestionColumn:
     question: Question
     # What a stored value is written as: a choice id (as text) -> its label or code, or a
     # yes / no number -> its word; empty when the value is written as it is.
@@ -101,19 +88,15 @@ class ExportPlan:
     rows_total: int
     named: bool
     zone: tzinfo
-    questions: list[_QuestionColumn]
-    responses: QuerySet
+    questions: list[QuestionColumn]
+    # The matching responses, unordered (surveys.exports.rows pivots them)
+    responses: QuerySet[Response]
     # (store id, channel id) pairs whose responses are exported without store, channel, time
     hidden_groups: frozenset[tuple[int, int | None]]
     withdrawn: frozenset[int]
     stores: dict[int, str]
     channels: dict[int, str]
     link_label: str
-
-    @property
-    def filename(self) -> str:
-        """A name safe in a Content-Disposition header and on any file system."""
-        return f"survey-{self.survey.pk}-responses"
 
 
 def export_responses(
@@ -213,7 +196,7 @@ def _withdrawn_members(*, organisation: Organisation) -> frozenset[int]:
     )
 
 
-def _question_columns(*, survey: Survey, params: ExportParams) -> list[_QuestionColumn]:
+def _question_columns(*, survey: Survey, params: ExportParams) -> list[QuestionColumn]:
     """Every shown question by position, and a hidden one only if it holds answers, with
     what its answers are written as: choice labels (or codes) in the export's language,
     and yes / no in words unless codes were asked for."""
@@ -242,38 +225,8 @@ def _question_columns(*, survey: Survey, params: ExportParams) -> list[_Question
                 else translated(choice.label, params.labels)
                 for choice in question.choices.all()
             }
-        columns.append(_QuestionColumn(question=question, labels=labels))
+        columns.append(QuestionColumn(question=question, labels=labels))
     return columns
-
-
-def _pivot(*, responses: QuerySet[Response], columns: list[_QuestionColumn]) -> QuerySet:
-    """One row per response: its own fields, its member's, then per question the answer's
-    number or text (and, for a choice question, its choice ids and any "other" text)."""
-    aggregates: dict[str, Any] = {"export_sentiment": Avg("answers__sentiment")}
-    for index, column in enumerate(columns):
-        question = column.question
-        mine = Q(answers__question_id=question.pk)
-        if question.type in CHOICE_TYPES:
-            aggregates[f"q{index}_c"] = _IdList("answers__choices", filter=mine)
-            aggregates[f"q{index}_t"] = Max("answers__text", filter=mine)
-        elif question.type in TEXT_TYPES:
-            aggregates[f"q{index}_t"] = Max("answers__text", filter=mine)
-        else:
-            aggregates[f"q{index}_n"] = Max("answers__number", filter=mine)
-    fields = [
-        "pk",
-        "submitted_at",
-        "channel_id",
-        "language",
-        "location_id",
-        "is_anonymous",
-        "consent_to_contact",
-        "member_id",
-        "member__email",
-        "member__name",
-        "member__status",
-    ]
-    return responses.annotate(**aggregates).order_by("pk").values_list(*fields, *aggregates)
 
 
 def responses_export_plan(
@@ -310,7 +263,7 @@ def responses_export_plan(
         named=named,
         zone=organisation_time_zone(organisation),
         questions=columns,
-        responses=_pivot(responses=responses, columns=columns),
+        responses=responses,
         hidden_groups=_hidden_groups(responses=responses, minimum=minimum, kinds=channels)
         if total
         else frozenset(),
@@ -324,87 +277,3 @@ def responses_export_plan(
         },
         link_label=ChannelKind.LINK.value if params.codes else kind_labels[ChannelKind.LINK],
     )
-
-
-def _reading():
-    """On PostgreSQL, a transaction around the read: Django's server-side cursor is then
-    declared WITHOUT HOLD, and rows stream as PostgreSQL produces them; in autocommit it
-    would be WITH HOLD, which computes and stores the whole result before the first row.
-    Not on SQLite, whose transactions here take the write lock (BEGIN IMMEDIATE)."""
-    if connection.vendor == "postgresql":
-        return transaction.atomic()
-    return contextlib.nullcontext()
-
-
-def _inert(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def responses_export_rows(*, plan: ExportPlan, inert: bool) -> Iterator[list[Any]]:
-    """The export's rows after its header, in response id order. `inert`: text a
-    spreadsheet would run as a formula gets a leading apostrophe (for CSV; an XLSX writer
-    types its cells as text instead). A missing answer is None."""
-    zone = plan.zone
-    hidden = plan.hidden_groups
-    stores, channels, link_label = plan.stores, plan.channels, plan.link_label
-    named, withdrawn = plan.named, plan.withdrawn
-    safe = _inert if inert else str
-    if inert:
-        stores = {pk: _inert(name) for pk, name in stores.items()}
-    # Per question: how its values sit in the row, and a cache of finished choice cells.
-    specs = []
-    for column in plan.questions:
-        kind = column.question.type
-        if kind in CHOICE_TYPES:
-            order = {pk: position for position, pk in enumerate(column.labels)}
-            specs.append(("choice", column.labels, order, {}))
-        elif kind in TEXT_TYPES:
-            specs.append(("text", None, None, None))
-        else:
-            specs.append(("number", column.labels or None, None, None))
-    anonymous_member = ("", "", "")
-    with _reading():
-        for row in plan.responses.iterator(chunk_size=CHUNK_ROWS):
-            (pk, at, channel_id, language, store_id, anonymous, consent) = row[:7]
-            (member_id, email, name, status, sentiment) = row[7:12]
-            local = at.astimezone(zone)
-            if store_id is not None and (store_id, channel_id) in hidden:
-                out = [pk, local.date().isoformat(), "", language, ""]
-            else:
-                channel = link_label if channel_id is None else channels.get(channel_id, "")
-                store = "" if store_id is None else stores.get(store_id, "")
-                out = [pk, local.isoformat(timespec="seconds"), channel, language, store]
-            out.append(None if sentiment is None else round(sentiment, 2))
-            if named:
-                if (
-                    member_id is not None
-                    and consent
-                    and not anonymous
-                    and status not in _NOT_NAMED
-                    and member_id not in withdrawn
-                ):
-                    out += (member_id, safe(email), safe(name))
-                else:
-                    out += anonymous_member
-            values = iter(row[12:])
-            for kind, labels, order, cache in specs:
-                if kind == "number":
-                    number = next(values)
-                    out.append(number if labels is None or number is None else labels[number])
-                elif kind == "text":
-                    text = next(values)
-                    out.append(safe(text) if text else None)
-                else:
-                    ids, other = next(values), next(values)
-                    cell = None
-                    if ids:
-                        cell = cache.get(ids)
-                        if cell is None:
-                            chosen = sorted(ids.split(","), key=lambda pk: order.get(pk, 0))
-                            cell = CHOICE_SEPARATOR.join(labels.get(pk, "") for pk in chosen)
-                            cell = cache[ids] = safe(cell)
-                    if other:
-                        # Only a cell's start can make it a formula.
-                        cell = f"{cell}{CHOICE_SEPARATOR}{other}" if cell else safe(other)
-                    out.append(cell)
-            yield out
