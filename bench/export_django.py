@@ -54,6 +54,7 @@ from communities.models import (  # noqa: E402
 )
 from surveys.choices import ChannelKind, QuestionType, SurveyStatus  # noqa: E402
 from surveys.exports.params import ExportParams  # noqa: E402
+from surveys.exports.rows import export_pivot  # noqa: E402
 from surveys.exports.selectors import responses_export_plan  # noqa: E402
 from surveys.exports.services import export_job_run  # noqa: E402
 from surveys.models import (  # noqa: E402
@@ -244,7 +245,9 @@ def seed(sizes: list[int]) -> None:
     out(
         {
             "surveys": surveys,
-            "responses": {n: Response.objects.filter(survey_id=pk).count() for n, pk in surveys.items()},
+            "responses": {
+                n: Response.objects.filter(survey_id=pk).count() for n, pk in surveys.items()
+            },
             "answers": Answer.objects.filter(organisation=organisation).count(),
             "seconds": round(time.monotonic() - started, 1),
         }
@@ -261,7 +264,7 @@ def _plan(survey_id: int):
 
 def sql(survey_id: int) -> None:
     plan = _plan(survey_id)
-    statement, params = plan.responses.query.sql_with_params()
+    statement, params = export_pivot(plan=plan).query.sql_with_params()
     out({"sql": statement, "params": list(params), "rows_total": plan.rows_total})
 
 

@@ -47,7 +47,9 @@ class CaseFilterForm(forms.Form):
     priority = forms.ChoiceField(label=_("Priority"), required=False)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     survey = forms.TypedChoiceField(label=_("Survey"), required=False, coerce=int, empty_value=None)
-    location = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
+    location = forms.TypedChoiceField(
+        label=_("Store"), required=False, coerce=int, empty_value=None
+    )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     created_from = forms.DateField(
         label=_("Opened from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -82,7 +84,10 @@ class CaseFilterForm(forms.Form):
             *_staff_choices(staff),
         ]
         self.fields["survey"].choices = [anything, *((str(s.pk), s.title_text) for s in surveys)]
-        self.fields["location"].choices = [anything, *((str(loc.pk), loc.name) for loc in locations)]
+        self.fields["location"].choices = [
+            anything,
+            *((str(loc.pk), loc.name) for loc in locations),
+        ]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -136,7 +141,9 @@ class CaseAssignForm(forms.Form):
         value = self.cleaned_data["assignee"]
         if value == OWNER_ME:
             if str(self.user.pk) not in self.staff:
-                raise forms.ValidationError(self.fields["assignee"].error_messages["invalid_choice"])
+                raise forms.ValidationError(
+                    self.fields["assignee"].error_messages["invalid_choice"]
+                )
             return self.user
         return self.staff.get(value) if value else None
 
@@ -222,7 +229,9 @@ class CaseBulkForm(forms.Form):
             if value == OWNER_ME:
                 cleaned["assignee"] = self.staff.get(str(self.user.pk))
                 if cleaned["assignee"] is None:
-                    self.add_error("assignee", self.fields["assignee"].error_messages["invalid_choice"])
+                    self.add_error(
+                        "assignee", self.fields["assignee"].error_messages["invalid_choice"]
+                    )
             else:
                 cleaned["assignee"] = self.staff.get(value) if value else None
         return cleaned

@@ -82,14 +82,14 @@ def case_event_body_html(event: CaseEvent) -> SafeString:
     if not body:
         return mark_safe("")
     if not texts:
-        return linebreaks(body, autoescape=True)
+        return mark_safe(linebreaks(body, autoescape=True))
     pattern = re.compile("(" + "|".join(re.escape(t) for t in texts) + ")")
     parts = [
         f'<mark class="mention">{escape(part)}</mark>' if index % 2 else escape(part)
         for index, part in enumerate(pattern.split(body))
     ]
     # The marked pieces are escaped above; linebreaks must not escape them again.
-    return linebreaks(mark_safe("".join(parts)), autoescape=False)
+    return mark_safe(linebreaks("".join(parts), autoescape=False))
 
 
 def _span(seconds: float) -> tuple[int, str]:

@@ -20,7 +20,6 @@ import ipaddress
 import socket
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -154,10 +153,9 @@ def url_parse(url: str) -> tuple[SplitResult, str, int]:
     return parts, host, port or (443 if parts.scheme == "https" else 80)
 
 
-def url_resolve(url: str) -> Target:
-    """Resolve the URL's host and check every address it resolves to; the first one is
-    where the request goes. Raises WebhookRefused."""
-    parts, host, port = url_parse(url)
+def host_resolve(*, host: str, port: int) -> IPAddress:
+    """Resolve `host` (IDNA-encoded, as url_parse gives it) and check every address it
+    resolves to; the first one is where requests go. Raises WebhookRefused."""
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
@@ -178,7 +176,14 @@ def url_resolve(url: str) -> Target:
     for address in addresses:
         if not address_allowed(host=host, address=address):
             raise WebhookRefused(AttemptError.BLOCKED_ADDRESS, str(address))
-    return Target(url=parts, host=host, port=port, address=addresses[0])
+    return addresses[0]
+
+
+def url_resolve(url: str) -> Target:
+    """Resolve the URL's host and check every address it resolves to; the first one is
+    where the request goes. Raises WebhookRefused."""
+    parts, host, port = url_parse(url)
+    return Target(url=parts, host=host, port=port, address=host_resolve(host=host, port=port))
 
 
 def _pinned_url(target: Target) -> str:
@@ -195,54 +200,91 @@ def _host_header(target: Target) -> str:
     return host if target.port == default else f"{host}:{target.port}"
 
 
-# One client per (scheme, host, address, port) and thread, so a kept-alive connection is
-# only ever reused for the host its TLS certificate was checked for.
-_CLIENTS_MAX = 32
-_local = threading.local()
+class WebhookSession:
+    """The connections of one batch of deliveries: each host resolved and checked once
+    (a refusal too), and one pinned httpx.Client per (scheme, host, address, port) whose
+    kept-alive connections are reused for the batch, then closed with it. A connection is
+    thus only ever reused for the host its TLS certificate was checked for, and the next
+    batch resolves and checks again (an address that changed is not kept for long).
+
+    Safe to post through from several threads at once (the batch's send pool)."""
+
+    def __init__(self, *, connections: int = 1) -> None:
+        self._connections = max(connections, 1)
+        self._lock = threading.Lock()
+        self._hosts: dict[tuple[str, str, int], _Resolved] = {}
+        self._clients: dict[tuple[str, str, str, int], httpx.Client] = {}
+
+    def __enter__(self) -> WebhookSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    def target(self, url: str) -> Target:
+        """Where `url` connects, checked (once per host for the session). Raises
+        WebhookRefused."""
+        parts, host, port = url_parse(url)
+        with self._lock:
+            slot = self._hosts.setdefault((parts.scheme, host, port), _Resolved())
+        with slot.lock:
+            if slot.result is None:
+                try:
+                    slot.result = host_resolve(host=host, port=port)
+                except WebhookRefused as refused:
+                    slot.result = refused
+        if isinstance(slot.result, WebhookRefused):
+            raise slot.result
+        return Target(url=parts, host=host, port=port, address=slot.result)
+
+    def _client(self, target: Target) -> httpx.Client:
+        key = (target.url.scheme, target.host, str(target.address), target.port)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = httpx.Client(
+                    timeout=httpx.Timeout(settings.WEBHOOK_TIMEOUT_SECONDS),
+                    follow_redirects=False,
+                    trust_env=False,
+                    limits=httpx.Limits(
+                        max_connections=self._connections,
+                        max_keepalive_connections=self._connections,
+                    ),
+                )
+            return client
+
+    def post(self, *, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswer:
+        """POST `body` to `url` once, safely (see the module's docstring). Never raises
+        for what the receiver does: a refusal, timeout or error is an HttpAnswer."""
+        started = time.monotonic()
+        try:
+            target = self.target(url)
+        except WebhookRefused as refused:
+            return HttpAnswer(None, refused.code, "", _since(started))
+        return _send(self._client(target), target, body=body, headers=headers, started=started)
 
 
-def _client(target: Target) -> httpx.Client:
-    clients: OrderedDict = getattr(_local, "clients", None)
-    if clients is None:
-        clients = _local.clients = OrderedDict()
-    key = (target.url.scheme, target.host, str(target.address), target.port)
-    client = clients.get(key)
-    if client is not None:
-        clients.move_to_end(key)
-        return client
-    client = httpx.Client(
-        timeout=httpx.Timeout(settings.WEBHOOK_TIMEOUT_SECONDS),
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
-    )
-    clients[key] = client
-    while len(clients) > _CLIENTS_MAX:
-        _, old = clients.popitem(last=False)
-        old.close()
-    return client
+class _Resolved:
+    __slots__ = ("lock", "result")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.result: IPAddress | WebhookRefused | None = None
 
 
-def clients_close() -> None:
-    """Close this thread's kept-alive connections (tests; a worker shutting down)."""
-    clients = getattr(_local, "clients", None) or {}
-    for client in clients.values():
-        client.close()
-    clients.clear()
+def _since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
-def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswer:
-    """POST `body` to `url` once, safely (see the module's docstring). Never raises for
-    what the receiver does: a refusal, timeout or error is an HttpAnswer with its code."""
-    started = time.monotonic()
-
-    def took() -> int:
-        return int((time.monotonic() - started) * 1000)
-
-    try:
-        target = url_resolve(url)
-    except WebhookRefused as refused:
-        return HttpAnswer(status_code=None, error=refused.code, excerpt="", duration_ms=took())
+def _send(
+    client: httpx.Client, target: Target, *, body: bytes, headers: dict[str, str], started: float
+) -> HttpAnswer:
     deadline = started + settings.WEBHOOK_TIMEOUT_SECONDS
     limit = settings.WEBHOOK_RESPONSE_MAX_BYTES
     request_headers = {
@@ -254,7 +296,7 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswe
     extensions = {"sni_hostname": target.host} if target.url.scheme == "https" else {}
     received = bytearray()
     try:
-        with _client(target).stream(
+        with client.stream(
             "POST",
             _pinned_url(target),
             content=body,
@@ -267,14 +309,21 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswe
                     break
             status = response.status_code
     except httpx.TimeoutException:
-        return HttpAnswer(None, AttemptError.TIMEOUT, "", took())
+        return HttpAnswer(None, AttemptError.TIMEOUT, "", _since(started))
     except httpx.ConnectError as exc:
         code = AttemptError.TLS if "SSL" in str(exc) or "CERTIFICATE" in str(exc) else None
-        return HttpAnswer(None, code or AttemptError.CONNECT, "", took())
+        return HttpAnswer(None, code or AttemptError.CONNECT, "", _since(started))
     except (httpx.HTTPError, httpx.InvalidURL, OSError):
-        return HttpAnswer(None, AttemptError.PROTOCOL, "", took())
+        return HttpAnswer(None, AttemptError.PROTOCOL, "", _since(started))
     excerpt = bytes(received[:limit]).decode("utf-8", errors="replace")[:500]
-    return HttpAnswer(status, _status_error(status), excerpt, took())
+    return HttpAnswer(status, _status_error(status), excerpt, _since(started))
+
+
+def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswer:
+    """POST `body` to `url` once, on a connection of its own (a batch uses a
+    WebhookSession); see WebhookSession.post."""
+    with WebhookSession() as session:
+        return session.post(url=url, body=body, headers=headers)
 
 
 def _status_error(status: int) -> str:

@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communities.models import ApiToken, StaffRole, User
-from communities.permissions import WORK_CASES_ROLES
 from communities.outbox.services import outbox_write
+from communities.permissions import WORK_CASES_ROLES
 from communities.services.audit import audit_record
 from communities.webhooks.choices import WebhookEvent
 from communities.webhooks.services import webhook_emit, webhook_subscribed

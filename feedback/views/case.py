@@ -144,7 +144,9 @@ class StaffCaseAssignView(_CaseAction):
                 if assignee
                 else _("The case was already unassigned.")
             )
-        return _("Case assigned to %(name)s.") % {"name": name} if assignee else _("Case unassigned.")
+        return (
+            _("Case assigned to %(name)s.") % {"name": name} if assignee else _("Case unassigned.")
+        )
 
 
 class StaffCaseStatusView(_CaseAction):

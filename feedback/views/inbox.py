@@ -154,9 +154,9 @@ class StaffCaseBulkView(StaffScopedMixin, View):
         if data["action"] == BULK_ASSIGN:
             assignee = data["assignee"]
             if assignee is None:
-                text = ngettext(
-                    "%(n)d case unassigned.", "%(n)d cases unassigned.", changed
-                ) % {"n": changed}
+                text = ngettext("%(n)d case unassigned.", "%(n)d cases unassigned.", changed) % {
+                    "n": changed
+                }
             else:
                 text = ngettext(
                     "%(n)d case assigned to %(name)s.", "%(n)d cases assigned to %(name)s.", changed
@@ -172,5 +172,6 @@ class StaffCaseBulkView(StaffScopedMixin, View):
         (messages.success if changed or not refused else messages.warning)(request, text)
         for pk, reason in refused:
             messages.error(
-                request, _("Case #%(id)s was not changed: %(reason)s") % {"id": pk, "reason": reason}
+                request,
+                _("Case #%(id)s was not changed: %(reason)s") % {"id": pk, "reason": reason},
             )

@@ -20,7 +20,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from config.spreadsheet import spreadsheet_safe
-from surveys.exports.selectors import ExportPlan, responses_export_rows
+from surveys.exports.rows import responses_export_rows
+from surveys.exports.selectors import ExportPlan
 
 # Rows joined into one piece of the streamed CSV: large enough that the server's per-piece
 # cost vanishes, small enough to stay a few hundred kilobytes.

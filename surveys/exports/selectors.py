@@ -23,26 +23,19 @@ Who may be named, and what small groups withhold:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
 from django.db.models import (
-    Aggregate,
-    Avg,
     Count,
     Exists,
-    Max,
     OuterRef,
     Q,
     QuerySet,
-    TextField,
 )
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -50,8 +43,7 @@ from django.utils.translation import gettext as _
 from communities.choices import ConsentPurpose, MemberStatus
 from communities.models import ConsentRecord, Location, Organisation
 from communities.views.settings import organisation_time_zone
-from config.spreadsheet import FORMULA_STARTS
-from surveys.choices import CHOICE_TYPES, TEXT_TYPES, Anonymity, ChannelKind, QuestionType
+from surveys.choices import Anonymity, ChannelKind, QuestionType
 from surveys.exports.params import ExportParams
 from surveys.models import Answer, Channel, Question, Response, Survey, translated
 
@@ -268,9 +260,7 @@ def responses_export_plan(
         if total
         else frozenset(),
         withdrawn=_withdrawn_members(organisation=organisation) if named else frozenset(),
-        stores=dict(
-            Location.objects.for_organisation(organisation).values_list("pk", "name")
-        ),
+        stores=dict(Location.objects.for_organisation(organisation).values_list("pk", "name")),
         channels={
             pk: kind if params.codes else kind_labels.get(kind, kind)
             for pk, kind in channels.items()

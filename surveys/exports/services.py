@@ -128,7 +128,9 @@ def export_job_run(*, job_id: int) -> str:
         problems = "; ".join(str(error) for errors in form.errors.values() for error in errors)
         return _failed(job, problems)
     try:
-        plan = responses_export_plan(organisation=job.organisation, survey=job.survey, params=params)
+        plan = responses_export_plan(
+            organisation=job.organisation, survey=job.survey, params=params
+        )
     except ExportRefused as refused:
         return _failed(job, str(refused))
     total = plan.rows_total
@@ -171,9 +173,7 @@ def export_job_run(*, job_id: int) -> str:
 
 
 def _failed(job: ExportJob, reason: str) -> str:
-    _job_update(
-        job.pk, status=ExportStatus.FAILED, finished_at=timezone.now(), error=reason[:200]
-    )
+    _job_update(job.pk, status=ExportStatus.FAILED, finished_at=timezone.now(), error=reason[:200])
     return ExportStatus.FAILED
 
 

@@ -5,9 +5,7 @@ from django.urls import path
 from surveys.exports import views
 
 export_urlpatterns = [
-    path(
-        "surveys/<int:pk>/export/", views.StaffSurveyExportView.as_view(), name="survey_export"
-    ),
+    path("surveys/<int:pk>/export/", views.StaffSurveyExportView.as_view(), name="survey_export"),
     path(
         "surveys/<int:pk>/export.csv",
         views.StaffSurveyExportCsvView.as_view(),

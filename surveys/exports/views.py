@@ -53,9 +53,7 @@ CONTENT_TYPES = {
 }
 
 
-def _attachment(
-    response: HttpResponseBase, *, survey: Survey, extension: str
-) -> HttpResponseBase:
+def _attachment(response: HttpResponseBase, *, survey: Survey, extension: str) -> HttpResponseBase:
     # Only digits, letters and dashes: safe in the header and on any file system, whatever
     # the survey is called.
     day = timezone.localdate().isoformat()
@@ -198,9 +196,7 @@ class StaffExportJobDownloadView(_StaffJobView):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.object = job = self.get_object()
         if not job.is_downloadable():
-            context = self.get_context_data(
-                status=_status(job, self.organisation.slug), gone=True
-            )
+            context = self.get_context_data(status=_status(job, self.organisation.slug), gone=True)
             return self.render_to_response(context, status=410)
         path = _job_file(job)
         export_download_record(job=job, actor=request.user)

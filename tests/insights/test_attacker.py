@@ -12,7 +12,7 @@ import pytest
 from insights.disclosure import leaks
 from insights.selectors import DashboardFilters, dashboard
 from surveys.choices import ChannelKind
-from tests.insights.seed import END, K, LANGUAGES, START, seed
+from tests.insights.seed import END, LANGUAGES, START, K, seed
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +40,7 @@ def subtractions(board) -> list[tuple[str, list[int]]]:
     return [(name, leaked) for name, leaked in found if leaked]
 
 
-def test_no_filter_or_pair_of_filters_leaves_a_group_under_k_to_be_found(
-    organisation, community
-):
+def test_no_filter_or_pair_of_filters_leaves_a_group_under_k_to_be_found(organisation, community):
     # given: stores below and above k, over three channels, four languages, two surveys
     surveys, stores = seed(organisation, community)
     months = [
@@ -57,9 +55,11 @@ def test_no_filter_or_pair_of_filters_leaves_a_group_under_k_to_be_found(
         + [("language", code) for code in LANGUAGES]
         + [("range", months_range) for months_range in months]
     )
-    views = [()] + [(o,) for o in options] + [
-        pair for pair in itertools.combinations(options, 2) if pair[0][0] != pair[1][0]
-    ]
+    views = (
+        [()]
+        + [(o,) for o in options]
+        + [pair for pair in itertools.combinations(options, 2) if pair[0][0] != pair[1][0]]
+    )
 
     # when: the attacker reads every view
     found = []

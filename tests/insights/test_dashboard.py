@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from tests.insights.seed import END, K, START, csat, nps, per, seed, seed_rows, stars
+from tests.insights.seed import END, START, K, csat, nps, per, seed, seed_rows, stars
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_the_headline_figures_are_those_the_seed_implies(staff_client, organisat
     assert board.headline.csat_mean == round(sum(answers) / len(answers), 2)
     given = [r["stars"] for r in rows if r["stars"] is not None]
     assert dict(board.headline.stars_distribution) == {v: given.count(v) for v in range(1, 6)}
-    assert f'id="stat-nps"' in html and str(nps(rows)) in html
+    assert 'id="stat-nps"' in html and str(nps(rows)) in html
 
 
 def test_the_weekly_trend_counts_each_week_and_its_nps(staff_client, organisation, seeded):
@@ -59,9 +59,7 @@ def test_the_weekly_trend_counts_each_week_and_its_nps(staff_client, organisatio
     board, _html = board_for(staff_client, organisation, interval="week")
 
     # then: every week of the range, each shown one with the seed's count and NPS
-    assert [cell.key for cell in board.trend] == [
-        START + dt.timedelta(weeks=w) for w in range(9)
-    ]
+    assert [cell.key for cell in board.trend] == [START + dt.timedelta(weeks=w) for w in range(9)]
     for cell in board.trend:
         rows = weeks.get(cell.key, [])
         if cell.hidden:
@@ -73,9 +71,7 @@ def test_the_weekly_trend_counts_each_week_and_its_nps(staff_client, organisatio
     assert not hidden or sum(hidden) >= K
 
 
-def test_the_channel_breakdown_counts_the_public_link_as_a_link(
-    staff_client, organisation, seeded
-):
+def test_the_channel_breakdown_counts_the_public_link_as_a_link(staff_client, organisation, seeded):
     # given
     channels = per(seed_rows(), lambda r: r["channel"] or "link")
 
@@ -113,11 +109,7 @@ def test_a_filter_to_one_store_and_month_gives_that_stores_figures(
 ):
     # given
     _surveys, stores = seeded
-    month = [
-        r
-        for r in seed_rows()
-        if r["store"] == "Silom" and r["day"].month == 2
-    ]
+    month = [r for r in seed_rows() if r["store"] == "Silom" and r["day"].month == 2]
 
     # when
     board, _html = board_for(
@@ -165,3 +157,30 @@ def test_the_hebrew_dashboard_renders(staff_client, organisation, seeded):
 
     # then
     assert page.status_code == 200 and 'role="img"' in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "analyst", "agent"])
+def test_the_walk_table_says_who_may_read_the_dashboard(client, organisation, role):
+    # given
+    from communities.choices import Role
+    from tests.factories.communities import StaffRoleFactory
+    from tests.walks.insights import ACCESS
+
+    client.force_login(StaffRoleFactory(organisation=organisation, role=Role(role)).user)
+
+    # when
+    page = client.get(reverse("staff:insights_dashboard", args=[organisation.slug]))
+
+    # then
+    assert page.status_code == (200 if Role(role) in ACCESS["insights_dashboard"] else 403)
+
+
+def test_an_outsider_gets_404(client, organisation):
+    # given: staff of another organisation
+    from tests.factories.communities import StaffRoleFactory
+
+    client.force_login(StaffRoleFactory(role="owner").user)
+
+    # when / then
+    page = client.get(reverse("staff:insights_dashboard", args=[organisation.slug]))
+    assert page.status_code == 404

@@ -34,8 +34,12 @@ def test_bulk_assign_gives_every_ticked_case_to_the_colleague_and_says_so(
 
     # when
     response = bulk(
-        agent_client, organisation, action="assign", assignee=colleague.pk,
-        cases=[first.pk, second.pk], back="status=open&evil=1",
+        agent_client,
+        organisation,
+        action="assign",
+        assignee=colleague.pk,
+        cases=[first.pk, second.pk],
+        back="status=open&evil=1",
     )
 
     # then: both assigned, each with its own timeline event and audit entry
@@ -58,8 +62,9 @@ def test_bulk_assign_to_me_counts_the_cases_that_were_already_mine(
     mine, nobodys = make_case(assignee=agent), make_case()
 
     # when
-    response = bulk(agent_client, organisation, action="assign", assignee="me",
-                    cases=[mine.pk, nobodys.pk])
+    response = bulk(
+        agent_client, organisation, action="assign", assignee="me", cases=[mine.pk, nobodys.pk]
+    )
 
     # then
     nobodys.refresh_from_db()
@@ -74,9 +79,14 @@ def test_bulk_resolve_applies_the_one_resolution_to_every_case(
     cases = [make_case(), make_case(status=CaseStatus.WAITING)]
 
     # when
-    response = bulk(agent_client, organisation, action="status", status="resolved",
-                    resolution="Refunded every order from the broken machine.",
-                    cases=[c.pk for c in cases])
+    response = bulk(
+        agent_client,
+        organisation,
+        action="status",
+        status="resolved",
+        resolution="Refunded every order from the broken machine.",
+        cases=[c.pk for c in cases],
+    )
 
     # then
     for case in cases:
@@ -91,8 +101,14 @@ def test_bulk_resolve_without_a_resolution_changes_nothing(agent_client, organis
     case = make_case()
 
     # when
-    response = bulk(agent_client, organisation, action="status", status="resolved",
-                    resolution="  ", cases=[case.pk])
+    response = bulk(
+        agent_client,
+        organisation,
+        action="status",
+        status="resolved",
+        resolution="  ",
+        cases=[case.pk],
+    )
 
     # then
     case.refresh_from_db()
@@ -105,12 +121,16 @@ def test_a_case_that_refuses_is_reported_and_the_others_still_change(
 ):
     # given: one case already resolved (only reopening is allowed from there)
     open_case = make_case()
-    resolved = make_case(status=CaseStatus.RESOLVED, resolved_at=timezone.now(),
-                         resolution="Done")
+    resolved = make_case(status=CaseStatus.RESOLVED, resolved_at=timezone.now(), resolution="Done")
 
     # when
-    response = bulk(agent_client, organisation, action="status", status="waiting",
-                    cases=[open_case.pk, resolved.pk])
+    response = bulk(
+        agent_client,
+        organisation,
+        action="status",
+        status="waiting",
+        cases=[open_case.pk, resolved.pk],
+    )
 
     # then: one transaction per case
     open_case.refresh_from_db()
@@ -136,8 +156,7 @@ def test_bulk_assign_to_someone_outside_the_case_staff_changes_nothing(
         StaffRoleFactory(user=user, organisation=OrganisationFactory(), role="agent")
 
     # when
-    response = bulk(agent_client, organisation, action="assign", assignee=user.pk,
-                    cases=[case.pk])
+    response = bulk(agent_client, organisation, action="assign", assignee=user.pk, cases=[case.pk])
 
     # then
     case.refresh_from_db()
@@ -153,8 +172,9 @@ def test_another_organisations_case_cannot_be_ticked(agent_client, organisation,
     foreign = CaseFactory(response__survey=SurveyFactory(organisation=OrganisationFactory()))
 
     # when
-    response = bulk(agent_client, organisation, action="assign", assignee="me",
-                    cases=[mine.pk, foreign.pk])
+    response = bulk(
+        agent_client, organisation, action="assign", assignee="me", cases=[mine.pk, foreign.pk]
+    )
 
     # then: refused as a whole
     mine.refresh_from_db()

@@ -80,7 +80,9 @@ def test_assigning_to_someone_who_may_not_work_the_case_changes_nothing(
     else:
         user = UserFactory()
         org = OrganisationFactory() if who == "foreign" else organisation
-        StaffRoleFactory(user=user, organisation=org, role="agent" if who == "foreign" else "analyst")
+        StaffRoleFactory(
+            user=user, organisation=org, role="agent" if who == "foreign" else "analyst"
+        )
         value = user.pk
 
     # when

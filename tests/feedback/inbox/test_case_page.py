@@ -27,16 +27,27 @@ def test_the_response_panel_shows_answers_sentiment_channel_and_store(
     channel = ChannelFactory(survey=inbox_survey, kind="kiosk", device_token="k-1")
     case = make_case(response__location=siam, response__channel=channel)
     AnswerFactory(response=case.response, number=2, question__text={"en": "How likely?"})
-    AnswerFactory(response=case.response, question__type="text", number=None,
-                  text="The coffee was cold", sentiment=-0.6,
-                  question__text={"en": "Tell us more"})
+    AnswerFactory(
+        response=case.response,
+        question__type="text",
+        number=None,
+        text="The coffee was cold",
+        sentiment=-0.6,
+        question__text={"en": "Tell us more"},
+    )
 
     # when
     html = agent_client.get(case_url(organisation, case)).content.decode()
 
     # then
-    for shown in ("How likely?", "Tell us more", "The coffee was cold", "-0.60", "Kiosk",
-                  "Siam Paragon"):
+    for shown in (
+        "How likely?",
+        "Tell us more",
+        "The coffee was cold",
+        "-0.60",
+        "Kiosk",
+        "Siam Paragon",
+    ):
         assert shown in html
 
 
@@ -58,8 +69,11 @@ def test_a_members_address_shows_only_while_they_agree_to_be_contacted(
     # given
     member = MemberFactory(community=community, name="Somchai", email="somchai@example.com")
     agreed = make_case(response__member=member, response__consent_to_contact=True)
-    declined = make_case(response__member=member, response__consent_to_contact=False,
-                         response__idempotency_key="second")
+    declined = make_case(
+        response__member=member,
+        response__consent_to_contact=False,
+        response__idempotency_key="second",
+    )
 
     # when
     shown = agent_client.get(case_url(organisation, agreed)).content.decode()
@@ -92,7 +106,9 @@ def test_a_name_two_colleagues_share_mentions_neither():
 
     # then
     assert note_mentions(body="@Kim?", staff=[first, second]) == []
-    assert note_mentions(body="@b@example.com", staff=[first, second]) == [(second, "@b@example.com")]
+    assert note_mentions(body="@b@example.com", staff=[first, second]) == [
+        (second, "@b@example.com")
+    ]
 
 
 def test_a_mention_is_highlighted_and_the_colleague_emailed_in_their_language(

@@ -49,8 +49,9 @@ def test_the_status_and_priority_filters_narrow_the_inbox(
         "open": make_case(status=CaseStatus.OPEN),
         "waiting": make_case(status=CaseStatus.WAITING),
         "resolved": make_case(status=CaseStatus.RESOLVED, resolved_at=timezone.now()),
-        "high": make_case(status=CaseStatus.RESOLVED, resolved_at=timezone.now(),
-                          priority=CasePriority.HIGH),
+        "high": make_case(
+            status=CaseStatus.RESOLVED, resolved_at=timezone.now(), priority=CasePriority.HIGH
+        ),
     }
 
     # when
@@ -160,8 +161,9 @@ def test_filters_combine(agent_client, organisation, agent, make_case):
     # given
     siam = LocationFactory(organisation=organisation)
     past = timezone.now() - timedelta(days=3)
-    wanted = make_case(assignee=agent, response__location=siam, due_at=past,
-                       priority=CasePriority.HIGH)
+    wanted = make_case(
+        assignee=agent, response__location=siam, due_at=past, priority=CasePriority.HIGH
+    )
     make_case(assignee=agent, response__location=siam, due_at=past)
     make_case(assignee=agent, due_at=past, priority=CasePriority.HIGH)
     make_case(response__location=siam, due_at=past, priority=CasePriority.HIGH)
@@ -204,12 +206,17 @@ def test_the_inbox_sorts_as_asked(agent_client, organisation, make_case, sort, e
     # given
     now = timezone.now()
     cases = {
-        "a": make_case(created_at=now - timedelta(days=3), priority=CasePriority.LOW,
-                       due_at=now + timedelta(days=1)),
-        "b": make_case(created_at=now - timedelta(days=2), priority=CasePriority.HIGH,
-                       due_at=None),
-        "c": make_case(created_at=now - timedelta(days=1), priority=CasePriority.NORMAL,
-                       due_at=now - timedelta(hours=1)),
+        "a": make_case(
+            created_at=now - timedelta(days=3),
+            priority=CasePriority.LOW,
+            due_at=now + timedelta(days=1),
+        ),
+        "b": make_case(created_at=now - timedelta(days=2), priority=CasePriority.HIGH, due_at=None),
+        "c": make_case(
+            created_at=now - timedelta(days=1),
+            priority=CasePriority.NORMAL,
+            due_at=now - timedelta(hours=1),
+        ),
     }
 
     # when
@@ -224,8 +231,11 @@ def test_each_row_shows_its_due_badge_owner_store_and_lowest_sentiment(
 ):
     # given
     siam = LocationFactory(organisation=organisation, name="Siam Paragon")
-    case = make_case(assignee=agent, response__location=siam,
-                     due_at=timezone.now() - timedelta(days=2, minutes=5))
+    case = make_case(
+        assignee=agent,
+        response__location=siam,
+        due_at=timezone.now() - timedelta(days=2, minutes=5),
+    )
     AnswerFactory(response=case.response, sentiment=-0.75, text="Cold coffee")
 
     # when

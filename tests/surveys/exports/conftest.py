@@ -57,7 +57,10 @@ def answers_give(response: Response, survey: Survey, **values) -> None:
         AnswerFactory(
             response=response, question=questions[QuestionType.STAR], number=values["star"]
         )
-    for key, qtype in (("single", QuestionType.SINGLE_CHOICE), ("multi", QuestionType.MULTI_CHOICE)):
+    for key, qtype in (
+        ("single", QuestionType.SINGLE_CHOICE),
+        ("multi", QuestionType.MULTI_CHOICE),
+    ):
         if key in values:
             question = questions[qtype]
             labels = values[key] if isinstance(values[key], list) else [values[key]]
@@ -116,24 +119,29 @@ def seeded(organisation, community, survey) -> Seeded:
         return ResponseFactory(survey=survey, submitted_at=at, **kwargs)
 
     r = {
-        1: response(
-            _at(1, 10), channel=kiosk, location=siam, member=ann, consent_to_contact=True
-        ),
-        2: response(
-            _at(2, 18, 30), channel=kiosk, location=siam, is_anonymous=True, language="th"
-        ),
+        1: response(_at(1, 10), channel=kiosk, location=siam, member=ann, consent_to_contact=True),
+        2: response(_at(2, 18, 30), channel=kiosk, location=siam, is_anonymous=True, language="th"),
         3: response(_at(3, 3), channel=kiosk, location=siam, member=ben),
-        4: response(
-            _at(4, 12), location=siam, member=cat, consent_to_contact=True, language="ja"
-        ),
+        4: response(_at(4, 12), location=siam, member=cat, consent_to_contact=True, language="ja"),
         5: response(
-            _at(5, 20), channel=kiosk_cm, location=chiang_mai, member=dan,
-            consent_to_contact=True, language="he",
+            _at(5, 20),
+            channel=kiosk_cm,
+            location=chiang_mai,
+            member=dan,
+            consent_to_contact=True,
+            language="he",
         ),
         6: response(_at(31, 23), channel=link, member=eve, consent_to_contact=True),
     }
-    answers_give(r[1], survey, nps=9, star=5, single="Coffee", multi=["Coffee", "Wi-Fi"],
-                 text=("Great coffee", 0.8))
+    answers_give(
+        r[1],
+        survey,
+        nps=9,
+        star=5,
+        single="Coffee",
+        multi=["Coffee", "Wi-Fi"],
+        text=("Great coffee", 0.8),
+    )
     answers_give(r[2], survey, nps=3, star=2, single="Cake", text=('=HYPERLINK("http://x")', -0.5))
     answers_give(r[3], survey, nps=7, star=4, multi=["Cake"])
     answers_give(r[4], survey, nps=10, star=5, single="Wi-Fi")
