@@ -8,4 +8,4 @@ app = Celery("chorus")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The outbox is a package inside the communities app, with tasks of its own.
-app.autodiscover_tasks(["communities.outbox", "communities.webhooks"])
+app.autodiscover_tasks(["communities.outbox", "communities.webhooks", "communities.api"])

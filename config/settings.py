@@ -556,6 +556,12 @@ WEBHOOK_BACKOFF_CAP_SECONDS = env.float("WEBHOOK_BACKOFF_CAP_SECONDS", default=3
 WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
 # A delivery claimed this long ago by a worker that never finished is sent again.
 WEBHOOK_SENDING_STALE_SECONDS = env.float("WEBHOOK_SENDING_STALE_SECONDS", default=300.0)
+# A worker sends due deliveries in batches of this many (one claim, one transaction of
+# results each), this many requests at a time, and hands over to a fresh task after
+# draining for this long.
+WEBHOOK_SEND_BATCH = env.int("WEBHOOK_SEND_BATCH", default=50)
+WEBHOOK_SEND_CONCURRENCY = env.int("WEBHOOK_SEND_CONCURRENCY", default=8)
+WEBHOOK_DRAIN_MAX_SECONDS = env.float("WEBHOOK_DRAIN_MAX_SECONDS", default=60.0)
 # How long a web process trusts its copy of an organisation's endpoint list.
 WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=10.0)
 # Hosts or addresses deliveries may reach although private or loopback (an intranet CRM,

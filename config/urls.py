@@ -27,6 +27,8 @@ staff_patterns = [
 
 # A request over Django's size limits gets a clear page, wherever the limit was hit.
 handler400 = "config.errors.bad_request"
+handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"
 
 urlpatterns = [
     path("", StartView.as_view(), name="start"),

@@ -1,6 +1,6 @@
 """The organisation dashboard's figures: headline, trend and breakdowns over one filtered
-set of responses, every figure from insights.metrics and every cell through
-insights.disclosure.
+set of responses, every figure from surveys.metrics and every cell through
+surveys.disclosure.
 
 A fixed number of queries whatever the data: one aggregate per period, one per-day
 grouping (weeks and months are summed from days, whose components add up), one grouping
@@ -11,18 +11,24 @@ one for invitations, and three for the filter's choices.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from communities.models import Organisation
-from insights.disclosure import enough, is_small, suppress_line, suppress_table
-from insights.metrics import Figures, components_add, figures_from, metric_aggregates
-from insights.metrics import response_rate as rate_of
 from surveys.choices import ChannelKind
+from surveys.disclosure import (
+    Cell,
+    StoreRow,
+    enough,
+    is_small,
+    line_cells,
+    store_table,
+    suppress_line,
+)
+from surveys.metrics import Figures, components_add, figures_from, metric_aggregates
+from surveys.metrics import response_rate as rate_of
 from surveys.models import Response, Survey, SurveyInvitation
 
 INTERVALS = ("day", "week", "month")
@@ -74,34 +80,6 @@ def interval_start(day: dt.date, interval: str) -> dt.date:
 
 
 @dataclass
-class Cell:
-    """One group of a table: its figures, or none when it is too small to show."""
-
-    key: Hashable
-    label: str
-    hidden: bool
-    responses: int | None
-    nps: float | None = None
-    csat: float | None = None
-    stars: float | None = None
-
-
-def cell_make(*, key: Hashable, label: str, figures: Figures, hidden: bool, k: int) -> Cell:
-    """A cell with its figures; a metric resting on fewer than k answers is withheld."""
-    if hidden:
-        return Cell(key=key, label=label, hidden=True, responses=None)
-    return Cell(
-        key=key,
-        label=label,
-        hidden=False,
-        responses=figures.responses,
-        nps=figures.nps if enough(figures.nps_answers, k=k) else None,
-        csat=figures.csat if enough(figures.csat_answers, k=k) else None,
-        stars=figures.stars if enough(figures.stars_answers, k=k) else None,
-    )
-
-
-@dataclass
 class Headline:
     responses: int
     nps: float | None
@@ -127,14 +105,6 @@ class Change:
         if self.now is None or self.before is None:
             return None
         return round(self.now - self.before, 1)
-
-
-@dataclass
-class StoreRow:
-    key: int | None
-    label: str
-    cells: list[Cell]
-    total: Cell
 
 
 @dataclass
@@ -221,21 +191,6 @@ def _headline(*, figures: Figures, sent: int, answered: int, k: int) -> Headline
     )
 
 
-def _line(
-    groups: Mapping[Hashable, Mapping[str, int]], labels: Mapping[Hashable, str], *, k: int
-) -> list[Cell]:
-    figures = {key: figures_from(row) for key, row in groups.items()}
-    hidden = suppress_line({key: f.responses for key, f in figures.items()}, k=k)
-    return [
-        cell_make(key=key, label=labels[key], figures=f, hidden=key in hidden, k=k)
-        for key, f in figures.items()
-    ]
-
-
-def _channel_label(kind: str) -> str:
-    return str(ChannelKind(kind).label)
-
-
 def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashboard:
     """The dashboard's figures for the filters, with every small group withheld."""
     k = organisation.min_group_size
@@ -286,7 +241,7 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
         day += dt.timedelta(days=1)
     for row in days:
         buckets[interval_start(row["submitted_on"], interval)].append(row)
-    board.trend = _line(
+    board.trend = line_cells(
         {start: components_add(rows) for start, rows in buckets.items()},
         {start: start.isoformat() for start in buckets},
         k=k,
@@ -300,13 +255,13 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
         )
     }
     board.by_survey = sorted(
-        _line({row["survey_id"]: row for row in surveys}, titles, k=k), key=lambda c: c.label
+        line_cells({row["survey_id"]: row for row in surveys}, titles, k=k), key=lambda c: c.label
     )
     languages = {
         row["language"]: row
         for row in responses.values("language").annotate(**aggregates).order_by("language")
     }
-    board.by_language = _line(languages, {code: code for code in languages}, k=k)
+    board.by_language = line_cells(languages, {code: code for code in languages}, k=k)
     _stores(board=board, responses=responses, aggregates=aggregates, k=k)
     return board
 
@@ -319,58 +274,5 @@ def _stores(*, board: Dashboard, responses: QuerySet, aggregates: dict, k: int) 
         .annotate(**aggregates)
         .order_by()
     )
-    parts: dict[tuple, list] = defaultdict(list)
-    names: dict[int | None, str] = {None: _("No store")}
-    for row in grouped:
-        parts[(row["location_id"], row["channel__kind"] or ChannelKind.LINK)].append(row)
-        if row["location_id"] is not None:
-            names[row["location_id"]] = row["location__name"]
-    components = {key: components_add(rows) for key, rows in parts.items()}
-    cells = {key: figures_from(row) for key, row in components.items()}
-    suppression = suppress_table({key: f.responses for key, f in cells.items()}, k=k)
-    kinds = [kind for kind in ChannelKind.values if any(key[1] == kind for key in cells)]
-    board.channels = [(kind, _channel_label(kind)) for kind in kinds]
-    for kind in kinds:
-        column = [row for key, row in components.items() if key[1] == kind]
-        board.by_channel.append(
-            cell_make(
-                key=kind,
-                label=_channel_label(kind),
-                figures=figures_from(components_add(column)),
-                hidden=kind in suppression.columns,
-                k=k,
-            )
-        )
-    stores = sorted({key[0] for key in cells}, key=lambda s: (s is None, names[s].casefold()))
-    for store in stores:
-        row_cells = []
-        for kind in kinds:
-            figures = cells.get((store, kind))
-            if figures is None:
-                empty = Cell(key=kind, label=_channel_label(kind), hidden=False, responses=0)
-                row_cells.append(empty)
-                continue
-            row_cells.append(
-                cell_make(
-                    key=kind,
-                    label=_channel_label(kind),
-                    figures=figures,
-                    hidden=(store, kind) in suppression.cells,
-                    k=k,
-                )
-            )
-        total_rows = [row for key, row in components.items() if key[0] == store]
-        board.by_store.append(
-            StoreRow(
-                key=store,
-                label=names[store],
-                cells=row_cells,
-                total=cell_make(
-                    key=store,
-                    label=names[store],
-                    figures=figures_from(components_add(total_rows)),
-                    hidden=store in suppression.rows,
-                    k=k,
-                ),
-            )
-        )
+    table = store_table(grouped=grouped, no_store=_("No store"), k=k)
+    board.channels, board.by_channel, board.by_store = table.channels, table.by_channel, table.rows

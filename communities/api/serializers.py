@@ -307,7 +307,78 @@ class QueryBooleanField(serializers.Field):
 # --- outputs ---------------------------------------------------------------------------------
 
 
+class TranslatedTextSerializer(serializers.Serializer):
+    """Text in the site's languages, by language code; a language may be missing."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {code: serializers.CharField(required=False) for code in LANGUAGE_CODES}
+
+
+class AttributeOptionSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="What a member's attribute holds when chosen.")
+    label = TranslatedTextSerializer()
+
+
+# Stored values: text, a number, an ISO date or a choice's value.
+ATTRIBUTE_VALUE_SCHEMA = {"type": ["string", "number"]}
+
+
+class AttributeConditionSerializer(serializers.Serializer):
+    """One attribute's condition: `in` for choices and text, `gte`/`lte` for numbers and
+    dates, `contains` for text."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "in" is a Python keyword, so the fields are named here rather than as attributes.
+        return {
+            "in": serializers.ListField(child=AttributeValueField(), required=False),
+            "gte": AttributeValueField(required=False),
+            "lte": AttributeValueField(required=False),
+            "contains": serializers.CharField(required=False),
+        }
+
+
+class SegmentFilterSerializer(serializers.Serializer):
+    """A saved member filter: every condition present must hold."""
+
+    status = serializers.ListField(
+        child=serializers.ChoiceField(choices=MemberStatus.choices), required=False
+    )
+    attributes = serializers.DictField(child=AttributeConditionSerializer(), required=False)
+    active_within_days = serializers.IntegerField(required=False)
+    inactive_for_days = serializers.IntegerField(required=False)
+    joined_within_days = serializers.IntegerField(required=False)
+    search = serializers.CharField(required=False)
+
+
+@extend_schema_field(ATTRIBUTE_VALUE_SCHEMA)
+class AttributeValueField(serializers.JSONField):
+    """An attribute's stored value, as stored."""
+
+
+@extend_schema_field(TranslatedTextSerializer)
+class TranslatedTextField(serializers.JSONField):
+    """{language: text}, as stored."""
+
+
+@extend_schema_field(AttributeOptionSerializer(many=True))
+class AttributeOptionsField(serializers.JSONField):
+    """A choice attribute's options, as stored."""
+
+
+@extend_schema_field({"type": "object", "additionalProperties": ATTRIBUTE_VALUE_SCHEMA})
+class MemberAttributesField(serializers.JSONField):
+    """A member's attribute values by key, as stored."""
+
+
+@extend_schema_field(SegmentFilterSerializer)
+class SegmentFilterField(serializers.JSONField):
+    """A segment's filter, as stored."""
+
+
 class AttributeDefinitionOutputSerializer(serializers.ModelSerializer):
+    label = TranslatedTextField(read_only=True)
+    options = AttributeOptionsField(read_only=True)
+
     class Meta:
         model = AttributeDefinition
         fields = ["key", "label", "kind", "options", "required"]
@@ -353,6 +424,7 @@ class ConsentsOutputSerializer(serializers.Serializer):
 
 class MemberOutputSerializer(serializers.ModelSerializer):
     community = serializers.IntegerField(source="community_id", read_only=True)
+    attributes = MemberAttributesField(read_only=True)
     consents = serializers.SerializerMethodField()
 
     class Meta:
@@ -387,7 +459,7 @@ class MemberOutputSerializer(serializers.ModelSerializer):
 
 
 class SegmentOutputSerializer(serializers.ModelSerializer):
-    filter = serializers.JSONField(read_only=True)
+    filter = SegmentFilterField(read_only=True)
     member_count = serializers.SerializerMethodField()
 
     class Meta:

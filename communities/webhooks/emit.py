@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.utils import timezone
 
 from communities.models import Organisation
@@ -54,7 +55,7 @@ def deliveries_write(
 ) -> list[int]:
     """Insert a pending delivery for each (endpoint id, event id, payload), skipping an
     endpoint that already has that event id (ON CONFLICT DO NOTHING: emitting twice
-    delivers once), and send each after commit; the new deliveries' ids."""
+    delivers once), and start sending them after commit; the new deliveries' ids."""
     now = timezone.now()
     ids: list[int] = []
     for start in range(0, len(items), _CHUNK):
@@ -76,9 +77,33 @@ def deliveries_write(
             WebhookDelivery, rows, conflict=("endpoint", "event_id"), returning=("id",)
         )
         ids.extend(row[0] for row in inserted)
-    for delivery_id in ids:
-        enqueue_on_commit(webhook_deliver_task, delivery_id=delivery_id)
+    if ids:
+        _drain_after_commit(delivery_id=ids[0])
     return ids
+
+
+class _DrainAfterCommit:
+    """The after-commit callback that starts a drain of the due deliveries (each of the
+    task's runs sends all of them, a batch at a time)."""
+
+    def __init__(self, delivery_id: int) -> None:
+        self.delivery_id = delivery_id
+
+    def __call__(self) -> None:
+        enqueue_on_commit(webhook_deliver_task, delivery_id=self.delivery_id)
+
+
+def _drain_after_commit(*, delivery_id: int) -> None:
+    """Start one drain after the transaction commits, however many deliveries it wrote: a
+    request emitting 1,000 events queues one task, not 1,000 that would each find nothing
+    left to send. (A savepoint rolled back takes its callback with it, so the next write
+    registers a new one.)"""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        isinstance(callback, _DrainAfterCommit) for _ids, callback, _robust in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_DrainAfterCommit(delivery_id))
 
 
 def webhook_subscribed(*, organisation: Organisation | int, event: WebhookEvent) -> bool:

@@ -17,6 +17,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    # The client's (address, port): one per connection, so kept-alive reuse shows.
+    peer: tuple = ()
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -47,7 +49,9 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's API
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                answer = receiver._record(self.path, dict(self.headers.items()), body)
+                answer = receiver._record(
+                    self.path, dict(self.headers.items()), body, self.client_address
+                )
                 if answer.delay:
                     time.sleep(answer.delay)
                 try:
@@ -83,9 +87,9 @@ class Receiver:
         with self._lock:
             self._scripts[path] = answers
 
-    def _record(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
+    def _record(self, path: str, headers: dict[str, str], body: bytes, peer: tuple) -> Answer:
         with self._lock:
-            self.received.append(Received(path, headers, body, time.monotonic()))
+            self.received.append(Received(path, headers, body, time.monotonic(), tuple(peer)))
             count = sum(1 for r in self.received if r.path == path)
             script = self._scripts.get(path)
         if script is None:

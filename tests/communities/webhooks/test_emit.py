@@ -121,16 +121,32 @@ def test_emit_sends_only_after_the_cause_commits(organisation, django_capture_on
     # when an event is emitted inside a transaction
     with (
         mock.patch("communities.webhooks.tasks.webhook_deliver_task.apply_async") as send,
-        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         _emit(organisation)
-        # then nothing is sent before commit, and one send is registered for after it
+        # then nothing is sent before commit
         send.assert_not_called()
-    assert len(callbacks) == 1
-    with mock.patch("communities.webhooks.tasks.webhook_deliver_task.apply_async") as send:
-        callbacks[0]()
+    # and one send is registered for after it, starting with its delivery
+    assert len(callbacks) >= 1
     delivery = WebhookDelivery.objects.get()
     send.assert_called_once_with(kwargs={"delivery_id": delivery.pk}, countdown=None)
+
+
+def test_many_emits_in_one_transaction_start_one_drain(
+    organisation, django_capture_on_commit_callbacks
+):
+    # given two subscribed endpoints
+    WebhookEndpointFactory.create_batch(2, organisation=organisation)
+    # when a request emits fifty events in its transaction
+    with (
+        mock.patch("communities.webhooks.tasks.webhook_deliver_task.apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for n in range(50):
+            _emit(organisation, event_id=f"response.created:{n}")
+    # then a hundred deliveries wait, and one task is queued to send them all
+    assert WebhookDelivery.objects.count() == 100
+    send.assert_called_once()
 
 
 def test_saving_an_endpoint_flushes_the_cached_list(organisation):

@@ -4,12 +4,13 @@ Organisation "Demo Coffee" in Asia/Bangkok (UTC+7) with a minimum group size k =
 survey of tests/conftest.py (NPS, stars, single choice, multi choice, long text). Six
 responses:
 
-  R1  Siam, kiosk         Ann, consented          en  NPS 9  ★5  Coffee  Coffee+Wi-Fi  "Great coffee" (0.8)
-  R2  Siam, kiosk         anonymous               th  NPS 3  ★2  Cake    –             "=HYPERLINK(…)" (-0.5)
-  R3  Siam, kiosk         Ben, no consent         en  NPS 7  ★4  –       Cake          –
-  R4  Siam, public link   Cat, consent withdrawn  ja  NPS 10 ★5  Wi-Fi   –             –
-  R5  Chiang Mai, kiosk   Dan, consented          he  NPS 0  ★1  Coffee  –             "-awful" (-0.9)
-  R6  no store, link ch.  Eve, consented but left en  NPS 8  –   –       Wi-Fi         "@home +1"
+      store, channel     who                     lang NPS stars single multi        text
+  R1  Siam, kiosk        Ann, consented          en   9   5     Coffee Coffee+Wi-Fi "Great coffee"
+  R2  Siam, kiosk        anonymous               th   3   2     Cake   -            "=HYPERLINK(…)"
+  R3  Siam, kiosk        Ben, no consent         en   7   4     -      Cake         -
+  R4  Siam, public link  Cat, consent withdrawn  ja   10  5     Wi-Fi  -            -
+  R5  Chiang Mai, kiosk  Dan, consented          he   0   1     Coffee -            "-awful"
+  R6  no store, link     Eve, consented, left    en   8   -     -      Wi-Fi        "@home +1"
 
 Siam has 4 responses (3 kiosk + 1 link): its link cell (1) is under k; Chiang Mai (1) is
 under k. So R4 and R5 are exported without store, channel and time; the two hidden cells
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import pytest
 
 from communities.choices import ConsentPurpose, MemberStatus
+from communities.models import Member
 from surveys.choices import ChannelKind, QuestionType
 from surveys.models import Response, Survey
 from tests.factories.communities import ConsentRecordFactory, LocationFactory, MemberFactory
@@ -41,7 +43,7 @@ def _media_in_tmp(settings, tmp_path):
 class Seeded:
     survey: Survey
     r: dict[int, Response]
-    questions: dict[str, int]
+    members: dict[str, Member]
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
@@ -101,7 +103,9 @@ def seeded(organisation, community, survey) -> Seeded:
     eve = member("Eve", status=MemberStatus.UNSUBSCRIBED)
     # Cat agreed on the survey, then withdrew in the consent centre; then Dan was asked
     # again and agreed (his latest record is a grant).
-    ConsentRecordFactory(member=cat, purpose=ConsentPurpose.CONTACT_FOLLOWUP, granted=True)
+    ConsentRecordFactory(
+        member=cat, purpose=ConsentPurpose.CONTACT_FOLLOWUP, granted=True, recorded_at=_at(1, 0)
+    )
     ConsentRecordFactory(
         member=cat,
         purpose=ConsentPurpose.CONTACT_FOLLOWUP,
@@ -147,5 +151,5 @@ def seeded(organisation, community, survey) -> Seeded:
     answers_give(r[4], survey, nps=10, star=5, single="Wi-Fi")
     answers_give(r[5], survey, nps=0, star=1, single="Coffee", text=("-awful", -0.9))
     answers_give(r[6], survey, nps=8, multi=["Wi-Fi"], text=("@home +1", None))
-    questions = {q.type: q.pk for q in survey.questions.all()}
-    return Seeded(survey=survey, r=r, questions=questions)
+    members = {"ann": ann, "ben": ben, "cat": cat, "dan": dan, "eve": eve}
+    return Seeded(survey=survey, r=r, members=members)

@@ -5,7 +5,7 @@ Each metric is a handful of SQL aggregates (counts and sums, never a ratio) that
 over responses can `.aggregate()` or `.annotate()` after its own `values()` grouping; the
 ratio is taken in Python by `figures_from`. Counts and sums add up, so a breakdown's rows
 can be merged (days into weeks, a link channel with the survey's own link) without
-asking the database again, and the disclosure rules (insights.disclosure) see the counts
+asking the database again, and the disclosure rules (surveys.disclosure) see the counts
 each figure rests on.
 
 The aggregates assume a query over `Response` rows (the `answers__` path); pass another
@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 from django.db.models import Aggregate, Count, Q, Sum
 
-from feedback.choices import Condition
-from feedback.services.followup import DEFAULT_RULES
 from surveys.choices import QuestionType
 
 # NPS (0–10): promoters answer 9–10, detractors 0–6.
@@ -29,11 +27,10 @@ NPS_DETRACTOR_MAX = 6
 # CSAT (1–5 faces): satisfied answers 4 or 5.
 CSAT_SATISFIED_MIN = 4
 STAR_VALUES = (1, 2, 3, 4, 5)
-# A text answer is negative below the threshold the follow-up rules open a case at, and
-# positive above its mirror image; neutral between.
-SENTIMENT_NEGATIVE_BELOW = next(
-    rule.threshold for rule in DEFAULT_RULES if rule.condition == Condition.SENTIMENT_BELOW
-)
+# A text answer is negative below the threshold feedback's default follow-up rule opens a
+# case at, and positive above its mirror image; neutral between. Written here because
+# surveys sits below feedback; tests/insights/test_metrics_home.py keeps the two equal.
+SENTIMENT_NEGATIVE_BELOW = -0.3
 SENTIMENT_POSITIVE_ABOVE = -SENTIMENT_NEGATIVE_BELOW
 
 # The component names, in the order `metric_aggregates` returns them.
