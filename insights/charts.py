@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from insights.selectors import Cell
 from rewards.charts import nice_ceiling
+from surveys.disclosure import Cell
 
 WIDTH = 760
 HEIGHT = 300

@@ -17,7 +17,7 @@ Pure functions over counts, so every table, chart and filter uses the same rules
 What this does not claim: differencing *across* views (the same cell with and without a
 filter) and interval inference from several margins are not closed; the attacker test in
 tests/insights checks every single view, every filter and pair of filters (and
-tests/surveys/test_results_disclosure.py the survey results page and API).
+tests/surveys/api_results/test_results_disclosure.py the survey results page and API).
 
 The second half builds the tables every page shares from those rules: a line of cells
 (`line_cells`) and the store × channel table with its totals (`store_table`), each cell

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
@@ -19,21 +19,13 @@ from surveys.models import (
     Response,
     Survey,
 )
-from surveys.services.pool import POOL_MIN_BATCH
 
-
-@dataclass(frozen=True)
-class NpsSummary:
-    responses: int
-    promoters: int
-    passives: int
-    detractors: int
-
-    @property
-    def score(self) -> float | None:
-        if not self.responses:
-            return None
-        return round(100 * (self.promoters - self.detractors) / self.responses, 1)
+# The results page's reads live in their own module; re-exported as the app's selectors.
+from surveys.selectors_results import (  # noqa: F401
+    QuestionSplit,
+    SurveyResults,
+    survey_results,
+)
 
 
 def survey_list(*, organisation: Organisation) -> QuerySet[Survey]:
@@ -42,77 +34,6 @@ def survey_list(*, organisation: Organisation) -> QuerySet[Survey]:
         .annotate(response_count=Count("responses"))
         .order_by("-created_at")
     )
-
-
-def survey_nps(*, organisation: Organisation, survey: Survey) -> NpsSummary:
-    """NPS over the survey's NPS answers, by the 0–6 / 7–8 / 9–10 split."""
-    row = (
-        Answer.objects.for_organisation(organisation)
-        .filter(response__survey=survey, question_type=QuestionType.NPS, number__isnull=False)
-        .aggregate(
-            responses=Count("pk"),
-            promoters=Count("pk", filter=Q(number__gte=9)),
-            passives=Count("pk", filter=Q(number__in=(7, 8))),
-            detractors=Count("pk", filter=Q(number__lte=6)),
-        )
-    )
-    return NpsSummary(**row)
-
-
-def survey_results(*, organisation: Organisation, survey: Survey) -> dict:
-    """The headline numbers for one survey: responses, NPS, stars, sentiment, cases."""
-    answers = Answer.objects.for_organisation(organisation).filter(response__survey=survey)
-    stars = answers.filter(question_type=QuestionType.STAR).aggregate(avg=Avg("number"))["avg"]
-    sentiment = answers.filter(sentiment__isnull=False).aggregate(avg=Avg("sentiment"))["avg"]
-    responses = Response.objects.for_organisation(organisation).filter(survey=survey)
-    by_language = list(responses.values("language").annotate(n=Count("pk")).order_by("-n"))
-    # Below the organisation's minimum group size a store's row would single people out.
-    minimum = organisation.min_group_size
-    by_location = [
-        row
-        for row in responses.filter(location__isnull=False)
-        .values("location__name", "channel__kind")
-        .annotate(
-            n=Count("pk", distinct=True),
-            promoters=Count(
-                "answers",
-                filter=Q(answers__question_type=QuestionType.NPS, answers__number__gte=9),
-            ),
-            detractors=Count(
-                "answers",
-                filter=Q(answers__question_type=QuestionType.NPS, answers__number__lte=6),
-            ),
-            scored=Count("answers", filter=Q(answers__question_type=QuestionType.NPS)),
-        )
-        .order_by("-n")
-        if row["n"] >= minimum
-    ]
-    for row in by_location:
-        row["nps"] = (
-            round(100 * (row["promoters"] - row["detractors"]) / row["scored"])
-            if row["scored"]
-            else None
-        )
-    by_channel = list(responses.values("channel__kind").annotate(n=Count("pk")).order_by("-n"))
-    for row in by_channel:
-        # Answers with no channel came through the public link.
-        row["label"] = ChannelKind(row["channel__kind"] or ChannelKind.LINK).label
-    return {
-        "by_location": by_location,
-        "by_channel": by_channel,
-        "min_group_size": minimum,
-        "responses": responses.count(),
-        # A number only: which answers wait, and whose, is what the pool hides.
-        "pooled": PooledAnswer.objects.for_organisation(organisation).filter(survey=survey).count(),
-        "pool_batch": max(POOL_MIN_BATCH, organisation.min_group_size),
-        "nps": survey_nps(organisation=organisation, survey=survey),
-        "stars": round(stars, 2) if stars is not None else None,
-        "sentiment": round(sentiment, 2) if sentiment is not None else None,
-        "by_language": by_language,
-        "cases_open": survey.responses.filter(case__isnull=False)
-        .exclude(case__status="resolved")
-        .count(),
-    }
 
 
 def survey_builder_questions(*, survey: Survey) -> list[Question]:
@@ -245,16 +166,6 @@ def poll_results(*, survey: Survey, language: str | None = None) -> tuple[list[P
         for value, label in options
     ]
     return bars, total
-
-
-def poll_distribution(*, organisation: Organisation, survey: Survey, language: str) -> dict:
-    """A poll's votes per option and share, for staff; the split only once at least the
-    organisation's minimum group size have voted, as every breakdown on the results page
-    (with fewer, it could show how each of a known few voted)."""
-    bars, total = poll_results(survey=survey, language=language)
-    minimum = organisation.min_group_size
-    shown = total >= minimum
-    return {"bars": bars if shown else [], "total": total, "shown": shown, "minimum": minimum}
 
 
 def poll_card(*, survey: Survey, form, voted: bool, language: str) -> dict:

@@ -42,6 +42,8 @@ ATTRIBUTES_MAX = 100
 ATTRIBUTE_KEY_PATTERN = r"^[-a-zA-Z0-9_]{1,40}$"
 ATTRIBUTE_TEXT_MAX = 200
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+# Ids are bigints: a larger number names nothing, and the schema says so.
+ID_MAX = 2**63 - 1
 
 # --- strict input fields ---------------------------------------------------------------------
 
@@ -253,14 +255,14 @@ class AttributeValuesField(serializers.Field):
 
     default_error_messages = {
         "invalid": _("Send an object of attribute keys and values."),
-        "too_many": _("Send at most %(max)d attributes.") % {"max": ATTRIBUTES_MAX},
+        "too_many": _("Send at most {max} attributes."),
     }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             self.fail("invalid")
         if len(data) > ATTRIBUTES_MAX:
-            self.fail("too_many")
+            self.fail("too_many", max=ATTRIBUTES_MAX)
         errors: dict[str, list[str]] = {}
         for key, value in data.items():
             if not re.fullmatch(ATTRIBUTE_KEY_PATTERN, key):
@@ -284,7 +286,7 @@ class QueryIntegerField(serializers.IntegerField):
     a client reading the schema, whatever Python's int() makes of them)."""
 
     def to_internal_value(self, data: Any) -> int:
-        if not isinstance(data, str) or not (data.isascii() and data.isdigit()) or len(data) > 18:
+        if not isinstance(data, str) or not (data.isascii() and data.isdigit()):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -305,6 +307,10 @@ class QueryBooleanField(serializers.Field):
 
 
 # --- outputs ---------------------------------------------------------------------------------
+
+
+# The JSON the outputs show as stored (labels, options, attribute values, a segment's filter),
+# described to the schema by these serializers so a client knows each value's type.
 
 
 class TranslatedTextSerializer(serializers.Serializer):
@@ -466,7 +472,11 @@ class SegmentOutputSerializer(serializers.ModelSerializer):
         model = Segment
         fields = ["id", "name", "filter", "member_count"]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(
+        serializers.IntegerField(
+            allow_null=True, help_text="Null when the saved filter no longer fits the community."
+        )
+    )
     def get_member_count(self, segment: Segment) -> int | None:
         return self.context["member_counts"].get(segment.pk)
 
@@ -491,7 +501,7 @@ class MemberListQuerySerializer(serializers.Serializer):
         max_length=200, required=False, allow_blank=True, help_text="Part of the name or email."
     )
     segment = QueryIntegerField(
-        min_value=1, required=False, help_text="A segment of the same community."
+        min_value=1, max_value=ID_MAX, required=False, help_text="A segment of the same community."
     )
     active_within_days = QueryIntegerField(
         min_value=1, max_value=3650, required=False, help_text="Active in the last N days."

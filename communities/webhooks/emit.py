@@ -100,7 +100,8 @@ def _drain_after_commit(*, delivery_id: int) -> None:
     registers a new one.)"""
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(
-        isinstance(callback, _DrainAfterCommit) for _ids, callback, _robust in connection.run_on_commit
+        isinstance(callback, _DrainAfterCommit)
+        for _ids, callback, _robust in connection.run_on_commit
     ):
         return
     transaction.on_commit(_DrainAfterCommit(delivery_id))

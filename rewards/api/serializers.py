@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from communities.api.serializers import (
+    ID_MAX,
     QueryBooleanField,
     QueryIntegerField,
     StrictBooleanField,
@@ -215,6 +216,7 @@ class MemberPointsOutputSerializer(serializers.Serializer):
 class RewardListQuerySerializer(serializers.Serializer):
     community = QueryIntegerField(
         min_value=1,
+        max_value=ID_MAX,
         required=False,
         help_text="This community's own rewards (not the organisation-wide ones).",
     )
@@ -225,10 +227,10 @@ class RedemptionListQuerySerializer(serializers.Serializer):
     status = serializers.MultipleChoiceField(
         choices=RedemptionStatus.choices, required=False, help_text="Any of these; repeat it."
     )
-    reward = QueryIntegerField(min_value=1, required=False)
-    member = QueryIntegerField(min_value=1, required=False)
+    reward = QueryIntegerField(min_value=1, max_value=ID_MAX, required=False)
+    member = QueryIntegerField(min_value=1, max_value=ID_MAX, required=False)
     community = QueryIntegerField(
-        min_value=1, required=False, help_text="Redemptions by its members."
+        min_value=1, max_value=ID_MAX, required=False, help_text="Redemptions by its members."
     )
 
 
@@ -259,6 +261,7 @@ class _RewardFieldsInput(StrictInput):
     )
     community = StrictIntegerField(
         min_value=1,
+        max_value=ID_MAX,
         required=False,
         allow_null=True,
         default=None,

@@ -1,37 +1,39 @@
 """GET /api/v1/<org>/surveys/<id>/results/: a survey's results, the figures of its staff
 results page (surveys.views.results), for dashboards and BI tools.
 
-The headline figures, the breakdowns by language, channel and store and a poll's split come
-from the same selectors the page renders (survey_results, poll_results), so the two never
-disagree. The organisation's minimum group size k is applied where the page applies it: a
-store with fewer than k responses, and the split of a question fewer than k people answered
-(the page's poll rule, here for every question), are listed with their figures null and
-`suppressed: true` — the page leaves them out, so nobody among a known few is singled out.
-Counts the page shows whatever their size (responses, NPS, by language and channel) are
-shown here too.
+Both render one `SurveyResults` (surveys.selectors_results), so the two never disagree,
+and both take the page's filters as query parameters (since, until, channel, location,
+language). The organisation's minimum group size k is applied as on the page: a group of
+fewer than k responses, and the next-smallest group wherever a total shown beside it
+would give it away, is listed with its figures null and `suppressed: true`; a figure
+resting on fewer than k answers is null; a filter that narrows the survey to fewer than
+k responses gives `withheld: true` and no figures at all.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, QuerySet
-from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response as DRFResponse
 
 from communities.api.auth import ApiTokenAuthentication
-from communities.models import Organisation
 from communities.permissions import can_read_results
 from communities.scoping import OrganisationScopedAPIView
-from surveys.choices import CHOICE_TYPES, NUMBER_TYPES, ChannelKind, QuestionType, SurveyKind
-from surveys.models import Answer, Question, Response, Survey
-from surveys.selectors import survey_results
+from surveys.choices import ChannelKind, QuestionType, SurveyKind
+from surveys.disclosure import Cell
+from surveys.exports.params import export_params_read
+from surveys.models import Survey
+from surveys.selectors_results import SurveyResults, survey_results
 
 # --- shapes ------------------------------------------------------------------------------
+
+SUPPRESSED = "Fewer than min_group_size responses, or the next-smallest group hidden beside one "
+SUPPRESSED += "that a total would give away: the figures are null."
 
 
 class ResultsSurveySerializer(serializers.Serializer):
@@ -44,41 +46,64 @@ class NpsResultSerializer(serializers.Serializer):
     score = serializers.FloatField(
         allow_null=True,
         help_text="Promoters minus detractors, in percent of NPS answers (−100 to 100), to "
-        "one decimal; null with no NPS answer.",
+        "one decimal; null with fewer than min_group_size NPS answers.",
     )
-    responses = serializers.IntegerField(help_text="NPS answers counted.")
-    promoters = serializers.IntegerField(help_text="Answers of 9 or 10.")
-    passives = serializers.IntegerField(help_text="Answers of 7 or 8.")
-    detractors = serializers.IntegerField(help_text="Answers of 0 to 6.")
+    answers = serializers.IntegerField(
+        allow_null=True, help_text="NPS answers counted; null when fewer than min_group_size."
+    )
+    promoters = serializers.IntegerField(allow_null=True, help_text="Answers of 9 or 10.")
+    passives = serializers.IntegerField(allow_null=True, help_text="Answers of 7 or 8.")
+    detractors = serializers.IntegerField(allow_null=True, help_text="Answers of 0 to 6.")
 
 
-class LanguageResultSerializer(serializers.Serializer):
-    language = serializers.CharField(help_text="The language the response was given in.")
-    responses = serializers.IntegerField()
+class CsatResultSerializer(serializers.Serializer):
+    satisfied = serializers.FloatField(
+        allow_null=True,
+        help_text="Percent of CSAT answers of 4 or 5 (of 5), to one decimal; null with "
+        "fewer than min_group_size CSAT answers.",
+    )
+    mean = serializers.FloatField(allow_null=True, help_text="The mean CSAT answer (1–5).")
 
 
-class ChannelResultSerializer(serializers.Serializer):
+class BreakdownCellSerializer(serializers.Serializer):
+    responses = serializers.IntegerField(allow_null=True)
+    suppressed = serializers.BooleanField(help_text=SUPPRESSED)
+    nps = serializers.FloatField(
+        allow_null=True, help_text="null with fewer than min_group_size NPS answers."
+    )
+    csat = serializers.FloatField(
+        allow_null=True, help_text="Percent satisfied; null with fewer than min_group_size."
+    )
+    stars = serializers.FloatField(
+        allow_null=True, help_text="Mean stars; null with fewer than min_group_size."
+    )
+
+
+class LanguageResultSerializer(BreakdownCellSerializer):
+    language = serializers.CharField(help_text="The language the responses were given in.")
+
+
+class ChannelResultSerializer(BreakdownCellSerializer):
     channel = serializers.ChoiceField(
         choices=ChannelKind.choices,
-        allow_null=True,
-        help_text="null: the survey's public link, with no channel of its own.",
+        help_text="link includes answers through the survey's own public link.",
     )
     label = serializers.CharField(help_text="The channel in the caller's language.")
-    responses = serializers.IntegerField()
 
 
-class StoreResultSerializer(serializers.Serializer):
+class StoreChannelSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ChannelKind.choices)
+    responses = serializers.IntegerField(allow_null=True)
+    suppressed = serializers.BooleanField(help_text=SUPPRESSED)
+
+
+class StoreResultSerializer(BreakdownCellSerializer):
+    store_id = serializers.IntegerField(
+        allow_null=True, help_text="null: the responses given at no store."
+    )
     store = serializers.CharField(help_text="The store's name.")
-    channel = serializers.ChoiceField(choices=ChannelKind.choices, allow_null=True)
-    responses = serializers.IntegerField(
-        allow_null=True, help_text="null when suppressed (fewer than min_group_size)."
-    )
-    nps = serializers.IntegerField(
-        allow_null=True,
-        help_text="The store's NPS, rounded; null with no NPS answer or when suppressed.",
-    )
-    suppressed = serializers.BooleanField(
-        help_text="Fewer than min_group_size responses: the figures are withheld."
+    channels = StoreChannelSerializer(
+        many=True, help_text="The store's responses per channel, one per channel of by_channel."
     )
 
 
@@ -103,7 +128,10 @@ class QuestionResultSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     type = serializers.ChoiceField(choices=QuestionType.choices)
     text = serializers.CharField(help_text="In the caller's language, else the survey's.")
-    answers = serializers.IntegerField(help_text="How many responses answered it.")
+    answers = serializers.IntegerField(
+        allow_null=True,
+        help_text="How many responses answered it; null when fewer than min_group_size.",
+    )
     suppressed = serializers.BooleanField(
         help_text="Fewer than min_group_size answers: the split is withheld (counts null)."
     )
@@ -118,19 +146,31 @@ class SurveyResultsOutputSerializer(serializers.Serializer):
     min_group_size = serializers.IntegerField(
         help_text="The organisation's minimum group size: smaller groups are suppressed."
     )
-    responses = serializers.IntegerField()
+    filtered = serializers.BooleanField(help_text="Whether a filter narrowed the responses.")
+    responses = serializers.IntegerField(
+        allow_null=True,
+        help_text="The responses the filters match (all, unfiltered); null when a filter "
+        "narrowed them to fewer than min_group_size.",
+    )
+    withheld = serializers.BooleanField(
+        help_text="Fewer than min_group_size responses: every figure below is null or empty."
+    )
     pooled = serializers.IntegerField(
         help_text="Anonymous answers waiting to be released in a batch; not counted yet."
     )
     pool_batch = serializers.IntegerField(help_text="The size of the batches they are released in.")
-    nps = NpsResultSerializer()
+    cases_open = serializers.IntegerField(
+        help_text="The survey's follow-up cases not resolved yet (not filtered)."
+    )
+    nps = NpsResultSerializer(allow_null=True)
+    has_csat = serializers.BooleanField(help_text="Whether the survey asks a CSAT question.")
+    csat = CsatResultSerializer(allow_null=True, help_text="null without a CSAT question.")
     stars = serializers.FloatField(
         allow_null=True, help_text="The mean of star answers, to two decimals."
     )
     sentiment = serializers.FloatField(
         allow_null=True, help_text="The mean sentiment of text answers, to two decimals."
     )
-    cases_open = serializers.IntegerField(help_text="Follow-up cases not resolved yet.")
     by_language = LanguageResultSerializer(many=True)
     by_channel = ChannelResultSerializer(many=True)
     by_store = StoreResultSerializer(many=True)
@@ -140,136 +180,84 @@ class SurveyResultsOutputSerializer(serializers.Serializer):
 # --- figures -----------------------------------------------------------------------------
 
 
-def _stores(*, results: dict, responses: QuerySet[Response], minimum: int) -> list[dict]:
-    """The page's store rows (those of at least k responses), then the stores it leaves
-    out, named with their figures withheld."""
-    shown = [
-        {
-            "store": row["location__name"],
-            "channel": row["channel__kind"],
-            "responses": row["n"],
-            "nps": row["nps"],
-            "suppressed": False,
-        }
-        for row in results["by_location"]
-    ]
-    listed = {(row["store"], row["channel"]) for row in shown}
-    groups = (
-        responses.filter(location__isnull=False)
-        .values("location__name", "channel__kind")
-        .annotate(n=Count("pk"))
-        .order_by("location__name", "channel__kind")
-    )
-    withheld = [
-        {
-            "store": row["location__name"],
-            "channel": row["channel__kind"],
-            "responses": None,
-            "nps": None,
-            "suppressed": True,
-        }
-        for row in groups
-        if row["n"] < minimum and (row["location__name"], row["channel__kind"]) not in listed
-    ]
-    return shown + withheld
+def _cell(cell: Cell) -> dict[str, Any]:
+    return {
+        "responses": cell.responses,
+        "suppressed": cell.hidden,
+        "nps": cell.nps,
+        "csat": cell.csat,
+        "stars": cell.stars,
+    }
 
 
-def _options(question: Question) -> list[tuple[int | None, int | None, str]]:
-    """A question's cells in the order the page draws a poll's bars: (value, choice id,
-    label) for each choice, or for each score of the scale (yes before no)."""
-    if question.type in CHOICE_TYPES:
-        return [(None, choice.pk, choice.label_for()) for choice in question.choices.all()]
-    if question.type == QuestionType.YES_NO:
-        return [(1, None, _("Yes")), (0, None, _("No"))]
-    if question.type in NUMBER_TYPES and question.bounds:
-        low, high = question.bounds
-        return [(n, None, str(n)) for n in range(low, high + 1)]
-    return []
-
-
-def _questions(*, organisation: Organisation, survey: Survey, minimum: int) -> list[dict]:
-    """Each shown question's answers and split, in four queries whatever the survey's size."""
-    questions = list(
-        survey.questions.filter(hidden=False).prefetch_related("choices").order_by("position")
-    )
-    answers = Answer.objects.for_organisation(organisation).filter(response__survey=survey)
-    totals = dict(answers.values_list("question_id").annotate(n=Count("pk")).order_by())
-    by_number: dict[int, dict[int, int]] = defaultdict(dict)
-    numbered = answers.filter(number__isnull=False).values_list("question_id", "number")
-    for question_id, number, n in numbered.annotate(n=Count("pk")).order_by():
-        by_number[question_id][number] = n
-    by_choice: dict[int, dict[int, int]] = defaultdict(dict)
-    chosen = Answer.choices.through.objects.filter(
-        answer__organisation=organisation, answer__response__survey=survey
-    ).values_list("answer__question_id", "choice_id")
-    for question_id, choice_id, n in chosen.annotate(n=Count("answer_id")).order_by():
-        by_choice[question_id][choice_id] = n
-    rows = []
-    for question in questions:
-        total = totals.get(question.pk, 0)
-        suppressed = total < minimum
-        cells = []
-        for value, choice_id, label in _options(question):
-            count = (
-                by_choice[question.pk].get(choice_id, 0)
-                if choice_id is not None
-                else by_number[question.pk].get(value, 0)
-            )
-            cells.append(
-                {
-                    "value": value,
-                    "choice_id": choice_id,
-                    "label": label,
-                    "count": None if suppressed else count,
-                    "percent": None if suppressed else (round(100 * count / total) if total else 0),
-                }
-            )
-        rows.append(
-            {
-                "id": question.pk,
-                "position": question.position,
-                "type": question.type,
-                "text": question.text_for(),
-                "answers": total,
-                "suppressed": suppressed,
-                "distribution": cells,
-            }
-        )
-    return rows
-
-
-def survey_results_api(*, organisation: Organisation, survey: Survey) -> dict[str, Any]:
+def survey_results_api(*, survey: Survey, results: SurveyResults) -> dict[str, Any]:
     """The results page's figures as the API answers them (see the module docstring)."""
-    results = survey_results(organisation=organisation, survey=survey)
-    minimum = results["min_group_size"]
-    nps = results["nps"]
-    responses = Response.objects.for_organisation(organisation).filter(survey=survey)
+    nps, stores = results.nps, results.stores
     return {
         "survey": {"id": survey.pk, "title": survey.title_text, "kind": survey.kind},
-        "min_group_size": minimum,
-        "responses": results["responses"],
-        "pooled": results["pooled"],
-        "pool_batch": results["pool_batch"],
-        "nps": {
+        "min_group_size": results.k,
+        "filtered": results.filtered,
+        "responses": results.responses,
+        "withheld": results.withheld,
+        "pooled": results.pooled,
+        "pool_batch": results.pool_batch,
+        "cases_open": results.cases_open,
+        "nps": None
+        if nps is None
+        else {
             "score": nps.score,
-            "responses": nps.responses,
+            "answers": nps.answers,
             "promoters": nps.promoters,
             "passives": nps.passives,
             "detractors": nps.detractors,
         },
-        "stars": results["stars"],
-        "sentiment": results["sentiment"],
-        "cases_open": results["cases_open"],
-        "by_language": [
-            {"language": row["language"], "responses": row["n"]} for row in results["by_language"]
-        ],
+        "has_csat": results.has_csat,
+        "csat": {"satisfied": results.csat, "mean": results.csat_mean}
+        if results.has_csat
+        else None,
+        "stars": results.stars,
+        "sentiment": results.sentiment,
+        "by_language": [{"language": c.key, **_cell(c)} for c in results.by_language],
         "by_channel": [
-            {"channel": row["channel__kind"], "label": str(row["label"]), "responses": row["n"]}
-            for row in results["by_channel"]
+            {"channel": c.key, "label": c.label, **_cell(c)}
+            for c in (stores.by_channel if stores else [])
         ],
-        "by_store": _stores(results=results, responses=responses, minimum=minimum),
-        "questions": _questions(organisation=organisation, survey=survey, minimum=minimum),
+        "by_store": [
+            {
+                "store_id": row.key,
+                "store": row.label,
+                "channels": [
+                    {"channel": c.key, "responses": c.responses, "suppressed": c.hidden}
+                    for c in row.cells
+                ],
+                **_cell(row.total),
+            }
+            for row in (stores.rows if stores else [])
+        ],
+        "questions": [
+            {
+                "id": split.question.pk,
+                "position": split.question.position,
+                "type": split.question.type,
+                "text": split.question.text_for(),
+                "answers": split.answers,
+                "suppressed": split.suppressed,
+                "distribution": [vars(cell) for cell in split.cells],
+            }
+            for split in results.questions
+        ],
     }
+
+
+FILTERS = [
+    OpenApiParameter("since", OpenApiTypes.DATE, description="Responses from this day on."),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="Responses up to this day."),
+    OpenApiParameter(
+        "channel", OpenApiTypes.STR, enum=ChannelKind.values, description="One channel kind."
+    ),
+    OpenApiParameter("location", OpenApiTypes.INT, description="One store's id."),
+    OpenApiParameter("language", OpenApiTypes.STR, description="The responses' language."),
+]
 
 
 # --- the view ----------------------------------------------------------------------------
@@ -290,16 +278,28 @@ class SurveyResultsAPI(OrganisationScopedAPIView, generics.RetrieveAPIView):
     @extend_schema(
         summary="A survey's results",
         description=(
-            "The figures of the survey's staff results page: responses, NPS, the mean of "
-            "star answers and of sentiment, open cases, responses by language, channel and "
-            "store, and every question's split. Groups smaller than the organisation's "
-            "minimum group size (a store, or a question's split) are listed with their "
-            "figures null and `suppressed: true`. Anonymous answers still waiting in the "
-            "pool are not counted (see `pooled`). Labels and texts are in the caller's "
-            "language (Accept-Language)."
+            "The figures of the survey's staff results page, filtered as the page is: "
+            "responses, NPS, CSAT, the mean of star answers and of sentiment, open cases, "
+            "responses by language, by channel and by store (with each store's channels), "
+            "and every question's split. Groups smaller than the organisation's minimum "
+            "group size, and the next-smallest group where a total would give one away, "
+            "are listed with their figures null and `suppressed: true`; a filter matching "
+            "fewer responses than that gives `withheld: true` and no figures. Anonymous "
+            "answers still waiting in the pool are not counted (see `pooled`). Labels and "
+            "texts are in the caller's language (Accept-Language)."
         ),
+        parameters=FILTERS,
         responses={200: SurveyResultsOutputSerializer},
     )
     def get(self, request, *args, **kwargs) -> DRFResponse:
-        figures = survey_results_api(organisation=self.organisation, survey=self.get_object())
+        survey = self.get_object()
+        params, form = export_params_read(
+            organisation=self.organisation, data=request.query_params, default_labels=""
+        )
+        if params is None:
+            raise ValidationError(
+                {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+            )
+        results = survey_results(organisation=self.organisation, survey=survey, params=params)
+        figures = survey_results_api(survey=survey, results=results)
         return DRFResponse(SurveyResultsOutputSerializer(figures).data)

@@ -1,24 +1,24 @@
-"""The rows of a response export: one per response, one column per question.
+"""What a response export holds, decided before its rows are read (surveys.exports.rows).
 
-Read for a million responses in one pass. One SQL statement pivots the answers (an
-aggregate per question over the response's answers, grouped by response, ordered by id) and
-is read through `values_list(...).iterator(chunk_size=…)`: a server-side cursor on
-PostgreSQL, no model instances, a bounded number of rows in memory. Stores, channels and
-choice labels are small tables read once into dictionaries, so the big statement joins only
-what it must (answers, their choices, the member).
+Which responses: the survey's, narrowed by the results page's filters. Which columns: the
+response's own (time in the organisation's time zone, channel, language, store,
+sentiment), the member's where the survey is not anonymous, then one per question (a
+hidden question only if it holds answers), labelled in the chosen language.
 
 Who may be named, and what small groups withhold:
 
 - member id, email and name are given only for a response that is not anonymous, whose
-  respondent agreed to be contacted about it, whose member has not since withdrawn that
-  consent in the consent centre, left the community or been erased (the rule follow-up
-  emails obey, feedback.services.contact); an anonymous survey has no member columns;
+  respondent agreed to be contacted about it, and whose member has not since withdrawn
+  that consent in the consent centre, left the community or been erased (the rule
+  follow-up emails obey, feedback.services.contact); an anonymous survey has no member
+  columns;
 - the organisation's minimum group size k: an export of fewer than k responses (but some)
   is refused (ExportRefused); a response whose store, or store and channel, has fewer than
   k responses among the exported ones is given without its store and channel, and with
-  its day rather than its time. When that hides a single group, or fewer than k responses
-  in all, the next-smallest groups are hidden too (complementary suppression), so the
-  hidden rows never make up one small group that a total elsewhere could subtract out.
+  its day rather than its time. When that would hide a single group, or fewer than k
+  responses in all, the next-smallest groups are hidden too (complementary suppression),
+  so the hidden rows never make up one small group that a total elsewhere could
+  subtract out.
 """
 
 from __future__ import annotations
@@ -30,28 +30,17 @@ from datetime import tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import (
-    Count,
-    Exists,
-    OuterRef,
-    Q,
-    QuerySet,
-)
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from communities.choices import ConsentPurpose, MemberStatus
+from communities.choices import ConsentPurpose
 from communities.models import ConsentRecord, Location, Organisation
 from communities.views.settings import organisation_time_zone
 from surveys.choices import Anonymity, ChannelKind, QuestionType
 from surveys.exports.params import ExportParams
 from surveys.models import Answer, Channel, Question, Response, Survey, translated
-
-# Rows fetched from the server-side cursor at a time.
-CHUNK_ROWS = 5000
-# How several chosen answers share one cell.
-CHOICE_SEPARATOR = "; "
-_NOT_NAMED = frozenset({MemberStatus.ERASED, MemberStatus.UNSUBSCRIBED})
 
 
 class ExportRefused(ValidationError):
@@ -123,9 +112,12 @@ def _size_check(*, responses: QuerySet[Response], minimum: int) -> int:
     total = responses.count()
     if 0 < total < minimum:
         raise ExportRefused(
-            _(
-                "Only %(count)s responses match, fewer than %(minimum)s: an export this "
-                "small could single people out. Widen the dates or remove a filter."
+            ngettext(
+                "Only %(count)s response matches, fewer than %(minimum)s: an export this small "
+                "could single people out. Widen the dates or remove a filter.",
+                "Only %(count)s responses match, fewer than %(minimum)s: an export this small "
+                "could single people out. Widen the dates or remove a filter.",
+                total,
             )
             % {"count": total, "minimum": minimum}
         )

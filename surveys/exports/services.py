@@ -132,7 +132,7 @@ def export_job_run(*, job_id: int) -> str:
             organisation=job.organisation, survey=job.survey, params=params
         )
     except ExportRefused as refused:
-        return _failed(job, str(refused))
+        return _failed(job, refused.message)
     total = plan.rows_total
     _job_update(job.pk, rows_total=total)
     folder = _folder(job.organisation_id)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import translation
 from django.views.generic import DetailView, ListView
 
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
 from surveys.choices import SurveyKind
+from surveys.exports.params import ExportParams, export_params_read
 from surveys.models import Survey
-from surveys.selectors import poll_distribution, survey_list, survey_results
+from surveys.selectors import survey_list, survey_results
+
+# The results page's filters: the export's, so its export block carries them along.
+FILTER_FIELDS = ("since", "until", "channel", "location", "language")
 
 
 class StaffSurveyListView(StaffScopedMixin, ListView):
@@ -35,13 +38,18 @@ class StaffSurveyResultsView(StaffScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["results"] = survey_results(organisation=self.organisation, survey=self.object)
+        params, form = export_params_read(
+            organisation=self.organisation, data=self.request.GET, default_labels=""
+        )
+        # Filters that do not make sense are shown with their errors, over every response.
+        results = survey_results(
+            organisation=self.organisation, survey=self.object, params=params or ExportParams()
+        )
+        context["results"] = results
+        context["filter_form"] = form
+        context["filter_fields"] = [form[name] for name in FILTER_FIELDS]
         if self.object.kind == SurveyKind.POLL:
-            context["poll"] = poll_distribution(
-                organisation=self.organisation,
-                survey=self.object,
-                language=translation.get_language(),
-            )
+            context["poll"] = results.questions[0] if results.questions else None
         context["public_url"] = self.request.build_absolute_uri(
             reverse("surveys:survey_respond", args=[self.object.public_id])
         )

@@ -15,8 +15,9 @@ counts 422 as well as 2xx, 404 and 409: 422 is this API's answer to a request of
 shape that the organisation's data refuses (an attribute the community does not define,
 a reward window that ends before it starts), which no static schema can describe.
 
-Marked `fuzz`: CI runs it in the PostgreSQL leg (.ci/run). FUZZ_EXAMPLES sets the cases
-per operation (default 15) for a longer hunt locally.
+Marked `fuzz`: CI runs it in the PostgreSQL leg (.ci/run); on the embedded SQLite a plain
+`make test` skips it (minutes), unless FUZZ_EXAMPLES is set. FUZZ_EXAMPLES sets the random
+cases per operation (default 15), FUZZ_PATHS a regular expression of the paths to try.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings as project_settings
 from django.db import connection
 from django.test import Client
 
@@ -38,7 +40,15 @@ from communities.models.organisations import API_SCOPES
 from communities.services import api_token_create
 from tests.api.conftest import FuzzWorld
 
-pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        "postgresql" not in project_settings.DATABASES["default"]["ENGINE"]
+        and "FUZZ_EXAMPLES" not in os.environ,
+        reason="the API fuzz runs on PostgreSQL (CI's second leg), or with FUZZ_EXAMPLES set",
+    ),
+]
 
 ST = Path(sys.executable).with_name("st")
 CHECKS = (

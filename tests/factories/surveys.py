@@ -230,6 +230,7 @@ class ExportJobFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = ExportJob
+        skip_postgeneration_save = True
 
     class Params:
         ready = factory.Trait(

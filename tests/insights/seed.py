@@ -1,5 +1,5 @@
 """A seeded response set with known answers, and the figures it implies computed here from
-the seed alone (never through insights.metrics), for the dashboard tests."""
+the seed alone (never through surveys.metrics), for the dashboard tests."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from insights.disclosure import leaks
+from surveys.disclosure import leaks
 from insights.selectors import DashboardFilters, dashboard
 from surveys.choices import ChannelKind
 from tests.insights.seed import END, LANGUAGES, START, K, seed

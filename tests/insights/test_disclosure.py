@@ -1,7 +1,7 @@
 """The disclosure rules as pure functions: primary and complementary suppression, in one
 and two dimensions."""
 
-from insights.disclosure import leaks, line_complement, suppress_line, suppress_table
+from surveys.disclosure import leaks, line_complement, suppress_line, suppress_table
 
 
 def test_a_cell_under_k_is_hidden_and_an_empty_one_is_not():

@@ -117,53 +117,25 @@ def expected_headline() -> dict:
     detractors = sum(s <= 6 for s in scores)
     stars = [row[4] for row in SEED if row[4] is not None]
     sentiments = [row[8] for row in SEED if row[8] is not None]
+    assert (promoters, len(scores) - promoters - detractors, detractors) == (3, 2, 3)
     return {
         "responses": len(SEED),
+        "withheld": False,
         "nps": {
             "score": round(100 * (promoters - detractors) / len(scores), 1),
-            "responses": len(scores),
+            "answers": len(scores),
+            # two passives are fewer than K, and the smaller of the others (by name, on a
+            # tie) is hidden with them, so the NPS answers minus the shown part say nothing
             "promoters": promoters,
-            "passives": sum(s in (7, 8) for s in scores),
-            "detractors": detractors,
+            "passives": None,
+            "detractors": None,
         },
+        "has_csat": False,
+        "csat": None,
         "stars": round(mean(stars), 2),
         "sentiment": round(mean(sentiments), 2),
         "cases_open": sum(row[3] <= 3 for row in SEED),
     }
-
-
-def expected_stores() -> list[dict]:
-    groups: dict[tuple, list[int]] = {}
-    for store, kind, _language, nps, *_rest in SEED:
-        if store:
-            groups.setdefault((store, kind), []).append(nps)
-    rows = []
-    for (store, kind), scores in sorted(groups.items(), key=lambda item: -len(item[1])):
-        if len(scores) >= K:
-            nps = round(
-                100 * (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores)) / len(scores)
-            )
-            rows.append(
-                {
-                    "store": store,
-                    "channel": kind,
-                    "responses": len(scores),
-                    "nps": nps,
-                    "suppressed": False,
-                }
-            )
-    for (store, kind), scores in sorted(groups.items()):
-        if len(scores) < K:
-            rows.append(
-                {
-                    "store": store,
-                    "channel": kind,
-                    "responses": None,
-                    "nps": None,
-                    "suppressed": True,
-                }
-            )
-    return rows
 
 
 def test_the_results_api_gives_every_figure_the_seed_implies(organisation, seeded):
@@ -173,36 +145,48 @@ def test_the_results_api_gives_every_figure_the_seed_implies(organisation, seede
     # then: the headline
     for name, value in expected_headline().items():
         assert body[name] == value, name
-    assert body["min_group_size"] == K and body["pooled"] == 0
-    # the breakdowns
-    languages = {}
-    for row in SEED:
-        languages[row[2]] = languages.get(row[2], 0) + 1
-    assert {r["language"]: r["responses"] for r in body["by_language"]} == languages
-    assert {r["channel"]: r["responses"] for r in body["by_channel"]} == {
-        "kiosk": 6,
-        None: 1,
-        "email": 1,
+    assert body["min_group_size"] == K and body["pooled"] == 0 and not body["filtered"]
+    # by language: en 4, th 2, he 1, ja 1; the three small ones hidden together
+    languages = {r["language"]: (r["responses"], r["suppressed"]) for r in body["by_language"]}
+    assert languages == {
+        "en": (4, False),
+        "th": (None, True),
+        "he": (None, True),
+        "ja": (None, True),
     }
-    assert body["by_store"] == expected_stores()
+    # by channel: kiosk 6, link 1 (the public link), email 1: the two small ones make 2,
+    # still under K, so kiosk is hidden too (its 6 would give their 2 away)
+    assert {r["channel"]: r["suppressed"] for r in body["by_channel"]} == {
+        "kiosk": True,
+        "email": True,
+        "link": True,
+    }
+    # by store: each store once, with a column per channel and its total
+    stores = {r["store"]: r for r in body["by_store"]}
+    assert list(stores) == ["Ari", "Silom", "No store"]
+    assert (stores["Silom"]["responses"], stores["Silom"]["suppressed"]) == (4, False)
+    assert stores["Silom"]["nps"] == round(100 * (2 - 1) / 4, 1)
+    assert stores["Ari"]["suppressed"] and stores["No store"]["suppressed"]
+    assert [c["channel"] for c in stores["Silom"]["channels"]] == ["link", "email", "kiosk"]
     # each question's split: every cell of the scale or every choice, in order
     questions = {q["type"]: q for q in body["questions"]}
     nps = questions["nps"]
     assert nps["answers"] == 8 and not nps["suppressed"]
     assert [c["value"] for c in nps["distribution"]] == list(range(11))
     counts = {c["value"]: c["count"] for c in nps["distribution"]}
-    assert counts == {n: sum(row[3] == n for row in SEED) for n in range(11)}
-    assert {c["value"]: c["percent"] for c in nps["distribution"]}[10] == round(100 * 2 / 8)
+    # every score but 10 (twice) is given once or never: the ones are hidden, and with
+    # them 10, as they come to 6 of 8
+    assert counts == {n: (0 if not sum(row[3] == n for row in SEED) else None) for n in range(11)}
     single = questions["single_choice"]
     assert [(c["label"], c["count"]) for c in single["distribution"]] == [
         ("Coffee", 3),
-        ("Cake", 2),
-        ("Wi-Fi", 2),
+        ("Cake", None),
+        ("Wi-Fi", None),
     ]
-    assert [c["percent"] for c in single["distribution"]] == [round(100 * n / 7) for n in (3, 2, 2)]
-    # fewer than K answered the multiple choice: its split is withheld, its count is not
+    assert single["distribution"][0]["percent"] == round(100 * 3 / 7)
+    # fewer than K answered the multiple choice: its split and its count are withheld
     multi = questions["multi_choice"]
-    assert multi["answers"] == 2 and multi["suppressed"] is True
+    assert multi["answers"] is None and multi["suppressed"] is True
     assert {c["label"] for c in multi["distribution"]} == {"Coffee", "Cake", "Wi-Fi"}
     assert all(c["count"] is None and c["percent"] is None for c in multi["distribution"])
     assert questions["text"]["answers"] == 4 and questions["text"]["distribution"] == []
@@ -217,29 +201,60 @@ def test_the_results_api_says_what_the_staff_results_page_shows(organisation, se
     body = analyst(organisation).get(api_url(organisation, seeded)).json()
 
     # then: the same figures
-    assert body["responses"] == shown["responses"]
-    assert body["nps"]["score"] == shown["nps"].score
-    assert (body["nps"]["promoters"], body["nps"]["passives"], body["nps"]["detractors"]) == (
-        shown["nps"].promoters,
-        shown["nps"].passives,
-        shown["nps"].detractors,
-    )
-    assert body["stars"] == float(shown["stars"]) and body["cases_open"] == shown["cases_open"]
-    assert body["sentiment"] == float(shown["sentiment"])
+    assert body["responses"] == shown.responses
+    assert body["nps"] == {
+        "score": shown.nps.score,
+        "answers": shown.nps.answers,
+        "promoters": shown.nps.promoters,
+        "passives": shown.nps.passives,
+        "detractors": shown.nps.detractors,
+    }
+    assert body["stars"] == shown.stars and body["cases_open"] == shown.cases_open
+    assert body["sentiment"] == shown.sentiment
     assert [(r["language"], r["responses"]) for r in body["by_language"]] == [
-        (r["language"], r["n"]) for r in shown["by_language"]
+        (c.key, c.responses) for c in shown.by_language
     ]
     assert [(r["label"], r["responses"]) for r in body["by_channel"]] == [
-        (str(r["label"]), r["n"]) for r in shown["by_channel"]
+        (c.label, c.responses) for c in shown.stores.by_channel
     ]
-    # the stores the page shows, and only those, with figures
     assert [
-        (r["store"], r["responses"], r["nps"]) for r in body["by_store"] if not r["suppressed"]
-    ] == [(r["location__name"], r["n"], r["nps"]) for r in shown["by_location"]]
-    html = page.content.decode()
-    assert "Ari" not in html and [r["store"] for r in body["by_store"] if r["suppressed"]] == [
-        "Ari"
+        (r["store"], r["responses"], [c["responses"] for c in r["channels"]])
+        for r in body["by_store"]
+    ] == [
+        (row.label, row.total.responses, [c.responses for c in row.cells])
+        for row in shown.stores.rows
     ]
+    # and the page prints no hidden figure: Silom's 4 is there, no 2 beside Ari
+    html = page.content.decode()
+    assert 'data-store="Silom"' in html and 'data-store="Ari"' in html
+    assert html.count("fewer than 3") >= 5
+
+
+def test_a_filter_narrowing_below_the_minimum_shows_no_figures(organisation, seeded, staff_client):
+    # given: two responses in Thai (fewer than K)
+    client = analyst(organisation)
+
+    # when
+    body = client.get(api_url(organisation, seeded), {"language": "th"}).json()
+    page = staff_client.get(page_url(organisation, seeded), {"language": "th"})
+
+    # then: no figures at all, not even how many matched
+    assert body["filtered"] and body["withheld"] and body["responses"] is None
+    assert body["nps"] is None and body["by_store"] == [] and body["questions"] == []
+    assert page.context["results"].withheld
+    assert 'id="results-withheld"' in page.content.decode()
+    # and a wide enough filter shows its figures
+    english = client.get(api_url(organisation, seeded), {"language": "en"}).json()
+    assert english["responses"] == 4 and english["nps"]["score"] == -25.0
+
+
+def test_a_filter_that_makes_no_sense_is_a_clear_error(organisation, seeded):
+    # when
+    answer = analyst(organisation).get(api_url(organisation, seeded), {"channel": "pigeon"})
+
+    # then
+    assert answer.status_code == 400
+    assert answer["Content-Type"].startswith("application/problem+json")
 
 
 @pytest.fixture
@@ -279,35 +294,42 @@ def test_a_polls_split_is_the_pages_and_withheld_below_the_minimum(
     client = analyst(organisation)
 
     # when
-    early = client.get(api_url(organisation, poll)).json()["questions"][0]
+    body = client.get(api_url(organisation, poll)).json()
+    assert body["withheld"] and body["responses"] == 2
+    early = (body["questions"] or [None])[0]
 
     # then: withheld, as the page withholds it
-    assert not staff_client.get(page_url(organisation, poll)).context["poll"]["shown"]
-    assert early["answers"] == 2 and early["suppressed"] is True
+    assert staff_client.get(page_url(organisation, poll)).context["poll"] is None
+    assert early is None or (early["answers"] is None and early["suppressed"] is True)
+    early = {"distribution": []} if early is None else early
     assert all(cell["count"] is None for cell in early["distribution"])
 
-    # when a third vote comes
-    vote(poll, "Yes please")
+    # when four more come (3 yes, 3 no: no count under K)
+    for label in ("Yes please", "No thanks", "No thanks", "Yes please"):
+        vote(poll, label)
     later = client.get(api_url(organisation, poll)).json()["questions"][0]
     shown = staff_client.get(page_url(organisation, poll)).context["poll"]
 
     # then: the page's bars, cell for cell
-    assert shown["shown"] and later["suppressed"] is False
-    assert [(c["label"], c["count"], c["percent"]) for c in later["distribution"]] == [
-        (bar.label, bar.votes, bar.percent) for bar in shown["bars"]
-    ]
+    assert not shown.suppressed and later["suppressed"] is False
+    assert (
+        [(c["label"], c["count"], c["percent"]) for c in later["distribution"]]
+        == [(cell.label, cell.count, cell.percent) for cell in shown.cells]
+        == [("Yes please", 3, 50), ("No thanks", 3, 50), ("Don't mind", 0, 0)]
+    )
 
 
 def test_results_are_read_in_the_same_queries_however_many_answers(
     organisation, survey, django_assert_num_queries
 ):
-    # given: a survey with a few responses, and one with many
-    small = SurveyFactory(organisation=organisation)
+    # given: a survey with a few responses (enough to show figures), and then many
+    question = survey.questions.get(type=QuestionType.NPS)
+    for n in range(organisation.min_group_size):
+        AnswerFactory(response=ResponseFactory(survey=survey), question=question, number=n)
     client = analyst(organisation)
-    client.get(api_url(organisation, small))
+    client.get(api_url(organisation, survey))
     with CaptureQueriesContext(connection) as few:
         client.get(api_url(organisation, survey))
-    question = survey.questions.get(type=QuestionType.NPS)
     for n in range(30):
         AnswerFactory(response=ResponseFactory(survey=survey), question=question, number=n % 11)
 

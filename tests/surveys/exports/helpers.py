@@ -50,16 +50,17 @@ def sheet_rows(path: Path) -> list[list[str]]:
     with zipfile.ZipFile(path) as book:
         xml = book.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "<f>" not in xml and "<f " not in xml
-    rows = []
+    parsed = []
     for row in re.findall(r"<row [^>]*>(.*?)</row>", xml, flags=re.S):
         cells = {}
         for ref, body in re.findall(r'<c r="([A-Z]+)\d+"[^>]*>(.*?)</c>', row, flags=re.S):
             text = re.search(r"<t[^>]*>(.*?)</t>", body, flags=re.S)
             value = re.search(r"<v>(.*?)</v>", body, flags=re.S)
             cells[_column(ref)] = _unescape(text.group(1) if text else value.group(1))
-        width = max(cells) + 1 if cells else 0
-        rows.append([cells.get(i, "") for i in range(width)])
-    return rows
+        parsed.append(cells)
+    # A sheet has no cell for an empty value: every row is as wide as the widest.
+    width = max((max(cells) + 1 for cells in parsed if cells), default=0)
+    return [[cells.get(i, "") for i in range(width)] for cells in parsed]
 
 
 def _column(ref: str) -> int:
