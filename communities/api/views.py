@@ -1,3 +1,12 @@
+"""The members API: an organisation's communities, their members and segments, as a CRM
+syncs them.
+
+A staff session (owners, admins and analysts read; owners and admins write) or an API key
+with the "members" scopes. A request the schema refuses is a 400; one of the right shape
+that the community's data refuses (an attribute it does not define, a segment of another
+community, a suppressed address) is a 422; an address already a member is a 409.
+"""
+
 from __future__ import annotations
 
 import re
@@ -52,9 +61,6 @@ from config.ratelimit import rate_limited
 
 # --- communities, members and segments: what a CRM syncs -------------------------------------
 
-# Writes per organisation per minute, keys and staff together: a CRM's nightly sync at full
-# speed stays under it, a runaway loop does not.
-API_WRITES_PER_MINUTE = 600
 # Invitations send email, so they share the staff page's hourly budget (same scope and key).
 INVITES_PER_HOUR = 200
 FILTER_PARAMS = ("search", "active_within_days", "inactive_for_days", "joined_within_days")

@@ -1,8 +1,10 @@
 """The rewards API: the catalogue, redemptions and their decisions, a member's points.
 
 Scoped and role-checked as the members API is: a staff session (owners, admins and
-analysts read; owners and admins write) or an organisation API key, which may read and
-write. Writes share the organisation's per-minute write budget with the members API.
+analysts read; owners and admins write) or an organisation API key with the "rewards"
+scopes. A request the schema refuses is a 400; one of the right shape that this
+organisation's data refuses (a community of another organisation, a window that ends
+before it starts) is a 422; a redemption someone decided first is a 409.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import APIException, Throttled, ValidationError
-from rest_framework.permissions import SAFE_METHODS
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response as DRFResponse
 
 from communities.api import views as communities_api
@@ -32,7 +33,6 @@ from communities.choices import MemberStatus
 from communities.models import Community, Member, User
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import OrganisationScopedAPIView
-from config.ratelimit import rate_limited
 from rewards.api.serializers import (
     LedgerEntryOutputSerializer,
     MemberPointsOutputSerializer,
@@ -94,16 +94,6 @@ class _RewardsAPI(OrganisationScopedAPIView):
     # The query parameters a list understands; any other is a 400, never ignored: a
     # mistyped filter must not quietly return everything.
     query_filters: frozenset[str] = frozenset()
-
-    def initial(self, request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        if request.method not in SAFE_METHODS and rate_limited(
-            scope="api-write",
-            key=str(self.organisation.pk),
-            limit=communities_api.API_WRITES_PER_MINUTE,
-            window=60,
-        ):
-            raise Throttled(wait=60)
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()

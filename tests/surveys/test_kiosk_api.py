@@ -142,13 +142,13 @@ def test_kiosk_answers_count_for_their_store_once_the_group_is_big_enough(
     for nps in (10, 9, 3, 8):
         submit(client, kiosk, answers=kiosk_answers(survey, nps=nps))
     results = reverse("staff:survey_results", args=[organisation.slug, survey.pk])
-    assert staff_client.get(results).context["results"]["by_location"] == []
+    assert staff_client.get(results).context["results"].withheld
     # when: a fifth
     submit(client, kiosk, answers=kiosk_answers(survey, nps=10))
     # then
-    (row,) = staff_client.get(results).context["results"]["by_location"]
-    assert row["location__name"] == kiosk.location.name and row["n"] == 5
-    assert row["nps"] == 40  # 3 promoters, 1 detractor of 5
+    (row,) = staff_client.get(results).context["results"].stores.rows
+    assert row.label == kiosk.location.name and row.total.responses == 5
+    assert row.total.nps == 40  # 3 promoters, 1 detractor of 5
 
 
 @pytest.mark.parametrize("key", [None, 123, "", ["k"]])

@@ -68,22 +68,22 @@ def rows(html: str) -> list[tuple[str, str, str]]:
 
 
 def test_staff_see_each_options_votes_and_share(staff_client, poll):
-    # given: seven votes (the organisation shows groups from five up)
-    vote(poll, "Yes please", 4)
-    vote(poll, "No thanks", 3)
+    # given: eleven votes (the organisation shows groups from five up)
+    vote(poll, "Yes please", 6)
+    vote(poll, "No thanks", 5)
     # when
     page = staff_client.get(results(poll))
     # then: every option, in order, with its votes and share, as a table of words
     assert page.status_code == 200
     html = page.content.decode()
     assert rows(html) == [
-        ("Yes please", "4", "57%"),
-        ("No thanks", "3", "43%"),
+        ("Yes please", "6", "55%"),
+        ("No thanks", "5", "45%"),
         ("Don&#x27;t mind", "0", "0%"),
     ]
     # and the bars only repeat the words, out of a screen reader's way
     assert 'class="progress" aria-hidden="true"' in html
-    assert "7 votes so far." in html
+    assert "11 votes so far." in html
 
 
 def test_below_the_minimum_group_size_only_the_count_is_shown(staff_client, organisation, poll):
