@@ -287,7 +287,12 @@ def measure(db: str, database_url: str, args: argparse.Namespace, procs: Process
     )
     log_wait(procs.log_dir / f"receiver-{db}.log", "ready", receiver, timeout=30)
     with redis_server(procs) as redis_url:
-        env = {**chorus_env(database_url, redis_url), "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
+        env = {
+            **chorus_env(database_url, redis_url),
+            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+            # The batch's size and concurrency may be tried from the command line.
+            **{k: v for k, v in os.environ.items() if k.startswith("WEBHOOK_SEND_")},
+        }
         migrate(env)
         seeded = django(env, "seed", url=f"http://127.0.0.1:{port}{HOOK_PATH}")
         secret = seeded["secret"]

@@ -559,7 +559,8 @@ WEBHOOK_SENDING_STALE_SECONDS = env.float("WEBHOOK_SENDING_STALE_SECONDS", defau
 # A worker sends due deliveries in batches of this many (one claim, one transaction of
 # results each), this many requests at a time, and hands over to a fresh task after
 # draining for this long.
-WEBHOOK_SEND_BATCH = env.int("WEBHOOK_SEND_BATCH", default=50)
+# (Capped so that a batch whose receivers all time out still ends inside its claim.)
+WEBHOOK_SEND_BATCH = env.int("WEBHOOK_SEND_BATCH", default=160)
 WEBHOOK_SEND_CONCURRENCY = env.int("WEBHOOK_SEND_CONCURRENCY", default=8)
 WEBHOOK_DRAIN_MAX_SECONDS = env.float("WEBHOOK_DRAIN_MAX_SECONDS", default=60.0)
 # How long a web process trusts its copy of an organisation's endpoint list.

@@ -355,13 +355,13 @@ def webhook_deliver(*, delivery_id: int) -> str | None:
 
 
 def webhook_drain(*, first: int | None = None, batch_size: int | None = None) -> int:
-    """Send due deliveries a batch at a time until none is due (`first` is taken even a
-    moment early: its own task is here); returns how many attempts were made.
+    """Send due deliveries a batch at a time until a batch comes back short (`first` is
+    taken even a moment early: its own task is here); returns how many attempts were made.
 
     Every delivery's task calls this, so a burst's first task sends the lot and the rest
     find nothing left. A drain that runs past WEBHOOK_DRAIN_MAX_SECONDS hands over to a
     fresh task, so a worker's task never runs unbounded."""
-    size = batch_size or settings.WEBHOOK_SEND_BATCH
+    size = batch_size or _batch_size()
     deadline = time.monotonic() + settings.WEBHOOK_DRAIN_MAX_SECONDS
     attempts = 0
     pool: ThreadPoolExecutor | None = None
@@ -378,6 +378,9 @@ def webhook_drain(*, first: int | None = None, batch_size: int | None = None) ->
                 )
             _batch_run(claimed, claimed_at=now, pool=pool)
             attempts += len(claimed)
+            if len(claimed) < size:
+                # All that was due is sent; what fell due since has a task of its own.
+                return attempts
             if time.monotonic() > deadline:
                 from communities.webhooks.tasks import webhook_deliver_task
 
@@ -386,6 +389,14 @@ def webhook_drain(*, first: int | None = None, batch_size: int | None = None) ->
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+
+
+def _batch_size() -> int:
+    """WEBHOOK_SEND_BATCH, but never so many that a batch of receivers all timing out
+    would outlive its claim (WEBHOOK_SENDING_STALE_SECONDS) and be sent twice."""
+    rounds = settings.WEBHOOK_SENDING_STALE_SECONDS * 0.8 / settings.WEBHOOK_TIMEOUT_SECONDS
+    safe = int(rounds) * max(settings.WEBHOOK_SEND_CONCURRENCY, 1)
+    return max(1, min(settings.WEBHOOK_SEND_BATCH, safe))
 
 
 def webhook_redrive(*, limit: int = 500) -> int:

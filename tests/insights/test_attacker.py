@@ -9,9 +9,9 @@ import itertools
 
 import pytest
 
-from surveys.disclosure import leaks
 from insights.selectors import DashboardFilters, dashboard
 from surveys.choices import ChannelKind
+from surveys.disclosure import leaks
 from tests.insights.seed import END, LANGUAGES, START, K, seed
 
 pytestmark = pytest.mark.django_db
