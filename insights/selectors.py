@@ -218,7 +218,7 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
     for name, label in (
         ("responses", _("Responses")),
         ("nps", _("NPS")),
-        ("csat", _("CSAT (% satisfied)")),
+        ("csat", _("CSAT (percent satisfied)")),
         ("stars", _("Average stars")),
         ("response_rate", _("Response rate (%)")),
     ):
