@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -104,7 +104,7 @@ vendor:
 	mkdir -p tests/e2e/vendor/axe-core
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
-bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks
+bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -133,6 +133,10 @@ bench-sentiment: $(VENV)/.test
 
 bench-webhooks: $(VENV)/.test
 	$(PY) bench/webhooks.py
+
+# Response exports at 100,000 and 1,000,000 responses (PostgreSQL), beside COPY of the same rows.
+bench-export: $(VENV)/.test
+	$(PY) bench/export.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results .demo

@@ -299,6 +299,18 @@ def csv_export(survey_id: int) -> None:
     )
 
 
+def _count(stream, token: bytes) -> int:
+    """How often `token` occurs in a stream read a megabyte at a time (a token split
+    between two reads is counted once: each read is searched with the previous one's end)."""
+    count, tail = 0, b""
+    while chunk := stream.read(1 << 20):
+        data = tail + chunk
+        count += data.count(token)
+        # Shorter than the token: an occurrence is never counted in two reads.
+        tail = data[-(len(token) - 1) :] if len(token) > 1 else b""
+    return count
+
+
 def file_export(survey_id: int, format: str) -> None:
     organisation = Organisation.objects.get(slug=ORG_SLUG)
     job = ExportJob.objects.create(
@@ -317,11 +329,10 @@ def file_export(survey_id: int, format: str) -> None:
     rows = None
     if status == ExportStatus.DONE and format == "xlsx":
         with zipfile.ZipFile(path) as book, book.open("xl/worksheets/sheet1.xml") as sheet:
-            rows = sum(chunk.count(b"<row ") for chunk in iter(lambda: sheet.read(1 << 20), b""))
-            rows -= 1
+            rows = _count(sheet, b"<row ") - 1
     elif status == ExportStatus.DONE:
         with open(path, "rb") as handle:
-            rows = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1
+            rows = _count(handle, b"\n") - 1
     out(
         {
             "status": status,

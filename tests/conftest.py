@@ -47,6 +47,17 @@ def _redis_breakers_closed():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a test that activates Hebrew (a service
+    rendering in a member's language) must not leave the next test's messages in Hebrew."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Every factory user hashes a password; PBKDF2's deliberate slowness is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -99,24 +99,22 @@ class ExportOptionsForm(DateRangeMixin, forms.Form):
         self.fields["location"].queryset = Location.objects.for_organisation(organisation)
 
     def full_clean(self) -> None:
-        super().full_clean()
-        if not self.is_bound:
-            return
         # A value no field could hold (a pasted essay, a 5,000-digit id) is refused as too
-        # long, before any lookup is tried with it.
-        for name in self.fields:
-            value = self.data.get(name)
-            if isinstance(value, str) and len(value) > VALUE_MAX_LENGTH:
-                self.cleaned_data.pop(name, None)
-                self._errors[name] = self.error_class(
-                    [_("This value is too long to be an option.")]
-                )
-
-    def clean_location(self) -> Location | None:
-        raw = self.data.get("location", "")
-        if isinstance(raw, str) and raw and not raw.isdigit():
-            raise forms.ValidationError(_("Choose a store from the list."))
-        return self.cleaned_data.get("location")
+        # long and left out before any field parses it or looks it up.
+        too_long = [
+            name
+            for name in self.fields
+            if self.is_bound
+            and isinstance(self.data.get(name), str)
+            and len(self.data[name]) > VALUE_MAX_LENGTH
+        ]
+        if too_long:
+            self.data = self.data.copy()
+            for name in too_long:
+                self.data[name] = ""
+        super().full_clean()
+        for name in too_long:
+            self.add_error(name, _("This value is too long to be an option."))
 
     def params(self, *, default_labels: str) -> ExportParams:
         """The validated options (call after is_valid())."""
@@ -155,6 +153,8 @@ class ExportRequestForm(ExportOptionsForm):
 
 @dataclass(frozen=True)
 class ExportParams:
+    """Validated options: the labels' language, codes or labels, and the filters."""
+
     labels: str = settings.LANGUAGE_CODE
     codes: bool = False
     since: datetime.date | None = None
@@ -162,14 +162,6 @@ class ExportParams:
     channel: str | None = None
     location_id: int | None = None
     language: str | None = None
-
-    @property
-    def filtered(self) -> bool:
-        """Whether anything narrows the export below the whole survey."""
-        return any(
-            value is not None
-            for value in (self.since, self.until, self.channel, self.location_id, self.language)
-        )
 
     def query(self) -> dict[str, str]:
         """The options as query parameters: a URL's, a stored job's."""

@@ -152,21 +152,26 @@ class LocalClock:
 
 
 @contextlib.contextmanager
-def _rows_read(statement: str, params: tuple) -> Iterator[Iterator[tuple]]:
-    """The statement's rows as they come. On PostgreSQL in a transaction of its own, for
-    the sort's memory (SET LOCAL); an abandoned read (a download cancelled) cancels the
-    query. Not on SQLite, whose transactions here take the write lock (BEGIN IMMEDIATE)."""
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+def _rows_read(statement: str, params: tuple, *, alone: bool) -> Iterator[Iterator[tuple]]:
+    """The statement's rows as they come, a bounded number in memory.
+
+    On PostgreSQL, `alone` (the caller runs no other statement until the rows are read: a
+    streamed download) streams them in a transaction of its own, for the sort's memory (SET
+    LOCAL); an abandoned read (a cancelled download) cancels the query. Otherwise (a file
+    job, which saves its progress as it writes) they come through Django's server-side
+    cursor, which in autocommit PostgreSQL holds across those commits. On SQLite, a plain
+    cursor read fetchmany at a time, outside any transaction: one here would take the
+    write lock (BEGIN IMMEDIATE)."""
+    if connection.vendor != "postgresql" or not alone:
+        with connection.chunked_cursor() as cursor:
             cursor.execute(statement, params)
-            chunks = iter(lambda: cursor.fetchmany(CHUNK_ROWS), [])
-            yield itertools.chain.from_iterable(chunks)
-            return
-        with transaction.atomic():
-            cursor.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'")
-            # Chunks need libpq 17; an older one streams row by row.
-            size = CHUNK_ROWS if psycopg.pq.version() >= 170000 else 1
-            yield cursor.stream(statement, params, size=size)
+            yield itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(CHUNK_ROWS), []))
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'")
+        # Chunks need libpq 17; an older one streams row by row.
+        size = CHUNK_ROWS if psycopg.pq.version() >= 170000 else 1
+        yield cursor.stream(statement, params, size=size)
 
 
 _FORMULA_STARTS = frozenset(FORMULA_STARTS)
@@ -230,10 +235,13 @@ class _AnswerCells:
             del out[at]
 
 
-def responses_export_rows(*, plan: ExportPlan, inert: bool) -> Iterator[list[Any]]:
+def responses_export_rows(
+    *, plan: ExportPlan, inert: bool, alone: bool = True
+) -> Iterator[list[Any]]:
     """The export's rows after its header, in response id order. `inert`: text a
     spreadsheet would run as a formula gets a leading apostrophe (for CSV; an XLSX writer
-    types its cells as text instead). A missing answer is None."""
+    types its cells as text instead). `alone`: the caller runs no other query while it
+    reads the rows (see _rows_read). A missing answer is None."""
     clock = LocalClock(plan.zone)
     time, date = clock.time, clock.date
     hidden = plan.hidden_groups
@@ -245,7 +253,7 @@ def responses_export_rows(*, plan: ExportPlan, inert: bool) -> Iterator[list[Any
     nobody = (None, None, None)
     withdrawn = plan.withdrawn
     statement, params = export_pivot(plan=plan).query.sql_with_params()
-    with _rows_read(statement, params) as rows:
+    with _rows_read(statement, params, alone=alone) as rows:
         for row in rows:
             store, channel = row[_STORE], row[_CHANNEL]
             if store is not None and (store, channel) in hidden:

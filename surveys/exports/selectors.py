@@ -218,9 +218,9 @@ def responses_export_plan(
 ) -> ExportPlan:
     """Everything the export's rows need, read once; ExportRefused when it would hold
     fewer than the organisation's minimum group size of responses (but some)."""
-    responses = export_responses(organisation=organisation, survey=survey, params=params)
-    total = _size_check(responses=responses, minimum=organisation.min_group_size)
     minimum = organisation.min_group_size
+    responses = export_responses(organisation=organisation, survey=survey, params=params)
+    total = _size_check(responses=responses, minimum=minimum)
     channels = dict(
         Channel.objects.for_organisation(organisation)
         .filter(survey=survey)
@@ -230,8 +230,14 @@ def responses_export_plan(
     named = survey.anonymity != Anonymity.ANONYMOUS
     with translation.override(params.labels):
         kind_labels = {kind: str(label) for kind, label in ChannelKind.choices}
-        header = [_("Response"), _("Submitted at"), _("Channel"), _("Language"), _("Store")]
-        header.append(_("Sentiment"))
+        header = [
+            _("Response"),
+            _("Submitted at"),
+            _("Channel"),
+            _("Language"),
+            _("Store"),
+            _("Sentiment"),
+        ]
         if named:
             header += [_("Member"), _("Email"), _("Name")]
         header += [

@@ -213,10 +213,10 @@ def _strays_delete(*, root: Path, now: datetime.datetime) -> int:
     oldest = (now - STRAY_FILE_MIN_AGE).timestamp()
     deleted = 0
     for path in folder.glob("*/*"):
-        if path.is_file() and path.stat().st_mtime < oldest:
-            if str(path.relative_to(root)) not in offered:
-                path.unlink(missing_ok=True)
-                deleted += 1
+        old = path.is_file() and path.stat().st_mtime < oldest
+        if old and str(path.relative_to(root)) not in offered:
+            path.unlink(missing_ok=True)
+            deleted += 1
     return deleted
 
 

@@ -33,8 +33,10 @@ from django.utils import timezone, translation
 from django.views.generic import DetailView
 
 from communities.formviews import StaffObjectFormView
+from communities.models import Organisation
 from communities.permissions import can_read_results
 from communities.scoping import StaffScopedMixin
+from communities.views.settings import organisation_time_zone
 from surveys.exports.files import csv_pieces
 from surveys.exports.params import ExportParams, ExportRequestForm
 from surveys.exports.selectors import responses_export_plan
@@ -53,11 +55,13 @@ CONTENT_TYPES = {
 }
 
 
-def _attachment(response: HttpResponseBase, *, survey: Survey, extension: str) -> HttpResponseBase:
+def _attachment(
+    response: HttpResponseBase, *, organisation: Organisation, survey: Survey, extension: str
+) -> HttpResponseBase:
     # Only digits, letters and dashes: safe in the header and on any file system, whatever
-    # the survey is called.
-    day = timezone.localdate().isoformat()
-    name = f"survey-{survey.pk}-responses-{day}.{extension}"
+    # the survey is called. The day is the organisation's.
+    day = timezone.localdate(timezone=organisation_time_zone(organisation))
+    name = f"survey-{survey.pk}-responses-{day.isoformat()}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -124,13 +128,15 @@ def _streamed_csv(view: StaffSurveyExportView, params: ExportParams) -> HttpResp
         format=ExportFormat.CSV,
     )
     response = StreamingHttpResponse(csv_pieces(plan=plan), content_type=CONTENT_TYPES["csv"])
-    return _attachment(response, survey=view.object, extension="csv")
+    return _attachment(
+        response, organisation=view.organisation, survey=view.object, extension="csv"
+    )
 
 
 class StaffSurveyExportCsvView(StaffSurveyExportView):
     """The streamed CSV for the options in the query string: a link that can be kept."""
 
-    http_method_names = ["get", "head"]
+    http_method_names = ["get"]
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.object = self.get_object()
@@ -200,8 +206,12 @@ class StaffExportJobDownloadView(_StaffJobView):
             return self.render_to_response(context, status=410)
         path = _job_file(job)
         export_download_record(job=job, actor=request.user)
-        response = FileResponse(open(path, "rb"), content_type=CONTENT_TYPES[job.format])
-        return _attachment(response, survey=job.survey, extension=job.format)
+        # FileResponse closes the file once it is sent.
+        handle = open(path, "rb")  # noqa: SIM115
+        response = FileResponse(handle, content_type=CONTENT_TYPES[job.format])
+        return _attachment(
+            response, organisation=self.organisation, survey=job.survey, extension=job.format
+        )
 
 
 def _job_file(job: ExportJob) -> Path:

@@ -19,6 +19,7 @@ from communities.models import (
     Community,
     ConsentRecord,
     EmailSuppression,
+    IdempotencyRecord,
     LifecycleSnapshot,
     LinkToken,
     Location,
@@ -160,6 +161,22 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
     prefix = factory.Sequence(lambda n: f"chr_{n:06d}")
     key_hash = factory.Sequence(lambda n: f"{n:064x}")
     scopes = factory.LazyFunction(lambda: sorted(API_SCOPES))
+
+
+class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
+    """A finished write remembered under its Idempotency-Key (status and body stored)."""
+
+    class Meta:
+        model = IdempotencyRecord
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    credential = factory.Sequence(lambda n: f"token:{n}")
+    key = factory.Sequence(lambda n: f"key-{n}")
+    method = "POST"
+    path = factory.LazyAttribute(lambda o: f"/api/v1/{o.organisation.slug}/communities/")
+    fingerprint = "0" * 64
+    status = 201
+    body = factory.LazyFunction(lambda: {"id": 1})
 
 
 class AttributeDefinitionFactory(factory.django.DjangoModelFactory):

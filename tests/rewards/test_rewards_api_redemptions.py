@@ -93,7 +93,7 @@ def test_redemption_list_refuses_another_organisations_ids_as_not_found(
         ("community", foreign.member.community_id),
     ):
         answer = api.get(listing, {field: value})
-        assert answer.status_code == 400, field
+        assert answer.status_code == 422, field
         assert "No such" in field_errors(answer)[f"/{field}"][0]
 
 

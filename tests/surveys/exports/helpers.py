@@ -28,6 +28,97 @@ HEADER_EN = [
 ]
 
 
+def seeded_rows(seeded) -> list[list[str]]:
+    """The CSV of conftest.py's seeded set, worked out by hand (labels in English)."""
+    r, m = seeded.r, seeded.members
+    return [
+        HEADER_EN,
+        # fmt: off
+        [
+            str(r[1].pk),
+            "2026-03-01T17:00:00+07:00",
+            "Kiosk",
+            "en",
+            "Siam",
+            "0.8",
+            str(m["ann"].pk),
+            "ann@example.com",
+            "Ann",
+            "9",
+            "5",
+            "Coffee",
+            "Coffee; Wi-Fi",
+            "Great coffee",
+        ],
+        [
+            str(r[2].pk),
+            "2026-03-03T01:30:00+07:00",
+            "Kiosk",
+            "th",
+            "Siam",
+            "-0.5",
+            "",
+            "",
+            "",
+            "3",
+            "2",
+            "Cake",
+            "",
+            '\'=HYPERLINK("http://x")',
+        ],
+        [
+            str(r[3].pk),
+            "2026-03-03T10:00:00+07:00",
+            "Kiosk",
+            "en",
+            "Siam",
+            "",
+            "",
+            "",
+            "",
+            "7",
+            "4",
+            "",
+            "Cake",
+            "",
+        ],
+        [str(r[4].pk), "2026-03-04", "", "ja", "", "", "", "", "", "10", "5", "Wi-Fi", "", ""],
+        [
+            str(r[5].pk),
+            "2026-03-06",
+            "",
+            "he",
+            "",
+            "-0.9",
+            str(m["dan"].pk),
+            "dan@example.com",
+            "Dan",
+            "0",
+            "1",
+            "Coffee",
+            "",
+            "'-awful",
+        ],
+        [
+            str(r[6].pk),
+            "2026-04-01T06:00:00+07:00",
+            "Public link",
+            "en",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "8",
+            "",
+            "",
+            "Wi-Fi",
+            "'@home +1",
+        ],
+        # fmt: on
+    ]
+
+
 def csv_url(organisation, survey) -> str:
     return reverse("staff:survey_export_csv", args=[organisation.slug, survey.pk])
 

@@ -16,8 +16,7 @@ from surveys.exports.params import ExportParams
 from surveys.exports.services import export_job_create, export_job_run, exports_sweep
 from surveys.models import ExportJob
 from tests.factories.surveys import ExportJobFactory
-from tests.surveys.exports.helpers import csv_rows, csv_url, sheet_rows
-from tests.surveys.exports.test_csv_rows import _expected
+from tests.surveys.exports.helpers import csv_url, seeded_rows, sheet_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +55,7 @@ def test_xlsx_job_writes_the_same_rows_as_the_csv_with_text_typed_as_text(
     assert job.expires_at == expected_expiry
     # and its sheet holds the CSV's cells, with formula-like text kept as plain text
     # (no apostrophe: the cell is typed as text, and the sheet holds no formula)
-    expected = [[cell.removeprefix("'") for cell in row] for row in _expected(seeded)]
+    expected = [[cell.removeprefix("'") for cell in row] for row in seeded_rows(seeded)]
     assert sheet_rows(_file(job)) == expected
 
 
@@ -263,3 +262,38 @@ def test_a_file_outside_the_organisations_folder_is_never_served(staff_client, o
     job = ExportJobFactory(survey__organisation=organisation, ready=True)
     ExportJob.objects.filter(pk=job.pk).update(file_path=f"exports/{organisation.pk}/../x.csv")
     assert staff_client.get(_job_url(organisation, job, "export_job_download")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<r><t>rich?</t></r>",
+        "</t></is></c><c><f>1+1</f></c><is><t>",
+        "a & b < c",
+        "_x0041_",
+        " padded ",
+    ],
+)
+def test_xlsx_cells_hold_any_text_exactly_and_never_markup(staff_user, organisation, seeded, text):
+    # given a respondent's comment that looks like sheet markup or an Excel escape
+    from surveys.choices import QuestionType
+    from tests.factories.surveys import AnswerFactory
+
+    answer = AnswerFactory(
+        response=seeded.r[3],
+        question=seeded.survey.questions.get(type=QuestionType.TEXT),
+        number=None,
+        text=text,
+    )
+    # when the workbook is written
+    job = _queued(organisation, seeded, staff_user)
+    export_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    # then the cell reads back as the very text, and the sheet holds no formula
+    rows = sheet_rows(_file(job))
+    cell = rows[3][13]
+    if text == "_x0041_":
+        assert cell == "_x005F_x0041_"  # Excel's own escape of a literal "_xHHHH_"
+    else:
+        assert cell == text
+    assert answer.text == text

@@ -11,8 +11,7 @@ from django.conf import settings
 from surveys.exports.params import ExportParams
 from surveys.exports.services import export_job_create
 from surveys.models import ExportJob
-from tests.surveys.exports.helpers import sheet_rows
-from tests.surveys.exports.test_csv_rows import _expected
+from tests.surveys.exports.helpers import seeded_rows, sheet_rows
 from tests.worker_fixtures import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -37,7 +36,7 @@ def test_a_worker_writes_the_xlsx_and_the_link_offers_it(
     job.refresh_from_db()
     assert (job.rows_done, job.rows_total) == (6, 6)
     # and the file holds the seeded rows, formula-like text as plain text
-    expected = [[cell.removeprefix("'") for cell in row] for row in _expected(seeded)]
+    expected = [[cell.removeprefix("'") for cell in row] for row in seeded_rows(seeded)]
     assert sheet_rows(settings.MEDIA_ROOT / job.file_path) == expected
     # and the download link serves it
     url = f"/staff/{organisation.slug}/exports/{job.pk}/download/"

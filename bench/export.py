@@ -1,0 +1,210 @@
+"""`make bench-export`: response exports at 100,000 and 1,000,000 responses, each beside
+PostgreSQL's own `COPY` of the same rows in the same run.
+
+On PostgreSQL (database chorus_bench_export, dropped at the end unless --keep):
+
+* seed  - one survey per size (NPS, stars, a single and a multiple choice, a text
+          question) with 3-5 answers per response, over generate_series INSERTs
+          (bench/export_django.py seed);
+* csv   - GET …/export.csv through Django's test client, the streamed body read to the
+          end, in a fresh process: seconds, rows/s, MB, the process's peak RSS;
+* copy  - `COPY (<the same pivot statement Chorus runs>) TO STDOUT WITH CSV`, read to the
+          end by psycopg in this process: the database's own floor for the same rows;
+* xlsx  - the XLSX file job (the service the worker's task runs), in a fresh process:
+          seconds, rows/s, its rate against the CSV's, the file's size, peak RSS.
+
+Checks: every response is a row of the CSV, of COPY and of the workbook (read back from
+its sheet XML); the CSV starts with the byte-order mark and the header; the peak RSS. One
+summary line per figure and bench/results/export-<ts>.json. See bench/README.md. No Django
+here: the app runs in bench/export_django.py subprocesses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (  # noqa: E402
+    BENCH,
+    PG_DSN,
+    PYTHON,
+    Checked,
+    Json,
+    Run,
+    chorus_env,
+    host,
+    last_json_line,
+    log,
+    migrate,
+    pg_recreate,
+    pg_settings,
+    pg_url,
+    print_checks,
+    run,
+    status_text,
+)
+
+DJANGO_SIDE = BENCH / "export_django.py"
+DB_NAME = "chorus_bench_export"
+SIZES = (100_000, 1_000_000)
+# The issue's targets for 1,000,000 responses.
+TARGET_SECONDS = 5.0
+TARGET_RSS_MB = 200.0
+TARGET_XLSX_RATIO = 0.3
+
+
+def django_side(env: dict[str, str], *argv: str, timeout: float = 1800) -> Json:
+    return last_json_line(run([PYTHON, str(DJANGO_SIDE), *argv], env=env, timeout=timeout))
+
+
+def copy_baseline(db_name: str, statement: str, params: list) -> Json:
+    """PostgreSQL writing the same pivot as CSV itself, read to the end by psycopg."""
+    import psycopg
+
+    dsn = PG_DSN.replace("dbname=postgres", f"dbname={db_name}")
+    size = lines = 0
+    with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
+        started = time.monotonic()
+        with cursor.copy(f"COPY ({statement}) TO STDOUT WITH CSV", params) as copy:
+            for data in copy:
+                size += len(data)
+                lines += bytes(data).count(b"\n")
+        seconds = time.monotonic() - started
+    return {"seconds": round(seconds, 3), "bytes": size, "rows": lines}
+
+
+class Figure(Checked):
+    def __init__(self, name: str, size: int, data: Json) -> None:
+        self.name, self.size, self.data = name, size, data
+        self.checks: list[Json] = []
+
+    @property
+    def rate(self) -> float:
+        rows = self.data.get("rows") or self.data.get("rows_written") or 0
+        return rows / self.data["seconds"] if self.data.get("seconds") else 0.0
+
+    def line(self, extra: str) -> str:
+        return (
+            f"export postgresql {self.size:>9,} {self.name:<5} {self.data['seconds']:8.2f} s "
+            f"{self.rate:>10,.0f} rows/s  {extra}  {status_text(self.checks)}"
+        )
+
+    def as_json(self) -> Json:
+        return {"figure": self.name, "responses": self.size, **self.data, "checks": self.checks}
+
+
+def _target(name: str, met: bool) -> str:
+    # Targets are goals, not checks: a missed one is printed, and the run still succeeds.
+    return f"{name}: {'met' if met else 'MISSED'}"
+
+
+def measure(env: dict[str, str], db_name: str, size: int, survey: int, *, xlsx: bool) -> list:
+    log(f"{size:,}: CSV through the test client")
+    csv = Figure("csv", size, django_side(env, "csv", "--survey", str(survey)))
+    csv.check("status 200", csv.data["status"] == 200, str(csv.data["status"]))
+    csv.check("a row per response", csv.data["rows"] == size, f"{csv.data['rows']:,} rows")
+    csv.check("byte-order mark and header", csv.data["bom"], csv.data["header"][:60])
+    log(f"{size:,}: COPY of the same pivot")
+    pivot = django_side(env, "sql", "--survey", str(survey))
+    copy = Figure("copy", size, copy_baseline(db_name, pivot["sql"], pivot["params"]))
+    copy.check("same rows as the CSV", copy.data["rows"] == size, f"{copy.data['rows']:,} rows")
+    figures = [csv, copy]
+    if xlsx:
+        log(f"{size:,}: XLSX file job")
+        book = Figure("xlsx", size, django_side(env, "xlsx", "--survey", str(survey)))
+        book.check("job done", book.data["status"] == "done", book.data["status"])
+        book.check(
+            "every row in the sheet",
+            book.data["rows_read_back"] == size == book.data["rows_written"],
+            f"{book.data['rows_read_back']} read back, {book.data['rows_written']} written",
+        )
+        figures.append(book)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, SIZES)), help="responses, comma-separated"
+    )
+    parser.add_argument("--no-xlsx", action="store_true", help="skip the XLSX job figures")
+    parser.add_argument("--db-name", default=DB_NAME)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", args.db_name):
+        raise SystemExit("--db-name: lower-case letters, digits and _ only")
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+
+    bench_run = Run("export", logs=False)
+    pg_recreate(args.db_name)
+    media = tempfile.TemporaryDirectory(prefix="bench-export-media-")
+    # The XLSX job writes its file under MEDIA_ROOT/exports/; the run's own folder.
+    env = {**chorus_env(pg_url(args.db_name)), "MEDIA_ROOT": media.name}
+    figures: list[Figure] = []
+    try:
+        context = {"postgresql": pg_settings(args.db_name)}
+        log("migrating")
+        migrate(env)
+        log(f"seeding {', '.join(f'{s:,}' for s in sizes)} responses")
+        seed = django_side(env, "seed", "--responses", *map(str, sizes), timeout=3600)
+        log(f"seeded in {seed['seconds']} s")
+        for size in sizes:
+            figures += measure(
+                env, args.db_name, size, seed["surveys"][str(size)], xlsx=not args.no_xlsx
+            )
+    finally:
+        media.cleanup()
+        if not args.keep:
+            import psycopg
+
+            with psycopg.connect(PG_DSN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+    print()
+    by = {(f.name, f.size): f for f in figures}
+    for fig in figures:
+        extra = f"{fig.data['bytes'] / 2**20:7.1f} MB"
+        targets: list[str] = []
+        if fig.name == "csv":
+            copy = by[("copy", fig.size)]
+            rss = fig.data["peak_rss_mb"]
+            fig.data["time_vs_copy"] = round(fig.data["seconds"] / copy.data["seconds"], 3)
+            extra += (
+                f"  peak RSS {rss:.0f} MB ({fig.data['rss_before_mb']:.0f} before)"
+                f"  {fig.data['time_vs_copy']:.2f}x COPY's time"
+            )
+            if fig.size == 1_000_000:
+                targets.append(
+                    _target(f"<= {TARGET_SECONDS:.0f} s", fig.data["seconds"] <= TARGET_SECONDS)
+                )
+                targets.append(_target(f"< {TARGET_RSS_MB:.0f} MB peak RSS", rss < TARGET_RSS_MB))
+        if fig.name == "xlsx":
+            csv = by[("csv", fig.size)]
+            ratio = fig.rate / csv.rate if csv.rate else 0
+            fig.data["rate_vs_csv"] = round(ratio, 3)
+            extra += f"  peak RSS {fig.data['peak_rss_mb']:.0f} MB  {ratio:.2f}x the CSV's rate"
+            if fig.size == 1_000_000:
+                targets.append(
+                    _target(f">= {TARGET_XLSX_RATIO}x CSV rate", ratio >= TARGET_XLSX_RATIO)
+                )
+        fig.data["targets"] = targets
+        print(fig.line(extra))
+        print_checks(fig.checks, [f"target {t}" for t in targets])
+    report = {
+        **bench_run.report(),
+        "host": host("django", "psycopg", "XlsxWriter", databases=context),
+        "seed": seed,
+        "figures": [f.as_json() for f in figures],
+        "ok": all(f.ok for f in figures),
+    }
+    bench_run.save(report)
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
