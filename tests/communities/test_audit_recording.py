@@ -191,7 +191,9 @@ def test_api_keys_created_and_revoked_are_recorded_but_never_the_key(
     owner_client, owner, organisation
 ):
     # when
-    page = owner_client.post(staff("api_tokens", organisation), {"name": "Zendesk", "scopes": ["members:read"]})
+    page = owner_client.post(
+        staff("api_tokens", organisation), {"name": "Zendesk", "scopes": ["members:read"]}
+    )
     key = page.context["new_key"]
     token = page.context["new_token"]
     for _ in range(2):

@@ -43,7 +43,8 @@ WRITE_GOLDENS = os.environ.get("CHORUS_WRITE_GOLDENS") == "1"
 
 # The session row is the request's, not the submit's (and its key is random): what a
 # submit leaves in the session is compared as the session's keys, under "http".
-# A case's timeline (issue 17) came after the goldens; tests/feedback/test_case_timeline.py checks it.
+# A case's timeline (issue 17) came after the goldens; its own test checks it
+# (tests/feedback/test_case_timeline.py).
 NOT_SUBMIT_ROWS = {"sessions.session", "feedback.caseevent"}
 
 FORM_KEY_INPUT = re.compile(r'<input[^>]*name="idempotency_key"[^>]*value="([^"]*)"')
