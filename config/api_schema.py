@@ -5,8 +5,10 @@ For each operation of a view on the shared API base (communities.api.base):
 
 - every error status it can answer, as a ProblemDetails (RFC 9457) in
   application/problem+json: 401, 403, 404 and 429 always; 400 for a write or a read with
-  query parameters; and for a write 409 (its Idempotency-Key is still running), 413 (body
-  too large), 415 (not JSON) and 422 (the key was used for another request). An error the
+  query parameters; 422 for a read with filters (one names an object the organisation
+  does not have); and for a write 409 (its Idempotency-Key is still running), 413 (body
+  too large), 415 (not JSON) and 422 (the data refuses it, or the key was used for another
+  request). An error the
   view documents itself keeps its description and its own schema, combined with
   ProblemDetails (a duplicate's `member_id`);
 - the `Idempotency-Key` header on writes, and `Idempotent-Replayed` on their answers;
@@ -21,6 +23,7 @@ from typing import Any
 from drf_spectacular.plumbing import get_doc
 
 from communities.api.base import ApiConventionsMixin
+from communities.api.idempotency import IDEMPOTENCY_KEY_PATTERN
 from communities.models.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from communities.scoping import OrganisationScopedAPIView
 from config.api_errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
@@ -39,13 +42,20 @@ DEFAULT_DESCRIPTIONS = {
     409: "A request with the same Idempotency-Key is still running; retry in a moment.",
     413: "The request body is too large.",
     415: "The body is not JSON: send `Content-Type: application/json`.",
-    422: "This Idempotency-Key was sent before with another request (method, path or body).",
+    422: "The request fits this schema but the organisation's data refuses it (an id of "
+    "another organisation or of nothing), or its Idempotency-Key was sent before with another "
+    "request (method, path or body).",
     429: "Too many requests this minute: wait `Retry-After` seconds.",
 }
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
 READ_ERRORS = (401, 403, 404, 429)
-# Query parameters every list has; a read with others (filters) can refuse them with 400.
+# Query parameters every list has; a read with others (filters) can refuse them with 400,
+# or with 422 when a filter names an object the organisation does not have.
 PAGING_PARAMETERS = frozenset({"cursor", "page_size"})
+FILTER_422 = (
+    "A filter fits this schema but names an object this organisation does not have "
+    "(code `unprocessable`)."
+)
 
 FIELD_ERROR_SCHEMA = {
     "type": "object",
@@ -137,7 +147,12 @@ IDEMPOTENCY_PARAMETER = {
         "A unique string (a UUID) for this write. A retry with the same key and body answers "
         "the first answer again instead of acting twice; keys are kept for 24 hours."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
 }
 
 
@@ -177,8 +192,11 @@ def _operation_document(operation: dict, *, method: str, view, openapi_31: bool)
     } - PAGING_PARAMETERS
     if not write and (filters or _paginated(view)):
         statuses = (400, *statuses)
+    if not write and filters:
+        statuses = (*statuses, 422)
     for code in statuses:
-        responses.setdefault(str(code), {"description": DEFAULT_DESCRIPTIONS[code]})
+        description = FILTER_422 if code == 422 and not write else DEFAULT_DESCRIPTIONS[code]
+        responses.setdefault(str(code), {"description": description})
     for code, response in responses.items():
         if int(code) >= 400:
             _problem_document(response, int(code), ours=int(code) in statuses)

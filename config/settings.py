@@ -385,11 +385,18 @@ session works as well, with the rights of the person's role.
 
 **Errors** are RFC 9457 problem details (`application/problem+json`): `type`, `title`,
 `status`, `detail`, `instance`, and for invalid input `errors`, a list of
-`{"pointer", "detail", "code"}` whose `pointer` is a JSON pointer into the request body.
+`{"pointer", "detail", "code"}` whose `pointer` is a JSON pointer into the request body
+(or names the query parameter). The status says whose rule refused the request: 400, it
+does not fit this schema (a missing or unknown field, a value of the wrong type, length or
+format, a page_size out of range); 422 (code `unprocessable`), it fits the schema but the
+organisation's data refuses it (an id of another organisation or of nothing, a segment of
+another community, a reorder that does not list every question); 409, the object's state
+refuses it (a survey already closed, a redemption already decided).
 
-**Idempotency.** Send an `Idempotency-Key` header (any unique string up to 255 characters,
-such as a UUID) with every POST, PUT, PATCH or DELETE. A retry with the same key and body
-returns the first answer again, marked `Idempotent-Replayed: true`, instead of acting twice;
+**Idempotency.** Send an `Idempotency-Key` header (any unique string of 1 to 255 printable
+ASCII characters, not only spaces, such as a UUID) with every POST, PUT, PATCH or DELETE.
+A retry with the same key and body returns the first answer again, marked
+`Idempotent-Replayed: true`, instead of acting twice;
 the same key with another body is 422, and while the first request is still running, 409.
 Keys are remembered for 24 hours.
 
@@ -399,8 +406,9 @@ minute in each organisation. Every answer carries `RateLimit-Limit`, `RateLimit-
 `Retry-After` (seconds).
 
 **Pagination.** A list answers `{"next", "previous", "results"}`. Follow `next`, a full
-URL with an opaque cursor, until it is null; `page_size` asks for more or fewer rows (up to
-a maximum). Rows added meanwhile are neither skipped nor repeated.
+URL with an opaque cursor, until it is null; `page_size` asks for more or fewer rows, from 1
+to the list's maximum (outside that, or not a number, is 400). Rows added meanwhile are
+neither skipped nor repeated.
 """,
     "SERVERS": [
         # Relative: calls go to the site that served the schema, whatever its address.

@@ -7,6 +7,7 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from communities.member_data import member_data_register
+        from surveys.exports.services import export_audit_register
         from surveys.member_part import PART
         from surveys.services.authoring import survey_audit_register
         from surveys.signals import signals_connect
@@ -14,3 +15,4 @@ class SurveysConfig(AppConfig):
         member_data_register(PART)
         signals_connect()
         survey_audit_register()
+        export_audit_register()

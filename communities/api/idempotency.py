@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +47,10 @@ STORED_HEADERS = ("Location",)
 IN_PROGRESS_ABANDONED_AFTER = timedelta(minutes=5)
 # Statuses a client is told to retry (a conflict, a rate limit): never kept as the answer.
 RETRYABLE_STATUSES = frozenset({409, 429})
+# Printable ASCII with at least one visible character: HTTP strips a header value's outer
+# spaces, so a key of spaces only would arrive empty. The schema publishes this pattern.
+IDEMPOTENCY_KEY_PATTERN = r"^[ -~]*[!-~][ -~]*$"
+IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 class IdempotencyKeyInvalid(APIException):
@@ -82,7 +87,7 @@ class Claim:
 
 def idempotency_key_check(*, key: str) -> str:
     """The header's key, or IdempotencyKeyInvalid (400)."""
-    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(" " <= ch <= "~" for ch in key):
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise IdempotencyKeyInvalid
     return key
 

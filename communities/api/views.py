@@ -23,7 +23,6 @@ from rest_framework.exceptions import (
     Throttled,
     ValidationError,
 )
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response as DRFResponse
 
 from communities import flows
@@ -57,6 +56,7 @@ from communities.services.attributes import attributes_clean, community_attribut
 from communities.services.common import email_normalise
 from communities.services.members import member_create, member_update
 from communities.services.segments import segment_filter_clean
+from config.api_pagination import StrictCursorPagination
 from config.ratelimit import rate_limited
 
 # --- communities, members and segments: what a CRM syncs -------------------------------------
@@ -65,45 +65,7 @@ from config.ratelimit import rate_limited
 INVITES_PER_HOUR = 200
 FILTER_PARAMS = ("search", "active_within_days", "inactive_for_days", "joined_within_days")
 ATTRIBUTE_PARAM = "attr."
-PAGE_SIZE_MAX = 500
 ATTRIBUTE_KEY_RE = re.compile(ATTRIBUTE_KEY_PATTERN)
-
-
-class StrictCursorPagination(CursorPagination):
-    """A cursor, and a `page_size` that is what the schema says (1 to the maximum) or a 400:
-    DRF would quietly answer a default page to "page_size=lots" or "page_size=0"."""
-
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = PAGE_SIZE_MAX
-
-    def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not (raw.isascii() and raw.isdigit() and len(raw) < 6) or not (
-            1 <= int(raw) <= self.max_page_size
-        ):
-            raise ValidationError(
-                {
-                    self.page_size_query_param: [
-                        _("Ask for 1 to %(max)d rows a page.") % {"max": self.max_page_size}
-                    ]
-                }
-            )
-        return int(raw)
-
-    def get_schema_operation_parameters(self, view) -> list[dict]:
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"] = {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": self.max_page_size,
-                    "default": self.page_size,
-                }
-        return parameters
 
 
 class IdPagination(StrictCursorPagination):

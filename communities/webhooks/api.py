@@ -11,21 +11,29 @@ registered) and audits the change, so the API refuses exactly what the pages ref
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from communities.api.auth import ApiTokenAuthentication
 from communities.api.parsers import BoundedJSONParser
+from communities.api.serializers import Unprocessable
 from communities.models import User
 from communities.permissions import can_manage
 from communities.scoping import OrganisationScopedAPIView
@@ -38,6 +46,7 @@ from communities.webhooks.choices import (
 )
 from communities.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from communities.webhooks.staff import SUBSCRIBABLE_EVENTS, webhook_deliveries
+from config.api_pagination import StrictCursorPagination
 
 URL_MAX_LENGTH = WebhookEndpoint._meta.get_field("url").max_length
 DESCRIPTION_MAX_LENGTH = WebhookEndpoint._meta.get_field("description").max_length
@@ -45,6 +54,13 @@ SUBSCRIBABLE = [value for value, _label in SUBSCRIBABLE_EVENTS]
 # A new secret as an example answer shows it (never a real one).
 SECRET_EXAMPLE = "whsec_2nq8Xv1cJ0m4C4yqk6QG3rWcYvYbU9k3vZ3fX1R0oPc"
 PAGING_PARAMS = frozenset({"cursor", "page_size"})
+# An absolute URI as RFC 3986 spells one (the schema's `format: uri`): a scheme, then only
+# the characters a URI may hold, a percent sign only before two hex digits. Anything else is
+# a 400, as the schema says; whether the services will call a URI of that shape (https, no
+# private address) is the organisation's data to decide, a 422.
+URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*:(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=])*"
+)
 
 
 # --- shapes ----------------------------------------------------------------------------------
@@ -101,9 +117,41 @@ class WebhookSecretOutputSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    {"type": "string", "format": "uri", "minLength": 1, "maxLength": URL_MAX_LENGTH}
+)
+class WebhookUrlField(serializers.CharField):
+    """A URI, as sent (no trimming: a space is not part of one)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(trim_whitespace=False, max_length=URL_MAX_LENGTH, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not URI.fullmatch(value):
+            raise ValidationError(_("Enter a full URL, such as https://example.com/chorus."))
+        return value
+
+
+class WebhookEndpointConflict(APIException):
+    """The endpoint's state refuses this: it is disabled, so nothing is sent to it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "endpoint_disabled"
+    default_detail = gettext_lazy("The endpoint is disabled; turn it on before sending to it.")
+
+
+URL_REFUSED = OpenApiResponse(
+    description="The URL is a URI the organisation may not send to (not https, a private "
+    "or reserved address, credentials in it, or already one of its endpoints), at `/url`."
+)
+DISABLED = OpenApiResponse(
+    description="The endpoint is disabled (`endpoint_disabled`): turn it on first."
+)
+
+
 class WebhookEndpointCreateInputSerializer(serializers.Serializer):
-    url = serializers.CharField(
-        max_length=URL_MAX_LENGTH,
+    url = WebhookUrlField(
         help_text="An https:// URL that is not a private or reserved address, and not "
         "already one of the organisation's endpoints.",
     )
@@ -113,19 +161,21 @@ class WebhookEndpointCreateInputSerializer(serializers.Serializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
         allow_empty=False,
+        min_length=1,
         max_length=len(SUBSCRIBABLE),
         help_text="At least one event.",
     )
 
 
 class WebhookEndpointUpdateInputSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=URL_MAX_LENGTH, required=False)
+    url = WebhookUrlField(required=False)
     description = serializers.CharField(
         max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
     )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
         allow_empty=False,
+        min_length=1,
         max_length=len(SUBSCRIBABLE),
         required=False,
     )
@@ -193,7 +243,7 @@ class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
 # --- views -----------------------------------------------------------------------------------
 
 
-class DeliveryPagination(CursorPagination):
+class DeliveryPagination(StrictCursorPagination):
     """Newest first, as the staff log; a cursor, so deliveries made while a client pages
     through do not shift the pages it has not read yet."""
 
@@ -203,20 +253,24 @@ class DeliveryPagination(CursorPagination):
     max_page_size = 200
 
 
-class EndpointPagination(CursorPagination):
+class EndpointPagination(StrictCursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
 
 
-def _refused(exc: DjangoValidationError) -> ValidationError:
-    """A service's refusal as a 400 with the fields it names."""
+def _refused(exc: DjangoValidationError) -> APIException:
+    """A service's refusal: the endpoint disabled is its state (409); anything else is a
+    request of the schema's shape that the organisation's data refuses (422, on the fields
+    it names), as a URL it may not send to."""
     if hasattr(exc, "error_dict"):
-        return ValidationError(
+        if "endpoint" in exc.error_dict:
+            return WebhookEndpointConflict(" ".join(exc.message_dict["endpoint"]))
+        return Unprocessable(
             {"non_field_errors" if k == "__all__" else k: v for k, v in exc.message_dict.items()}
         )
-    return ValidationError({"non_field_errors": exc.messages})
+    return Unprocessable({"non_field_errors": exc.messages})
 
 
 class _WebhooksAPI(OrganisationScopedAPIView):
@@ -334,7 +388,7 @@ class WebhookEndpointListAPI(_WebhooksAPI, generics.ListAPIView):
         summary="Register a webhook endpoint",
         description="The answer holds the signing secret: it is shown this once.",
         request=WebhookEndpointCreateInputSerializer,
-        responses={201: WebhookEndpointCreatedSerializer},
+        responses={201: WebhookEndpointCreatedSerializer, 422: URL_REFUSED},
         examples=[ENDPOINT_EXAMPLE, CREATED_EXAMPLE],
     )
     def post(self, request, *args, **kwargs) -> Response:
@@ -365,7 +419,7 @@ class WebhookEndpointDetailAPI(_WebhooksAPI, generics.GenericAPIView):
     @extend_schema(
         summary="Change a webhook endpoint (fields left out keep their value)",
         request=WebhookEndpointUpdateInputSerializer,
-        responses={200: WebhookEndpointOutputSerializer},
+        responses={200: WebhookEndpointOutputSerializer, 422: URL_REFUSED},
         examples=[
             OpenApiExample(
                 "Turn it back on after it was disabled for failing",
@@ -430,7 +484,7 @@ class WebhookEndpointTestAPI(_WebhooksAPI, generics.GenericAPIView):
         summary="Send a test event (type ping) to the endpoint",
         description="Queued and sent like any delivery; its result appears in the deliveries.",
         request=None,
-        responses={201: WebhookDeliveryOutputSerializer},
+        responses={201: WebhookDeliveryOutputSerializer, 409: DISABLED},
         examples=[PING_EXAMPLE],
     )
     def post(self, request, *args, **kwargs) -> Response:
@@ -497,7 +551,7 @@ class WebhookDeliveryResendAPI(_WebhooksAPI, generics.GenericAPIView):
         summary="Send a delivery again (the same event id and body)",
         description="A delivery still waiting to be sent is left as it is.",
         request=None,
-        responses={200: WebhookDeliveryOutputSerializer},
+        responses={200: WebhookDeliveryOutputSerializer, 409: DISABLED},
         examples=[RESEND_EXAMPLE],
     )
     def post(self, request, *args, **kwargs) -> Response:

@@ -22,6 +22,7 @@ from rest_framework.response import Response as DRFResponse
 
 from communities.api.auth import ApiTokenAuthentication
 from communities.api.parsers import BoundedJSONParser
+from communities.api.serializers import Unprocessable
 from communities.models import User
 from communities.permissions import can_work_cases
 from communities.scoping import OrganisationScopedAPIView
@@ -66,11 +67,12 @@ class CaseTransitionConflict(APIException):
 
 def _service_refusal(exc: DjangoValidationError) -> APIException:
     """A service's refusal as the API says it: a status move the case's state does not
-    allow is a conflict (409), anything else bad input on its field (400)."""
+    allow is a conflict (409); anything else is a request of the right shape that the
+    organisation's data refuses (422, on its field), as someone who does not work cases."""
     if isinstance(exc, CaseTransitionRefused):
         return CaseTransitionConflict(exc.messages[0])
     if hasattr(exc, "error_dict"):
-        return ValidationError(
+        return Unprocessable(
             {
                 field: [
                     ErrorDetail(message, code=error.code or "invalid")
@@ -80,7 +82,7 @@ def _service_refusal(exc: DjangoValidationError) -> APIException:
                 for field, errors in exc.error_dict.items()
             }
         )
-    return ValidationError(exc.messages)
+    return Unprocessable(exc.messages)
 
 
 class _CaseAPI(OrganisationScopedAPIView):
@@ -138,6 +140,16 @@ class CaseListAPI(_CaseAPI, generics.ListAPIView):
         unknown = sorted(set(self.request.query_params) - known)
         if unknown:
             raise ValidationError({name: [_("Not a filter this list knows.")] for name in unknown})
+        # An empty value fits no filter's schema; DRF would quietly skip it as absent.
+        empty = [
+            name
+            for name in self.request.query_params
+            if name not in PAGING_PARAMETERS and "" in self.request.query_params.getlist(name)
+        ]
+        if empty:
+            raise ValidationError(
+                {name: [_("Give a value, or leave the filter out.")] for name in empty}
+            )
         query = CaseListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
@@ -219,15 +231,16 @@ class CaseAssignAPI(_CaseChangeAPI):
         description=(
             "Gives the case to a staff member of this organisation who works cases (an "
             "owner, admin or agent), or to nobody with null. Assigning it to whoever has it "
-            "already changes nothing. Anyone else is refused (400)."
+            "already changes nothing. Anyone else is refused (422)."
         ),
         request=CaseAssignInputSerializer,
         responses={
             200: OpenApiResponse(CaseDetailOutputSerializer, description="The case as it is now."),
-            400: OpenApiResponse(
+            400: OpenApiResponse(description="The body is not an assignee (a user id or null)."),
+            422: OpenApiResponse(
                 description=(
-                    "The body is not an assignee, or the assignee is not a staff member of "
-                    "this organisation who works cases (`not_case_staff`, at `/assignee`)."
+                    "The assignee is not a staff member of this organisation who works cases "
+                    "(`not_case_staff`, at `/assignee`)."
                 )
             ),
         },
@@ -244,7 +257,7 @@ class CaseAssignAPI(_CaseChangeAPI):
         if (pk := data.validated_data["assignee"]) is not None:
             assignee = User.objects.filter(pk=pk).first()
             if assignee is None:
-                raise ValidationError(
+                raise Unprocessable(
                     {
                         "assignee": [
                             _(

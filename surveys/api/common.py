@@ -13,13 +13,14 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
-from rest_framework.pagination import CursorPagination
 
 from communities.api.auth import ApiTokenAuthentication
 from communities.api.parsers import BoundedJSONParser
+from communities.api.serializers import Unprocessable
 from communities.models import User
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import OrganisationScopedAPIView
+from config.api_pagination import StrictCursorPagination
 from surveys.services.authoring import STATE_CODES
 
 PAGING_PARAMS = frozenset({"cursor", "page_size"})
@@ -38,6 +39,11 @@ CONFLICT = OpenApiResponse(
     description="The survey's status does not allow this; `code` says why (survey_not_draft, "
     "survey_not_live, survey_live, not_publishable, close_time_passed, "
     "question_has_dependants, choice_answered, choice_has_dependants).",
+)
+UNPROCESSABLE = OpenApiResponse(
+    description="The request fits the schema but not the organisation's data (an id of "
+    "nothing it has, a text in a language the survey lacks, a show-if rule that looks at no "
+    "earlier question); `errors` names the fields.",
 )
 
 
@@ -64,7 +70,8 @@ def service_refusal(
     exc: DjangoValidationError, *, field: str = "non_field_errors", renames: dict | None = None
 ) -> APIException:
     """A service's ValidationError as the API answers it: 409 for a refusal because of the
-    survey's state, else 400 naming the fields (`renames` maps the service's field names to
+    survey's state, else 422 (the request fits the schema; the organisation's data refuses
+    it) naming the fields (`renames` maps the service's field names to
     the request's, e.g. show_if -> settings.show_if; a refusal without fields lands on
     `field`)."""
     code = getattr(exc, "code", None)
@@ -77,8 +84,8 @@ def service_refusal(
                     detail=" ".join(str(e.message) for e in error_list), code=error_list[0].code
                 )
         renamed = {_renamed(k, renames or {}): v for k, v in exc.error_dict.items()}
-        return ValidationError(_nested(renamed))
-    return ValidationError({field: [ErrorDetail(m, code or "invalid") for m in exc.messages]})
+        return Unprocessable(_nested(renamed))
+    return Unprocessable({field: [ErrorDetail(m, code or "invalid") for m in exc.messages]})
 
 
 class SurveysAPIView(OrganisationScopedAPIView):
@@ -114,27 +121,31 @@ class SurveysAPIView(OrganisationScopedAPIView):
         return raw
 
     def query_object(self, name: str, queryset: QuerySet, message: str) -> Model | None:
-        """The object a filter parameter names, of this organisation; None when absent."""
+        """The object a filter parameter names, of this organisation; None when absent. An id
+        of no such object is 422 (the schema cannot know the organisation's ids), anything
+        but an id a 400."""
         raw = self.request.query_params.get(name)
         if raw is None:
             return None
-        found = (
-            queryset.for_organisation(self.organisation).filter(pk=raw).first()
-            # ASCII digits only ("²" is a digit to Python, not to int()), within a bigint.
-            if raw.isascii() and raw.isdigit() and len(raw) < 19
-            else None
-        )
+        # ASCII digits only ("²" is a digit to Python, not to int()); a number beyond a
+        # bigint names nothing and must not reach the database.
+        digits = raw[1:] if raw.startswith("-") else raw
+        if not (digits.isascii() and digits.isdigit() and len(digits) < 40):
+            raise ValidationError({name: [_("Give an id.")]})
+        found = None
+        if 0 < int(raw) < 2**63:
+            found = queryset.for_organisation(self.organisation).filter(pk=int(raw)).first()
         if found is None:
-            raise ValidationError({name: [message]})
+            raise Unprocessable({name: [message]})
         return found
 
 
 def cursor_pagination(
     name: str, ordering: tuple[str, ...], page_size: int, maximum: int
-) -> type[CursorPagination]:
+) -> type[StrictCursorPagination]:
     return type(
         name,
-        (CursorPagination,),
+        (StrictCursorPagination,),
         {
             "__module__": __name__,
             "ordering": ordering,

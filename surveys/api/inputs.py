@@ -1,7 +1,9 @@
 """What the surveys API accepts: surveys with their questions, questions, answers to choose
 from, and new orders. The builder's own limits (text lengths, counts, scale ends) are checked
-here, so oversized or ill-typed input is a 400 naming the field; the services check the rest
-(show-if rules, a scale narrower than its answers) and their refusals are 400s too.
+here, so oversized, ill-typed or unknown input is a 400 naming the field, as the schema says.
+What fits the schema but not the survey (a text in a language it lacks, a setting its type
+does not have, a show-if rule that looks at no earlier question) is a 422: each input's
+`refusals()`, run by `checked` after the shape is, then the services' refusals.
 """
 
 from __future__ import annotations
@@ -10,8 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from communities.api.serializers import (
+    StrictBooleanField,
+    StrictDateTimeField,
+    StrictInput,
+    StrictIntegerField,
+    Unprocessable,
+)
 from communities.models import Community
 from surveys.api.texts import (
     LANGUAGE_CODES,
@@ -38,45 +49,58 @@ ID_MAX = 2**63 - 1
 SCALED_WITH_LABELS = frozenset({QuestionType.NPS, QuestionType.RATING})
 
 
-class CommunityField(serializers.PrimaryKeyRelatedField):
-    """A community of the caller's organisation, by id; another's is "does not exist"."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(queryset=Community.objects.all(), **kwargs)
-
-    def get_queryset(self):
-        return Community.objects.for_organisation(self.context["organisation"])
+def checked(data: serializers.Serializer) -> dict[str, Any]:
+    """The input's fields once they fit the schema (else 400) and the survey (else 422)."""
+    data.is_valid(raise_exception=True)
+    if problems := data.refusals():
+        raise Unprocessable(problems)
+    return dict(data.validated_data)
 
 
-class ShowIfInput(serializers.Serializer):
+def _community_refusal(data: serializers.Serializer) -> dict[str, list[str]]:
+    """Swaps the community id for the organisation's community; an id of none is refused."""
+    wanted = data.validated_data.get("community")
+    if wanted is None:
+        return {}
+    community = (
+        Community.objects.for_organisation(data.context["organisation"]).filter(pk=wanted).first()
+    )
+    if community is None:
+        return {"community": [_("Choose one of your communities.")]}
+    data.validated_data["community"] = community
+    return {}
+
+
+class ShowIfInput(StrictInput):
     """Show the question only when an earlier question's answer meets this (see the output
     of a question's settings)."""
 
-    question = serializers.IntegerField(
+    question = StrictIntegerField(
         min_value=1, max_value=ID_MAX, help_text="The earlier question's id."
     )
     op = serializers.ChoiceField(choices=Condition.choices)
     values = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=ID_MAX),
+        child=StrictIntegerField(min_value=0, max_value=ID_MAX),
         min_length=1,
         max_length=CHOICES_MAX,
         help_text='One number for "lte", "gte" and "eq"; numbers or choice ids for "in".',
     )
 
-    def validate(self, attrs: dict) -> dict:
-        if attrs["op"] != Condition.ANY_OF and len(attrs["values"]) != 1:
-            raise serializers.ValidationError({"values": [_("Compare with one number.")]})
-        return attrs
+
+def rule_values_problem(rule: Mapping[str, Any]) -> dict[str, list[str]] | None:
+    if rule["op"] != Condition.ANY_OF and len(rule["values"]) != 1:
+        return {"values": [_("Compare with one number.")]}
+    return None
 
 
-class ShowIfByPositionInput(serializers.Serializer):
+class ShowIfByPositionInput(StrictInput):
     """A show-if rule in a new survey's questions, which have no ids yet: the earlier
     question by its position in the list (from 1), a choice question's answers by theirs."""
 
-    question_position = serializers.IntegerField(min_value=1, max_value=QUESTIONS_MAX)
+    question_position = StrictIntegerField(min_value=1, max_value=QUESTIONS_MAX)
     op = serializers.ChoiceField(choices=Condition.choices)
     values = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=ID_MAX),
+        child=StrictIntegerField(min_value=0, max_value=ID_MAX),
         min_length=1,
         max_length=CHOICES_MAX,
         help_text='One number for "lte", "gte" and "eq"; numbers, or the positions (from 1) '
@@ -84,14 +108,16 @@ class ShowIfByPositionInput(serializers.Serializer):
     )
 
 
-class _SettingsInput(serializers.Serializer):
-    min = serializers.IntegerField(
+class _SettingsInput(StrictInput):
+    """A question's settings; each only for the question types it names."""
+
+    min = StrictIntegerField(
         required=False,
         min_value=RATING_LIMITS[0],
         max_value=RATING_LIMITS[1],
         help_text="A rating scale's low end.",
     )
-    max = serializers.IntegerField(
+    max = StrictIntegerField(
         required=False,
         min_value=RATING_LIMITS[0],
         max_value=RATING_LIMITS[1],
@@ -99,7 +125,7 @@ class _SettingsInput(serializers.Serializer):
     )
     min_label = ScaleLabels(required=False, help_text="NPS and rating scales only.")
     max_label = ScaleLabels(required=False, help_text="NPS and rating scales only.")
-    other = serializers.BooleanField(
+    other = StrictBooleanField(
         required=False, help_text='Choice questions only: offer an "other" text box.'
     )
 
@@ -175,36 +201,52 @@ def question_problems(
     return errors
 
 
-def _languages_field(**kwargs: Any) -> serializers.ListField:
-    return serializers.ListField(
-        child=serializers.ChoiceField(choices=LANGUAGE_CODES),
-        min_length=1,
-        max_length=len(LANGUAGE_CODES),
-        help_text="The languages the survey is written in; the first is the one every text "
-        "must have.",
-        **kwargs,
-    )
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": LANGUAGE_CODES},
+        "minItems": 1,
+        "maxItems": len(LANGUAGE_CODES),
+        "uniqueItems": True,
+        "description": "The languages the survey is written in, each once; the first is the "
+        "one every text must have.",
+    }
+)
+class LanguagesField(serializers.ListField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.ChoiceField(choices=LANGUAGE_CODES),
+            min_length=1,
+            max_length=len(LANGUAGE_CODES),
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        languages = super().to_internal_value(data)
+        if len(set(languages)) != len(languages):
+            raise serializers.ValidationError(_("Name each language once."))
+        return languages
 
 
-def _languages_check(languages: list[str]) -> list[str]:
-    if len(set(languages)) != len(languages):
-        raise serializers.ValidationError(_("Name each language once."))
-    return languages
-
-
-class _SurveySettingsInput(serializers.Serializer):
+class _SurveySettingsInput(StrictInput):
     thank_you = ThankYouTexts(required=False)
-    community = CommunityField(required=False, allow_null=True)
+    community = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=ID_MAX,
+        help_text="A community's id.",
+    )
     anonymity = serializers.ChoiceField(choices=Anonymity.choices, required=False)
-    points = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
-    anonymous_points = serializers.BooleanField(required=False)
-    allow_multiple_responses = serializers.BooleanField(required=False)
-    one_question_per_page = serializers.BooleanField(required=False)
-    opens_at = serializers.DateTimeField(required=False, allow_null=True)
-    closes_at = serializers.DateTimeField(required=False, allow_null=True)
-    invitation_valid_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
-    reminder_limit = serializers.IntegerField(required=False, min_value=0, max_value=5)
-    reminder_interval_days = serializers.IntegerField(required=False, min_value=1, max_value=60)
+    points = StrictIntegerField(required=False, min_value=0, max_value=100_000)
+    anonymous_points = StrictBooleanField(required=False)
+    allow_multiple_responses = StrictBooleanField(required=False)
+    one_question_per_page = StrictBooleanField(required=False)
+    opens_at = StrictDateTimeField(required=False, allow_null=True)
+    closes_at = StrictDateTimeField(required=False, allow_null=True)
+    invitation_valid_days = StrictIntegerField(required=False, min_value=1, max_value=365)
+    reminder_limit = StrictIntegerField(required=False, min_value=0, max_value=5)
+    reminder_interval_days = StrictIntegerField(required=False, min_value=1, max_value=60)
     trigger = serializers.ChoiceField(
         choices=TriggerEvent.choices,
         required=False,
@@ -212,21 +254,19 @@ class _SurveySettingsInput(serializers.Serializer):
         help_text='The event reported through /events/ that sends this survey ("" for none).',
     )
 
-    def validate_languages(self, languages: list[str]) -> list[str]:
-        return _languages_check(languages)
-
     @staticmethod
-    def times_check(opens: Any, closes: Any) -> None:
+    def times_refusal(opens: Any, closes: Any) -> dict[str, list[str]]:
         if opens and closes and closes <= opens:
-            raise serializers.ValidationError(
-                {"closes_at": [_("The survey must close after it opens.")]}
-            )
+            return {"closes_at": [_("The survey must close after it opens.")]}
+        return {}
 
 
-class InlineQuestionInput(serializers.Serializer):
+class InlineQuestionInput(StrictInput):
+    """A new survey's question, in order."""
+
     type = serializers.ChoiceField(choices=QuestionType.choices)
     text = QuestionTexts()
-    required = serializers.BooleanField(default=True)
+    required = StrictBooleanField(default=True)
     settings = InlineQuestionSettingsInput(required=False)
     choices = serializers.ListField(
         child=ChoiceLabels(),
@@ -237,9 +277,11 @@ class InlineQuestionInput(serializers.Serializer):
 
 
 class SurveyCreateInput(_SurveySettingsInput):
+    """A new draft: its title (or a template), languages, settings and questions."""
+
     title = TitleTexts(required=False, help_text="Required unless a template gives one.")
     kind = serializers.ChoiceField(choices=SurveyKind.choices, default=SurveyKind.SURVEY)
-    languages = _languages_field()
+    languages = LanguagesField()
     template = serializers.ChoiceField(
         choices=list(LIBRARY),
         required=False,
@@ -250,9 +292,20 @@ class SurveyCreateInput(_SurveySettingsInput):
     )
 
     def validate(self, attrs: dict) -> dict:
+        # The schema says so too (SurveyCreateInputSchema).
+        if "title" not in attrs and "template" not in attrs:
+            raise serializers.ValidationError(
+                {"title": [_("Give the survey a title, or start from a template.")]}
+            )
+        return attrs
+
+    def refusals(self) -> dict[str, Any]:
+        attrs = self.validated_data
         languages = attrs["languages"]
-        self.times_check(attrs.get("opens_at"), attrs.get("closes_at"))
-        errors: dict[str, Any] = {}
+        errors: dict[str, Any] = {
+            **self.times_refusal(attrs.get("opens_at"), attrs.get("closes_at")),
+            **_community_refusal(self),
+        }
         if attrs.get("template") and attrs.get("questions"):
             errors["questions"] = [_("Start from a template or give questions, not both.")]
         for name in ("title", "thank_you"):
@@ -271,9 +324,20 @@ class SurveyCreateInput(_SurveySettingsInput):
                 per_question[index] = problems
         if per_question:
             errors["questions"] = per_question
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
+        return errors
+
+
+class SurveyCreateInputSchema(OpenApiSerializerExtension):
+    """A new survey names its title or a template (which gives one), and nothing else."""
+
+    target_class = SurveyCreateInput
+    priority = 1  # before communities' StrictInputSchema, whose additionalProperties it keeps
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["additionalProperties"] = False
+        schema["anyOf"] = [{"required": ["title"]}, {"required": ["template"]}]
+        return schema
 
 
 def _inline_rule_problem(rule: dict, index: int, questions: list[dict]) -> dict | None:
@@ -321,28 +385,31 @@ class SurveyUpdateInput(_SurveySettingsInput):
     kind = serializers.ChoiceField(
         choices=SurveyKind.choices, required=False, help_text="Drafts only."
     )
-    languages = _languages_field(required=False)
+    languages = LanguagesField(required=False)
 
-    def validate(self, attrs: dict) -> dict:
+    def refusals(self) -> dict[str, Any]:
+        attrs = self.validated_data
         survey = self.context["survey"]
-        self.times_check(
-            attrs.get("opens_at", survey.opens_at), attrs.get("closes_at", survey.closes_at)
-        )
         languages = attrs.get("languages", survey.languages)
-        errors = {
-            name: outside
-            for name in ("title", "thank_you")
-            if (outside := _outside(attrs.get(name), languages))
+        return {
+            **self.times_refusal(
+                attrs.get("opens_at", survey.opens_at), attrs.get("closes_at", survey.closes_at)
+            ),
+            **_community_refusal(self),
+            **{
+                name: outside
+                for name in ("title", "thank_you")
+                if (outside := _outside(attrs.get(name), languages))
+            },
         }
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
 
 
-class QuestionCreateInput(serializers.Serializer):
+class QuestionCreateInput(StrictInput):
+    """A question added at the end of a draft."""
+
     type = serializers.ChoiceField(choices=QuestionType.choices)
     text = QuestionTexts()
-    required = serializers.BooleanField(default=True)
+    required = StrictBooleanField(default=True)
     settings = QuestionSettingsInput(required=False)
     choices = serializers.ListField(
         child=ChoiceLabels(),
@@ -351,24 +418,23 @@ class QuestionCreateInput(serializers.Serializer):
         help_text="Choice questions: at least two answers, in order.",
     )
 
-    def validate(self, attrs: dict) -> dict:
+    def refusals(self) -> dict[str, Any]:
+        attrs = self.validated_data
         survey = self.context["survey"]
         problems = question_problems(
             kind=attrs["type"], fields=attrs, languages=survey.languages, creating=True
         )
-        if problems:
-            raise serializers.ValidationError(problems)
-        return attrs
+        return _with_rule_problem(problems, attrs.get("settings"))
 
 
-class QuestionUpdateInput(serializers.Serializer):
+class QuestionUpdateInput(StrictInput):
     """Fields left out keep their value; `settings` members left out keep theirs."""
 
     type = serializers.ChoiceField(
         choices=QuestionType.choices, required=False, help_text="A question keeps its type."
     )
     text = QuestionTexts(required=False)
-    required = serializers.BooleanField(required=False)
+    required = StrictBooleanField(required=False)
     settings = QuestionSettingsInput(required=False)
     choices = serializers.ListField(
         child=ChoiceLabels(),
@@ -377,32 +443,57 @@ class QuestionUpdateInput(serializers.Serializer):
         help_text="Replaces the answers to choose from, in order (each with all its texts).",
     )
 
-    def validate_type(self, kind: str) -> str:
-        if kind != self.context["question"].type:
-            raise serializers.ValidationError(
-                _("A question keeps its type; delete it and add another.")
-            )
-        return kind
+    def refusals(self) -> dict[str, Any]:
+        """The type only; the view checks the question as it would be saved."""
+        kind = self.validated_data.get("type")
+        if kind is not None and kind != self.context["question"].type:
+            return {"type": [_("A question keeps its type; delete it and add another.")]}
+        return _with_rule_problem({}, self.validated_data.get("settings"))
 
 
-class ChoiceInput(serializers.Serializer):
-    label = ChoiceLabels(help_text="On a change, languages left out keep their text.")
+def _with_rule_problem(problems: dict[str, Any], settings: Mapping | None) -> dict[str, Any]:
+    rule = (settings or {}).get("show_if")
+    if rule and (wrong := rule_values_problem(rule)):
+        problems["settings"] = {**problems.get("settings", {}), "show_if": wrong}
+    return problems
 
-    def validate_label(self, label: dict) -> dict:
-        if outside := _outside(label, self.context["languages"]):
-            raise serializers.ValidationError(outside)
-        return label
+
+class ChoiceInput(StrictInput):
+    """An answer to choose, added at the end of a choice question's."""
+
+    label = ChoiceLabels(help_text="Its text in the survey's first language at least.")
+
+    def refusals(self) -> dict[str, Any]:
+        if outside := _outside(self.validated_data.get("label"), self.context["languages"]):
+            return {"label": outside}
+        return {}
+
+
+class ChoiceUpdateInput(ChoiceInput):
+    """An answer to choose, reworded; a change with no label changes nothing."""
+
+    label = ChoiceLabels(required=False, help_text="Languages left out keep their text.")
 
 
 def order_input(name: str, maximum: int, what: str) -> type[serializers.Serializer]:
     fields = {
         "order": serializers.ListField(
-            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            child=StrictIntegerField(min_value=1, max_value=ID_MAX),
             max_length=maximum,
             help_text=f"Every {what} id once, in the new order.",
         )
     }
-    return type(name, (serializers.Serializer,), {"__module__": __name__, **fields})
+    return type(
+        name,
+        (StrictInput,),
+        {
+            "__doc__": f"A new order of the {what}s.",
+            "__module__": __name__,
+            # The ids are checked by the service: one of none, or a missing one, is a 422.
+            "refusals": lambda self: {},
+            **fields,
+        },
+    )
 
 
 QuestionOrderInput = order_input("QuestionOrderInput", QUESTIONS_MAX, "question")

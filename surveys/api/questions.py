@@ -12,16 +12,24 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response as DRFResponse
 
-from surveys.api.common import CONFLICT, SurveysAPIView, cursor_pagination, service_refusal
+from communities.api.serializers import Unprocessable
+from surveys.api.common import (
+    CONFLICT,
+    UNPROCESSABLE,
+    SurveysAPIView,
+    cursor_pagination,
+    service_refusal,
+)
 from surveys.api.inputs import (
     ChoiceInput,
     ChoiceOrderInput,
+    ChoiceUpdateInput,
     QuestionCreateInput,
     QuestionOrderInput,
     QuestionUpdateInput,
+    checked,
     question_problems,
 )
 from surveys.api.serializers import (
@@ -45,7 +53,7 @@ from surveys.services.authoring import (
 )
 
 QuestionPagination = cursor_pagination("QuestionPagination", ("position",), 100, 100)
-ChoicePagination = cursor_pagination("ChoicePagination", ("position",), 50, 50)
+ChoicePagination = cursor_pagination("ChoicePagination", ("position",), 50, 100)
 QUESTION_RENAMES = {"show_if": "settings.show_if"}
 
 QUESTION_EXAMPLE = OpenApiExample(
@@ -125,15 +133,13 @@ class SurveyQuestionListAPI(_QuestionsAPI, generics.ListAPIView):
             "show-if rule looks at an earlier question by id."
         ),
         request=QuestionCreateInput,
-        responses={201: QuestionOutputSerializer, 409: CONFLICT},
+        responses={201: QuestionOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
         examples=[QUESTION_EXAMPLE, CHOICE_QUESTION_EXAMPLE],
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         survey = self.survey()
         context = {**self.get_serializer_context(), "survey": survey}
-        data = QuestionCreateInput(data=request.data, context=context)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = checked(QuestionCreateInput(data=request.data, context=context))
         try:
             question = question_add_audited(
                 survey=survey,
@@ -171,17 +177,14 @@ class SurveyQuestionReorderAPI(_QuestionsAPI):
         description="Every question id once; a question with a show-if rule must come "
         "after the question it looks at.",
         request=QuestionOrderInput,
-        responses={200: SurveyOutputSerializer, 409: CONFLICT},
+        responses={200: SurveyOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
         examples=[ORDER_EXAMPLE],
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         survey = self.survey()
-        data = QuestionOrderInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        order = checked(QuestionOrderInput(data=request.data))["order"]
         try:
-            questions_reorder_audited(
-                survey=survey, actor=self.actor(), order=data.validated_data["order"]
-            )
+            questions_reorder_audited(survey=survey, actor=self.actor(), order=order)
         except DjangoValidationError as exc:
             raise service_refusal(exc, field="order") from None
         fresh = surveys_with_questions(Survey.objects.for_organisation(self.organisation))
@@ -208,7 +211,7 @@ class SurveyQuestionDetailAPI(_QuestionsAPI, generics.RetrieveAPIView):
             "`choices` replaces the answers to choose, by position. A question keeps its type."
         ),
         request=QuestionUpdateInput,
-        responses={200: QuestionOutputSerializer, 409: CONFLICT},
+        responses={200: QuestionOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
         examples=[
             OpenApiExample(
                 "Translate into Hebrew",
@@ -221,9 +224,7 @@ class SurveyQuestionDetailAPI(_QuestionsAPI, generics.RetrieveAPIView):
         question = self.get_object()
         survey = self.survey()
         context = {**self.get_serializer_context(), "question": question}
-        data = QuestionUpdateInput(data=request.data, context=context)
-        data.is_valid(raise_exception=True)
-        given = dict(data.validated_data)
+        given = checked(QuestionUpdateInput(data=request.data, context=context))
         stored = question.settings
         merged_settings = {**stored, **settings_for_builder(given.get("settings", {}))}
         for end in ("min_label", "max_label"):
@@ -244,7 +245,7 @@ class SurveyQuestionDetailAPI(_QuestionsAPI, generics.RetrieveAPIView):
             creating=False,
         )
         if problems:
-            raise ValidationError(problems)
+            raise Unprocessable(problems)
         try:
             question_update_audited(question=question, actor=self.actor(), **fields)
         except DjangoValidationError as exc:
@@ -305,7 +306,7 @@ class SurveyChoiceListAPI(_ChoicesAPI, generics.ListAPIView):
         description="In a draft's choice question; at most 50, each different in the "
         "survey's first language.",
         request=ChoiceInput,
-        responses={201: ChoiceOutputSerializer, 409: CONFLICT},
+        responses={201: ChoiceOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
         examples=[
             OpenApiExample(
                 "An answer in two languages",
@@ -316,12 +317,11 @@ class SurveyChoiceListAPI(_ChoicesAPI, generics.ListAPIView):
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         question = self.question()
-        data = ChoiceInput(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
+        label = checked(ChoiceInput(data=request.data, context=self.get_serializer_context()))[
+            "label"
+        ]
         try:
-            choice = choice_add_audited(
-                question=question, actor=self.actor(), label=data.validated_data["label"]
-            )
+            choice = choice_add_audited(question=question, actor=self.actor(), label=label)
         except DjangoValidationError as exc:
             raise service_refusal(exc) from None
         return DRFResponse(
@@ -344,17 +344,14 @@ class SurveyChoiceReorderAPI(_ChoicesAPI):
         summary="Put a draft's answers to choose in a new order",
         description="Every answer id of the question once.",
         request=ChoiceOrderInput,
-        responses={200: QuestionOutputSerializer, 409: CONFLICT},
+        responses={200: QuestionOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
         examples=[ORDER_EXAMPLE],
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
         question = self.question()
-        data = ChoiceOrderInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        order = checked(ChoiceOrderInput(data=request.data))["order"]
         try:
-            choices_reorder_audited(
-                question=question, actor=self.actor(), order=data.validated_data["order"]
-            )
+            choices_reorder_audited(question=question, actor=self.actor(), order=order)
         except DjangoValidationError as exc:
             raise service_refusal(exc, field="order") from None
         return DRFResponse(QuestionOutputSerializer(_fresh_question(question)).data)
@@ -375,17 +372,16 @@ class SurveyChoiceDetailAPI(_ChoicesAPI, generics.RetrieveAPIView):
     @extend_schema(
         summary="Reword an answer to choose",
         description="Languages left out keep their text.",
-        request=ChoiceInput,
-        responses={200: ChoiceOutputSerializer, 409: CONFLICT},
+        request=ChoiceUpdateInput,
+        responses={200: ChoiceOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
         examples=[
             OpenApiExample("Fix a typo", request_only=True, value={"label": {"en": "Waiting time"}})
         ],
     )
     def patch(self, request, *args, **kwargs) -> DRFResponse:
         choice = self.get_object()
-        data = ChoiceInput(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        label = texts_merged(choice.label, data.validated_data["label"])
+        given = checked(ChoiceUpdateInput(data=request.data, context=self.get_serializer_context()))
+        label = texts_merged(choice.label, given.get("label", {}))
         try:
             choice_update_audited(choice=choice, actor=self.actor(), label=label)
         except DjangoValidationError as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +28,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response as DRFResponse
 
+from communities.api.serializers import Unprocessable
 from communities.models import Location
 from surveys.api.common import SurveysAPIView, cursor_pagination
 from surveys.api.texts import LANGUAGE_CODES
@@ -42,6 +43,7 @@ from surveys.selectors_api import (
 )
 
 ResponsePagination = cursor_pagination("ResponsePagination", ("-id",), 100, 500)
+SCORE_MAX = 10
 FILTERS = frozenset(
     {
         "submitted_after",
@@ -63,7 +65,10 @@ class GroupTooSmall(APIException):
 
 GROUP_TOO_SMALL = OpenApiResponse(
     description="The filters match fewer responses than the organisation's minimum group "
-    "size (but some): widen the filter (`code` group_too_small).",
+    "size (but some): widen the filter (`code` group_too_small). Or the organisation's data "
+    "refuses a filter (`code` unprocessable): a store or survey id it does not have, "
+    "submitted_before not after submitted_after, a score filter without a survey that asks "
+    "a score question.",
 )
 
 
@@ -175,21 +180,21 @@ class _ResponseListAPI(_ResponsesAPI, generics.ListAPIView):
         survey = self.survey_of_list()
         after, before = (self._time(name) for name in ("submitted_after", "submitted_before"))
         if after and before and before <= after:
-            raise ValidationError({"submitted_before": [_("Give a time after submitted_after.")]})
+            raise Unprocessable({"submitted_before": [_("Give a time after submitted_after.")]})
         language = self.query_choice("language", LANGUAGE_CODES)
-        location = self.query_object(
+        location = self.filter_object(
             "location", Location.objects, _("No such store in this organisation.")
         )
         scores = {name: self._score(name) for name in ("min_score", "max_score")}
         question = None
         if any(value is not None for value in scores.values()):
             if survey is None:
-                raise ValidationError(
+                raise Unprocessable(
                     {"min_score": [_("Filter by score within one survey: add survey.")]}
                 )
             question = survey_score_question(survey=survey)
             if question is None:
-                raise ValidationError({"min_score": [_("This survey asks no score question.")]})
+                raise Unprocessable({"min_score": [_("This survey asks no score question.")]})
         return ResponseFilters(
             survey=survey,
             submitted_after=after,
@@ -201,6 +206,17 @@ class _ResponseListAPI(_ResponsesAPI, generics.ListAPIView):
             min_score=scores["min_score"],
             max_score=scores["max_score"],
         )
+
+    def filter_object(self, name: str, queryset: QuerySet, message: str) -> Model | None:
+        """The object an id filter names: not an integer is a 400 (the schema's type), an
+        integer naming nothing of this organisation's a 422 (its data refuses it)."""
+        raw = self.request.query_params.get(name)
+        if raw is not None and not (raw.isascii() and raw.lstrip("-").isdigit()):
+            raise ValidationError({name: [_("Give an id (a whole number).")]})
+        try:
+            return self.query_object(name, queryset, message)
+        except ValidationError as exc:
+            raise Unprocessable(exc.detail) from None
 
     def _time(self, name: str) -> datetime.datetime | None:
         raw = self.request.query_params.get(name)
@@ -220,7 +236,7 @@ class _ResponseListAPI(_ResponsesAPI, generics.ListAPIView):
         raw = self.request.query_params.get(name)
         if raw is None:
             return None
-        if not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 4):
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 3 and int(raw) <= SCORE_MAX):
             raise ValidationError({name: [_("Give a whole number from 0 to 10.")]})
         return int(raw)
 
@@ -260,11 +276,15 @@ LIST_PARAMETERS = [
     OpenApiParameter("language", str, enum=LANGUAGE_CODES),
     OpenApiParameter(
         "min_score",
-        int,
+        {"type": "integer", "minimum": 0, "maximum": SCORE_MAX},
         description="The survey's score question (its first NPS question, else its first "
         "scale) answered at least this.",
     ),
-    OpenApiParameter("max_score", int, description="… and at most this."),
+    OpenApiParameter(
+        "max_score",
+        {"type": "integer", "minimum": 0, "maximum": SCORE_MAX},
+        description="… and at most this.",
+    ),
 ]
 LIST_DESCRIPTION = (
     "Newest first. With any filter, fewer matches than the organisation's minimum group "
@@ -301,7 +321,7 @@ class ResponseListAPI(_ResponseListAPI):
     query_filters = FILTERS | {"survey"}
 
     def survey_of_list(self) -> Survey | None:
-        return self.query_object(
+        return self.filter_object(
             "survey", Survey.objects, _("No such survey in this organisation.")
         )
 

@@ -12,16 +12,21 @@ k responses gives `withheld: true` and no figures at all.
 
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any
 
+from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response as DRFResponse
 
 from communities.api.auth import ApiTokenAuthentication
+from communities.api.serializers import Unprocessable
 from communities.permissions import can_read_results
 from communities.scoping import OrganisationScopedAPIView
 from surveys.choices import ChannelKind, QuestionType, SurveyKind
@@ -256,8 +261,50 @@ FILTERS = [
         "channel", OpenApiTypes.STR, enum=ChannelKind.values, description="One channel kind."
     ),
     OpenApiParameter("location", OpenApiTypes.INT, description="One store's id."),
-    OpenApiParameter("language", OpenApiTypes.STR, description="The responses' language."),
+    OpenApiParameter(
+        "language",
+        OpenApiTypes.STR,
+        enum=[code for code, _name in settings.LANGUAGES],
+        description="The responses' language.",
+    ),
 ]
+FILTERED = OpenApiResponse(
+    description="The filters fit the schema but the organisation's data refuses them "
+    "(`code` unprocessable): a store id it does not have, until before since, a day "
+    "outside the years responses can have."
+)
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day(raw: str) -> bool:
+    try:
+        datetime.date.fromisoformat(raw)
+    except ValueError:
+        return False
+    return DAY.fullmatch(raw) is not None
+
+
+# A value of the shape each filter's schema gives, or the request does not fit it (400).
+# The shape checked here, the page's form then decides whether the data allows it (422).
+SHAPES = {
+    "since": _day,
+    "until": _day,
+    "channel": lambda raw: raw in ChannelKind.values,
+    "location": lambda raw: raw.isascii() and raw.lstrip("-").isdigit(),
+    "language": lambda raw: raw in {code for code, _name in settings.LANGUAGES},
+}
+
+
+def results_filters_check(query: Any) -> None:
+    """Refuse (400) a filter that is not of its schema's shape: empty, a day that is not
+    YYYY-MM-DD, a channel or language not in the list, a store id that is no integer."""
+    errors = {
+        name: [_("Not a value this filter takes.")]
+        for name, fits in SHAPES.items()
+        if name in query and not fits(query[name])
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- the view ----------------------------------------------------------------------------
@@ -289,15 +336,16 @@ class SurveyResultsAPI(OrganisationScopedAPIView, generics.RetrieveAPIView):
             "texts are in the caller's language (Accept-Language)."
         ),
         parameters=FILTERS,
-        responses={200: SurveyResultsOutputSerializer},
+        responses={200: SurveyResultsOutputSerializer, 422: FILTERED},
     )
     def get(self, request, *args, **kwargs) -> DRFResponse:
         survey = self.get_object()
+        results_filters_check(request.query_params)
         params, form = export_params_read(
             organisation=self.organisation, data=request.query_params, default_labels=""
         )
         if params is None:
-            raise ValidationError(
+            raise Unprocessable(
                 {name: [str(e) for e in errors] for name, errors in form.errors.items()}
             )
         results = survey_results(organisation=self.organisation, survey=survey, params=params)

@@ -129,7 +129,8 @@ class EventInputSerializer(serializers.Serializer):
     """An event another system reports: who to survey about what, and when."""
 
     type = serializers.ChoiceField(choices=TriggerEvent.choices)
-    external_ref = serializers.CharField(max_length=200)
+    # Something written: the schema's pattern says what the trimming CharField refuses.
+    external_ref = serializers.RegexField(r"\S", max_length=200)
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     language = serializers.ChoiceField(
@@ -148,7 +149,9 @@ class EventOutputSerializer(serializers.ModelSerializer):
     and `contact_allowed_after` is when a person held back by the contact limit may be
     surveyed again."""
 
-    processed_at = serializers.DateTimeField(read_only=True)
+    processed_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="null while the event waits."
+    )
     skipped = serializers.SerializerMethodField()
     skip_reason = serializers.SerializerMethodField()
     skip_reason_text = serializers.SerializerMethodField()

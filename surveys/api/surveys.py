@@ -3,8 +3,6 @@ them, every write recorded in the audit log (surveys.services.authoring)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
@@ -14,8 +12,19 @@ from rest_framework import generics, status
 from rest_framework.response import Response as DRFResponse
 
 from communities.models import Community
-from surveys.api.common import CONFLICT, SurveysAPIView, cursor_pagination, service_refusal
-from surveys.api.inputs import SurveyCreateInput, SurveyUpdateInput, inline_question_spec
+from surveys.api.common import (
+    CONFLICT,
+    UNPROCESSABLE,
+    SurveysAPIView,
+    cursor_pagination,
+    service_refusal,
+)
+from surveys.api.inputs import (
+    SurveyCreateInput,
+    SurveyUpdateInput,
+    checked,
+    inline_question_spec,
+)
 from surveys.api.serializers import SurveyOutputSerializer
 from surveys.api.texts import texts_merged
 from surveys.choices import SurveyKind, SurveyStatus
@@ -147,9 +156,11 @@ class SurveyListAPI(_SurveyAPI, generics.ListAPIView):
         parameters=[
             OpenApiParameter("status", str, enum=SurveyStatus.values),
             OpenApiParameter("kind", str, enum=SurveyKind.values, description='"poll": polls.'),
-            OpenApiParameter("community", int, description="Surveys for this community."),
+            OpenApiParameter(
+                "community", int, description="Surveys for this community (422 if none has the id)."
+            ),
         ],
-        responses={200: SurveyOutputSerializer(many=True)},
+        responses={200: SurveyOutputSerializer(many=True), 422: UNPROCESSABLE},
     )
     def get(self, request, *args, **kwargs) -> DRFResponse:
         return super().get(request, *args, **kwargs)
@@ -165,13 +176,13 @@ class SurveyListAPI(_SurveyAPI, generics.ListAPIView):
             "published with POST …/publish/."
         ),
         request=SurveyCreateInput,
-        responses={201: SurveyOutputSerializer},
+        responses={201: SurveyOutputSerializer, 422: UNPROCESSABLE},
         examples=[CREATE_EXAMPLE, POLL_EXAMPLE],
     )
     def post(self, request, *args, **kwargs) -> DRFResponse:
-        data = SurveyCreateInput(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        fields: dict[str, Any] = dict(data.validated_data)
+        fields = checked(
+            SurveyCreateInput(data=request.data, context=self.get_serializer_context())
+        )
         questions = fields.pop("questions", [])
         try:
             survey = survey_create_audited(
@@ -204,15 +215,13 @@ class SurveyDetailAPI(_SurveyAPI, generics.RetrieveAPIView):
             "change through …/questions/."
         ),
         request=SurveyUpdateInput,
-        responses={200: SurveyOutputSerializer, 409: CONFLICT},
+        responses={200: SurveyOutputSerializer, 409: CONFLICT, 422: UNPROCESSABLE},
         examples=[UPDATE_EXAMPLE],
     )
     def patch(self, request, *args, **kwargs) -> DRFResponse:
         survey = self.get_object()
         context = {**self.get_serializer_context(), "survey": survey}
-        data = SurveyUpdateInput(data=request.data, context=context)
-        data.is_valid(raise_exception=True)
-        fields: dict[str, Any] = dict(data.validated_data)
+        fields = checked(SurveyUpdateInput(data=request.data, context=context))
         if "languages" in fields:
             # The texts are kept in the new languages only (survey_update), so they go too.
             fields.setdefault("title", {})

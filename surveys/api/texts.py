@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from communities.api.serializers import StrictCharField, StrictInput
 from surveys.services.builder import (
     CHOICE_LABEL_MAX_LENGTH,
     QUESTION_TEXT_MAX_LENGTH,
@@ -25,7 +26,9 @@ from surveys.services.builder import (
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
-class _Texts(serializers.Serializer):
+class _Texts(StrictInput):
+    """Only the languages Chorus speaks (the schema: additionalProperties false)."""
+
     def to_internal_value(self, data: Any) -> dict[str, str]:
         if isinstance(data, Mapping):
             unknown = sorted(str(key) for key in data if key not in LANGUAGE_CODES)
@@ -39,7 +42,7 @@ class _Texts(serializers.Serializer):
 
 def _texts_serializer(name: str, max_length: int, doc: str) -> type[serializers.Serializer]:
     fields = {
-        code: serializers.CharField(
+        code: StrictCharField(
             required=False,
             allow_blank=True,
             max_length=max_length,

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response as DRFResponse
 
@@ -17,6 +17,15 @@ from communities.scoping import OrganisationScopedAPIView
 from surveys.api.serializers import EventInputSerializer, EventOutputSerializer
 from surveys.models import Survey, SurveyEvent
 from surveys.services.events import event_receive
+
+
+class EventReceivedOutputSerializer(EventOutputSerializer):
+    duplicate = serializers.BooleanField(
+        read_only=True, help_text="true: this external reference was reported before."
+    )
+
+    class Meta(EventOutputSerializer.Meta):
+        fields = [*EventOutputSerializer.Meta.fields, "duplicate"]
 
 
 class EventReceiveAPI(ApiConventionsMixin, generics.GenericAPIView):
@@ -37,7 +46,7 @@ class EventReceiveAPI(ApiConventionsMixin, generics.GenericAPIView):
 
     @extend_schema(
         summary="Report an event that surveys a customer",
-        responses={202: EventOutputSerializer},
+        responses={202: EventReceivedOutputSerializer},
         examples=[
             OpenApiExample(
                 "A support ticket closed",

@@ -163,6 +163,15 @@ class ExportParams:
     location_id: int | None = None
     language: str | None = None
 
+    @property
+    def filtered(self) -> bool:
+        """Whether anything narrows the responses below the whole survey (the results
+        page reads its filters through this module too)."""
+        return any(
+            value is not None
+            for value in (self.since, self.until, self.channel, self.location_id, self.language)
+        )
+
     def query(self) -> dict[str, str]:
         """The options as query parameters: a URL's, a stored job's."""
         query = {"labels": self.labels}

@@ -106,10 +106,12 @@ def test_a_delayed_event_waits_and_the_sweep_sends_it_when_due(
 ):
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        api.post(url(organisation), event(delay_minutes=120), format="json")
-    # then: stored, not sent
+        answer = api.post(url(organisation), event(delay_minutes=120), format="json")
+    # then: stored, not sent, and the answer says it waits (null, as the schema allows)
     stored = SurveyEvent.objects.get()
     assert stored.outcome == EventOutcome.PENDING and mail.outbox == []
+    assert answer.json()["processed_at"] is None and answer.json()["skipped"] is None
+    assert answer.json()["duplicate"] is False
     assert events_sweep() == 0
     # when: two hours pass
     SurveyEvent.objects.update(send_after=timezone.now() - timedelta(minutes=5))
@@ -144,6 +146,8 @@ def test_a_named_survey_is_used(api, organisation, survey, django_capture_on_com
         ({k: v for k, v in event().items() if k != "external_ref"}, "external_ref"),
         (event(type="coffee_spilled"), "type"),
         (event(external_ref="x" * 201), "external_ref"),
+        (event(external_ref=""), "external_ref"),
+        (event(external_ref="   "), "external_ref"),
         (event(name="n" * 201), "name"),
         (event(language="xx"), "language"),
         (event(delay_minutes=-1), "delay_minutes"),

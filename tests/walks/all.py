@@ -1,9 +1,9 @@
 """Every area's walk tables merged, for tests/communities (the role and cross-tenant walks)."""
 
 from tests.rewards.walks import all as rewards
-from tests.walks import feedback, insights, surveys_api, webhooks
+from tests.walks import exports, feedback, insights, surveys_api, webhooks
 
-_AREAS = (rewards, surveys_api, feedback, webhooks, insights)
+_AREAS = (exports, rewards, surveys_api, feedback, webhooks, insights)
 
 ACCESS = {name: roles for area in _AREAS for name, roles in area.ACCESS.items()}
 OBJECT_FOR = {name: make for area in _AREAS for name, make in area.OBJECT_FOR.items()}

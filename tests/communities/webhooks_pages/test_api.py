@@ -68,20 +68,25 @@ def test_creating_an_endpoint_answers_its_secret_once(api, organisation):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "code"),
     [
-        ({"url": "not a url"}, "url"),
-        ({"url": "http://hooks.example.com/"}, "url"),
-        ({"url": "https://10.1.2.3/"}, "url"),
-        ({"url": "https://hooks.example.com/" + "a" * 480}, "url"),
-        ({"events": []}, "events"),
-        ({"events": ["ping"]}, "events"),
-        ({"events": "case.opened"}, "events"),
-        ({"url": 7}, "url"),
+        # Not of the schema's shape: 400.
+        ({"url": "not a url"}, "url", 400),
+        ({"url": " https://hooks.example.com/"}, "url", 400),
+        ({"url": ""}, "url", 400),
+        ({"url": "https://hooks.example.com/" + "a" * 480}, "url", 400),
+        ({"events": []}, "events", 400),
+        ({"events": ["ping"]}, "events", 400),
+        ({"events": "case.opened"}, "events", 400),
+        ({"url": 7}, "url", 400),
+        # A URI, but not one the organisation may send to: 422.
+        ({"url": "http://hooks.example.com/"}, "url", 422),
+        ({"url": "https://10.1.2.3/"}, "url", 422),
+        ({"url": "mailto:hooks@example.com"}, "url", 422),
     ],
 )
 def test_creating_an_endpoint_refuses_bad_input_with_the_field_named(
-    admin_api, organisation, body, field
+    admin_api, organisation, body, field, code
 ):
     # when
     answer = admin_api.post(
@@ -91,7 +96,7 @@ def test_creating_an_endpoint_refuses_bad_input_with_the_field_named(
     )
 
     # then
-    assert answer.status_code == 400
+    assert answer.status_code == code
     assert field in answer.content.decode()
     assert not WebhookEndpoint.objects.exists()
 
@@ -105,7 +110,7 @@ def test_a_url_already_registered_is_refused(admin_api, organisation, endpoint):
     )
 
     # then
-    assert answer.status_code == 400 and "already sends to this URL" in answer.content.decode()
+    assert answer.status_code == 422 and "already sends to this URL" in answer.content.decode()
 
 
 def test_updating_changes_only_the_fields_sent(admin_api, organisation, endpoint):
@@ -129,7 +134,7 @@ def test_updating_to_a_private_address_is_refused(admin_api, organisation, endpo
         {"url": "https://169.254.169.254/"},
         format="json",
     )
-    assert answer.status_code == 400 and "url" in answer.content.decode()
+    assert answer.status_code == 422 and "url" in answer.content.decode()
     endpoint.refresh_from_db()
     assert endpoint.url == HOOK_URL
 
@@ -275,7 +280,8 @@ def test_send_test_event_answers_the_ping_delivery(
 def test_a_disabled_endpoint_refuses_a_test_event(admin_api, organisation):
     endpoint = WebhookEndpointFactory(organisation=organisation, active=False)
     answer = admin_api.post(_api("webhook_endpoint_test", organisation, endpoint.pk))
-    assert answer.status_code == 400 and "turn it on" in answer.content.decode()
+    # then: the endpoint's state refuses it
+    assert answer.status_code == 409 and "turn it on" in answer.content.decode()
 
 
 # --- who may ------------------------------------------------------------------------------------

@@ -73,8 +73,8 @@ def test_a_case_is_assigned_only_to_someone_who_works_cases_here(
         url("case_assign", organisation, case.pk), {"assignee": assignee_id}, format="json"
     )
 
-    # then
-    assert answer.status_code == 400
+    # then: a body of the right shape that the organisation's staff refuses (422)
+    assert answer.status_code == 422
     assert _pointers(answer) == ["/assignee"]
     assert Case.objects.get(pk=case.pk).assignee is None and not CaseEvent.objects.exists()
 

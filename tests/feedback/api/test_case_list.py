@@ -166,6 +166,8 @@ def test_the_inbox_filters_by_opening_time_and_overdue(organisation):
         ({"created_after": "yesterday"}, "created_after"),
         ({"overdue": "perhaps"}, "overdue"),
         ({"stauts": "open"}, "stauts"),
+        ({"created_before": ""}, "created_before"),
+        ({"survey": ""}, "survey"),
     ],
 )
 def test_the_inbox_refuses_a_filter_it_cannot_apply(organisation, query, field):

@@ -152,23 +152,19 @@ def test_a_rule_is_removed_with_null_and_choices_replaced_by_position(api, organ
 @pytest.mark.parametrize(
     ("body", "pointer"),
     [
-        ({"type": "nps"}, "/type"),
-        ({"text": {"en": ""}}, "/text/en"),
         ({"text": {"en": "x" * 501}}, "/text/en"),
-        ({"text": {"ja": "なぜ"}}, "/text/ja"),
-        ({"settings": {"min": 2}}, "/settings/min"),
-        (
-            {"settings": {"show_if": {"question": 10**12, "op": "lte", "values": [2]}}},
-            "/settings/show_if",
-        ),
         (
             {"settings": {"show_if": {"question": 1, "op": "between", "values": [2]}}},
             "/settings/show_if/op",
         ),
-        ({"choices": [{"en": "One"}]}, "/choices"),
-        ({"choices": [{"en": "A"}, {"en": "A"}]}, "/choices"),
         ({"choices": [{"en": f"c{n}"} for n in range(51)]}, "/choices"),
         ({"required": []}, "/required"),
+        ({"required": "false"}, "/required"),
+        ({"colour": "red"}, "/colour"),
+        (
+            {"settings": {"show_if": {"question": 1, "op": "lte", "values": [2], "x": 1}}},
+            "/settings/show_if/x",
+        ),
     ],
 )
 def test_a_refused_question_change_names_the_field(api, organisation, draft, body, pointer):
@@ -179,6 +175,35 @@ def test_a_refused_question_change_names_the_field(api, organisation, draft, bod
     )
 
     assert answer.status_code == 400, answer.json()
+    assert pointer in problem_pointers(answer), answer.json()
+    assert why.choices.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"type": "nps"}, "/type"),
+        ({"text": {"en": ""}}, "/text/en"),
+        ({"text": {"ja": "なぜ"}}, "/text/ja"),
+        ({"settings": {"min": 2}}, "/settings/min"),
+        (
+            {"settings": {"show_if": {"question": 10**12, "op": "lte", "values": [2]}}},
+            "/settings/show_if",
+        ),
+        ({"choices": [{"en": "One"}]}, "/choices"),
+        ({"choices": [{"en": "A"}, {"en": "A"}]}, "/choices"),
+    ],
+)
+def test_a_question_change_that_does_not_fit_the_survey_is_a_422(
+    api, organisation, draft, body, pointer
+):
+    why = _questions(draft)[1]
+
+    answer = api.patch(
+        api_url("survey_question_detail", organisation, draft.pk, why.pk), body, "json"
+    )
+
+    assert answer.status_code == 422, answer.json()
     assert pointer in problem_pointers(answer), answer.json()
     assert why.choices.count() == 3
 
@@ -213,9 +238,9 @@ def test_questions_are_reordered_and_a_rule_may_not_come_first(api, organisation
     # then
     assert moved.status_code == 200
     assert [q["id"] for q in moved.json()["questions"]] == [why.pk, stars.pk]
-    assert refused.status_code == 400 and problem_pointers(refused) == {"/order"}
-    assert incomplete.status_code == 400 and problem_pointers(incomplete) == {"/order"}
-    assert repeated.status_code == 400 and problem_pointers(repeated) == {"/order"}
+    assert refused.status_code == 422 and problem_pointers(refused) == {"/order"}
+    assert incomplete.status_code == 422 and problem_pointers(incomplete) == {"/order"}
+    assert repeated.status_code == 422 and problem_pointers(repeated) == {"/order"}
 
 
 def test_answers_to_choose_are_added_renamed_reordered_and_removed(api, organisation, draft):
@@ -256,10 +281,7 @@ def test_answers_to_choose_are_added_renamed_reordered_and_removed(api, organisa
     ("body", "pointer"),
     [
         ({}, "/label"),
-        ({"label": {"en": ""}}, "/label"),
-        ({"label": {"en": "Cake"}}, "/label"),
         ({"label": {"en": "x" * 201}}, "/label/en"),
-        ({"label": {"he": "עוגה"}}, "/label/he"),
         ({"label": ["Cake"]}, "/label"),
     ],
 )
@@ -269,6 +291,24 @@ def test_a_refused_answer_to_choose_names_the_field(api, organisation, draft, bo
     answer = api.post(api_url("survey_choice_list", organisation, draft.pk, why.pk), body, "json")
 
     assert answer.status_code == 400, answer.json()
+    assert pointer in problem_pointers(answer), answer.json()
+    assert why.choices.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"label": {"en": ""}}, "/label"),
+        ({"label": {"en": "Cake"}}, "/label"),
+        ({"label": {"he": "עוגה"}}, "/label/he"),
+    ],
+)
+def test_an_answer_that_does_not_fit_the_question_is_a_422(api, organisation, draft, body, pointer):
+    why = _questions(draft)[1]
+
+    answer = api.post(api_url("survey_choice_list", organisation, draft.pk, why.pk), body, "json")
+
+    assert answer.status_code == 422, answer.json()
     assert pointer in problem_pointers(answer), answer.json()
     assert why.choices.count() == 3
 
@@ -284,7 +324,7 @@ def test_a_question_holds_at_most_fifty_answers_to_choose(api, organisation, dra
         "json",
     )
 
-    assert answer.status_code == 400 and problem_pointers(answer) == {"/label"}
+    assert answer.status_code == 422 and problem_pointers(answer) == {"/label"}
 
 
 def test_a_star_question_has_no_answers_to_choose(api, organisation, draft):
@@ -296,7 +336,7 @@ def test_a_star_question_has_no_answers_to_choose(api, organisation, draft):
         "json",
     )
 
-    assert answer.status_code == 400 and problem_pointers(answer) == {"/question"}
+    assert answer.status_code == 422 and problem_pointers(answer) == {"/question"}
 
 
 def test_an_answer_a_rule_looks_for_cannot_be_removed(api, organisation, draft):
@@ -355,7 +395,7 @@ def test_a_show_if_rule_may_not_look_at_another_surveys_question(api, organisati
         "json",
     )
 
-    assert answer.status_code == 400 and problem_pointers(answer) == {"/settings/show_if"}
+    assert answer.status_code == 422 and problem_pointers(answer) == {"/settings/show_if"}
 
 
 def test_a_choice_question_needs_two_answers_when_added(api, organisation, draft):
@@ -365,7 +405,7 @@ def test_a_choice_question_needs_two_answers_when_added(api, organisation, draft
         "json",
     )
 
-    assert answer.status_code == 400 and problem_pointers(answer) == {"/choices"}
+    assert answer.status_code == 422 and problem_pointers(answer) == {"/choices"}
 
 
 def test_an_answered_rating_scale_cannot_narrow_below_its_answers(api, organisation):
@@ -380,7 +420,7 @@ def test_an_answered_rating_scale_cannot_narrow_below_its_answers(api, organisat
         "json",
     )
 
-    assert answer.status_code == 400 and problem_pointers(answer) == {"/settings"}
+    assert answer.status_code == 422 and problem_pointers(answer) == {"/settings"}
 
 
 def test_question_and_answer_lists_page_in_bounded_queries(
@@ -405,3 +445,18 @@ def test_question_and_answer_lists_page_in_bounded_queries(
             )
         assert len(questions.json()["results"]) == min(size, 7)
         assert len(choices.json()["results"]) == min(size, 3)
+
+
+def test_a_change_of_an_answer_to_choose_with_no_fields_changes_nothing(api, organisation, draft):
+    # given: an answer to choose
+    why = _questions(draft)[1]
+    coffee = why.choices.order_by("position").first()
+
+    # when: a PATCH names no field
+    answer = api.patch(
+        api_url("survey_choice_detail", organisation, draft.pk, why.pk, coffee.pk), {}, "json"
+    )
+
+    # then: it keeps its label
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["label"] == {"en": "Coffee"}

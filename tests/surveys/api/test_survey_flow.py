@@ -294,10 +294,14 @@ def test_the_list_refuses_unknown_filters_and_values(api, organisation, other_or
     url = api_url("survey_list", organisation)
     foreign = CommunityFactory(organisation=other_organisation)
 
-    for params in ({"status": "open"}, {"kind": "quiz"}, {"community": foreign.pk}, {"q": "x"}):
+    for params in ({"status": "open"}, {"kind": "quiz"}, {"community": "one"}, {"q": "x"}):
         answer = api.get(url, params)
         assert answer.status_code == 400, params
         assert answer.json()["errors"][0]["parameter"] == next(iter(params))
+    for params in ({"community": foreign.pk}, {"community": 0}, {"community": 10**30}):
+        answer = api.get(url, params)
+        assert answer.status_code == 422, params
+        assert answer.json()["errors"][0]["parameter"] == "community"
 
 
 def test_the_survey_list_pages_in_bounded_queries(api, organisation, django_assert_max_num_queries):

@@ -248,13 +248,41 @@ def test_a_filter_narrowing_below_the_minimum_shows_no_figures(organisation, see
     assert english["responses"] == 4 and english["nps"]["score"] == -25.0
 
 
-def test_a_filter_that_makes_no_sense_is_a_clear_error(organisation, seeded):
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"channel": "pigeon"},
+        {"until": ""},
+        {"since": "2026-5-1"},
+        {"since": "yesterday"},
+        {"location": "abc"},
+        {"language": "fr"},
+    ],
+)
+def test_a_filter_that_makes_no_sense_is_a_clear_error(organisation, seeded, params):
     # when
-    answer = analyst(organisation).get(api_url(organisation, seeded), {"channel": "pigeon"})
+    answer = analyst(organisation).get(api_url(organisation, seeded), params)
 
     # then
     assert answer.status_code == 400
     assert answer["Content-Type"].startswith("application/problem+json")
+    assert {e["parameter"] for e in answer.json()["errors"]} == set(params)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"location": "0"},
+        {"since": "2026-05-02", "until": "2026-05-01"},
+        {"since": "0001-01-01"},
+    ],
+)
+def test_a_filter_of_the_right_shape_the_data_refuses_is_a_422(organisation, seeded, params):
+    # when: a store id of no store here, a range that ends before it starts, a year of none
+    answer = analyst(organisation).get(api_url(organisation, seeded), params)
+
+    # then
+    assert answer.status_code == 422 and answer.json()["code"] == "unprocessable"
 
 
 @pytest.fixture
