@@ -371,45 +371,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Chorus API",
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
-    "DESCRIPTION": """\
-The API of this Chorus site: surveys and their responses, communities and members, rewards,
-follow-up cases, results and webhooks of one organisation. Every path starts with
-`/api/v1/{org}/`, where `{org}` is the organisation's slug (in its staff page addresses).
-
-**Authentication.** Send an API key as `Authorization: Bearer <key>`. An owner or admin
-creates keys on the organisation's *API keys* page (or with `manage.py api_key_create`);
-the key is shown once. A key works only under its own organisation's paths (elsewhere: 404)
-and carries scopes per area, the tags below: `<area>:read` for GET, `<area>:write` (which
-includes read) for every other method; a call outside them is 403. A signed-in staff
-session works as well, with the rights of the person's role.
-
-**Errors** are RFC 9457 problem details (`application/problem+json`): `type`, `title`,
-`status`, `detail`, `instance`, and for invalid input `errors`, a list of
-`{"pointer", "detail", "code"}` whose `pointer` is a JSON pointer into the request body
-(or names the query parameter). The status says whose rule refused the request: 400, it
-does not fit this schema (a missing or unknown field, a value of the wrong type, length or
-format, a page_size out of range); 422 (code `unprocessable`), it fits the schema but the
-organisation's data refuses it (an id of another organisation or of nothing, a segment of
-another community, a reorder that does not list every question); 409, the object's state
-refuses it (a survey already closed, a redemption already decided).
-
-**Idempotency.** Send an `Idempotency-Key` header (any unique string of 1 to 255 printable
-ASCII characters, not only spaces, such as a UUID) with every POST, PUT, PATCH or DELETE.
-A retry with the same key and body returns the first answer again, marked
-`Idempotent-Replayed: true`, instead of acting twice;
-the same key with another body is 422, and while the first request is still running, 409.
-Keys are remembered for 24 hours.
-
-**Rate limits.** Each key (or staff user) has a budget of reads and one of writes per
-minute in each organisation. Every answer carries `RateLimit-Limit`, `RateLimit-Remaining`,
-`RateLimit-Reset` (seconds) and `RateLimit-Policy`; over the budget the answer is 429 with
-`Retry-After` (seconds).
-
-**Pagination.** A list answers `{"next", "previous", "results"}`. Follow `next`, a full
-URL with an opaque cursor, until it is null; `page_size` asks for more or fewer rows, from 1
-to the list's maximum (outside that, or not a number, is 400). Rows added meanwhile are
-neither skipped nor repeated.
-""",
+    # The API's introduction (keys, errors, idempotency, limits, paging), kept as prose.
+    "DESCRIPTION": (BASE_DIR / "config" / "api_description.md").read_text(encoding="utf-8"),
     "SERVERS": [
         # Relative: calls go to the site that served the schema, whatever its address.
         {"url": "/", "description": "This Chorus site"},
