@@ -69,6 +69,7 @@ from tests.factories.rewards import (
 from tests.factories.surveys import (
     ChannelFactory,
     ChoiceFactory,
+    ExportJobFactory,
     InvitationBatchFactory,
     QuestionFactory,
     ResponseFactory,
@@ -135,7 +136,9 @@ class Organisation:
 def build_organisation() -> Organisation:
     """An organisation with one of everything staff pages show, in four languages."""
     owner = UserFactory(email="owner@example.com", name="Olive Owner")
-    org = OrganisationFactory(name="Demo Coffee", slug="demo-coffee")
+    # Groups of three or more are reported: the survey below has four responses, so its
+    # results and its export show figures (at the default five both would be withheld).
+    org = OrganisationFactory(name="Demo Coffee", slug="demo-coffee", min_group_size=3)
     StaffRoleFactory(user=owner, organisation=org, role=Role.OWNER)
     colleague = StaffRoleFactory(organisation=org, role=Role.ANALYST)
     StaffRoleFactory(organisation=org, role=Role.AGENT)
@@ -205,6 +208,7 @@ def build_organisation() -> Organisation:
     )
     batch = InvitationBatchFactory(survey=survey, created_by=owner)
     SurveyInvitationFactory(survey=survey, member=member, email=member.email)
+    export = ExportJobFactory(organisation=org, survey=survey, requested_by=owner, ready=True)
 
     return Organisation(
         owner=owner,
@@ -230,6 +234,7 @@ def build_organisation() -> Organisation:
             "batches": [batch],
             "kiosks": [kiosk],
             "cases": [case],
+            "exports": [export],
             **rewards,
             **webhooks,
         },
