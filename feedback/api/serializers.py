@@ -24,8 +24,9 @@ from feedback.timeline import case_event_actor, case_event_body, case_event_text
 from surveys.choices import ChannelKind, QuestionType
 from surveys.models import Answer, Response
 
-# Some character that is not white space: a note or resolution of spaces says nothing.
-SOMETHING_WRITTEN = r"\S"
+# Some character that is not white space (a note or resolution of spaces says nothing), and
+# no NUL anywhere (PostgreSQL cannot store it): the schema's pattern is the server's check.
+SOMETHING_WRITTEN = r"^[^\x00]*[^\x00\s][^\x00]*$"
 # The largest id the databases store (a bigint): a larger number names nothing.
 ID_MAX = 2**63 - 1
 
