@@ -1,0 +1,1 @@
+"""insights' models, one module per area."""
