@@ -1,7 +1,7 @@
 import factory
 
 from feedback.choices import CaseEventKind, Condition
-from feedback.models import Case, CaseEvent, FollowUpRule
+from feedback.models import Case, CaseEvent, FollowUpRule, Team
 from tests.factories.communities import OrganisationFactory
 from tests.factories.surveys import ResponseFactory
 
@@ -36,3 +36,11 @@ class CaseEventFactory(factory.django.DjangoModelFactory):
     organisation = factory.SelfAttribute("case.organisation")
     kind = CaseEventKind.NOTE
     data = factory.LazyFunction(lambda: {"body": "Called the customer."})
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
