@@ -9,7 +9,12 @@ from communities.views.team import StaffHomeView, StaffInvitationAcceptView
 from config.docs_views import ApiDocsView
 from config.views import StartView
 from feedback.urls import staff_urlpatterns as feedback_staff
+from feedback.urls_inbound import public_urlpatterns as inbound_public
+from feedback.urls_inbound import staff_urlpatterns as inbound_staff
+from feedback.urls_rules import staff_urlpatterns as rules_staff
 from insights.urls import staff_urlpatterns as insights_staff
+from insights.urls_notifications import staff_urlpatterns as notifications_staff
+from insights.urls_text import staff_urlpatterns as text_staff
 from rewards.urls import member_urlpatterns as rewards_member
 from rewards.urls import staff_urlpatterns as rewards_staff
 from rewards.views.images import reward_image
@@ -22,7 +27,11 @@ staff_patterns = [
     *rewards_staff,
     *surveys_staff,
     *feedback_staff,
+    *rules_staff,
+    *inbound_staff,
     *insights_staff,
+    *text_staff,
+    *notifications_staff,
 ]
 
 # A request over Django's size limits gets a clear page, wherever the limit was hit.
@@ -56,6 +65,7 @@ urlpatterns = [
         name="staff_invitation_accept",
     ),
     path("staff/<slug:org>/", include((staff_patterns, "staff"))),
+    path("", include((inbound_public, "inbound"))),
     path("", include(([*member_urlpatterns, *rewards_member], "community"))),
     path("", include("surveys.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Mail that comes back: customers' replies to a case, bounces and complaints."""
