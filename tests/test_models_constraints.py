@@ -160,22 +160,26 @@ def test_responses_are_indexed_by_survey_and_submitted_time():
 
 
 def test_every_model_has_a_factory():
+    import importlib
+    import pkgutil
+
     from django.apps import apps
 
-    import tests.factories.communities as c
-    import tests.factories.feedback as f
-    import tests.factories.rewards as r
-    import tests.factories.surveys as s
+    import tests.factories as package
 
+    modules = [
+        importlib.import_module(f"tests.factories.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
     covered = {
         obj._meta.model
-        for module in (c, f, r, s)
+        for module in modules
         for obj in vars(module).values()
         if isinstance(obj, type) and hasattr(obj, "_meta") and getattr(obj._meta, "model", None)
     }
     ours = {
         m
-        for app in ("communities", "surveys", "rewards", "feedback")
+        for app in ("communities", "surveys", "rewards", "feedback", "insights")
         for m in apps.get_app_config(app).get_models()
     }
     assert ours - covered == set()
