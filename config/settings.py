@@ -569,3 +569,22 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
 }
+
+# --- areas with settings of their own (config/settings_<area>.py) ---------------------
+from config import (  # noqa: E402
+    settings_cases,
+    settings_inbound,
+    settings_insights,
+    settings_notifications,
+    settings_outbox,
+)
+
+for _part in (
+    settings_cases,
+    settings_inbound,
+    settings_insights,
+    settings_notifications,
+    settings_outbox,
+):
+    globals().update({k: v for k, v in vars(_part).items() if k.isupper() and k != "BEAT"})
+    CELERY_BEAT_SCHEDULE.update(_part.BEAT)
