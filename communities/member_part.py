@@ -15,6 +15,7 @@ from communities.member_data import ERASED_PLACEHOLDER, MemberData, MemberErasur
 from communities.member_data import export_time as when
 from communities.models import (
     AttributeDefinition,
+    EmailSuppression,
     LinkToken,
     Member,
     MemberImport,
@@ -152,7 +153,15 @@ def _portal(member: Member, language: str) -> dict[str, Any]:
 
 
 def _staff_overview(organisation: Organisation, member: Member) -> dict[str, Any]:
-    return {"consents": list(member.consents.all())}
+    return {
+        "consents": list(member.consents.all()),
+        # Unsubscribes, hard bounces and spam complaints for the member's address.
+        "suppressions": list(
+            EmailSuppression.objects.for_organisation(organisation)
+            .filter(email=(member.email or "").lower())
+            .order_by("-created_at")
+        ),
+    }
 
 
 PART = MemberData(

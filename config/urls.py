@@ -8,6 +8,7 @@ from communities.views.language import StaffLanguageView
 from communities.views.team import StaffHomeView, StaffInvitationAcceptView
 from config.docs_views import ApiDocsView
 from config.views import StartView
+from feedback.urls import public_urlpatterns as feedback_public
 from feedback.urls import staff_urlpatterns as feedback_staff
 from feedback.urls_inbound import public_urlpatterns as inbound_public
 from feedback.urls_inbound import staff_urlpatterns as inbound_staff
@@ -66,6 +67,7 @@ urlpatterns = [
     ),
     path("staff/<slug:org>/", include((staff_patterns, "staff"))),
     path("", include((inbound_public, "inbound"))),
+    path("", include((feedback_public, "feedback_public"))),
     path("", include(([*member_urlpatterns, *rewards_member], "community"))),
     path("", include("surveys.urls")),
 ]

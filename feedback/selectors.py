@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from communities.models import Organisation, StaffRole, User
 from communities.permissions import WORK_CASES_ROLES
-from feedback.choices import CasePriority, CaseStatus
-from feedback.models import Case, CaseEvent
+from feedback.choices import CASE_DONE_STATUSES, CasePriority
+from feedback.models import Case, CaseEvent, RootCause, Team
 from feedback.reasons import CODES, reason_make, reason_render
 from surveys.models import Answer
 
-# The inbox's pseudo-status: every case still being worked.
+# The inbox's pseudo-status: every case still being worked (neither resolved nor closed).
 NOT_RESOLVED = "active"
 OWNER_ME, OWNER_NONE = "me", "unassigned"
 SORT_NEWEST, SORT_OLDEST, SORT_PRIORITY, SORT_DUE = "newest", "oldest", "priority", "due"
@@ -46,6 +46,7 @@ class CaseFilters:
     priority: str = ""
     # OWNER_ME, OWNER_NONE, or a user id.
     owner: str | int = ""
+    team: int | None = None
     survey: int | None = None
     location: int | None = None
     overdue: bool = False
@@ -96,11 +97,11 @@ def case_inbox(
     )
     cases = (
         Case.objects.for_organisation(organisation)
-        .select_related("response__survey", "response__location", "assignee")
+        .select_related("response__survey", "response__location", "assignee", "team")
         .annotate(sentiment=Subquery(lowest))
     )
     if filters.status == NOT_RESOLVED:
-        cases = cases.exclude(status=CaseStatus.RESOLVED)
+        cases = cases.exclude(status__in=CASE_DONE_STATUSES)
     elif filters.status:
         cases = cases.filter(status=filters.status)
     if filters.priority:
@@ -111,12 +112,14 @@ def case_inbox(
         cases = cases.filter(assignee__isnull=True)
     elif filters.owner:
         cases = cases.filter(assignee_id=int(filters.owner))
+    if filters.team:
+        cases = cases.filter(team_id=filters.team)
     if filters.survey:
         cases = cases.filter(response__survey_id=filters.survey)
     if filters.location:
         cases = cases.filter(response__location_id=filters.location)
     if filters.overdue:
-        cases = cases.filter(due_at__lt=now).exclude(status=CaseStatus.RESOLVED)
+        cases = cases.filter(case_overdue_q(now=now))
     if filters.created_from:
         cases = cases.filter(created_at__gte=_day_start(filters.created_from, time_zone))
     if filters.created_to:
@@ -130,6 +133,26 @@ def case_inbox(
     if filters.sort == SORT_PRIORITY:
         cases = cases.annotate(priority_rank=_PRIORITY_RANK)
     return cases.order_by(*ordering)
+
+
+def case_overdue_q(*, now: datetime) -> Q:
+    """A case past an SLA target: still being worked, and past its resolution due time or
+    still without a first response past that one's due time."""
+    return ~Q(status__in=CASE_DONE_STATUSES) & (
+        Q(due_at__lt=now) | Q(first_response_at__isnull=True, first_response_due_at__lt=now)
+    )
+
+
+def case_teams(*, organisation: Organisation) -> QuerySet[Team]:
+    """The organisation's teams, by name, with their lead."""
+    return Team.objects.for_organisation(organisation).select_related("lead").order_by("name", "id")
+
+
+def root_causes(*, organisation: Organisation, active_only: bool = True) -> QuerySet[RootCause]:
+    """The organisation's root causes by name (only those offered when resolving, unless
+    `active_only` is False)."""
+    causes = RootCause.objects.for_organisation(organisation).order_by("name", "id")
+    return causes.filter(active=True) if active_only else causes
 
 
 def case_staff(*, organisation: Organisation) -> list[User]:
@@ -157,6 +180,8 @@ def case_page(*, organisation: Organisation) -> QuerySet[Case]:
         Case.objects.for_organisation(organisation)
         .select_related(
             "assignee",
+            "team__lead",
+            "root_cause",
             "response__survey",
             "response__channel",
             "response__location",

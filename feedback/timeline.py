@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from feedback.choices import CaseEventKind, CasePriority, CaseStatus
+from feedback.choices import CASE_DONE_STATUSES, CaseEventKind, CasePriority, CaseStatus, SlaBreach
 from feedback.models import CaseEvent
 from feedback.reasons import reasons_render
 
@@ -38,6 +38,12 @@ def case_event_text(event: CaseEvent) -> str:
         if priority == CasePriority.HIGH:
             return _("Case opened with high priority: %(reasons)s") % {"reasons": reasons}
         return _("Case opened: %(reasons)s") % {"reasons": reasons} if reasons else _("Case opened")
+    if event.kind == CaseEventKind.ASSIGNED and "team" in data:
+        if data.get("team") is None:
+            return _("Taken off the team %(name)s") % {
+                "name": data.get("previous_team_name") or "?"
+            }
+        return _("Moved to the team %(name)s") % {"name": data.get("team_name") or "?"}
     if event.kind == CaseEventKind.ASSIGNED:
         if data.get("assignee") is None:
             return _("Unassigned")
@@ -45,16 +51,40 @@ def case_event_text(event: CaseEvent) -> str:
     if event.kind == CaseEventKind.STATUS_CHANGED:
         params = {"from": _status(data.get("from")), "to": _status(data.get("to"))}
         if data.get("to") == CaseStatus.RESOLVED:
+            if data.get("root_cause_name"):
+                return _("Resolved (was %(from)s), root cause: %(cause)s") % {
+                    **params,
+                    "cause": data["root_cause_name"],
+                }
             return _("Resolved (was %(from)s)") % params
-        if data.get("from") == CaseStatus.RESOLVED:
+        if data.get("to") == CaseStatus.CLOSED:
+            return _("Closed")
+        if data.get("from") in CASE_DONE_STATUSES:
+            if data.get("recovery"):
+                return _("Reopened: the customer said the problem is not fixed")
             return _("Reopened")
         return _("Status changed from %(from)s to %(to)s") % params
     if event.kind == CaseEventKind.NOTE:
         return _("Note added")
+    if event.kind == CaseEventKind.EMAIL_SENT and data.get("reply"):
+        return _("Reply emailed to the respondent")
     if event.kind == CaseEventKind.EMAIL_SENT:
         return _("Follow-up email sent to the respondent")
     if event.kind == CaseEventKind.REPLY_RECEIVED:
         return _("The respondent replied")
+    if event.kind == CaseEventKind.ESCALATED:
+        names = ", ".join(p.get("name", "?") for p in data.get("to") or [] if isinstance(p, dict))
+        if data.get("breach") == SlaBreach.FIRST_RESPONSE:
+            return _("First response target missed; escalated to %(names)s") % {
+                "names": names or "—"
+            }
+        return _("Resolution target missed; escalated to %(names)s") % {"names": names or "—"}
+    if event.kind == CaseEventKind.RECOVERY_SENT:
+        return _("“Did we fix it?” survey sent to the respondent")
+    if event.kind == CaseEventKind.RECOVERY_ANSWERED:
+        return _("The respondent answered “Did we fix it?”: %(score)s of 5") % {
+            "score": data.get("score", "?")
+        }
     # A kind from a later release read by an older one: say something true.
     return _("The case changed")
 
@@ -66,6 +96,8 @@ def case_event_body(event: CaseEvent) -> str:
         return str(data.get("body") or "")
     if event.kind == CaseEventKind.STATUS_CHANGED:
         return str(data.get("resolution") or "")
+    if event.kind == CaseEventKind.EMAIL_SENT:
+        return str(data.get("body") or "")
     return ""
 
 
@@ -105,8 +137,8 @@ def _span(seconds: float) -> tuple[int, str]:
 
 def case_due_text(*, due_at: datetime | None, status: str, now: datetime) -> tuple[str, bool]:
     """The time left on a case in words, and whether it is overdue: "due in 3 h", "overdue
-    2 d"; ("", False) for a resolved case or one with no due time."""
-    if due_at is None or status == CaseStatus.RESOLVED:
+    2 d"; ("", False) for a resolved or closed case or one with no due time."""
+    if due_at is None or status in CASE_DONE_STATUSES:
         return "", False
     seconds = (due_at - now).total_seconds()
     count, unit = _span(abs(seconds))
@@ -135,4 +167,8 @@ def case_event_actor(event: CaseEvent) -> str:
         return _("API key “%(name)s”") % {"name": data["api_key"]}
     if event.kind == CaseEventKind.OPENED:
         return _("Follow-up rules")
+    if event.kind in (CaseEventKind.ESCALATED, CaseEventKind.RECOVERY_ANSWERED) or data.get(
+        "recovery"
+    ):
+        return _("Chorus")
     return _("Someone no longer on the team")

@@ -7,10 +7,13 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Location, Organisation
+from communities.choices import MemberStatus
+from communities.models import Location, Organisation, Segment
 from insights.selectors import DashboardFilters
+from rewards.models import Tier
 from surveys.choices import ChannelKind
 from surveys.models import Survey
 
@@ -44,6 +47,21 @@ class DashboardFilterForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"), required=False, choices=[("", _("All")), *settings.LANGUAGES]
     )
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), required=False, queryset=Segment.objects.none()
+    )
+    status = forms.ChoiceField(
+        label=_("Member status"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            *((v, label) for v, label in MemberStatus.choices if v != MemberStatus.ERASED),
+        ],
+    )
+    tier = forms.ModelChoiceField(label=_("Tier"), required=False, queryset=Tier.objects.none())
+    members = forms.BooleanField(
+        label=_("Break down by segment, member status and tier"), required=False
+    )
 
     def __init__(self, *args, organisation: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,7 +72,17 @@ class DashboardFilterForm(forms.Form):
         self.fields["location"].queryset = Location.objects.filter(
             organisation=organisation
         ).order_by("name")
+        self.fields["segment"].queryset = Segment.objects.for_organisation(organisation).order_by(
+            "name"
+        )
+        self.fields["tier"].queryset = Tier.objects.for_organisation(organisation).order_by(
+            "threshold"
+        )
+        self.fields["tier"].label_from_instance = lambda tier: tier.name_in(get_language() or "en")
         for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input"
+                continue
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if select else "form-control"
 
@@ -83,4 +111,8 @@ class DashboardFilterForm(forms.Form):
             channel=data.get("channel") or None,
             location=data["location"].pk if data.get("location") else None,
             language=data.get("language") or None,
+            segment=data["segment"].pk if data.get("segment") else None,
+            status=data.get("status") or None,
+            tier=data["tier"].pk if data.get("tier") else None,
+            members=bool(data.get("members")),
         )

@@ -11,12 +11,17 @@ one for invitations, and three for the filter's choices.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from communities.models import Organisation
+from communities.choices import MemberStatus
+from communities.models import Member, Organisation, Segment
+from communities.selectors import members_matching
+from insights.rollups.read import Source, rollup_source, rollup_state
+from rewards.models import Tier
 from surveys.choices import ChannelKind
 from surveys.disclosure import (
     Cell,
@@ -43,6 +48,15 @@ class DashboardFilters:
     channel: str | None = None
     location: int | None = None
     language: str | None = None
+    # Who answered (insights.selectors, "Breakdowns by who answered"): read live.
+    segment: int | None = None
+    status: str | None = None
+    tier: int | None = None
+    members: bool = False  # show the breakdowns by segment, lifecycle status and tier
+
+    @property
+    def by_member(self) -> bool:
+        return self.segment is not None or bool(self.status) or self.tier is not None
 
     @property
     def days(self) -> int:
@@ -52,15 +66,7 @@ class DashboardFilters:
     def previous(self) -> DashboardFilters:
         """The period of the same length just before, with the same filters."""
         end = self.start - dt.timedelta(days=1)
-        return DashboardFilters(
-            start=end - dt.timedelta(days=self.days - 1),
-            end=end,
-            interval=self.interval,
-            survey=self.survey,
-            channel=self.channel,
-            location=self.location,
-            language=self.language,
-        )
+        return replace(self, start=end - dt.timedelta(days=self.days - 1), end=end)
 
     @property
     def bucket(self) -> str:
@@ -120,14 +126,31 @@ class Dashboard:
     by_language: list[Cell] = field(default_factory=list)
     channels: list[tuple[str, str]] = field(default_factory=list)
     by_store: list[StoreRow] = field(default_factory=list)
+    by_segment: list[Cell] = field(default_factory=list)
+    by_status: list[Cell] = field(default_factory=list)
+    by_tier: list[Cell] = field(default_factory=list)
 
 
 def responses_filtered(*, organisation: Organisation, filters: DashboardFilters) -> QuerySet:
     """The organisation's responses the filters select (the public link counted as a link
     channel: answers with no channel came through it)."""
-    responses = Response.objects.for_organisation(organisation).filter(
-        submitted_on__gte=filters.start, submitted_on__lte=filters.end
+    return members_apply(
+        filters_apply(Response.objects.for_organisation(organisation), filters=filters),
+        organisation=organisation,
+        filters=filters,
     )
+
+
+def filters_apply(rows: QuerySet, *, filters: DashboardFilters) -> QuerySet:
+    """The filters on responses."""
+    return others_apply(
+        rows.filter(submitted_on__gte=filters.start, submitted_on__lte=filters.end),
+        filters=filters,
+    )
+
+
+def others_apply(responses: QuerySet, *, filters: DashboardFilters) -> QuerySet:
+    """The filters but the dates, on responses or on roll-up rows (named alike)."""
     if filters.survey is not None:
         responses = responses.filter(survey_id=filters.survey)
     if filters.channel == ChannelKind.LINK:
@@ -194,13 +217,14 @@ def _headline(*, figures: Figures, sent: int, answered: int, k: int) -> Headline
 def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashboard:
     """The dashboard's figures for the filters, with every small group withheld."""
     k = organisation.min_group_size
-    aggregates = metric_aggregates()
-    responses = responses_filtered(organisation=organisation, filters=filters)
-    now = figures_from(responses.aggregate(**aggregates))
+    state = rollup_state()
+    source = _source(organisation=organisation, filters=filters, state=state)
+    now = figures_from(source.aggregate())
     if not enough(now.responses, k=k):
         return Dashboard(filters=filters, k=k, withheld=True)
-    previous_responses = responses_filtered(organisation=organisation, filters=filters.previous)
-    before = figures_from(previous_responses.aggregate(**aggregates))
+    before = figures_from(
+        _source(organisation=organisation, filters=filters.previous, state=state).aggregate()
+    )
     invitations = _invitations(organisation=organisation, filters=filters)
     headline = _headline(
         figures=now, sent=invitations["sent"], answered=invitations["answered"], k=k
@@ -233,7 +257,13 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
 
     # The trend: every interval of the range, empty ones too, so the axis has no holes.
     interval = filters.bucket
-    days = responses.values("submitted_on").annotate(**aggregates).order_by()
+    # Month rows are keyed by the month's first day: right for a monthly trend only.
+    by_day = (
+        source
+        if interval == "month"
+        else _source(organisation=organisation, filters=filters, state=state, months=False)
+    )
+    days = by_day.grouped("submitted_on")
     buckets: dict[dt.date, list] = {}
     day = filters.start
     while day <= filters.end:
@@ -247,7 +277,7 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
         k=k,
     )
 
-    surveys = list(responses.values("survey_id").annotate(**aggregates).order_by())
+    surveys = source.grouped("survey_id")
     titles = {
         survey.pk: survey.title_text
         for survey in Survey.objects.for_organisation(organisation).filter(
@@ -259,20 +289,128 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
     )
     languages = {
         row["language"]: row
-        for row in responses.values("language").annotate(**aggregates).order_by("language")
+        for row in sorted(source.grouped("language"), key=lambda row: row["language"])
     }
     board.by_language = line_cells(languages, {code: code for code in languages}, k=k)
-    _stores(board=board, responses=responses, aggregates=aggregates, k=k)
+    _stores(board=board, source=source, k=k)
+    if filters.members:
+        _by_member(board=board, organisation=organisation, filters=filters, k=k)
     return board
 
 
-def _stores(*, board: Dashboard, responses: QuerySet, aggregates: dict, k: int) -> None:
+def _source(
+    *, organisation: Organisation, filters: DashboardFilters, state, months: bool = True
+) -> Source:
+    if filters.by_member:
+        # The roll-ups know no member: a filter on who answered is read live.
+        return Source(
+            rolled=(), tail=responses_filtered(organisation=organisation, filters=filters)
+        )
+    return rollup_source(
+        organisation=organisation,
+        start=filters.start,
+        end=filters.end,
+        narrow=lambda rows: others_apply(rows, filters=filters),
+        state=state,
+        months=months,
+    )
+
+
+def _stores(*, board: Dashboard, source: Source, k: int) -> None:
     """The store × channel table, a total per store, and the channel totals, suppressed
     together: each channel's total is the breakdown by channel shown beside it."""
-    grouped = (
-        responses.values("location_id", "location__name", "channel__kind")
-        .annotate(**aggregates)
-        .order_by()
-    )
+    grouped = source.grouped("location_id", "location__name", "channel__kind")
     table = store_table(grouped=grouped, no_store=_("No store"), k=k)
     board.channels, board.by_channel, board.by_store = table.channels, table.by_channel, table.rows
+
+
+# --- Breakdowns by who answered ---------------------------------------------------------
+#
+# Segments, lifecycle status and tier describe members, and change without any response
+# changing (a segment is a live filter over members; the lifecycle task moves members
+# between statuses; tiers are recomputed from points), so they are not roll-up
+# dimensions. They are read live: the responses the other filters select, joined to their
+# member (and the member's standing for the tier) over the responses' member foreign key
+# index, one grouped query for status, one for tier, and one aggregate per segment (at
+# most SEGMENTS_SHOWN). They are computed only when asked for (`members=1` in the URL) so
+# the everyday dashboard stays on the roll-ups. An anonymous response is never linked to
+# a member, so it belongs to no segment, no status and no tier: it is counted only in the
+# "not linked to a member" row of the status and tier tables. Every table goes through
+# the same disclosure rules, with k the organisation's minimum group size.
+
+SEGMENTS_SHOWN = 20
+
+
+def members_apply(
+    responses: QuerySet, *, organisation: Organisation, filters: DashboardFilters
+) -> QuerySet:
+    """The filters on who answered: a segment's members, a lifecycle status, a tier."""
+    if filters.segment is not None:
+        responses = responses.filter(
+            member__in=_segment_members(organisation=organisation, segment_id=filters.segment)
+        )
+    if filters.status:
+        responses = responses.filter(member__status=filters.status)
+    if filters.tier is not None:
+        responses = responses.filter(member__standing__tier_id=filters.tier)
+    return responses
+
+
+def _segment_members(*, organisation: Organisation, segment_id: int) -> QuerySet:
+    segment = (
+        Segment.objects.for_organisation(organisation)
+        .select_related("community")
+        .filter(pk=segment_id)
+        .first()
+    )
+    if segment is None:
+        return Member.objects.none().values("pk")
+    try:
+        return members_matching(community=segment.community, filter=segment.filter).values("pk")
+    except ValueError:  # a filter shape the segment editor would refuse: matches no one
+        return Member.objects.none().values("pk")
+
+
+def _by_member(
+    *, board: Dashboard, organisation: Organisation, filters: DashboardFilters, k: int
+) -> None:
+    responses = responses_filtered(organisation=organisation, filters=filters)
+    aggregates = metric_aggregates()
+    nobody = _("Not linked to a member (anonymous)")
+
+    statuses = {
+        row["member__status"] or "": row
+        for row in responses.values("member__status").annotate(**aggregates).order_by()
+    }
+    status_labels = {"": nobody, **{value: str(label) for value, label in MemberStatus.choices}}
+    board.by_status = sorted(
+        line_cells(statuses, {key: status_labels.get(key, key) for key in statuses}, k=k),
+        key=lambda cell: (cell.key == "", cell.label),
+    )
+
+    tiers = {
+        row["member__standing__tier_id"]: row
+        for row in responses.values("member__standing__tier_id").annotate(**aggregates).order_by()
+    }
+    language = get_language() or "en"
+    tier_labels = {
+        tier.pk: tier.name_in(language)
+        for tier in Tier.objects.for_organisation(organisation).filter(pk__in=list(tiers))
+    }
+    tier_labels[None] = _("No tier, or not a member")
+    board.by_tier = sorted(
+        line_cells(tiers, {key: tier_labels.get(key, str(key)) for key in tiers}, k=k),
+        key=lambda cell: (cell.key is None, cell.label),
+    )
+
+    segments = list(
+        Segment.objects.for_organisation(organisation).order_by("name")[:SEGMENTS_SHOWN]
+    )
+    rows = {
+        segment.pk: responses.filter(
+            member__in=_segment_members(organisation=organisation, segment_id=segment.pk)
+        ).aggregate(**aggregates)
+        for segment in segments
+    }
+    rows = {key: row for key, row in rows.items() if row["responses"]}
+    board.by_segment = line_cells(rows, {s.pk: s.name for s in segments}, k=k)

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-staff_urlpatterns: list = []
+from insights.drill.views import StaffResponsesBehindView
+from insights.text.views import StaffTextAnswersView
+
+staff_urlpatterns = [
+    path("insights/text/", StaffTextAnswersView.as_view(), name="insights_text"),
+    path("insights/responses/", StaffResponsesBehindView.as_view(), name="insights_responses"),
+]

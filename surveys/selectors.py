@@ -134,12 +134,13 @@ def survey_translation_gaps(*, survey: Survey) -> list[TranslationGap]:
 @dataclass(frozen=True)
 class PollBar:
     label: str
-    votes: int
-    percent: int
+    votes: int | None  # None, with percent, while fewer than k have voted
+    percent: int | None
 
 
 def poll_results(*, survey: Survey, language: str | None = None) -> tuple[list[PollBar], int]:
-    """A poll's bars (every option, in order, with its share of votes) and the vote count."""
+    """A poll's bars (every option, in order, with its share of votes) and the vote count;
+    the bars carry no votes or shares while fewer than the organisation's k have voted."""
     question = survey.questions.filter(hidden=False).prefetch_related("choices").first()
     if question is None:
         return [], 0
@@ -159,6 +160,10 @@ def poll_results(*, survey: Survey, language: str | None = None) -> tuple[list[P
         else:
             low, high = question.bounds
             options = [(n, str(n)) for n in range(low, high + 1)]
+    if total < survey.organisation.min_group_size:
+        # With fewer than k votes a voter could tell how the others voted (one vote besides
+        # their own is one person's choice): the options are listed without the split.
+        return [PollBar(label, None, None) for _value, label in options], total
     bars = [
         PollBar(
             label, counts.get(value, 0), round(100 * counts.get(value, 0) / total) if total else 0

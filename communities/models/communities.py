@@ -244,11 +244,37 @@ class Segment(TimeStampedModel):
 
 
 class EmailSuppression(models.Model):
-    """An address that asked for no more survey email from this organisation."""
+    """An address this organisation's email must not go to: the person unsubscribed, their
+    mailbox does not exist (a hard bounce), or they reported our email as spam."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+        COMPLAINT = "complaint", _("Spam complaint")
+
+    class Source(models.TextChoices):
+        PERSON = "person", _("The person")
+        DSN = "dsn", _("Delivery-status notification")
+        ARF = "arf", _("Mailbox provider's feedback loop")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     email = models.EmailField(_("email"))
-    reason = models.CharField(_("reason"), max_length=40, default="unsubscribed")
+    reason = models.CharField(
+        _("reason"), max_length=40, choices=Reason.choices, default=Reason.UNSUBSCRIBED
+    )
+    source = models.CharField(
+        _("source"), max_length=8, choices=Source.choices, default=Source.PERSON
+    )
+    # What the report said, as data: an SMTP status ("5.1.1") or a feedback type ("abuse").
+    detail = models.CharField(_("detail"), max_length=40, blank=True)
+    # The email that bounced or was complained about (kept while the outbox keeps it).
+    outbound_email = models.ForeignKey(
+        "communities.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()

@@ -66,7 +66,7 @@ def contacts_last(
         organisation=organisation,
         to_email__in=addresses,
         template__in=contact_templates(organisation=organisation),
-    ).exclude(status=EmailStatus.FAILED)
+    ).exclude(status__in=(EmailStatus.FAILED, EmailStatus.SUPPRESSED))
     if since is not None:
         rows = rows.filter(created_at__gte=since)
     if exclude_survey_id is not None:

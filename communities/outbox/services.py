@@ -1,18 +1,18 @@
 """The outbox every app sends email through: write a row in the caller's transaction,
-send it after commit, claim it with one conditional UPDATE, re-drive what was left behind."""
+send it after commit (communities.outbox.sending claims and sends it, in batches over one
+connection), re-drive what was left behind."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DEFAULT_DB_ALIAS
-from django.db import connection as db_connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -21,14 +21,17 @@ from communities.models import EmailSuppression, Organisation
 from communities.outbox.choices import EmailStatus
 from communities.outbox.emails import email_render
 from communities.outbox.models import OutboundEmail
+from communities.outbox.sending import (  # noqa: F401 - the outbox's public API
+    outbox_drain,
+    outbox_send,
+    outbox_send_many,
+    sending_stale_after,
+)
 from communities.services.consent import unsubscribe_token
-from config.queue import enqueue_on_commit, redrive
+from config.queue import enqueue_on_commit
 from config.sql import insert_rows
 
 logger = logging.getLogger(__name__)
-
-# A claimed row whose worker died is re-sent after this long.
-SENDING_STALE_AFTER = timedelta(minutes=5)
 
 
 def unsubscribe_url(*, organisation_id: int, email: str) -> str:
@@ -84,8 +87,10 @@ def outbox_enqueue(
     enqueue: bool = True,
     new_key: bool = False,
     unless_suppressed: bool = False,
+    send_after: datetime | None = None,
 ) -> OutboundEmail | None:
-    """Write an email to the outbox in the caller's transaction; send it after commit.
+    """Write an email to the outbox in the caller's transaction; send it after commit
+    (not before `send_after`, when given).
 
     With enqueue=False the caller sends it (a batch sends many over one connection);
     the re-drive still picks it up if that never happens. With new_key=True the caller
@@ -112,6 +117,7 @@ def outbox_enqueue(
         headers=headers or {},
         idempotency_key=idempotency_key,
         unless_suppressed=unless_suppressed,
+        send_after=send_after,
     )
 
 
@@ -153,116 +159,44 @@ def outbox_write(
     email._state.adding = False
     email._state.db = DEFAULT_DB_ALIAS
     if enqueue:
-        enqueue_on_commit(outbox_send_task, email_id=email.pk)
+        wait = (email.send_after - timezone.now()).total_seconds() if email.send_after else 0
+        # The countdown only saves a sweep's wait; a row is never sent before its time.
+        countdown = math.ceil(wait) if wait > 0 else None
+        enqueue_on_commit(outbox_send_task, countdown=countdown, email_id=email.pk)
     return email
 
 
-def _outbox_claim(*, email_id: int) -> OutboundEmail | None:
-    """Claim the row for this send and read it, in one UPDATE … RETURNING; None when
-    another sender holds it or it is sent.
+def outbox_redrive(
+    *,
+    older_than: timedelta | None = None,
+    stale_after: timedelta | None = None,
+    limit: int = 500,
+) -> int:
+    """Enqueue rows left behind: pending and due for longer than `older_than` (the broker
+    never got their task, or a retry was lost) and claimed longer ago than `stale_after`
+    (their worker died). Sent in batches of OUTBOX_BATCH_SIZE; returns the row count.
 
-    Whoever changes the row owns the send; nobody holds a lock across the SMTP
-    conversation. A claim older than SENDING_STALE_AFTER is a sender that died: taken over.
+    Defaults: OUTBOX_REDRIVE_AFTER_SECONDS and OUTBOX_SENDING_STALE_SECONDS.
     """
-    now = timezone.now()
-    qn = db_connection.ops.quote_name
-    meta = OutboundEmail._meta
-
-    def col(name: str) -> str:
-        return qn(meta.get_field(name).column)
-
-    def stamp(value):
-        return meta.get_field("claimed_at").get_db_prep_save(value, db_connection)
-
-    sql = (
-        f"UPDATE {qn(meta.db_table)} SET {col('status')} = %s, {col('claimed_at')} = %s, "
-        f"{col('attempts')} = {col('attempts')} + 1 "
-        f"WHERE {col('id')} = %s AND ({col('status')} = %s "
-        f"OR ({col('status')} = %s AND {col('claimed_at')} < %s)) RETURNING *"
-    )
-    params = [
-        EmailStatus.SENDING,
-        stamp(now),
-        email_id,
-        EmailStatus.PENDING,
-        EmailStatus.SENDING,
-        stamp(now - SENDING_STALE_AFTER),
-    ]
-    return next(iter(OutboundEmail.objects.raw(sql, params)), None)
-
-
-def outbox_send(*, email_id: int, connection=None) -> bool:
-    """Send one outbox row if nobody has; returns True when this call sent it.
-
-    Raises the SMTP error after recording it, so the task can retry.
-    """
-    email = _outbox_claim(email_id=email_id)
-    if email is None:
-        return False
-    headers = dict(email.headers)
-    # From and Reply-To travel in the row's headers (sender_headers); Django builds those
-    # two from its own arguments, so they are handed over as such.
-    reply_to = headers.pop("Reply-To", "")
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
-        to=[email.to_email],
-        from_email=headers.pop("From", "") or settings.DEFAULT_FROM_EMAIL,
-        reply_to=[reply_to] if reply_to else None,
-        headers={
-            "Message-ID": f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}@chorus>",
-            **headers,
-        },
-        connection=connection or get_connection(),
-    )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
-    try:
-        message.send()
-    except Exception as exc:
-        give_up = email.attempts >= settings.CHORUS["OUTBOX_MAX_ATTEMPTS"]
-        OutboundEmail.objects.filter(pk=email_id).update(
-            status=EmailStatus.FAILED if give_up else EmailStatus.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        raise
-    OutboundEmail.objects.filter(pk=email_id).update(
-        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return True
-
-
-def outbox_send_many(*, email_ids: list[int]) -> tuple[int, list[int]]:
-    """Send several outbox rows over one SMTP connection; returns (sent, failed ids).
-
-    Each row is claimed on its own, so a row another worker holds, or one already
-    sent before a crash, is skipped rather than sent twice.
-    """
-    sent, failed = 0, []
-    with get_connection() as connection:
-        for email_id in email_ids:
-            try:
-                sent += outbox_send(email_id=email_id, connection=connection)
-            except Exception:
-                logger.warning("outbox row %s failed; it will be retried", email_id)
-                failed.append(email_id)
-    return sent, failed
-
-
-def outbox_redrive(*, older_than: timedelta | None = None, limit: int = 500) -> int:
-    """Enqueue unsent rows the broker never got (or whose worker died); returns the count."""
-    from communities.outbox.tasks import outbox_send_task
+    from communities.outbox.tasks import outbox_send_many_task
 
     if older_than is None:
         older_than = timedelta(seconds=settings.CHORUS["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    if stale_after is None:
+        stale_after = sending_stale_after()
     now = timezone.now()
-    return redrive(
-        task=outbox_send_task,
-        rows=OutboundEmail.objects.filter(
+    ids = list(
+        OutboundEmail.objects.filter(
             Q(status=EmailStatus.PENDING, created_at__lt=now - older_than)
-            | Q(status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
-        ),
-        order_by="created_at",
-        kwarg="email_id",
-        limit=limit,
+            & (Q(send_after__isnull=True) | Q(send_after__lte=now))
+            | Q(status=EmailStatus.SENDING, claimed_at__lt=now - stale_after)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
     )
+    size = settings.OUTBOX_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        outbox_send_many_task.delay(
+            email_ids=ids[start : start + size], stale_seconds=stale_after.total_seconds()
+        )
+    return len(ids)

@@ -1,9 +1,11 @@
 import smtplib
 import socket
+from datetime import timedelta
 
 from celery import shared_task
 
 from communities.outbox import services
+from communities.outbox.sending import Batch
 
 # Transient failures worth retrying; anything else is a bug and should surface.
 SMTP_TRANSIENT = (smtplib.SMTPException, socket.error, TimeoutError)
@@ -16,18 +18,34 @@ SEND_RETRIES = {
 }
 
 
+def _follow_up(batch: Batch, *, except_id: int | None = None) -> None:
+    """Rows a batch could not finish go back to the queue: each failed one with its own
+    retries, and the untried rest in one drain (it picks them up as waiting rows)."""
+    for email_id in batch.failed:
+        if email_id != except_id:
+            outbox_send_task.apply_async(kwargs={"email_id": email_id}, countdown=30)
+    if batch.released:
+        countdown = 30 if batch.error is not None else None
+        outbox_send_task.apply_async(kwargs={"email_id": batch.released[0]}, countdown=countdown)
+
+
 @shared_task(**SEND_RETRIES)
-def outbox_send_task(*, email_id: int) -> bool:
-    return services.outbox_send(email_id=email_id)
+def outbox_send_task(*, email_id: int) -> int:
+    """Send this row and, over the same connection, a batch of others waiting."""
+    batch = services.outbox_drain(email_id=email_id)
+    _follow_up(batch, except_id=email_id)
+    if email_id in batch.failed:
+        # This task's retries (back-off) are this row's.
+        raise batch.error
+    return len(batch.sent)
 
 
 @shared_task(acks_late=True)
-def outbox_send_many_task(*, email_ids: list[int]) -> int:
-    sent, failed = services.outbox_send_many(email_ids=email_ids)
-    # Rows that failed go back one by one, with the single-send task's retries.
-    for email_id in failed:
-        outbox_send_task.apply_async(kwargs={"email_id": email_id}, countdown=30)
-    return sent
+def outbox_send_many_task(*, email_ids: list[int], stale_seconds: float | None = None) -> int:
+    stale_after = None if stale_seconds is None else timedelta(seconds=stale_seconds)
+    batch = services.outbox_send_many(email_ids=email_ids, stale_after=stale_after)
+    _follow_up(batch)
+    return len(batch.sent)
 
 
 @shared_task
@@ -38,8 +56,8 @@ def outbox_redrive_task() -> int:
 # The outbox lived in the feedback app until 0.2: tasks queued under those names before an
 # upgrade still run. Remove these aliases in the release after next.
 @shared_task(name="feedback.tasks.outbox_send_task", **SEND_RETRIES)
-def outbox_send_task_legacy(*, email_id: int) -> bool:
-    return services.outbox_send(email_id=email_id)
+def outbox_send_task_legacy(*, email_id: int) -> int:
+    return outbox_send_task(email_id=email_id)
 
 
 @shared_task(name="feedback.tasks.outbox_send_many_task", acks_late=True)

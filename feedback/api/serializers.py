@@ -15,7 +15,7 @@ from drf_spectacular.serializers import PolymorphicProxySerializerExtension
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from feedback.choices import CaseEventKind, CasePriority, CaseStatus
+from feedback.choices import CASE_DONE_STATUSES, CaseEventKind, CasePriority, CaseStatus
 from feedback.models import Case, CaseEvent
 from feedback.reasons import CODES, reason_render
 from feedback.services import followup_recipient
@@ -91,6 +91,10 @@ class CaseOutputSerializer(serializers.ModelSerializer):
     overdue = serializers.SerializerMethodField(
         help_text="Past its due time and not resolved.",
     )
+    root_cause = serializers.SerializerMethodField(
+        help_text="The root cause it was resolved under (its name, as the organisation wrote it)."
+    )
+    team_id = serializers.IntegerField(allow_null=True)
 
     class Meta:
         model = Case
@@ -105,9 +109,14 @@ class CaseOutputSerializer(serializers.ModelSerializer):
             "is_anonymous",
             "assignee",
             "due_at",
+            "first_response_due_at",
+            "first_response_at",
             "overdue",
+            "team_id",
+            "root_cause",
             "resolution",
             "resolved_at",
+            "closed_at",
             "created_at",
             "updated_at",
         ]
@@ -121,9 +130,13 @@ class CaseOutputSerializer(serializers.ModelSerializer):
     def get_assignee(self, case: Case) -> dict | None:
         return _staff_person(case.assignee)
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_root_cause(self, case: Case) -> str | None:
+        return case.root_cause.name if case.root_cause_id else None
+
     def get_overdue(self, case: Case) -> bool:
         return (
-            case.status != CaseStatus.RESOLVED
+            case.status not in CASE_DONE_STATUSES
             and case.due_at is not None
             and case.due_at < timezone.now()
         )
@@ -378,7 +391,10 @@ class CaseStatusPickSerializer(serializers.Serializer):
 class CaseMoveInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[(v, label) for v, label in CaseStatus.choices if v != CaseStatus.RESOLVED],
-        help_text="Open, in progress or waiting (from resolved, only open: reopening).",
+        help_text=(
+            "new, open, waiting (on the customer) or closed (from resolved); a resolved or "
+            "closed case may only be reopened (open) or, once resolved, closed."
+        ),
     )
 
 
@@ -388,6 +404,11 @@ class CaseResolveInputSerializer(serializers.Serializer):
         SOMETHING_WRITTEN,
         max_length=RESOLUTION_MAX_LENGTH,
         help_text="How the case was resolved; required to resolve.",
+    )
+    root_cause = serializers.IntegerField(
+        min_value=1,
+        max_value=ID_MAX,
+        help_text="The id of one of the organisation's root causes; required to resolve.",
     )
 
 
@@ -400,7 +421,7 @@ def case_status_input(data: Any) -> dict[str, Any]:
     resolving = picked.validated_data["status"] == CaseStatus.RESOLVED
     shape = (CaseResolveInputSerializer if resolving else CaseMoveInputSerializer)(data=data)
     shape.is_valid(raise_exception=True)
-    return {"resolution": "", **shape.validated_data}
+    return {"resolution": "", "root_cause": None, **shape.validated_data}
 
 
 class ShapesBySerializer(PolymorphicProxySerializer):
@@ -422,10 +443,11 @@ class ShapesBySerializerExtension(PolymorphicProxySerializerExtension):
 CASE_STATUS_INPUT_SCHEMA = ShapesBySerializer(
     component_name="CaseStatusChangeInput",
     serializers={
+        CaseStatus.NEW.value: CaseMoveInputSerializer,
         CaseStatus.OPEN.value: CaseMoveInputSerializer,
-        CaseStatus.IN_PROGRESS.value: CaseMoveInputSerializer,
         CaseStatus.WAITING.value: CaseMoveInputSerializer,
         CaseStatus.RESOLVED.value: CaseResolveInputSerializer,
+        CaseStatus.CLOSED.value: CaseMoveInputSerializer,
     },
     resource_type_field_name="status",
 )

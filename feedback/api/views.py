@@ -37,7 +37,7 @@ from feedback.api.serializers import (
     CaseOutputSerializer,
     case_status_input,
 )
-from feedback.choices import CaseStatus
+from feedback.choices import CASE_DONE_STATUSES
 from feedback.models import Case, CaseEvent
 from feedback.services import (
     CaseTransitionRefused,
@@ -111,6 +111,7 @@ class _CaseAPI(OrganisationScopedAPIView):
             Case.objects.for_organisation(self.organisation)
             .select_related(
                 "assignee",
+                "root_cause",
                 "response__survey",
                 "response__member",
                 "response__channel",
@@ -153,7 +154,7 @@ class CaseListAPI(_CaseAPI, generics.ListAPIView):
         query = CaseListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        cases = queryset.select_related("response__survey", "assignee")
+        cases = queryset.select_related("response__survey", "assignee", "root_cause")
         if filters.get("status"):
             cases = cases.filter(status__in=filters["status"])
         if filters.get("priority"):
@@ -173,7 +174,7 @@ class CaseListAPI(_CaseAPI, generics.ListAPIView):
             cases = cases.filter(created_at__gte=filters["created_after"])
         if "created_before" in filters:
             cases = cases.filter(created_at__lt=filters["created_before"])
-        overdue = Q(due_at__lt=timezone.now()) & ~Q(status=CaseStatus.RESOLVED)
+        overdue = Q(due_at__lt=timezone.now()) & ~Q(status__in=CASE_DONE_STATUSES)
         if filters.get("overdue") is True:
             cases = cases.filter(overdue)
         elif filters.get("overdue") is False:
@@ -279,10 +280,12 @@ class CaseStatusAPI(_CaseChangeAPI):
     @extend_schema(
         summary="Change a case's status",
         description=(
-            "Moves the case between open, in progress and waiting, resolves it (with a "
-            "resolution, required) or reopens a resolved case (to open). A move the case's "
-            "current status does not allow — to the status it is already in, or from "
-            "resolved to anything but open — is a conflict (409)."
+            "Moves the case along new → open → waiting (on the customer) → resolved → "
+            "closed: resolving needs a resolution and one of the organisation's root causes "
+            "(its id); a resolved or closed case may be reopened (to open), and a resolved "
+            "one closed. A move the case's current status does not allow — to the status it "
+            "is already in, or from resolved or closed to anything else — is a conflict "
+            "(409); a root cause that is not the organisation's (or is retired) is 422."
         ),
         request=CASE_STATUS_INPUT_SCHEMA,
         responses={
@@ -290,17 +293,19 @@ class CaseStatusAPI(_CaseChangeAPI):
             409: OpenApiResponse(
                 description=(
                     "The case's status does not allow this move (`transition_refused`: it is "
-                    "already in that status, or it is resolved and may only be reopened)."
+                    "already in that status, or it is resolved or closed and may only be "
+                    "reopened or closed)."
                 )
             ),
         },
         examples=[
-            OpenApiExample("Start work", value={"status": "in_progress"}, request_only=True),
+            OpenApiExample("Start work", value={"status": "open"}, request_only=True),
             OpenApiExample(
                 "Resolve",
                 value={
                     "status": "resolved",
                     "resolution": "Called the customer; a voucher for the next visit.",
+                    "root_cause": 3,
                 },
                 request_only=True,
             ),
@@ -315,6 +320,7 @@ class CaseStatusAPI(_CaseChangeAPI):
                 case=case,
                 status=fields["status"],
                 resolution=fields["resolution"],
+                root_cause=fields["root_cause"],
                 **self.actor(),
             )
         except DjangoValidationError as exc:

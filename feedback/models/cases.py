@@ -15,7 +15,7 @@ class Case(TimeStampedModel):
         "surveys.Response", on_delete=models.CASCADE, related_name="case"
     )
     status = models.CharField(
-        _("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN
+        _("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.NEW
     )
     priority = models.CharField(
         _("priority"), max_length=8, choices=CasePriority.choices, default=CasePriority.NORMAL
@@ -40,11 +40,30 @@ class Case(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
     )
+    # The SLA's two clocks (feedback.services.sla): the resolution target is `due_at`.
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    # When staff first acted on the case (a note, a reply, a status change).
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # The due times already escalated, so a breach is escalated once (a reopened case's
+    # new due time is a new breach).
+    response_escalated_for = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_escalated_for = models.DateTimeField(null=True, blank=True, editable=False)
+    root_cause = models.ForeignKey(
+        "feedback.RootCause",
+        null=True,
+        blank=True,
+        # A cause filed on cases is retired, not deleted; the organisation's erasure
+        # takes both.
+        on_delete=models.RESTRICT,
+        related_name="cases",
+        verbose_name=_("root cause"),
+    )
     notes = models.TextField(_("notes"), blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     reply_text = models.TextField(_("respondent's reply"), blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
 
@@ -59,8 +78,15 @@ class Case(TimeStampedModel):
                 | models.Q(resolved_at__isnull=False),
                 name="case_resolved_has_time",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status=CaseStatus.CLOSED) | models.Q(closed_at__isnull=False),
+                name="case_closed_has_time",
+            ),
         ]
-        indexes = [models.Index(fields=["organisation", "status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "status", "-created_at"]),
+            models.Index(fields=["status", "due_at"], name="case_sla_due"),
+        ]
 
     def __str__(self) -> str:
         return f"case #{self.pk} ({self.status})"

@@ -11,46 +11,56 @@ audit entry name no actor, and the event names the key.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communities.models import ApiToken, StaffRole, User
-from communities.outbox.services import outbox_write
 from communities.permissions import WORK_CASES_ROLES
 from communities.services.audit import audit_record
 from communities.webhooks.choices import WebhookEvent
 from communities.webhooks.services import webhook_emit, webhook_subscribed
 from config.sql import insert_rows
-from feedback.choices import CASE_TRANSITIONS, CaseEventKind, CasePriority, CaseStatus
-from feedback.models import Case, CaseEvent
+from feedback.choices import (
+    CASE_DONE_STATUSES,
+    CASE_TRANSITIONS,
+    CaseEventKind,
+    CasePriority,
+    CaseStatus,
+)
+from feedback.models import Case, CaseEvent, RootCause, Team
 from feedback.reasons import Reason
 from feedback.services.contact import followup_recipient
+from feedback.services.mentions import mention_email_write, note_mentions
+from feedback.services.sla import case_resolution_due, case_sla_times
 from surveys.models import Response
 
 # A note is a working paper, not a document: long enough for a call's summary.
 NOTE_MAX_LENGTH = 10_000
 RESOLUTION_MAX_LENGTH = 10_000
-# How much of a note the email to someone it mentions quotes; the case page has the rest.
-MENTION_EXCERPT = 1_000
 
 # The audit log's codes for cases, registered in feedback.apps (labels shown translated).
 AUDIT_ACTIONS = {
     "case.assign": gettext_lazy("Case assigned"),
     "case.status": gettext_lazy("Case status changed"),
     "case.note_add": gettext_lazy("Case note added"),
+    "case.team": gettext_lazy("Case moved to a team"),
+    "team.save": gettext_lazy("Team saved"),
+    "team.delete": gettext_lazy("Team deleted"),
+    "root_cause.save": gettext_lazy("Root cause saved"),
+    "sla.save": gettext_lazy("Service levels saved"),
 }
-AUDIT_TARGETS = {"case": Case}
-AUDIT_TARGET_LABELS = {"case": gettext_lazy("Case")}
+AUDIT_TARGETS = {"case": Case, "team": Team, "root_cause": RootCause}
+AUDIT_TARGET_LABELS = {
+    "case": gettext_lazy("Case"),
+    "team": gettext_lazy("Team"),
+    "root_cause": gettext_lazy("Root cause"),
+}
 
 
 class CaseTransitionRefused(ValidationError):
@@ -112,7 +122,12 @@ def case_webhook_payload(*, case: Case, event: CaseEvent) -> dict[str, Any]:
             "created_at": _iso(case.created_at),
             "updated_at": _iso(case.updated_at),
             "due_at": _iso(case.due_at),
+            "first_response_due_at": _iso(case.first_response_due_at),
+            "first_response_at": _iso(case.first_response_at),
+            "team_id": case.team_id,
+            "root_cause_id": case.root_cause_id,
             "resolved_at": _iso(case.resolved_at),
+            "closed_at": _iso(case.closed_at),
         },
         "respondent": respondent,
         "change": change,
@@ -158,7 +173,7 @@ def _case_locked(case: Case) -> Case:
     colleague may have changed it since the caller read it)."""
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("organisation", "response__member", "assignee")
+        .select_related("organisation", "response__member", "assignee", "team", "root_cause")
         .get(pk=case.pk, organisation_id=case.organisation_id)
     )
 
@@ -179,12 +194,16 @@ def case_open(
     timeline and is announced to webhooks (case.opened), in the caller's transaction.
     """
     opened = at or timezone.now()
+    first_response_due, resolution_due = case_sla_times(
+        organisation=response.organisation, priority=priority, start=opened
+    )
     fields = {
         "organisation_id": response.organisation_id,
         "reasons": reasons,
         "priority": priority,
         "created_at": opened,
-        "due_at": opened + timedelta(days=2),
+        "first_response_due_at": first_response_due,
+        "due_at": resolution_due,
     }
     if new_response:
         case = Case(response=response, updated_at=opened, **fields)
@@ -278,23 +297,65 @@ def case_assign(
     return event
 
 
+def _root_cause_pick(*, case: Case, root_cause: RootCause | int | None) -> RootCause:
+    """The organisation's offered root cause `root_cause` names, else ValidationError on
+    "root_cause" (none given, another organisation's, retired, or no such cause)."""
+    pk = root_cause.pk if isinstance(root_cause, RootCause) else root_cause
+    if pk is None:
+        raise ValidationError(
+            {
+                "root_cause": ValidationError(
+                    _("Pick the root cause the case is resolved under."),
+                    code="root_cause_required",
+                )
+            }
+        )
+    found = RootCause.objects.for_organisation(case.organisation_id).filter(pk=pk, active=True)
+    picked = found.first()
+    if picked is None:
+        raise ValidationError(
+            {
+                "root_cause": ValidationError(
+                    _("Pick one of this organisation's root causes."), code="invalid_choice"
+                )
+            }
+        )
+    return picked
+
+
+def _first_response_mark(locked: Case, *, actor: User | None, api_key: ApiToken | None) -> list:
+    """Record the case's first response when a person (or an API key acting for one) acts
+    on it first; the fields to save (none once it is recorded)."""
+    if locked.first_response_at is not None:
+        return []
+    if api_key is None and not getattr(actor, "is_authenticated", False):
+        return []
+    locked.first_response_at = timezone.now()
+    return ["first_response_at"]
+
+
 @transaction.atomic
 def case_status_change(
     *,
     case: Case,
     status: str,
     resolution: str = "",
+    root_cause: RootCause | int | None = None,
     actor: User | None = None,
     api_key: ApiToken | None = None,
+    event_data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Move the case to `status`, along CASE_TRANSITIONS; resolving needs a `resolution`.
+    """Move the case to `status`, along CASE_TRANSITIONS; resolving needs a `resolution`
+    and one of the organisation's root causes.
 
-    A status that does not exist, or resolving without saying how, is a ValidationError
-    on the field; a move the case's current status does not allow (it is already there,
-    or it is resolved and may only be reopened) is CaseTransitionRefused. Resolving
-    stamps resolved_at and keeps the resolution; reopening clears both (the timeline
-    keeps them). Records a "status_changed" event, audits it, and queues case.resolved
-    for a resolution, case.updated for any other move.
+    A status that does not exist, or resolving without saying how and why, is a
+    ValidationError on the field; a move the case's current status does not allow (it is
+    already there, or it is resolved or closed and may only be reopened or closed) is
+    CaseTransitionRefused. Resolving stamps resolved_at and keeps the resolution and root
+    cause; closing stamps closed_at and keeps them; reopening clears all of them (the
+    timeline keeps them) and gives the case its full resolution target again. The first
+    change a person makes is the case's first response. Records a "status_changed" event,
+    audits it, and queues case.resolved for a resolution, case.updated for any other move.
     """
     if status not in CaseStatus.values:
         raise ValidationError(
@@ -318,29 +379,49 @@ def case_status_change(
                 )
             }
         )
+    cause = _root_cause_pick(case=case, root_cause=root_cause) if status == "resolved" else None
     locked = _case_locked(case)
-    before = {"status": locked.status, "resolution": locked.resolution}
+    before = {
+        "status": locked.status,
+        "resolution": locked.resolution,
+        "root_cause": locked.root_cause_id,
+    }
     if status not in CASE_TRANSITIONS.get(locked.status, frozenset()):
         message = (
             _("The case is already in that status.")
             if status == locked.status
-            else _("A resolved case can only be reopened.")
+            else _("A resolved case can only be reopened or closed.")
             if locked.status == CaseStatus.RESOLVED
+            else _("A closed case can only be reopened.")
+            if locked.status == CaseStatus.CLOSED
             else _("The case cannot move to that status from the one it is in.")
         )
         raise CaseTransitionRefused(message, code="transition_refused")
+    now = timezone.now()
+    reopened = before["status"] in CASE_DONE_STATUSES and status not in CASE_DONE_STATUSES
     locked.status = status
+    fields = ["status", "resolution", "resolved_at", "closed_at", "root_cause", "updated_at"]
     if status == CaseStatus.RESOLVED:
         locked.resolution = resolution
-        locked.resolved_at = timezone.now()
+        locked.root_cause = cause
+        locked.resolved_at = now
+    elif status == CaseStatus.CLOSED:
+        locked.closed_at = now
     else:
         locked.resolution = ""
+        locked.root_cause = None
         locked.resolved_at = None
-    locked.full_clean(exclude=["response", "organisation", "assignee"])
-    locked.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
-    data: dict[str, Any] = {"from": before["status"], "to": status}
+        locked.closed_at = None
+    if reopened:
+        locked.due_at = case_resolution_due(case=locked, start=now)
+        fields.append("due_at")
+    fields += _first_response_mark(locked, actor=actor, api_key=api_key)
+    locked.full_clean(exclude=["response", "organisation", "assignee", "team", "root_cause"])
+    locked.save(update_fields=fields)
+    # `event_data`: what made the move, when no person did (a recovery check's answer).
+    data: dict[str, Any] = {**(event_data or {}), "from": before["status"], "to": status}
     if status == CaseStatus.RESOLVED:
-        data["resolution"] = resolution
+        data.update(resolution=resolution, root_cause=cause.pk, root_cause_name=cause.name)
     event = _event_record(
         case=locked,
         kind=CaseEventKind.STATUS_CHANGED,
@@ -357,6 +438,7 @@ def case_status_change(
         changes={
             "status": [before["status"], locked.status],
             "resolution": [before["resolution"], locked.resolution],
+            "root_cause": [before["root_cause"], locked.root_cause_id],
         },
     )
     resolved = status == CaseStatus.RESOLVED
@@ -365,6 +447,51 @@ def case_status_change(
         event=event,
         webhook_event=WebhookEvent.CASE_RESOLVED if resolved else WebhookEvent.CASE_UPDATED,
     )
+    return event
+
+
+@transaction.atomic
+def case_team_set(
+    *,
+    case: Case,
+    team: Team | None,
+    actor: User | None = None,
+    api_key: ApiToken | None = None,
+) -> CaseEvent | None:
+    """Route the case to `team` (one of its organisation's, else ValidationError on
+    "team"; None: to no team). Records a "assigned" event naming the team, audits it and
+    queues case.updated; None when the case was already with that team."""
+    if team is not None and team.organisation_id != case.organisation_id:
+        raise ValidationError(
+            {"team": ValidationError(_("Pick one of this organisation's teams."), code="invalid")}
+        )
+    locked = _case_locked(case)
+    previous = locked.team
+    if locked.team_id == (team.pk if team else None):
+        return None
+    locked.team = team
+    locked.save(update_fields=["team", "updated_at"])
+    event = _event_record(
+        case=locked,
+        kind=CaseEventKind.ASSIGNED,
+        actor=actor,
+        api_key=api_key,
+        data={
+            "team": team.pk if team else None,
+            "team_name": team.name if team else "",
+            "previous_team": previous.pk if previous else None,
+            "previous_team_name": previous.name if previous else "",
+        },
+    )
+    audit_record(
+        organisation=locked.organisation,
+        actor=actor,
+        action="case.team",
+        target=locked,
+        target_type="case",
+        changes={"team": [previous, team]},
+    )
+    _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
     return event
 
 
@@ -390,7 +517,8 @@ def _note_record(
     api_key: ApiToken | None,
 ) -> CaseEvent:
     # The case changed: the inbox's "last changed" reads updated_at.
-    locked.save(update_fields=["updated_at"])
+    fields = _first_response_mark(locked, actor=actor, api_key=api_key)
+    locked.save(update_fields=["updated_at", *fields])
     event = _event_record(
         case=locked, kind=CaseEventKind.NOTE, actor=actor, api_key=api_key, data=data
     )
@@ -418,67 +546,6 @@ def case_note_add(
     body = _note_body_clean(body)
     locked = _case_locked(case)
     return _note_record(locked=locked, data={"body": body}, actor=actor, api_key=api_key)
-
-
-def note_mentions(*, body: str, staff: list[User]) -> list[tuple[User, str]]:
-    """The staff a note @mentions, each with the words that mentioned them first.
-
-    A mention is "@" and a staff member's email address or name, matched without regard to
-    case and not running on into more letters ("@Kim" is not "@Kimberly"); the longest
-    match wins, so "@Kim Lee" names Kim Lee, not a colleague called Kim. A name two of
-    the staff share names neither of them (their addresses still do).
-    """
-    by_text: dict[str, User | None] = {}
-    for user in staff:
-        by_text[user.email.casefold()] = user
-        name = " ".join((user.name or "").split()).casefold()
-        if name:
-            by_text[name] = None if name in by_text and by_text[name] != user else user
-    candidates = sorted((text for text, user in by_text.items() if user), key=len, reverse=True)
-    if not candidates or "@" not in body:
-        return []
-    pattern = re.compile(
-        r"(?<![\w@])@(" + "|".join(re.escape(c) for c in candidates) + r")(?![\w@-])(?!\.\w)",
-        re.IGNORECASE,
-    )
-    found: dict[int, tuple[User, str]] = {}
-    for match in pattern.finditer(body):
-        user = by_text[match.group(1).casefold()]
-        if user is not None and user.pk not in found:
-            found[user.pk] = (user, match.group(0))
-    return list(found.values())
-
-
-def _mention_email_write(*, case: Case, event: CaseEvent, user: User, author: str) -> None:
-    """Tell a mentioned colleague, in their language, through the outbox (once per note)."""
-    organisation = case.organisation
-    path = reverse("staff:case_detail", args=[organisation.slug, case.pk])
-    body = event.data.get("body", "")
-    context = {
-        "organisation_name": organisation.name,
-        "case_id": case.pk,
-        "author": author,
-        "note": body if len(body) <= MENTION_EXCERPT else body[:MENTION_EXCERPT] + "…",
-        "case_url": f"{settings.SITE_URL}{path}",
-    }
-    language = user.locale or organisation.default_language
-    base = "feedback/emails/case_mention"
-    with translation.override(language):
-        subject = render_to_string(f"{base}_subject.txt", context, using="text")
-        text = render_to_string(f"{base}_body.txt", context, using="text")
-        html = render_to_string(f"{base}_body.html", context)
-    outbox_write(
-        idempotency_key=f"case-mention:{event.pk}:user:{user.pk}",
-        organisation=organisation,
-        to_email=user.email,
-        template="case_mention",
-        context=context,
-        language=language,
-        subject=" ".join(subject.strip().splitlines()),
-        body_text=text,
-        body_html=html,
-        headers={},
-    )
 
 
 @transaction.atomic
@@ -525,5 +592,5 @@ def case_note_post(
     event = _note_record(locked=locked, data=data, actor=actor, api_key=None)
     for user, _text in mentioned:
         if user.pk != actor.pk:
-            _mention_email_write(case=locked, event=event, user=user, author=_person(actor))
+            mention_email_write(case=locked, event=event, user=user, author=_person(actor))
     return event

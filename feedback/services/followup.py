@@ -3,31 +3,49 @@ staff alert, and the analysis of a response's text."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
-from communities.models import StaffRole
+from communities.models import Location, StaffRole, User
 from communities.outbox.contacts import SURVEY_KEY, contacts_limited
 from communities.outbox.models import OutboundEmail
 from communities.outbox.services import (
     outbox_enqueue,
+    outbox_write,
     sender_headers,
     unsubscribe_headers,
     unsubscribe_url,
 )
 from communities.permissions import WORK_CASES_ROLES
 from config.queue import redrive
-from feedback.choices import CasePriority, Condition
-from feedback.models import Case
-from feedback.reasons import CHOICE, CSAT, NPS, SENTIMENT, STARS, Reason, reason_make
+from config.sql import insert_rows
+from feedback.choices import (
+    CasePriority,
+    Condition,
+    RuleAlert,
+    RuleAssignment,
+    RuleConditionKind,
+)
+from feedback.inbound.addresses import reply_headers
+from feedback.models import Case, FollowUpRule, RuleAlertIntent, Team
+from feedback.reasons import Reason
 from feedback.rules import organisation_rules
-from feedback.services.cases import case_open
+from feedback.services.cases import case_assign, case_open
 from feedback.services.contact import followup_recipient
+from feedback.services.followup_eval import CompiledRule, Plan, legacy_compile, rules_plan
+from feedback.services.followup_spec import template_render
 from surveys.choices import QuestionType
 from surveys.models import Answer, Response
 from surveys.reactions import StoredResponse
@@ -36,6 +54,8 @@ from surveys.sentiment import sentiment_score
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule of the first release's shape: the defaults are written so."""
+
     condition: str
     threshold: float | None = None
     choice_id: int | None = None
@@ -49,60 +69,129 @@ DEFAULT_RULES = (
     Rule(Condition.STARS_AT_MOST, 2),
     Rule(Condition.SENTIMENT_BELOW, -0.3),
 )
+_DEFAULTS_COMPILED = tuple(
+    legacy_compile(
+        condition=r.condition,
+        threshold=r.threshold,
+        choice_id=r.choice_id,
+        email_respondent=r.email_respondent,
+        alert_staff=r.alert_staff,
+        open_case=r.open_case,
+    )
+    for r in DEFAULT_RULES
+)
+# The legacy `conditions` filter of followup_apply, as the kinds of condition it names.
+_KINDS_OF = {
+    Condition.NPS_AT_MOST: RuleConditionKind.SCORE,
+    Condition.STARS_AT_MOST: RuleConditionKind.SCORE,
+    Condition.SENTIMENT_BELOW: RuleConditionKind.SENTIMENT,
+    Condition.CHOICE_SELECTED: RuleConditionKind.CHOICE,
+}
+# Whether the case service takes the routing itself (the case workflow adds it); until it
+# does, the team is set and the assignee given right after the case is opened.
+_CASE_OPEN_ROUTES = {"team", "assignee"} <= set(inspect.signature(case_open).parameters)
+# Called with (response, case, rules) for each response a rule with "webhook" matched:
+# the hook point for the webhook action (nothing is registered yet).
+RULE_WEBHOOK_HOOKS: list[Callable[..., None]] = []
 
 
-def followup_rules(*, response: Response) -> tuple[Rule, ...]:
-    """The survey's own rules, else its organisation's, else the defaults."""
+def followup_rules(*, response: Response) -> tuple[CompiledRule, ...]:
+    """The organisation's active rules whose surveys include the response's, in order;
+    the defaults when there are none."""
     organisation = response.organisation if Response.organisation.is_cached(response) else None
     rows = organisation_rules(organisation_id=response.organisation_id, organisation=organisation)
-    own = [r for r in rows if r.survey_id == response.survey_id] or [
-        r for r in rows if r.survey_id is None
-    ]
-    if not own:
-        return DEFAULT_RULES
-    return tuple(
-        Rule(r.condition, r.threshold, r.choice_id, r.email_respondent, r.alert_staff, r.open_case)
-        for r in own
+    own = tuple(
+        rule
+        for rule in rows
+        if not rule.scope.get("surveys") or response.survey_id in rule.scope["surveys"]
     )
+    return own or _DEFAULTS_COMPILED
 
 
-def _rule_matches(rule: Rule, answer: Answer, choice_ids: set[int]) -> bool:
-    if rule.condition == Condition.NPS_AT_MOST:
-        return (
-            answer.question_type == QuestionType.NPS
-            and answer.number is not None
-            and answer.number <= rule.threshold
-        )
-    if rule.condition == Condition.STARS_AT_MOST:
-        # A CSAT face is the same 1–5 satisfaction, drawn differently.
-        return (
-            answer.question_type in (QuestionType.STAR, QuestionType.CSAT)
-            and answer.number is not None
-            and answer.number <= rule.threshold
-        )
-    if rule.condition == Condition.SENTIMENT_BELOW:
-        return answer.sentiment is not None and answer.sentiment < rule.threshold
-    if rule.condition == Condition.CHOICE_SELECTED:
-        return rule.choice_id in choice_ids
-    return False
+def _round_robin_next(*, rule_pk: int, members: list[int]) -> int:
+    """The member whose turn it is; one UPDATE moves the rule's cursor (and locks its row
+    until the submit commits, so concurrent answers take successive turns)."""
+    FollowUpRule.objects.filter(pk=rule_pk).update(round_robin_cursor=F("round_robin_cursor") + 1)
+    cursor = FollowUpRule.objects.filter(pk=rule_pk).values_list("round_robin_cursor", flat=True)[0]
+    return members[(cursor - 1) % len(members)]
 
 
-def _reason(rule: Rule, answer: Answer) -> Reason:
-    """What matched, as data: each reader sees it in their own language (feedback.reasons)."""
-    if rule.condition == Condition.SENTIMENT_BELOW:
-        return reason_make(
-            code=SENTIMENT,
-            question=answer.question_id,
-            value=answer.sentiment,
-            threshold=rule.threshold,
-        )
-    if rule.condition == Condition.CHOICE_SELECTED:
-        # The rule holds for the response (its choice was picked), not for each answer.
-        return reason_make(code=CHOICE, value=rule.choice_id)
-    code = {QuestionType.NPS: NPS, QuestionType.CSAT: CSAT}.get(answer.question_type, STARS)
-    return reason_make(
-        code=code, question=answer.question_id, value=answer.number, threshold=rule.threshold
+def case_route(
+    *, plan: Plan, response: Response, advance: bool = True
+) -> tuple[int | None, int | None]:
+    """(team id, assignee id) the plan's case goes to. Only staff who work cases in the
+    organisation are given cases; with nobody eligible the case stays with the team.
+    `advance=False` tells whose turn it is without taking it (for "Test this rule")."""
+    spec = plan.case or {}
+    team_id = spec.get("team")
+    assign = spec.get("assign") or ""
+    workers = (
+        StaffRole.objects.for_organisation(response.organisation_id)
+        .filter(role__in=WORK_CASES_ROLES, user__is_active=True)
+        .values_list("user_id", flat=True)
     )
+    if assign == RuleAssignment.PERSON and spec.get("person"):
+        return team_id, spec["person"] if workers.filter(user_id=spec["person"]).exists() else None
+    if assign == RuleAssignment.LOCATION_MANAGER and response.location_id:
+        manager = (
+            Location.objects.filter(pk=response.location_id).values_list("manager_id", flat=True)
+        ).first()
+        return team_id, manager if manager and workers.filter(user_id=manager).exists() else None
+    if assign == RuleAssignment.ROUND_ROBIN and team_id and plan.case_rule is not None:
+        members = sorted(
+            Team.objects.for_organisation(response.organisation_id)
+            .filter(pk=team_id, members__in=workers)
+            .values_list("members", flat=True)
+        )
+        if not members or plan.case_rule.pk is None:
+            return team_id, None
+        if not advance:
+            cursor = (
+                FollowUpRule.objects.filter(pk=plan.case_rule.pk)
+                .values_list("round_robin_cursor", flat=True)
+                .first()
+                or 0
+            )
+            return team_id, members[cursor % len(members)]
+        return team_id, _round_robin_next(rule_pk=plan.case_rule.pk, members=members)
+    return team_id, None
+
+
+def _case_open_routed(
+    *, plan: Plan, response: Response, reasons: list[Reason], priority: str, at, new_response: bool
+) -> Case:
+    existed = not new_response and Case.objects.filter(response_id=response.pk).exists()
+    if existed:
+        return case_open(response=response, reasons=reasons, priority=priority, at=at)
+    team_id, assignee_id = case_route(plan=plan, response=response)
+    if _CASE_OPEN_ROUTES:
+        return case_open(
+            response=response,
+            reasons=reasons,
+            priority=priority,
+            at=at,
+            new_response=new_response,
+            team=team_id,
+            assignee=assignee_id,
+        )
+    case = case_open(
+        response=response, reasons=reasons, priority=priority, at=at, new_response=new_response
+    )
+    if team_id:
+        Case.objects.filter(pk=case.pk).update(team_id=team_id)
+        case.team_id = team_id
+    if assignee_id:
+        case_assign(case=case, assignee=User.objects.get(pk=assignee_id))
+        case.assignee_id = assignee_id
+    return case
+
+
+def _auto_priority(answers: list[Answer]) -> str:
+    detractor = any(
+        a.question_type == QuestionType.NPS and a.number is not None and a.number <= 3
+        for a in answers
+    )
+    return CasePriority.HIGH if detractor else CasePriority.NORMAL
 
 
 # savepoint=False: inside a submit's transaction, an error here rolls back the whole
@@ -119,76 +208,85 @@ def followup_apply(
     consent_just_given: bool = False,
     scores_first: bool = False,
 ) -> Case | None:
-    """Apply the follow-up rules to a response: open its case and queue its email, once.
+    """Apply the follow-up rules to a response: open its case, queue its email and alerts,
+    once.
 
-    `conditions` limits which kinds of rule are applied (the sentiment task applies only
-    sentiment rules: the score rules already ran when the response was stored). The
-    email goes only to a respondent who ticked consent-to-contact and is not anonymous;
-    a second call finds the case and the email already there. `at` is the time a case
-    records (a pooled anonymous answer's batch time, not the moment of release).
-    `new_response` says the response was written in this transaction, so it can have no
-    case or email yet and neither is looked up; `consent_just_given` that its consent was
-    recorded in this transaction too, so it is not read back.
+    `conditions` limits which rules are applied to those with a condition of those kinds
+    (the sentiment task applies only sentiment rules: the others already ran when the
+    response was stored). The email goes only to a respondent who ticked consent-to-contact
+    and is not anonymous; a second call finds the case and the email already there. `at`
+    is the time a case records (a pooled anonymous answer's batch time, not the moment of
+    release). `new_response` says the response was written in this transaction, so it can
+    have no case or email yet and neither is looked up; `consent_just_given` that its
+    consent was recorded in this transaction too, so it is not read back.
     """
-    rules = [
-        rule
-        for rule in followup_rules(response=response)
-        if conditions is None or rule.condition in conditions
-    ]
+    rules = followup_rules(response=response)
+    if conditions is not None:
+        kinds = {_KINDS_OF.get(c, c) for c in conditions}
+        rules = tuple(rule for rule in rules if rule.kinds() & kinds)
     if not rules:
         return None
     if answers is None:
         answers = list(response.answers.all())
-    if choice_ids is None and any(r.condition == Condition.CHOICE_SELECTED for r in rules):
+    if choice_ids is None and any(RuleConditionKind.CHOICE in r.kinds() for r in rules):
         choice_ids = set(
             Answer.choices.through.objects.filter(answer__response=response).values_list(
                 "choice_id", flat=True
             )
         )
-    matched = [
-        (rule, answer)
-        for rule in rules
-        for answer in answers
-        if _rule_matches(rule, answer, choice_ids or set())
-    ]
-    if not matched:
+    plan = rules_plan(
+        rules=rules, response=response, answers=answers, choice_ids=choice_ids or set()
+    )
+    if not plan.matched:
         return None
     # For an answer from a request, scores speak first: the case names what the score and
     # choice rules found, and a comment's sentiment only when they found nothing, as when
     # the comment was scored by a later task (the rows a submit writes did not change when
     # scoring moved inline). A batch from the pool was always judged on everything at once.
-    decisive = (
-        [(r, a) for r, a in matched if r.condition != Condition.SENTIMENT_BELOW]
-        if scores_first
-        else []
-    )
-    why: list[Reason] = []
-    for rule, answer in decisive or matched:
-        if (reason := _reason(rule, answer)) not in why:
-            why.append(reason)
+    why = plan.reasons(scores_first=scores_first)
     case = None
-    if any(rule.open_case for rule, _ in matched):
-        detractor = any(
-            a.question_type == QuestionType.NPS and a.number is not None and a.number <= 3
-            for a in answers
-        )
-        case = case_open(
+    if plan.case is not None:
+        case = _case_open_routed(
+            plan=plan,
             response=response,
             reasons=why,
-            priority=CasePriority.HIGH if detractor else CasePriority.NORMAL,
+            priority=plan.case.get("priority") or _auto_priority(answers),
             at=at,
             new_response=new_response,
         )
-    if any(rule.email_respondent for rule, _ in matched):
+    if plan.email is not None:
         followup_email_queue(
             response=response,
             case=case,
             new_response=new_response,
             consent_just_given=consent_just_given,
+            email=plan.email,
         )
-    if any(rule.alert_staff for rule, _ in matched):
+    if plan.immediate_alert:
         staff_alert_queue(response=response, case=case, reasons=why)
+    for rule in plan.digest_rules:
+        alert_intent_record(response=response, case=case, rule=rule, reasons=why, at=at)
+    if plan.webhook_rules:
+        for hook in RULE_WEBHOOK_HOOKS:
+            hook(response=response, case=case, rules=plan.webhook_rules)
     return case
+
+
+def alert_intent_record(
+    *, response: Response, case: Case | None, rule: CompiledRule, reasons: list[Reason], at=None
+) -> None:
+    """Keep a rule's "alert in the digest" for the digest builder, once per response and rule."""
+    row = {
+        "organisation_id": response.organisation_id,
+        "rule_id": rule.pk,
+        "response_id": response.pk,
+        "case_id": case.pk if case else None,
+        "mode": RuleAlert.DIGEST,
+        "reasons": reasons,
+        "created_at": at or timezone.now(),
+        "digested_at": None,
+    }
+    insert_rows(RuleAlertIntent, [row], conflict=("response", "rule"))
 
 
 def staff_alert_queue(*, response: Response, case: Case | None, reasons: list[Reason]) -> int:
@@ -223,14 +321,17 @@ def followup_email_queue(
     case: Case | None,
     new_response: bool = False,
     consent_just_given: bool = False,
+    email: dict[str, Any] | None = None,
 ) -> OutboundEmail | None:
     """Queue the follow-up email to the respondent once per response, or None when we must
     not write: see followup_recipient, and, when the organisation counts follow-ups in its
     contact limit, a person written to recently about another survey.
 
+    `email` is the matching rule's email action: its template in the response's language
+    (else the standard email) and its delay (the outbox holds the email until then).
     Like every email to a member it carries one-click unsubscribe (RFC 8058 headers and a
     link in the text); it comes from the organisation's sender name, and replies go to
-    its reply address (the email asks for a reply only when there is one to go to).
+    its reply address, or the case's own when inbound mail is set up.
     """
     recipient = followup_recipient(
         response=response,
@@ -248,27 +349,100 @@ def followup_email_queue(
     ):
         return None
     unsubscribe = unsubscribe_url(organisation_id=organisation.pk, email=recipient)
+    context = {
+        "organisation_name": organisation.name,
+        "survey_title": survey.title.get(response.language) or survey.title_text,
+        "name": response.member.name if response.member_id else "",
+        "case_id": case.pk if case else None,
+        "can_reply": bool(organisation.reply_to_email),
+        "unsubscribe_url": unsubscribe,
+        SURVEY_KEY: survey.pk,
+    }
+    headers = {
+        **unsubscribe_headers(url=unsubscribe),
+        **sender_headers(organisation=organisation),
+        **(reply_headers(case=case) if case is not None else {}),
+    }
+    extra: dict[str, Any] = {}
+    delay = (email or {}).get("delay_minutes") or 0
+    if delay:
+        extra["send_after"] = timezone.now() + timedelta(minutes=delay)
+    own = ((email or {}).get("templates") or {}).get(response.language)
+    if own:
+        return _own_email_write(
+            response=response,
+            recipient=recipient,
+            template=own,
+            context=context,
+            headers=headers,
+            new_response=new_response,
+            **extra,
+        )
     return outbox_enqueue(
         organisation=organisation,
         to_email=recipient,
         template="followup",
         language=response.language,
-        context={
-            "organisation_name": organisation.name,
-            "survey_title": survey.title.get(response.language) or survey.title_text,
-            "name": response.member.name if response.member_id else "",
-            "case_id": case.pk if case else None,
-            "can_reply": bool(organisation.reply_to_email),
-            "unsubscribe_url": unsubscribe,
-            SURVEY_KEY: survey.pk,
-        },
-        headers={
-            **unsubscribe_headers(url=unsubscribe),
-            **sender_headers(organisation=organisation),
-        },
+        context=context,
+        headers=headers,
         idempotency_key=f"followup:response:{response.pk}",
         new_key=new_response,
         unless_suppressed=new_response,
+        **extra,
+    )
+
+
+def followup_email_render(
+    *, template: dict[str, str], context: dict[str, Any], language: str
+) -> tuple[str, str, str]:
+    """(subject, text, html) of a staff-written follow-up: their subject and text rendered
+    in the sandbox (followup_spec), inside the standard frame with the unsubscribe link."""
+    values = {**context, "location_name": context.get("location_name", "")}
+    subject = " ".join(template_render(template["subject"], values, html=False).split())
+    body = template_render(template["body"], values, html=False)
+    with translation.override(language):
+        # The staff's text is text, not markup: the HTML part escapes all of it.
+        frame = {**context, "text": body, "html": mark_safe(escape(body).replace("\n", "<br>"))}
+        text = render_to_string("feedback/emails/followup_own_body.txt", frame, using="text")
+        html = render_to_string("feedback/emails/followup_own_body.html", frame)
+    return subject, text, html
+
+
+def _own_email_write(
+    *,
+    response: Response,
+    recipient: str,
+    template: dict[str, str],
+    context: dict[str, Any],
+    headers: dict[str, str],
+    new_response: bool,
+    **extra: Any,
+) -> OutboundEmail | None:
+    key = f"followup:response:{response.pk}"
+    if not new_response:
+        existing = OutboundEmail.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+    context = {
+        **context,
+        "location_name": response.location.name if response.location_id else "",
+    }
+    subject, text, html = followup_email_render(
+        template=template, context=context, language=response.language
+    )
+    return outbox_write(
+        idempotency_key=key,
+        organisation=response.organisation,
+        to_email=recipient,
+        template="followup_own",
+        context=context,
+        language=response.language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=headers,
+        unless_suppressed=new_response,
+        **extra,
     )
 
 

@@ -5,7 +5,9 @@ from feedback.views.case import (
     StaffCaseAssignView,
     StaffCaseDetailView,
     StaffCaseNoteView,
+    StaffCaseReplyView,
     StaffCaseStatusView,
+    StaffCaseTeamView,
 )
 from feedback.views.inbox import StaffCaseBulkView, StaffCaseListView
 
@@ -15,5 +17,7 @@ __all__ = [
     "StaffCaseDetailView",
     "StaffCaseListView",
     "StaffCaseNoteView",
+    "StaffCaseReplyView",
     "StaffCaseStatusView",
+    "StaffCaseTeamView",
 ]

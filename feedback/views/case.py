@@ -21,12 +21,25 @@ from communities.formviews import StaffActionView
 from communities.permissions import can_read_results, can_work_cases
 from communities.scoping import StaffScopedMixin
 from communities.views.settings import organisation_time_zone
-from feedback.choices import CASE_TRANSITIONS, CaseStatus
-from feedback.forms import CaseAssignForm, CaseNoteForm, CaseStatusForm
+from feedback.choices import CASE_DONE_STATUSES, CASE_TRANSITIONS, CaseStatus
+from feedback.forms import (
+    CaseAssignForm,
+    CaseNoteForm,
+    CaseReplyForm,
+    CaseStatusForm,
+    CaseTeamForm,
+)
 from feedback.models import Case
-from feedback.selectors import case_page, case_staff
-from feedback.services.cases import case_assign, case_note_post, case_status_change
+from feedback.selectors import case_page, case_staff, case_teams, root_causes
+from feedback.services.case_reply import case_reply_language, case_reply_send
+from feedback.services.cases import (
+    case_assign,
+    case_note_post,
+    case_status_change,
+    case_team_set,
+)
 from feedback.services.contact import followup_recipient
+from feedback.services.recovery import case_resolve
 from feedback.timeline import (
     case_due_text,
     case_event_actor,
@@ -71,9 +84,15 @@ class StaffCaseDetailView(StaffScopedMixin, DetailView):
         case: Case = self.object
         response = case.response
         staff = case_staff(organisation=self.organisation)
+        now = timezone.now()
         case.due_text, case.is_overdue = case_due_text(
-            due_at=case.due_at, status=case.status, now=timezone.now()
+            due_at=case.due_at, status=case.status, now=now
         )
+        if case.first_response_at is None:
+            case.response_due_text, case.response_overdue = case_due_text(
+                due_at=case.first_response_due_at, status=case.status, now=now
+            )
+        causes = list(root_causes(organisation=self.organisation))
         allowed = CASE_TRANSITIONS.get(case.status, frozenset())
         context.update(
             answers=response.answers.all(),
@@ -92,9 +111,17 @@ class StaffCaseDetailView(StaffScopedMixin, DetailView):
                 staff=staff,
                 user=self.request.user,
             ),
-            status_form=CaseStatusForm(),
+            status_form=CaseStatusForm(root_causes=causes),
+            root_causes=causes,
+            team_form=CaseTeamForm(
+                initial={"team": case.team_id or ""},
+                teams=case_teams(organisation=self.organisation),
+            ),
+            is_done=case.status in CASE_DONE_STATUSES,
             status_choices=[(v, label) for v, label in CaseStatus.choices if v in allowed],
             note_form=CaseNoteForm(initial={"submission": uuid.uuid4().hex}),
+            reply_form=CaseReplyForm(initial={"submission": uuid.uuid4().hex}),
+            reply_language=case_reply_language(case=case),
             time_zone=organisation_time_zone(self.organisation),
         )
         return context
@@ -149,19 +176,44 @@ class StaffCaseAssignView(_CaseAction):
         )
 
 
+class StaffCaseTeamView(_CaseAction):
+    form_class = CaseTeamForm
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {"teams": case_teams(organisation=self.organisation)}
+
+    def save(self, case: Case, data: dict[str, Any]) -> str:
+        team = data["team"]
+        event = case_team_set(case=case, team=team, actor=self.request.user)
+        if event is None:
+            return _("The case was already there.")
+        if team is None:
+            return _("The case is with no team now.")
+        return _("Case moved to the team %(name)s.") % {"name": team.name}
+
+
 class StaffCaseStatusView(_CaseAction):
     form_class = CaseStatusForm
 
+    def form_kwargs(self) -> dict[str, Any]:
+        return {"root_causes": root_causes(organisation=self.organisation)}
+
     def save(self, case: Case, data: dict[str, Any]) -> str:
-        case_status_change(
-            case=case,
-            status=data["status"],
-            resolution=data["resolution"],
-            actor=self.request.user,
-        )
         if data["status"] == CaseStatus.RESOLVED:
+            case_resolve(
+                case=case,
+                resolution=data["resolution"],
+                root_cause=data["root_cause"],
+                recovery=data["recovery"],
+                actor=self.request.user,
+            )
+            if data["recovery"]:
+                return _("Case resolved; the customer is asked whether it is fixed.")
             return _("Case resolved.")
-        if case.status == CaseStatus.RESOLVED:
+        case_status_change(case=case, status=data["status"], actor=self.request.user)
+        if data["status"] == CaseStatus.CLOSED:
+            return _("Case closed.")
+        if case.status in CASE_DONE_STATUSES:
             return _("Case reopened.")
         return _("Case moved to %(status)s.") % {"status": CaseStatus(data["status"]).label}
 
@@ -182,3 +234,13 @@ class StaffCaseNoteView(_CaseAction):
         if mentioned:
             return _("Note added; %(names)s will get an email.") % {"names": ", ".join(mentioned)}
         return _("Note added.")
+
+
+class StaffCaseReplyView(_CaseAction):
+    form_class = CaseReplyForm
+
+    def save(self, case: Case, data: dict[str, Any]) -> str:
+        case_reply_send(
+            case=case, body=data["body"], actor=self.request.user, submission=data["submission"]
+        )
+        return _("Reply sent to the customer; the case waits on their answer.")

@@ -20,7 +20,7 @@ from communities.views.settings import organisation_time_zone
 from feedback.choices import CaseStatus
 from feedback.forms import BULK_ASSIGN, CaseBulkForm, CaseFilterForm
 from feedback.models import Case
-from feedback.selectors import CaseFilters, case_inbox, case_staff
+from feedback.selectors import CaseFilters, case_inbox, case_staff, case_teams, root_causes
 from feedback.services.cases import case_assign, case_status_change
 from feedback.timeline import case_due_text
 from surveys.models import Survey
@@ -49,6 +49,7 @@ class StaffCaseListView(StaffScopedMixin, ListView):
                 locations=Location.objects.for_organisation(self.organisation)
                 .only("id", "name")
                 .order_by("name", "id"),
+                teams=case_teams(organisation=self.organisation),
             )
         return self._filter_form
 
@@ -69,12 +70,18 @@ class StaffCaseListView(StaffScopedMixin, ListView):
             case.due_text, case.is_overdue = case_due_text(
                 due_at=case.due_at, status=case.status, now=now
             )
+            case.response_due_text, case.response_overdue = (
+                case_due_text(due_at=case.first_response_due_at, status=case.status, now=now)
+                if case.first_response_at is None
+                else ("", False)
+            )
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
             filter_form=self.filter_form(),
             staff=self.staff,
             statuses=CaseStatus.choices,
+            root_causes=root_causes(organisation=self.organisation),
             query=query.urlencode(),
             time_zone=organisation_time_zone(self.organisation),
         )
@@ -115,6 +122,7 @@ class StaffCaseBulkView(StaffScopedMixin, View):
             staff=case_staff(organisation=self.organisation),
             user=request.user,
             case_ids=cases,
+            root_causes=root_causes(organisation=self.organisation),
         )
         back = reverse("staff:case_list", args=[self.organisation.slug])
         query = _back_query(request.POST.get("back", ""))
@@ -137,6 +145,7 @@ class StaffCaseBulkView(StaffScopedMixin, View):
                         case=cases[pk],
                         status=data["status"],
                         resolution=data["resolution"],
+                        root_cause=data["root_cause"],
                         actor=request.user,
                     )
             except ValidationError as exc:

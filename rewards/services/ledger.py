@@ -87,25 +87,45 @@ def points_award_once(
 ) -> bool:
     """`points_award` in one plain INSERT for the answering hot path; False when the key
     was awarded already (the caller holds the member's lock)."""
-    rows = insert_rows(
-        LedgerEntry,
-        [
-            {
-                "organisation": organisation_id,
-                "member": member_id,
-                "points": points,
-                "reason": reason,
-                "source": source,
-                "idempotency_key": idempotency_key,
-                "created_by": None,
-                "created_at": at,
-                "detail": detail or {},
-            }
-        ],
-        conflict=("idempotency_key",),
-        returning=("id",),
+    row = points_award_row(
+        organisation_id=organisation_id,
+        member_id=member_id,
+        points=points,
+        reason=reason,
+        source=source,
+        idempotency_key=idempotency_key,
+        at=at,
+        detail=detail,
     )
+    rows = insert_rows(LedgerEntry, [row], conflict=("idempotency_key",), returning=("id",))
     return bool(rows)
+
+
+def points_award_row(
+    *,
+    organisation_id: int,
+    member_id: int,
+    points: int,
+    reason: str,
+    source: str,
+    idempotency_key: str,
+    at: datetime,
+    detail: dict | None = None,
+) -> dict:
+    """The ledger row `points_award_once` writes (field name: value), for a caller that
+    writes it inside a statement of its own (surveys' submit); unique on its
+    idempotency_key, so it is written once."""
+    return {
+        "organisation": organisation_id,
+        "member": member_id,
+        "points": points,
+        "reason": reason,
+        "source": source,
+        "idempotency_key": idempotency_key,
+        "created_by": None,
+        "created_at": at,
+        "detail": detail or {},
+    }
 
 
 @transaction.atomic

@@ -15,16 +15,12 @@ from django.utils.translation import gettext as _
 
 from communities.choices import ConsentChannel, ConsentPurpose
 from communities.models import Location, Member
-from communities.services import (
-    consent_append,
-    member_activity_touch,
-    member_activity_touch_locked,
-    member_lock,
-)
+from communities.services import member_activity_touch, member_lock
 from communities.webhooks.choices import WebhookEvent
 from communities.webhooks.services import webhook_emit, webhook_subscribed
 from rewards.choices import LedgerReason
-from rewards.services import points_award_once, poll_points_for
+from rewards.services import poll_points_for
+from rewards.services.ledger import points_award_row
 from surveys.choices import (
     CHOICE_TYPES,
     NUMBER_TYPES,
@@ -48,7 +44,7 @@ from surveys.models import (
 )
 from surveys.reactions import response_reactions_run
 from surveys.services.pool import answer_pool
-from surveys.services.statements import invitation_claim, participation_insert
+from surveys.services.statements import invitation_claim, member_answering_write
 from surveys.services.writing import response_write
 
 
@@ -348,20 +344,11 @@ def _submit(
     unique constraint guards; any refusal raises _NotStored and the caller's transaction
     rolls everything back."""
     now = timezone.now()
+    awarded = 0
     if member is not None:
-        # Takes the member's row lock: one member's submits run one at a time from here.
-        member_activity_touch_locked(member_id=member.pk, at=now)
-        if (
-            not participation_insert(
-                organisation_id=survey.organisation_id,
-                survey_id=survey.pk,
-                member_id=member.pk,
-                day=timezone.localdate(now),
-                points_pending=0,
-            )
-            and not survey.allow_multiple_responses
-        ):
-            raise _NotStored(_("You have already answered this survey. Thank you!"))
+        awarded = _member_answering(
+            survey=survey, member=member, at=now, consent=consent_to_contact
+        )
     # Two devices sending one personal link at once: the second waits on the first's row
     # lock here, then finds it used.
     if invitation is not None and not invitation_claim(invitation_id=invitation.pk, at=now):
@@ -388,36 +375,60 @@ def _submit(
         raise _NotStored()
     if admit is not None:
         admit()
-    result = SubmitResult(response=stored.response, created=True)
-    points = survey_points_earned(survey=survey) if member is not None else 0
+    result = SubmitResult(response=stored.response, created=True, points_awarded=awarded)
+    # Follow-up rules (feedback's reaction) run in this transaction, so a case and its
+    # email row commit with the response.
+    response_reactions_run(replace(stored, consent_just_given=consent_to_contact))
+    response_created_emit(response=stored.response, clean=clean)
+    return result
+
+
+def _member_answering(*, survey: Survey, member: Member, at: datetime, consent: bool) -> int:
+    """The member's side of an answer, in one statement that takes their lock first
+    (statements.member_answering_write): activity, participation, points, consent; the
+    points awarded. Raises _NotStored when they had answered already and the survey takes
+    one answer each (the caller's transaction then rolls it all back)."""
+    points = survey_points_earned(survey=survey)
+    award = None
     if points:
         # Keyed on survey and member, not the response: one award per member and survey.
-        awarded = points_award_once(
+        award = points_award_row(
             organisation_id=survey.organisation_id,
             member_id=member.pk,
             points=points,
             reason=survey_points_reason(survey=survey),
             source=f"surveys.survey:{survey.pk}",
             idempotency_key=survey_points_key(survey_id=survey.pk, member_id=member.pk),
-            at=now,
+            at=at,
             detail=survey_points_detail(survey=survey, member=member),
         )
-        result.points_awarded = points if awarded else 0
-    if member is not None and consent_to_contact:
-        consent_append(
-            organisation_id=member.organisation_id,
-            member_id=member.pk,
-            purpose=ConsentPurpose.CONTACT_FOLLOWUP,
-            granted=True,
-            channel=ConsentChannel.WEB,
-            policy_version=member.community.policy_version,
-            at=now,
-        )
-    # Follow-up rules (feedback's reaction) run in this transaction, so a case and its
-    # email row commit with the response.
-    response_reactions_run(replace(stored, consent_just_given=consent_to_contact))
-    response_created_emit(response=stored.response, clean=clean)
-    return result
+    new, awarded = member_answering_write(
+        member_id=member.pk,
+        at=at,
+        participation={
+            "organisation": survey.organisation_id,
+            "survey": survey.pk,
+            "member": member.pk,
+            "completed_on": timezone.localdate(at),
+            "points_pending": 0,
+        },
+        award=award,
+        # communities.services.consent_append's row: the respondent's latest word.
+        consent={
+            "organisation": member.organisation_id,
+            "member": member.pk,
+            "purpose": ConsentPurpose.CONTACT_FOLLOWUP,
+            "granted": True,
+            "channel": ConsentChannel.WEB,
+            "policy_version": member.community.policy_version,
+            "recorded_at": at,
+        }
+        if consent
+        else None,
+    )
+    if not new and not survey.allow_multiple_responses:
+        raise _NotStored(_("You have already answered this survey. Thank you!"))
+    return points if awarded else 0
 
 
 def response_created_emit(*, response: Response, clean: Mapping[int, Mapping[str, Any]]) -> int:

@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
+from communities.choices import MemberStatus
+from communities.models import ConsentRecord, Member
 from config.sql import insert_rows
+from rewards.models import LedgerEntry
 from surveys.models import Answer, Participation, Response, SurveyInvitation
 
 
@@ -234,4 +237,108 @@ def _response_with_answers_sql(
         for question_id, choice_id in choices:
             params += [question_id, choice_id]
     sql += " SELECT r.id, a.id, a.question FROM r JOIN a ON true"
+    return sql, params
+
+
+def member_answering_write(
+    *,
+    member_id: int,
+    at: datetime,
+    participation: dict[str, Any],
+    award: dict[str, Any] | None,
+    consent: dict[str, Any] | None,
+) -> tuple[bool, bool]:
+    """What a member's answer writes besides the response, under the member's row lock:
+    their activity (the lock: one member's submits run one at a time from here), their
+    participation, their points and their consent: (whether the participation is new, whether
+    the points were awarded now). A participation that was there already means they had
+    answered; the caller decides whether that refuses the answer.
+
+    `participation`, `award` (rewards.services.ledger.points_award_row) and `consent` are
+    rows as field: value. Points are keyed (one award per key) and the caller rolls the
+    transaction back on any refusal, so writing them before the response is safe. On
+    PostgreSQL this is one statement: every INSERT reads the UPDATE's row, so the lock is
+    taken before anything else (the fixed order that keeps two submits of one member from
+    deadlocking) and conflicts are seen as the separate statements would see them.
+    SQLite runs them one by one.
+    """
+    participation = {"id": uuid.uuid4(), **participation}
+    if connection.vendor != "postgresql":
+        if not _member_touch(member_id=member_id, at=at):
+            return False, False
+        new = bool(
+            insert_rows(
+                Participation,
+                [participation],
+                conflict=("survey", "member"),
+                returning=("id",),
+            )
+        )
+        awarded = award is not None and bool(
+            insert_rows(LedgerEntry, [award], conflict=("idempotency_key",), returning=("id",))
+        )
+        if consent is not None:
+            insert_rows(ConsentRecord, [consent])
+        return new, awarded
+    touch_sql, params = _member_touch_sql(member_id=member_id, at=at)
+    parts = [f"m AS ({touch_sql} RETURNING 1)"]
+    sql, values = _insert_from_m(Participation, participation, conflict=("survey", "member"))
+    parts.append(f"p AS ({sql} RETURNING 1)")
+    params += values
+    if award is not None:
+        sql, values = _insert_from_m(LedgerEntry, award, conflict=("idempotency_key",))
+        parts.append(f"l AS ({sql} RETURNING 1)")
+        params += values
+    if consent is not None:
+        sql, values = _insert_from_m(ConsentRecord, consent)
+        parts.append(f"k AS ({sql})")
+        params += values
+    awarded = "(SELECT count(*) FROM l)" if award is not None else "0"
+    sql = f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM p), {awarded}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        new, awarded_rows = cursor.fetchone()
+    return new == 1, awarded_rows == 1
+
+
+def _member_touch_sql(*, member_id: int, at: datetime) -> tuple[str, list[Any]]:
+    """communities' member_activity_touch_locked as a statement to compose: the activity
+    never moves backwards, and a lapsed or churned member who answers is active again."""
+    qn = connection.ops.quote_name
+    meta = Member._meta
+    last = qn(meta.get_field("last_active_at").column)
+    status = qn(meta.get_field("status").column)
+    when = f"({last} IS NULL OR {last} < %s)"
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET {last} = CASE WHEN {when} THEN %s ELSE {last} END, "
+        f"{status} = CASE WHEN {when} AND {status} IN (%s, %s) THEN %s ELSE {status} END "
+        f"WHERE {qn(meta.pk.column)} = %s"
+    )
+    stamp = meta.get_field("last_active_at").get_db_prep_save(at, connection)
+    lapsed = (MemberStatus.LAPSED, MemberStatus.CHURNED, MemberStatus.ACTIVE)
+    return sql, [stamp, stamp, stamp, *lapsed, member_id]
+
+
+def _member_touch(*, member_id: int, at: datetime) -> bool:
+    sql, params = _member_touch_sql(member_id=member_id, at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def _insert_from_m(
+    model: type[models.Model], row: dict[str, Any], *, conflict: tuple[str, ...] = ()
+) -> tuple[str, list[Any]]:
+    """INSERT one row for each row the member's UPDATE (CTE m) returned: so after it."""
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in row]
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} "
+        f"({', '.join(qn(f.column) for f in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} FROM m"
+    )
+    if conflict:
+        columns = ", ".join(qn(model._meta.get_field(name).column) for name in conflict)
+        sql += f" ON CONFLICT ({columns}) DO NOTHING"
+    params = [f.get_db_prep_save(row[f.name], connection) for f in fields]
     return sql, params

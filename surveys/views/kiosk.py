@@ -22,10 +22,10 @@ from communities.models import Location
 from communities.permissions import can_manage, can_read_results
 from communities.scoping import StaffScopedMixin
 from config.errors import request_refused
-from surveys.compiled import compiled_questions
+from surveys.compiled import compiled, compiled_questions, survey_version
 from surveys.forms.respond import ResponseForm
 from surveys.lookups import kiosk_by_token
-from surveys.models import Channel
+from surveys.models import Channel, Survey
 from surveys.selectors import location_kiosks
 from surveys.services.kiosks import KioskRateLimited, kiosk_submit
 from surveys.services.responses import SurveyNotOpen, survey_closed_reason
@@ -45,6 +45,40 @@ def _kiosk_languages(channel: Channel) -> tuple[list[tuple[str, str]], str]:
     if default not in dict(languages):
         default = languages[0][0]
     return languages, default
+
+
+def _kiosk_forms(
+    request: HttpRequest, survey: Survey, languages: list[tuple[str, str]]
+) -> tuple[dict, ...]:
+    """The survey's form in each of the kiosk's languages, with what the page says around
+    it. The same for every kiosk and request on one survey version (no CSRF token: the
+    device token is the credential), so each process renders it once per version
+    (surveys.compiled) rather than every language's form on every page load."""
+    questions = compiled_questions(survey=survey)
+    forms = []
+    for code, name in languages:
+        with translation.override(code):
+            form = ResponseForm(
+                survey=survey,
+                questions=questions,
+                language=code,
+                auto_id=f"{code}_%s",
+                initial={"idempotency_key": ""},
+            )
+            forms.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "bidi": translation.get_language_bidi(),
+                    "title": survey.title.get(code) or survey.title_text,
+                    "thank_you": survey.thank_you.get(code) or "",
+                    "too_large": _too_large_message(),
+                    "html": render_to_string(
+                        "surveys/_kiosk_form.html", {"form": form}, request=request
+                    ),
+                }
+            )
+    return tuple(forms)
 
 
 def _kiosk_channel(device_token: str) -> Channel:
@@ -73,31 +107,11 @@ class KioskView(View):
                 status=410,
             )
         reason = survey_closed_reason(survey=survey)
-        questions = compiled_questions(survey=survey)
         # Every language's form is in the page, so a switch works with the network down.
-        forms_by_language = []
-        for code, name in languages:
-            with translation.override(code):
-                form = ResponseForm(
-                    survey=survey,
-                    questions=questions,
-                    language=code,
-                    auto_id=f"{code}_%s",
-                    initial={"idempotency_key": ""},
-                )
-                forms_by_language.append(
-                    {
-                        "code": code,
-                        "name": name,
-                        "bidi": translation.get_language_bidi(),
-                        "title": survey.title.get(code) or survey.title_text,
-                        "thank_you": survey.thank_you.get(code) or "",
-                        "too_large": _too_large_message(),
-                        "html": render_to_string(
-                            "surveys/_kiosk_form.html", {"form": form}, request=request
-                        ),
-                    }
-                )
+        forms_by_language = compiled(
+            ("kiosk-forms", survey_version(survey), tuple(languages)),
+            lambda: _kiosk_forms(request, survey, languages),
+        )
         return render(
             request,
             "surveys/kiosk.html",

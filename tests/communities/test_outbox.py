@@ -42,7 +42,9 @@ def test_enqueue_writes_the_row_and_sends_only_after_commit(
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT and email.sent_at is not None
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].extra_headers["Message-ID"].startswith(f"<outbox-{email.pk}.")
+    # the Message-ID written with the row, and the row's id for bounces and replies
+    assert mail.outbox[0].extra_headers["Message-ID"] == email.message_id
+    assert mail.outbox[0].extra_headers["X-Chorus-Outbox"] == str(email.pk)
 
 
 def test_enqueue_twice_with_one_key_writes_one_row(organisation):

@@ -15,6 +15,7 @@ from feedback.models import Case
 from tests.e2e.conftest import assert_accessible, sign_in_as
 from tests.factories.communities import StaffRoleFactory, UserFactory
 from tests.factories.feedback import CaseFactory
+from tests.factories.feedback_cases import RootCauseFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -66,8 +67,11 @@ def test_an_agent_filters_to_their_cases_and_resolves_one_with_a_note(
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".alert-success")).to_have_text("Note added.")
 
-    # and resolve it, saying how
+    # and resolve it, saying how and why
+    RootCauseFactory(organisation=organisation, name="Broken machine")
+    page.reload()
     page.get_by_label("Move the case to").select_option(value=CaseStatus.RESOLVED)
+    page.get_by_label("Root cause").select_option(label="Broken machine")
     page.get_by_label("Resolution").fill("Refunded the order.")
     page.get_by_role("button", name="Change status").click()
 

@@ -57,6 +57,7 @@ from tests.factories.communities import (
     WebhookEndpointFactory,
 )
 from tests.factories.feedback import CaseFactory, FollowUpRuleFactory
+from tests.factories.insights_notifications import ThresholdAlertFactory
 from tests.factories.rewards import (
     LedgerEntryFactory,
     MemberBadgeFactory,
@@ -235,6 +236,7 @@ def build_organisation() -> Organisation:
             "kiosks": [kiosk],
             "cases": [case],
             "exports": [export],
+            "alerts": [ThresholdAlertFactory(location=store, recipients=[owner])],
             **rewards,
             **webhooks,
         },

@@ -20,6 +20,7 @@ from feedback.services import case_assign, case_note_add, case_open, case_status
 from surveys.services import response_submit
 from tests.factories.communities import StaffRoleFactory, WebhookEndpointFactory
 from tests.factories.feedback import CaseEventFactory, CaseFactory
+from tests.factories.feedback_cases import RootCauseFactory
 from tests.factories.surveys import ResponseFactory
 from tests.surveys.helpers import answers_for
 
@@ -110,7 +111,10 @@ def test_every_change_is_recorded_as_data_and_read_in_words(organisation, staff_
     # when
     case_assign(case=case, assignee=staff, actor=staff)
     case_note_add(case=case, body="Spoke to the customer.\nAll good.", actor=staff)
-    case_status_change(case=case, status="resolved", resolution="Refund given.", actor=staff)
+    cause = RootCauseFactory(organisation=organisation, name="Wrong order")
+    case_status_change(
+        case=case, status="resolved", resolution="Refund given.", root_cause=cause, actor=staff
+    )
     page = staff_client.get(reverse("staff:case_detail", args=[organisation.slug, case.pk]))
 
     # then
@@ -118,7 +122,7 @@ def test_every_change_is_recorded_as_data_and_read_in_words(organisation, staff_
     html = page.content.decode()
     assert "Assigned to Kim Agent" in html
     assert "Note added" in html and "Spoke to the customer.<br>All good." in html
-    assert "Resolved (was Open)" in html and "Refund given." in html
+    assert "Resolved (was New), root cause: Wrong order" in html and "Refund given." in html
 
 
 def test_the_staff_case_page_reads_its_timeline_in_a_fixed_number_of_queries(
@@ -152,7 +156,12 @@ def test_erasing_a_member_scrubs_them_from_notes_and_resolutions(organisation, s
     other = CaseFactory(response__survey=survey)
     case_note_add(case=case, body=f"Called {member.name} at {member.email}.")
     case_note_add(case=other, body=f"Same person as {member.email.upper()}.")
-    case_status_change(case=case, status="resolved", resolution=f"{member.name} is happy.")
+    case_status_change(
+        case=case,
+        status="resolved",
+        resolution=f"{member.name} is happy.",
+        root_cause=RootCauseFactory(organisation=organisation),
+    )
 
     # when
     member_erase(member=member)

@@ -48,6 +48,6 @@ API_ACCESS: dict = {
 }
 API_WRITE_ACCESS: dict = {
     ("post", "api:case_assign"): (CASES, _case, {"assignee": None}),
-    ("post", "api:case_status"): (CASES, _case, {"status": "in_progress"}),
+    ("post", "api:case_status"): (CASES, _case, {"status": "open"}),
     ("post", "api:case_note_add"): (CASES, _case, {"body": "Called the customer back."}),
 }

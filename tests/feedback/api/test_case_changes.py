@@ -12,6 +12,7 @@ from feedback.choices import CaseStatus
 from feedback.models import Case, CaseEvent
 from tests.factories.communities import StaffRoleFactory
 from tests.factories.feedback import CaseFactory
+from tests.factories.feedback_cases import RootCauseFactory
 from tests.feedback.api.helpers import identified_case, key_client, role_client, url
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +116,8 @@ def test_a_case_is_unassigned_with_null(organisation):
 @pytest.mark.parametrize(
     ("start", "to"),
     [
-        (CaseStatus.OPEN, CaseStatus.IN_PROGRESS),
-        (CaseStatus.IN_PROGRESS, CaseStatus.WAITING),
+        (CaseStatus.NEW, CaseStatus.OPEN),
+        (CaseStatus.OPEN, CaseStatus.WAITING),
         (CaseStatus.WAITING, CaseStatus.OPEN),
     ],
 )
@@ -140,16 +141,21 @@ def test_resolving_a_case_needs_a_resolution(organisation):
     case = _case(organisation)
     client, _me = role_client(organisation)
     status_url = url("case_status", organisation, case.pk)
+    cause = RootCauseFactory(organisation=organisation).pk
 
     # when
     missing = client.post(status_url, {"status": "resolved"}, format="json")
-    blank = client.post(status_url, {"status": "resolved", "resolution": "   "}, format="json")
+    blank = client.post(
+        status_url, {"status": "resolved", "resolution": "   ", "root_cause": cause}, format="json"
+    )
     resolved = client.post(
-        status_url, {"status": "resolved", "resolution": "Refunded the coffee."}, format="json"
+        status_url,
+        {"status": "resolved", "resolution": "Refunded the coffee.", "root_cause": cause},
+        format="json",
     )
 
     # then
-    assert missing.status_code == 400 and _pointers(missing) == ["/resolution"]
+    assert missing.status_code == 400 and _pointers(missing) == ["/resolution", "/root_cause"]
     assert blank.status_code == 400 and _pointers(blank) == ["/resolution"]
     assert resolved.status_code == 200, resolved.content
     body = resolved.json()
@@ -157,8 +163,9 @@ def test_resolving_a_case_needs_a_resolution(organisation):
     assert body["resolution"] == "Refunded the coffee."
     assert body["timeline"][-1]["body"] == "Refunded the coffee."
     assert AuditEntry.objects.get(action="case.status").changes == {
-        "status": ["open", "resolved"],
+        "status": ["new", "resolved"],
         "resolution": ["", "Refunded the coffee."],
+        "root_cause": [None, cause],
     }
 
 
@@ -167,17 +174,26 @@ def test_a_resolved_case_can_only_be_reopened(organisation):
     case = _case(organisation)
     client, _me = role_client(organisation)
     status_url = url("case_status", organisation, case.pk)
-    client.post(status_url, {"status": "resolved", "resolution": "Done."}, format="json")
+    cause = RootCauseFactory(organisation=organisation).pk
+    client.post(
+        status_url,
+        {"status": "resolved", "resolution": "Done.", "root_cause": cause},
+        format="json",
+    )
 
     # when
     waiting = client.post(status_url, {"status": "waiting"}, format="json")
-    again = client.post(status_url, {"status": "resolved", "resolution": "Twice."}, format="json")
+    again = client.post(
+        status_url,
+        {"status": "resolved", "resolution": "Twice.", "root_cause": cause},
+        format="json",
+    )
     reopened = client.post(status_url, {"status": "open"}, format="json")
 
     # then
     assert waiting.status_code == 409 and again.status_code == 409
     assert waiting["Content-Type"].startswith("application/problem+json")
-    assert waiting.json()["detail"] == "A resolved case can only be reopened."
+    assert waiting.json()["detail"] == "A resolved case can only be reopened or closed."
     assert reopened.status_code == 200
     assert reopened.json()["resolved_at"] is None and reopened.json()["resolution"] == ""
     assert reopened.json()["timeline"][-1]["text"] == "Reopened"
@@ -195,7 +211,7 @@ def test_moving_a_case_to_the_status_it_has_is_a_conflict(organisation):
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"status": "closed"}, {"status": None}, {"resolution": "x"}, ["open"]]
+    "body", [{}, {"status": "in_progress"}, {"status": None}, {"resolution": "x"}, ["open"]]
 )
 def test_a_status_change_refuses_what_is_not_one(organisation, body):
     case = _case(organisation)
@@ -285,7 +301,7 @@ def test_a_key_without_the_cases_scope_is_refused(organisation):
     ("name", "body"),
     [
         ("case_assign", {"assignee": None}),
-        ("case_status", {"status": "in_progress"}),
+        ("case_status", {"status": "open"}),
         ("case_note_add", {"body": "Hello"}),
     ],
 )
@@ -333,7 +349,11 @@ def test_a_case_change_is_written_with_its_webhook_event(organisation, survey):
     client.post(url("case_status", organisation, case.pk), {"status": "waiting"}, format="json")
     client.post(
         url("case_status", organisation, case.pk),
-        {"status": "resolved", "resolution": "Sorted."},
+        {
+            "status": "resolved",
+            "resolution": "Sorted.",
+            "root_cause": RootCauseFactory(organisation=organisation).pk,
+        },
         format="json",
     )
 

@@ -99,7 +99,7 @@ def test_a_case_shows_its_timeline_oldest_first_in_words(organisation, survey):
     note, moved = timeline
     assert note["text"] == "Note added" and note["body"] == "Called; no answer."
     assert note["actor"] == {"type": "staff", "id": user.pk, "name": user.name}
-    assert moved["text"] == "Status changed from Open to Waiting"
+    assert moved["text"] == "Status changed from Open to Waiting on customer"
     assert (moved["status_from"], moved["status_to"]) == ("open", "waiting")
     assert moved["actor"] == {"type": "api_key", "id": None, "name": "API key “helpdesk”"}
 

@@ -96,7 +96,7 @@ def test_the_inbox_filters_by_status_priority_and_survey(organisation):
 
     # when / then
     assert ids(client.get(listing, {"status": "waiting"})) == [waiting.pk]
-    assert ids(client.get(listing, {"status": ["open", "resolved"]})) == [resolved.pk, open_high.pk]
+    assert ids(client.get(listing, {"status": ["new", "resolved"]})) == [resolved.pk, open_high.pk]
     assert ids(client.get(listing, {"priority": "high"})) == [open_high.pk]
     assert ids(client.get(listing, {"survey": survey.pk})) == [resolved.pk]
 
@@ -157,7 +157,7 @@ def test_the_inbox_filters_by_opening_time_and_overdue(organisation):
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ({"status": "closed"}, "status"),
+        ({"status": "in_progress"}, "status"),
         ({"priority": "urgent"}, "priority"),
         ({"assignee": "someone"}, "assignee"),
         ({"assignee": "9" * 30}, "assignee"),

@@ -13,6 +13,7 @@ from feedback.choices import CaseEventKind, CaseStatus
 from feedback.models import CaseEvent
 from tests.factories.communities import OrganisationFactory, UserFactory
 from tests.factories.feedback import CaseFactory
+from tests.factories.feedback_cases import RootCauseFactory
 from tests.factories.surveys import SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,7 @@ def test_bulk_resolve_applies_the_one_resolution_to_every_case(
         action="status",
         status="resolved",
         resolution="Refunded every order from the broken machine.",
+        root_cause=RootCauseFactory(organisation=organisation).pk,
         cases=[c.pk for c in cases],
     )
 
@@ -112,8 +114,11 @@ def test_bulk_resolve_without_a_resolution_changes_nothing(agent_client, organis
 
     # then
     case.refresh_from_db()
-    assert case.status == CaseStatus.OPEN
-    assert said(response) == ["Say how the cases were resolved."]
+    assert case.status == CaseStatus.NEW
+    assert said(response) == [
+        "Say how the cases were resolved.",
+        "Pick the root cause the cases are resolved under.",
+    ]
 
 
 def test_a_case_that_refuses_is_reported_and_the_others_still_change(
@@ -138,8 +143,8 @@ def test_a_case_that_refuses_is_reported_and_the_others_still_change(
     assert open_case.status == CaseStatus.WAITING
     assert resolved.status == CaseStatus.RESOLVED
     assert said(response) == [
-        "1 case moved to Waiting.",
-        f"Case #{resolved.pk} was not changed: A resolved case can only be reopened.",
+        "1 case moved to Waiting on customer.",
+        f"Case #{resolved.pk} was not changed: A resolved case can only be reopened or closed.",
     ]
 
 

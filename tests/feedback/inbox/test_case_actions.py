@@ -13,6 +13,7 @@ from feedback.models import CaseEvent
 from feedback.services.cases import NOTE_MAX_LENGTH
 from tests.factories.communities import OrganisationFactory, StaffRoleFactory, UserFactory
 from tests.factories.feedback import CaseFactory
+from tests.factories.feedback_cases import RootCauseFactory
 from tests.factories.surveys import SurveyFactory
 from tests.feedback.inbox.conftest import case_url
 
@@ -106,7 +107,7 @@ def test_resolving_needs_a_resolution(agent_client, organisation, make_case):
 
     # then
     case.refresh_from_db()
-    assert case.status == CaseStatus.OPEN
+    assert case.status == CaseStatus.NEW
     assert said(response) == ["Say how the case was resolved."]
 
 
@@ -117,7 +118,11 @@ def test_resolving_with_a_resolution_then_reopening(agent_client, organisation, 
     # when
     resolved = agent_client.post(
         case_url(organisation, case, "status"),
-        {"status": "resolved", "resolution": "Replaced the order."},
+        {
+            "status": "resolved",
+            "resolution": "Replaced the order.",
+            "root_cause": RootCauseFactory(organisation=organisation).pk,
+        },
     )
     case.refresh_from_db()
     resolution = case.resolution
@@ -134,9 +139,13 @@ def test_resolving_with_a_resolution_then_reopening(agent_client, organisation, 
 @pytest.mark.parametrize(
     ("start", "target", "message"),
     [
-        ("resolved", "waiting", "A resolved case can only be reopened."),
+        ("resolved", "waiting", "A resolved case can only be reopened or closed."),
         ("open", "open", "The case is already in that status."),
-        ("open", "closed", "Select a valid choice. closed is not one of the available choices."),
+        (
+            "open",
+            "in_progress",
+            "Select a valid choice. in_progress is not one of the available choices.",
+        ),
     ],
 )
 def test_a_move_the_case_does_not_allow_is_refused(
@@ -159,7 +168,8 @@ def test_a_move_the_case_does_not_allow_is_refused(
 def test_resolving_twice_by_a_double_submit_changes_it_once(agent_client, organisation, make_case):
     # given
     case = make_case()
-    form = {"status": "resolved", "resolution": "Called back."}
+    cause = RootCauseFactory(organisation=organisation).pk
+    form = {"status": "resolved", "resolution": "Called back.", "root_cause": cause}
 
     # when
     agent_client.post(case_url(organisation, case, "status"), form)

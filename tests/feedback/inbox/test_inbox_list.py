@@ -271,7 +271,7 @@ def test_the_inbox_query_count_does_not_grow_with_the_page(
         AnswerFactory(response=case.response, sentiment=-0.5)
 
     # when
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         page = agent_client.get(inbox_url(organisation, owner="me", sort="priority"))
 
     # then

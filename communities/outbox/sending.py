@@ -1,0 +1,349 @@
+"""Sending the outbox: claim rows, send them over one SMTP connection, and mark each row
+sent the moment the server has accepted it.
+
+A claim is one UPDATE … RETURNING that moves rows from "pending" to "sending" (PostgreSQL
+picks them with SELECT … FOR UPDATE SKIP LOCKED, so two workers never wait on, or take,
+each other's rows; SQLite runs one writing statement at a time, so the same UPDATE, with
+its conditions re-checked in it, is as safe there). Nobody holds a lock or a transaction
+across the SMTP conversation: whoever changed the row owns the send. A claim older than
+OUTBOX_SENDING_STALE_SECONDS is a sender that died, and is taken over.
+
+Exactly once, but for one window: between the server's 250 for a message and the UPDATE
+that marks its row sent. A worker killed there leaves a row that was delivered but still
+says "sending", and the sweep sends it again (same Message-ID, so receivers can tell).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import smtplib
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db_connection
+from django.db import connections as db_connections
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from communities.models import EmailSuppression
+from communities.outbox.choices import EmailStatus
+from communities.outbox.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+# The header that names the outbox row in every email (inbound mail reads it back from a
+# bounce or a reply to find the row).
+ROW_HEADER = "X-Chorus-Outbox"
+
+
+def sending_stale_after() -> timedelta:
+    """How old a claim is before its sender counts as dead (OUTBOX_SENDING_STALE_SECONDS)."""
+    return timedelta(seconds=settings.OUTBOX_SENDING_STALE_SECONDS)
+
+
+@dataclass
+class Batch:
+    """What one pass over claimed rows did, by row id."""
+
+    sent: list[int] = field(default_factory=list)
+    suppressed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    # Claimed but not tried (after a broken connection, or the claim grew old): back to
+    # pending, their attempt not counted.
+    released: list[int] = field(default_factory=list)
+    error: Exception | None = None
+
+
+# --- claiming ------------------------------------------------------------------------------
+
+
+def _columns() -> tuple[str, dict[str, str]]:
+    qn = db_connection.ops.quote_name
+    meta = OutboundEmail._meta
+    names = ("id", "status", "claimed_at", "attempts", "send_after", "created_at")
+    return qn(meta.db_table), {n: qn(meta.get_field(n).column) for n in names}
+
+
+def _stamp(value: datetime):
+    return OutboundEmail._meta.get_field("claimed_at").get_db_prep_save(value, db_connection)
+
+
+def _claim(where: str, params: list, *, limit: int, now: datetime) -> list[OutboundEmail]:
+    """Claim up to `limit` rows matching `where` (oldest first), in one statement."""
+    table, c = _columns()
+    set_sql = (
+        f"{c['status']} = %s, {c['claimed_at']} = %s, {c['attempts']} = {table}.{c['attempts']} + 1"
+    )
+    set_params = [EmailStatus.SENDING, _stamp(now)]
+    pick = f"SELECT {c['id']} FROM {table} WHERE {where} ORDER BY {c['created_at']} LIMIT %s"
+    if db_connection.vendor == "postgresql":
+        sql = (
+            f"WITH picked AS ({pick} FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {table} SET {set_sql} FROM picked "
+            f"WHERE {table}.{c['id']} = picked.{c['id']} RETURNING {table}.*"
+        )
+        all_params = [*params, limit, *set_params]
+    else:
+        # One writer at a time: the conditions, re-checked in the same statement that
+        # changes the rows, cannot go stale between the pick and the update.
+        sql = f"UPDATE {table} SET {set_sql} WHERE {c['id']} IN ({pick}) AND ({where}) RETURNING *"
+        all_params = [*set_params, *params, limit, *params]
+    rows = list(OutboundEmail.objects.raw(sql, all_params))
+    return sorted(rows, key=lambda row: (row.created_at, row.pk))
+
+
+def outbox_claim(
+    *,
+    email_ids: Sequence[int] = (),
+    more: int = 0,
+    now: datetime | None = None,
+    stale_after: timedelta | None = None,
+) -> list[OutboundEmail]:
+    """Claim the named rows (each only when unsent and due, or abandoned by a dead sender)
+    and up to `more` other rows waiting for their first attempt, oldest first.
+
+    Returns the claimed rows, the named ones first. Rows another sender holds are skipped.
+    """
+    now = now or timezone.now()
+    _table, c = _columns()
+    due = f"({c['send_after']} IS NULL OR {c['send_after']} <= %s)"
+    claimed: list[OutboundEmail] = []
+    if email_ids:
+        ids = list(dict.fromkeys(email_ids))
+        where = (
+            f"{c['id']} IN ({', '.join(['%s'] * len(ids))}) AND "
+            f"(({c['status']} = %s AND {due}) OR ({c['status']} = %s AND {c['claimed_at']} < %s))"
+        )
+        params = [
+            *ids,
+            EmailStatus.PENDING,
+            _stamp(now),
+            EmailStatus.SENDING,
+            _stamp(now - (sending_stale_after() if stale_after is None else stale_after)),
+        ]
+        claimed += _claim(where, params, limit=len(ids), now=now)
+    if more > 0:
+        # Only rows never tried: one that failed waits for its own retry's back-off.
+        where = f"{c['status']} = %s AND {c['attempts']} = 0 AND {due}"
+        claimed += _claim(where, [EmailStatus.PENDING, _stamp(now)], limit=more, now=now)
+    return claimed
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def message_id_of(email: OutboundEmail) -> str:
+    """The row's Message-ID (rows written before it was stored get the older form)."""
+    return email.message_id or (
+        f"<outbox-{email.pk}.{email.idempotency_key.replace(':', '.')}@chorus>"
+    )
+
+
+def _message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
+    headers = dict(email.headers)
+    # From and Reply-To travel in the row's headers (sender_headers); Django builds those
+    # two from its own arguments, so they are handed over as such.
+    reply_to = headers.pop("Reply-To", "")
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        to=[email.to_email],
+        from_email=headers.pop("From", "") or settings.DEFAULT_FROM_EMAIL,
+        reply_to=[reply_to] if reply_to else None,
+        headers={"Message-ID": message_id_of(email), ROW_HEADER: str(email.pk), **headers},
+        connection=connection,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def _suppressed(emails: Sequence[OutboundEmail]) -> set[int]:
+    """The rows whose address is on their organisation's suppression list now (one query):
+    an address that unsubscribed or bounced after its email was written gets nothing."""
+    wanted = {(e.organisation_id, e.to_email.lower()) for e in emails if e.organisation_id}
+    if not wanted:
+        return set()
+    # Compared lower-cased on both sides: an address typed "Ana@…" once is the same person.
+    listed = set(
+        EmailSuppression.objects.annotate(address=Lower("email"))
+        .filter(
+            organisation_id__in={org for org, _ in wanted},
+            address__in={address for _, address in wanted},
+        )
+        .values_list("organisation_id", "address")
+    )
+    return {e.pk for e in emails if (e.organisation_id, e.to_email.lower()) in listed}
+
+
+def _release(ids: list[int]) -> None:
+    """Hand claimed rows that were never tried back to pending; their attempt is undone."""
+    if ids:
+        OutboundEmail.objects.filter(pk__in=ids, status=EmailStatus.SENDING).update(
+            status=EmailStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1
+        )
+
+
+def _failed(email: OutboundEmail, exc: Exception) -> None:
+    give_up = email.attempts >= settings.CHORUS["OUTBOX_MAX_ATTEMPTS"]
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.FAILED if give_up else EmailStatus.PENDING,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+
+
+class _Marker:
+    """Marks rows sent as their messages are accepted.
+
+    In a worker (autocommit, PostgreSQL) a thread of its own does it, so the database's
+    commit — a disk flush, slower than an SMTP conversation on loopback — overlaps the next
+    message instead of adding to it; each of its UPDATEs marks everything accepted since
+    the last, so it never falls behind. A row is still marked as soon as the database can
+    take it, and one whose mark never lands (the worker killed) says "sending" and is sent
+    again: the accept-to-update window, a few milliseconds wide. Inside a transaction (a
+    caller's atomic block, the tests) rows are marked inline, in that transaction.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        if db_connection.vendor == "postgresql" and db_connection.get_autocommit():
+            self._thread = threading.Thread(target=self._run, name="outbox-marker", daemon=True)
+            self._thread.start()
+
+    def sent(self, email: OutboundEmail) -> None:
+        if self._thread is None:
+            _mark_sent([email])
+        else:
+            self._queue.put(email)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            finished = False
+            while not finished:
+                emails = [self._queue.get()]
+                while not self._queue.empty():
+                    emails.append(self._queue.get())
+                finished = None in emails
+                try:
+                    _mark_sent([e for e in emails if e is not None])
+                except Exception:  # noqa: BLE001 - the rows stay "sending"; the sweep resends
+                    logger.exception("could not mark outbox rows sent")
+        finally:
+            db_connections.close_all()
+
+
+def _mark_sent(emails: list[OutboundEmail]) -> None:
+    if not emails:
+        return
+    now = timezone.now()
+    stored = [e.pk for e in emails if e.message_id]
+    OutboundEmail.objects.filter(pk__in=stored).update(
+        status=EmailStatus.SENT, sent_at=now, last_error=""
+    )
+    for email in emails:
+        if not email.message_id:
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                status=EmailStatus.SENT, sent_at=now, last_error="", message_id=message_id_of(email)
+            )
+
+
+def outbox_send_claimed(*, emails: Sequence[OutboundEmail], connection=None) -> Batch:
+    """Send rows this caller has claimed, in order, over one SMTP connection.
+
+    Suppressed addresses are skipped (and marked so). Each row is marked sent right after
+    the server accepts it. A refused recipient fails that row only; any other error ends
+    the pass, and the rows not yet tried are released. So is the rest of the batch once
+    the claim is half as old as the stale time, long before a sweep could take it over.
+    """
+    batch = Batch()
+    suppressed = _suppressed(emails)
+    if suppressed:
+        OutboundEmail.objects.filter(pk__in=suppressed).update(
+            status=EmailStatus.SUPPRESSED, attempts=F("attempts") - 1
+        )
+        batch.suppressed = sorted(suppressed)
+    queue = [e for e in emails if e.pk not in suppressed]
+    if not queue:
+        return batch
+    deadline = time.monotonic() + settings.OUTBOX_SENDING_STALE_SECONDS / 2
+    own = connection is None
+    connection = connection or get_connection()
+    opened = False
+    marker = _Marker()
+    try:
+        for index, email in enumerate(queue):
+            if time.monotonic() > deadline:
+                batch.released = [e.pk for e in queue[index:]]
+                break
+            try:
+                if own and not opened:
+                    # Opened here, so every message of the pass shares it (Django's SMTP
+                    # backend otherwise connects once per message).
+                    connection.open()
+                    opened = True
+                _message(email, connection).send()
+            except smtplib.SMTPRecipientsRefused as exc:
+                _failed(email, exc)
+                batch.failed.append(email.pk)
+                batch.error = exc
+                continue
+            except Exception as exc:  # noqa: BLE001 - recorded on the row; the caller retries
+                _failed(email, exc)
+                batch.failed.append(email.pk)
+                batch.error = exc
+                batch.released = [e.pk for e in queue[index + 1 :]]
+                break
+            marker.sent(email)
+            batch.sent.append(email.pk)
+    finally:
+        marker.close()
+        _release(batch.released)
+        if opened:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - the messages are accepted; a failed QUIT is not ours
+                logger.info("SMTP connection did not close cleanly", exc_info=True)
+    return batch
+
+
+def outbox_send(*, email_id: int, connection=None) -> bool:
+    """Send one outbox row if nobody has; returns True when this call sent it.
+
+    Raises the SMTP error after recording it, so the task can retry.
+    """
+    batch = outbox_send_claimed(emails=outbox_claim(email_ids=[email_id]), connection=connection)
+    if batch.error is not None:
+        raise batch.error
+    return bool(batch.sent)
+
+
+def outbox_drain(*, email_id: int | None = None, limit: int | None = None) -> Batch:
+    """Send the named row and, over the same connection, other rows waiting for their first
+    attempt, up to OUTBOX_BATCH_SIZE in all: a burst goes out in batches, one connection
+    per worker. The named row is tried first; its error is in the result.
+    """
+    limit = limit or settings.OUTBOX_BATCH_SIZE
+    claimed = outbox_claim(email_ids=[email_id] if email_id else [])
+    claimed += outbox_claim(more=limit - len(claimed))
+    return outbox_send_claimed(emails=claimed)
+
+
+def outbox_send_many(*, email_ids: list[int], stale_after: timedelta | None = None) -> Batch:
+    """Send the named rows over one SMTP connection (a chunk of invitations, a sweep's
+    batch); rows another sender holds, or already sent, are skipped. A sweep passes the
+    `stale_after` it found abandoned rows by, so they are taken over under the same rule."""
+    claimed = outbox_claim(email_ids=email_ids, stale_after=stale_after)
+    return outbox_send_claimed(emails=claimed)

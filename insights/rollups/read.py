@@ -1,0 +1,129 @@
+"""Read metric components from the roll-ups plus the live tail, so every figure is exact
+at any moment: the roll-up rows of the responses folded so far (dirty survey-days left
+out) and, grouped the same way, the responses they do not hold yet (ids above the
+watermark, the pending ids, and the dirty survey-days), read over the primary key's and
+(survey, day) indexes. Both sides produce surveys.metrics components, which add up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+
+from communities.models import Organisation
+from insights.models import COUNT_FIELDS, RollupBucket, RollupMonth, RollupState
+from insights.rollups.fold import folded_filter
+from surveys.metrics import COMPONENTS, components_add, metric_aggregates
+from surveys.models import Response
+
+# In COMPONENTS order, the order the live side selects them in (the UNION lines them up).
+SUMS = {name: Sum(name) for name in COMPONENTS}
+
+
+def _ints(row: dict) -> dict:
+    # PostgreSQL sums a bigint column as numeric (Decimal): the figures want plain ints.
+    return {name: int(row.get(name) or 0) for name in COUNT_FIELDS}
+
+
+@dataclass(frozen=True)
+class Source:
+    """The roll-up rows (month rows, day rows) and the live responses that together are
+    one filtered set."""
+
+    rolled: tuple[QuerySet, ...]
+    tail: QuerySet | None  # None: nothing past the roll-ups
+
+    def aggregate(self) -> dict[str, int]:
+        parts = [_ints(rows.aggregate(**SUMS)) for rows in self.rolled]
+        if self.tail is not None:
+            parts.append(_ints(self.tail.aggregate(**metric_aggregates())))
+        return components_add(parts)
+
+    def grouped(self, *by: str) -> list[dict]:
+        """Components per distinct value of the `by` fields (named alike on every side),
+        in one query: the roll-ups' groups UNION ALL the tail's groups, added up here."""
+        rolled = [rows.values(*by).annotate(**SUMS).order_by() for rows in self.rolled]
+        if self.tail is not None:
+            live = self.tail.values(*by).annotate(**metric_aggregates()).order_by()
+            rolled = [live, *rolled]
+        parts: dict[tuple, list] = defaultdict(list)
+        keys: dict[tuple, dict] = {}
+        everything = rolled[0].union(*rolled[1:], all=True) if len(rolled) > 1 else rolled[0]
+        for row in everything:
+            key = tuple(row[name] for name in by)
+            parts[key].append(_ints(row))
+            keys.setdefault(key, {name: row[name] for name in by})
+        return [{**keys[key], **components_add(rows)} for key, rows in parts.items()]
+
+
+def rollup_state() -> RollupState:
+    """Which responses the roll-ups hold, and whether any response lies past them (one
+    query; read it once per page)."""
+    newer = Response.objects.filter(pk__gt=OuterRef("watermark"))
+    state = RollupState.objects.filter(pk=1).annotate(newer=Exists(newer)).first()
+    if state is None:
+        return RollupState(watermark=0)  # nothing folded yet: every response is the tail
+    # Most of the time the fold has caught up: then no query need read the tail at all.
+    state.tail_empty = not state.pending and not state.newer
+    return state
+
+
+def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and the last day of the calendar months wholly inside start…end."""
+    first = start if start.day == 1 else (start.replace(day=1) + dt.timedelta(days=32))
+    first = first.replace(day=1)
+    after_end = end + dt.timedelta(days=1)
+    last = (after_end.replace(day=1)) - dt.timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def rollup_source(
+    *,
+    organisation: Organisation,
+    start: dt.date,
+    end: dt.date,
+    narrow: Callable[[QuerySet], QuerySet] = lambda rows: rows,
+    state: RollupState | None = None,
+    months: bool = True,
+) -> Source:
+    """The organisation's roll-ups and live tail from start to end (both included), each
+    narrowed by `narrow` (a function applying the same other filters to any of them: the
+    field names are the same on all). Whole calendar months come from the month rows when
+    `months` (not for a trend by day or week, which needs the days), the rest from the
+    day rows."""
+    state = state or rollup_state()
+    days = narrow(
+        RollupBucket.objects.filter(
+            organisation=organisation, submitted_on__gte=start, submitted_on__lte=end
+        )
+    )
+    rolled: tuple[QuerySet, ...] = (days,)
+    tail = folded_filter(state)
+    dirty = state.dirty_of(organisation.pk)
+    if dirty:
+        stale = Q()
+        for survey_id, day in dirty:
+            stale |= Q(survey_id=survey_id, submitted_on=day)
+        rolled = (days.exclude(stale),)
+        tail |= stale
+    span = whole_months(start, end) if months and not dirty else None
+    if span is not None:
+        # A dirty day's month row is stale too: with marks, the day rows serve (above).
+        month_rows = narrow(
+            RollupMonth.objects.filter(
+                organisation=organisation, submitted_on__gte=span[0], submitted_on__lte=span[1]
+            )
+        )
+        rolled = (days.exclude(submitted_on__gte=span[0], submitted_on__lte=span[1]), month_rows)
+    if getattr(state, "tail_empty", False) and not dirty:
+        return Source(rolled=rolled, tail=None)
+    responses = narrow(
+        Response.objects.for_organisation(organisation).filter(
+            submitted_on__gte=start, submitted_on__lte=end
+        )
+    ).filter(tail)
+    return Source(rolled=rolled, tail=responses)
