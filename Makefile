@@ -74,6 +74,7 @@ demo-env:
 
 test: $(VENV)/.test
 	@bash scripts/ensure-chromium
+	@bash scripts/ensure-dovecot
 	$(BIN)/pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
 # ruff, and the import-linter contracts in pyproject.toml (the app layering).

@@ -90,7 +90,8 @@ def kiosk_figure(bench: Bench, port: int, db: str, survey: Json, warm_survey: Js
 
 def kiosk_counts(env: dict[str, str], survey: Json) -> Json:
     """bench_check's counts of a survey the kiosks answered."""
-    return manage("bench_check", "--kiosk-survey", survey["public_id"], env=env)
+    # "--opt=value": a public id may start with "-", which argparse takes for an option.
+    return manage("bench_check", f"--kiosk-survey={survey['public_id']}", env=env)
 
 
 def kiosk_checks(fig: Figure, c: Json) -> None:
@@ -188,8 +189,8 @@ def page_figures(bench: Bench, port: int, db: str, survey: Json, sessions: str) 
 def queries(env: dict[str, str], survey: Json) -> list[Json]:
     """bench_queries on `survey` (answered by no one yet) and its first kiosk."""
     log("counting the SQL queries of one request (bench_queries, test Client)")
-    cmd = [PYTHON, "manage.py", "bench_queries", "--survey", survey["public_id"]]
-    cmd += ["--kiosk", survey["device_tokens"][0]]
+    cmd = [PYTHON, "manage.py", "bench_queries", f"--survey={survey['public_id']}"]
+    cmd += [f"--kiosk={survey['device_tokens'][0]}"]
     out = run(cmd, env=env, timeout=300)
     entries = json.loads(next(x for x in reversed(out.strip().splitlines()) if x.startswith("[")))
     for entry in entries:

@@ -60,6 +60,30 @@ def setup_database(kind: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def reuse_database(kind: str) -> None:
+    from bench.harness import pg_url
+
+    os.environ["DATABASE_URL"] = pg_url(PG_NAME) if kind == "pg" else f"sqlite:///{SQLITE_PATH}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DEBUG"] = "true"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    import django
+
+    django.setup()
+
+
+def seeded():
+    from django.utils import timezone
+
+    from communities.models import Organisation, User
+
+    org = Organisation.objects.get(slug="bench-org")
+    user = User.objects.get(email="bench-staff@example.com")
+    today = timezone.localdate()
+    return org, user, today - dt.timedelta(days=364), today
+
+
 def seed(n: int, kind: str):
     from django.db import connection
     from django.utils import timezone
@@ -188,10 +212,20 @@ def main() -> int:
     parser.add_argument("--db", choices=("pg", "sqlite"), default="pg")
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the database a previous run left"
+    )
     args = parser.parse_args()
-    setup_database(args.db)
-    org, survey, user, first, today, load_s = seed(args.responses, args.db)
-    print(f"load: {args.responses:,} responses + {3 * args.responses:,} answers in {load_s:.1f} s")
+    if args.reuse:
+        reuse_database(args.db)
+        org, user, first, today = seeded()
+        load_s = 0.0
+    else:
+        setup_database(args.db)
+        org, _survey, user, first, today, load_s = seed(args.responses, args.db)
+        print(
+            f"load: {args.responses:,} responses + {3 * args.responses:,} answers in {load_s:.1f} s"
+        )
 
     from django.test import Client
     from django.test.utils import setup_test_environment

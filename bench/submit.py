@@ -173,7 +173,8 @@ class Submit(Bench):
 
         def check(label: str) -> Json:
             public_id = surveys[label]["public_id"]
-            return manage("bench_check", "--key-prefix", "", "--survey", public_id, env=env)
+            # "--opt=value": a public id may start with "-", which argparse takes for an option.
+            return manage("bench_check", "--key-prefix=", f"--survey={public_id}", env=env)
 
         def submit_targets(port: int, label: str) -> tuple[Target, Target]:
             def target(survey: Json) -> Target:

@@ -7,5 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("chorus")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# The outbox is a package inside the communities app, with tasks of its own.
-app.autodiscover_tasks(["communities.outbox", "communities.webhooks", "communities.api"])
+# Packages inside apps with tasks of their own (autodiscovery looks only at <app>.tasks).
+app.autodiscover_tasks(
+    ["communities.outbox", "communities.webhooks", "communities.api", "feedback.inbound"]
+)

@@ -30,9 +30,6 @@ INBOUND_IMAP_TIMEOUT = env.float("INBOUND_IMAP_TIMEOUT", default=30.0)
 # Replies through the reply link page, per visitor address per hour.
 INBOUND_LINK_REPLIES_PER_HOUR = env.int("INBOUND_LINK_REPLIES_PER_HOUR", default=10)
 
-# celery.py autodiscovers only each app's tasks.py; the inbound tasks live in a package.
-CELERY_IMPORTS = ("feedback.inbound.tasks",)
-
 BEAT: dict = {
     "inbound-poll": {
         "task": "feedback.inbound.tasks.inbound_poll_task",

@@ -167,8 +167,9 @@ def case_event_actor(event: CaseEvent) -> str:
         return _("API key “%(name)s”") % {"name": data["api_key"]}
     if event.kind == CaseEventKind.OPENED:
         return _("Follow-up rules")
-    if event.kind in (CaseEventKind.ESCALATED, CaseEventKind.RECOVERY_ANSWERED) or data.get(
-        "recovery"
+    # Chorus's own moves: an escalation, a recovery answer, a customer's reply reopening.
+    if event.kind in (CaseEventKind.ESCALATED, CaseEventKind.RECOVERY_ANSWERED) or (
+        data.get("recovery") or data.get("cause")
     ):
         return _("Chorus")
     return _("Someone no longer on the team")

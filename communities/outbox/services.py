@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +30,7 @@ from communities.outbox.sending import (  # noqa: F401 - the outbox's public API
     sending_stale_after,
 )
 from communities.services.consent import unsubscribe_token
+from config.breaker import broker_breaker
 from config.queue import enqueue_on_commit
 from config.sql import insert_rows
 
@@ -160,10 +163,66 @@ def outbox_write(
     email._state.db = DEFAULT_DB_ALIAS
     if enqueue:
         wait = (email.send_after - timezone.now()).total_seconds() if email.send_after else 0
-        # The countdown only saves a sweep's wait; a row is never sent before its time.
-        countdown = math.ceil(wait) if wait > 0 else None
-        enqueue_on_commit(outbox_send_task, countdown=countdown, email_id=email.pk)
+        if wait > 0:
+            # The countdown only saves a sweep's wait; a row is never sent before its time.
+            enqueue_on_commit(outbox_send_task, countdown=math.ceil(wait), email_id=email.pk)
+        else:
+            _send_after_commit(email.pk)
     return email
+
+
+_written = threading.local()
+
+
+def _send_after_commit(email_id: int) -> None:
+    """Send the row once the caller's transaction commits.
+
+    Rows written in one transaction (a burst of follow-ups) leave in tasks of
+    OUTBOX_BATCH_SIZE rows, not one task each: thousands of tasks that find their row
+    already sent by a batch would queue ahead of everything else, a sweep's take-over of
+    a dead worker's rows included. Every row registers the same flush; the first to run
+    publishes them all (a savepoint rolled back drops only its own registrations).
+    """
+    from communities.outbox.tasks import outbox_send_task
+
+    if not db_connection.in_atomic_block:
+        enqueue_on_commit(outbox_send_task, email_id=email_id)
+        return
+    if not hasattr(_written, "ids"):
+        _written.ids = []
+    _written.ids.append(email_id)
+    transaction.on_commit(_flush_written)
+
+
+def _flush_written() -> None:
+    from communities.outbox.tasks import outbox_send_many_task, outbox_send_task
+
+    ids, _written.ids = getattr(_written, "ids", []), []
+    if len(ids) == 1:
+        # One row: its task also drains whatever else is waiting.
+        _publish(outbox_send_task, email_id=ids[0])
+        return
+    size = settings.OUTBOX_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        _publish(outbox_send_many_task, email_ids=ids[start : start + size])
+
+
+def _publish(task, **kwargs: Any) -> None:
+    """Publish now (after the commit), as config.queue.enqueue_on_commit does: a broker
+    outage is logged and left to the sweep, and the breaker skips a broker that is down."""
+    guarded = not task.app.conf.task_always_eager
+    if guarded and not broker_breaker.allows():
+        logger.info("Broker down: %s is left to the sweep", task.name)
+        return
+    try:
+        task.apply_async(kwargs=kwargs)
+    except Exception:  # noqa: BLE001 - any broker failure; the sweep recovers it
+        if guarded:
+            broker_breaker.failed()
+        logger.warning("Could not enqueue %s; the sweep will retry", task.name, exc_info=True)
+    else:
+        if guarded:
+            broker_breaker.succeeded()
 
 
 def outbox_redrive(

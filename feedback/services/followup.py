@@ -89,7 +89,7 @@ _KINDS_OF = {
 }
 # Whether the case service takes the routing itself (the case workflow adds it); until it
 # does, the team is set and the assignee given right after the case is opened.
-_CASE_OPEN_ROUTES = {"team", "assignee"} <= set(inspect.signature(case_open).parameters)
+_CASE_OPEN_ROUTES = {"team_id", "assignee_id"} <= set(inspect.signature(case_open).parameters)
 # Called with (response, case, rules) for each response a rule with "webhook" matched:
 # the hook point for the webhook action (nothing is registered yet).
 RULE_WEBHOOK_HOOKS: list[Callable[..., None]] = []
@@ -171,8 +171,8 @@ def _case_open_routed(
             priority=priority,
             at=at,
             new_response=new_response,
-            team=team_id,
-            assignee=assignee_id,
+            team_id=team_id,
+            assignee_id=assignee_id,
         )
     case = case_open(
         response=response, reasons=reasons, priority=priority, at=at, new_response=new_response

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, FilteredRelation, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -117,12 +117,42 @@ def sla_targets(*, organisation: Organisation | int, priority: str) -> tuple[int
     return default["first_response"], default["resolution"]
 
 
+def _sla_of(*, organisation: Organisation, priority: str) -> tuple[Hours, int, int]:
+    """The organisation's hours and `priority`'s (first response, resolution) minutes, in
+    one query: a case opens on the path of an answer."""
+    row = (
+        Organisation.objects.filter(pk=organisation.pk)
+        .annotate(
+            policy=FilteredRelation("sla_policies", condition=Q(sla_policies__priority=priority))
+        )
+        .values(
+            "business_hours__id",
+            "business_hours__days",
+            "business_hours__opens",
+            "business_hours__closes",
+            "policy__first_response_minutes",
+            "policy__resolution_minutes",
+        )
+        .first()
+    ) or {}
+    zone = organisation_time_zone(organisation)
+    if row.get("business_hours__id") is None:
+        hours = Hours(DEFAULT_DAYS, DEFAULT_OPENS, DEFAULT_CLOSES, zone)
+    else:
+        days = row["business_hours__days"] or []
+        days = tuple(sorted({int(d) for d in days if str(d).isdigit() and 1 <= int(d) <= 7}))
+        hours = Hours(days, row["business_hours__opens"], row["business_hours__closes"], zone)
+    if row.get("policy__first_response_minutes") is not None:
+        return hours, row["policy__first_response_minutes"], row["policy__resolution_minutes"]
+    default = settings.CASES_SLA_DEFAULTS.get(priority) or settings.CASES_SLA_DEFAULTS["normal"]
+    return hours, default["first_response"], default["resolution"]
+
+
 def case_sla_times(
     *, organisation: Organisation, priority: str, start: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime]:
     """(first response due, resolution due) for a case of `priority` opened at `start`."""
-    hours = business_hours_of(organisation=organisation)
-    first, resolution = sla_targets(organisation=organisation, priority=priority)
+    hours, first, resolution = _sla_of(organisation=organisation, priority=priority)
     return (
         business_time_add(start=start, minutes=first, hours=hours),
         business_time_add(start=start, minutes=resolution, hours=hours),
@@ -131,8 +161,7 @@ def case_sla_times(
 
 def case_resolution_due(*, case: Case, start: dt.datetime) -> dt.datetime:
     """When a case reopened at `start` is due again: its full resolution target anew."""
-    hours = business_hours_of(organisation=case.organisation)
-    _first, resolution = sla_targets(organisation=case.organisation_id, priority=case.priority)
+    hours, _first, resolution = _sla_of(organisation=case.organisation, priority=case.priority)
     return business_time_add(start=start, minutes=resolution, hours=hours)
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, Value
 
 from communities.models import Organisation
 from insights.models import COUNT_FIELDS, RollupBucket, RollupMonth, RollupState
@@ -38,26 +38,34 @@ class Source:
     tail: QuerySet | None  # None: nothing past the roll-ups
 
     def aggregate(self) -> dict[str, int]:
-        parts = [_ints(rows.aggregate(**SUMS)) for rows in self.rolled]
-        if self.tail is not None:
-            parts.append(_ints(self.tail.aggregate(**metric_aggregates())))
-        return components_add(parts)
+        """The components of the whole set, in one query (each part's totals, UNION ALL)."""
+        rows = self._union(("_whole",), whole=True)
+        return components_add(rows) if rows else components_add([])
 
     def grouped(self, *by: str) -> list[dict]:
         """Components per distinct value of the `by` fields (named alike on every side),
         in one query: the roll-ups' groups UNION ALL the tail's groups, added up here."""
-        rolled = [rows.values(*by).annotate(**SUMS).order_by() for rows in self.rolled]
-        if self.tail is not None:
-            live = self.tail.values(*by).annotate(**metric_aggregates()).order_by()
-            rolled = [live, *rolled]
         parts: dict[tuple, list] = defaultdict(list)
         keys: dict[tuple, dict] = {}
-        everything = rolled[0].union(*rolled[1:], all=True) if len(rolled) > 1 else rolled[0]
-        for row in everything:
+        for row in self._union(by):
             key = tuple(row[name] for name in by)
             parts[key].append(_ints(row))
             keys.setdefault(key, {name: row[name] for name in by})
         return [{**keys[key], **components_add(rows)} for key, rows in parts.items()]
+
+    def _union(self, by: tuple[str, ...], *, whole: bool = False) -> list[dict]:
+        # A constant column with no GROUP BY makes each part one row of totals.
+        def shaped(rows: QuerySet) -> QuerySet:
+            return rows.annotate(_whole=Value(1)) if whole else rows
+
+        rolled = [shaped(rows).values(*by).annotate(**SUMS).order_by() for rows in self.rolled]
+        if self.tail is not None:
+            live = shaped(self.tail).values(*by).annotate(**metric_aggregates()).order_by()
+            rolled = [live, *rolled]
+        if not rolled:
+            return []
+        everything = rolled[0].union(*rolled[1:], all=True) if len(rolled) > 1 else rolled[0]
+        return [_ints(row) if whole else row for row in everything]
 
 
 def rollup_state() -> RollupState:
@@ -118,7 +126,20 @@ def rollup_source(
                 organisation=organisation, submitted_on__gte=span[0], submitted_on__lte=span[1]
             )
         )
-        rolled = (days.exclude(submitted_on__gte=span[0], submitted_on__lte=span[1]), month_rows)
+        # The days before and after the whole months, each an index range of its own.
+        edges = [(start, span[0] - dt.timedelta(days=1)), (span[1] + dt.timedelta(days=1), end)]
+        rolled = (
+            *(
+                narrow(
+                    RollupBucket.objects.filter(
+                        organisation=organisation, submitted_on__gte=low, submitted_on__lte=high
+                    )
+                )
+                for low, high in edges
+                if low <= high
+            ),
+            month_rows,
+        )
     if getattr(state, "tail_empty", False) and not dirty:
         return Source(rolled=rolled, tail=None)
     responses = narrow(

@@ -314,3 +314,37 @@ def test_a_stale_time_too_short_for_an_smtp_conversation_stops_start_up(monkeypa
         importlib.reload(settings_outbox)
     monkeypatch.delenv("OUTBOX_SENDING_STALE_SECONDS")
     importlib.reload(settings_outbox)
+
+
+def test_a_burst_written_in_one_transaction_leaves_in_a_task_per_batch(
+    organisation, django_capture_on_commit_callbacks, settings
+):
+    from unittest import mock
+
+    from communities.outbox.tasks import outbox_send_many_task, outbox_send_task
+
+    settings.OUTBOX_BATCH_SIZE = 4
+    # when: ten follow-ups are written in one transaction
+    with (
+        mock.patch.object(outbox_send_many_task, "apply_async") as many,
+        mock.patch.object(outbox_send_task, "apply_async") as single,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        rows = [
+            outbox_enqueue(
+                organisation=organisation,
+                to_email=f"person{n}@example.com",
+                template="followup",
+                context={"organisation_name": "Demo Coffee", "survey_title": "Visit"},
+                language="en",
+                idempotency_key=f"burst:{n}",
+                new_key=True,
+            )
+            for n in range(10)
+        ]
+    # then: three tasks carry every row once, in batches of at most four (the broker is
+    # the edge we stand in for)
+    batches = [c.kwargs["kwargs"]["email_ids"] for c in many.call_args_list]
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(pk for b in batches for pk in b) == sorted(r.pk for r in rows)
+    assert single.call_count == 0

@@ -283,3 +283,10 @@ def test_the_sweep_escalates_at_most_its_batch_and_the_rest_next_time(organisati
     assert case_escalation_sweep(now=NOW, limit=2) == 2
     assert case_escalation_sweep(now=NOW, limit=2) == 1
     assert case_escalation_sweep(now=NOW, limit=2) == 0
+
+
+def test_the_beat_runs_the_escalation_sweep_on_its_setting(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["case-escalation-sweep"]
+
+    assert entry["task"] == "feedback.tasks.case_escalation_sweep_task"
+    assert entry["schedule"] == float(settings.CASES_ESCALATION_SWEEP_SECONDS)
