@@ -11,7 +11,9 @@ prints one JSON line. PostgreSQL only (the seed is generate_series SQL).
          responses spread over a year through kiosks (anonymous), the public link and
          email (members, a third consenting), 3-5 answers and 1-3 chosen choices each,
          written by INSERT … SELECT over generate_series, then ANALYZE.
-  sql    the export's pivot statement for a survey, as Chorus runs it (for COPY).
+  sql    the export's statement for a survey as Chorus runs it under COPY, with its session
+         settings, and the earlier pivot statement (GROUP BY over the joined answers,
+         finished in Python), for the baseline's COPY.
   csv    GET …/export.csv through Django's test client, the streamed body consumed fully:
          seconds, bytes, rows, peak RSS of this process (and its RSS before the request).
   xlsx   an XLSX (or --format csv) file job run in this process (the service the worker
@@ -53,6 +55,7 @@ from communities.models import (  # noqa: E402
     User,
 )
 from surveys.choices import ChannelKind, QuestionType, SurveyStatus  # noqa: E402
+from surveys.exports.copy import copy_statement, session_settings  # noqa: E402
 from surveys.exports.params import ExportParams  # noqa: E402
 from surveys.exports.rows import export_pivot  # noqa: E402
 from surveys.exports.selectors import responses_export_plan  # noqa: E402
@@ -264,8 +267,21 @@ def _plan(survey_id: int):
 
 def sql(survey_id: int) -> None:
     plan = _plan(survey_id)
-    statement, params = export_pivot(plan=plan).query.sql_with_params()
-    out({"sql": statement, "params": list(params), "rows_total": plan.rows_total})
+    statement, params = copy_statement(plan=plan)
+    session, session_params = session_settings(plan=plan)
+    pivot, pivot_params = export_pivot(plan=plan).query.sql_with_params()
+    out(
+        {
+            "sql": statement,
+            "params": params,
+            # The session settings Chorus runs it under (surveys.exports.copy).
+            "settings": session,
+            "settings_params": session_params,
+            "pivot_sql": pivot,
+            "pivot_params": list(pivot_params),
+            "rows_total": plan.rows_total,
+        }
+    )
 
 
 def csv_export(survey_id: int) -> None:
@@ -294,7 +310,7 @@ def csv_export(survey_id: int) -> None:
             "rss_before_mb": before,
             "peak_rss_mb": peak_rss_mb(),
             "bom": first.startswith("\ufeff".encode()),
-            "header": first.decode("utf-8", "replace").split("\r\n")[0],
+            "header": first.decode("utf-8", "replace").splitlines()[0],
         }
     )
 

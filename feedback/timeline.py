@@ -71,6 +71,13 @@ def case_event_text(event: CaseEvent) -> str:
     if event.kind == CaseEventKind.EMAIL_SENT:
         return _("Follow-up email sent to the respondent")
     if event.kind == CaseEventKind.REPLY_RECEIVED:
+        refused = data.get("attachments_refused") or []
+        if refused:
+            return ngettext(
+                "The respondent replied (%(count)s attachment refused)",
+                "The respondent replied (%(count)s attachments refused)",
+                len(refused),
+            ) % {"count": len(refused)}
         return _("The respondent replied")
     if event.kind == CaseEventKind.ESCALATED:
         names = ", ".join(p.get("name", "?") for p in data.get("to") or [] if isinstance(p, dict))
@@ -96,7 +103,7 @@ def case_event_body(event: CaseEvent) -> str:
         return str(data.get("body") or "")
     if event.kind == CaseEventKind.STATUS_CHANGED:
         return str(data.get("resolution") or "")
-    if event.kind == CaseEventKind.EMAIL_SENT:
+    if event.kind in (CaseEventKind.EMAIL_SENT, CaseEventKind.REPLY_RECEIVED):
         return str(data.get("body") or "")
     return ""
 

@@ -66,7 +66,10 @@ def _insert_groups(responses) -> int:
     columns = ", ".join(connection.ops.quote_name(name) for name in fields)
     # A group with no answer of a kind sums to NULL; the roll-up stores 0.
     values = ", ".join(
-        name if name in ("channel_id", "location_id") else f"COALESCE({name}, 0)" for name in fields
+        f"COALESCE({connection.ops.quote_name(name)}, 0)"
+        if name in aggregates
+        else connection.ops.quote_name(name)
+        for name in fields
     )
     table = connection.ops.quote_name(RollupBucket._meta.db_table)
     with connection.cursor() as cursor:

@@ -5,28 +5,33 @@ csv.writer), more than the issue's 5 s on their own. Here the database writes fi
 CSV rows and Python only forwards their bytes. Every cell is what responses_export_rows
 gives (tests/surveys/exports read both paths):
 
-- one row per response, each question's answer by the unique index (response, question)
-  (a LEFT JOIN each) rather than a GROUP BY over all answers and a sort of the joined rows;
+- the answers are read once, grouped by response in their own order (no hash table per
+  question, no sort of the joined rows), each answer's chosen choices folded into a bit
+  mask first; the plan is kept serial (a parallel one rebuilt the aggregate per worker);
 - store, channel and choice labels, the hidden groups and the withdrawn members come as
   arrays from the plan (small tables, hash-joined);
-- a choice cell is looked up by the set of chosen ranks (a bit mask) in the cells built in
-  Python by the same code as the row path, so order, separator and inertness are one rule;
-  a question with more choices than a mask table covers aggregates labels in order instead;
+- a choice cell is looked up by its bit mask in every possible cell, built in Python by
+  the row path's rule (order of the choices, separator, inertness);
+  an export with a question of more choices than a mask table covers takes the row path;
 - the local time is to_char under the organisation's zone (SET LOCAL TimeZone), the
   sentiment rounded as Python's round(x, 2) (half to even on the exact binary value) and
   written as its repr ("0.3", "-0.0");
 - text a spreadsheet would run as a formula gets its apostrophe by a CASE on its first
   character (config.spreadsheet's FORMULA_STARTS).
 
-Rows end in LF (PostgreSQL's COPY), the header too, so a file has one line ending.
+Rows end in LF (PostgreSQL's COPY), the header too, so a file has one line ending. A large
+export is written by two connections at once, half the ids each, from one snapshot.
 """
 
 from __future__ import annotations
 
 import contextlib
+import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 
 from communities.choices import MemberStatus
@@ -37,11 +42,15 @@ from surveys.exports.selectors import ExportPlan, QuestionColumn
 from surveys.models import Answer
 
 # Choice questions with at most this many choices have their cells looked up by bit mask
-# (2**n cells built in Python); more, and labels are aggregated in order in SQL.
+# (2**n cells built in Python); an export with a larger one is written by the row path.
 MASK_CHOICES_MAX = 10
 # Bytes gathered from COPY's rows before one piece is handed to the response.
 PIECE_BYTES = 256 * 1024
 _WORK_MEM = "64MB"
+# From this many responses, two connections write the CSV, half the ids each.
+SPLIT_MIN_ROWS = 100_000
+# The upper half's CSV is held in memory up to this, then on disk.
+SPOOL_BYTES = 8 * 1024 * 1024
 _NOT_NAMED = (MemberStatus.ERASED, MemberStatus.UNSUBSCRIBED)
 _SEPARATOR = "; "
 _FORMULA_SQL = ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)
@@ -59,27 +68,37 @@ def _safe_text(value: str) -> str:
     return "'" + value if value and value[0] in FORMULA_STARTS else value
 
 
-# Python's repr(round(x, 2)) for a float x: the exact binary value (x scaled by 2**62 is an
-# integer for |x| >= 2**-9, and below that the result is 0 whatever the rounding) rounded
-# half to even, then its shortest text: no trailing zeros, at least one decimal, and -0.0
-# for a negative x that rounds to zero. Each step a LATERAL the planner flattens into the
-# row's expressions (no subquery run per row).
+# Python's repr(round(x, 2)) for a float x. Rounded as a float (round() on a float8 is
+# rint: half to even) except within a hair of a tie, where x*100's own rounding could
+# decide it: there the exact binary value (x scaled by 2**62, an integer for the |x| >= 2**-9
+# a tie needs) is rounded half to even in numeric. The float's text is its shortest
+# round-trip form, as Python's repr ("0.3", "-0.05", "-0"), with ".0" added to a whole
+# number. Each step is a LATERAL the planner flattens into the row's expressions.
 _SENTIMENT_JOINS = """CROSS JOIN LATERAL (SELECT {x} AS x) AS s1
-CROSS JOIN LATERAL (SELECT (s1.x * 4611686018427387904::float8)::bigint::numeric * 100
-                           / 4611686018427387904 AS v) AS s2
-CROSS JOIN LATERAL (SELECT floor(s2.v) AS f) AS s3
-CROSS JOIN LATERAL (SELECT CASE WHEN s2.v - s3.f > 0.5 THEN s3.f + 1
-                                WHEN s2.v - s3.f < 0.5 THEN s3.f
-                                ELSE s3.f + abs(mod(s3.f, 2)) END AS n) AS s4"""
+CROSS JOIN LATERAL (SELECT s1.x * 100 AS y) AS s2
+CROSS JOIN LATERAL (SELECT (CASE
+  WHEN abs(s2.y - floor(s2.y) - 0.5) > 1e-6 THEN round(s2.y)
+  ELSE (SELECT (CASE WHEN v - f > 0.5 THEN f + 1 WHEN v - f < 0.5 THEN f
+                     ELSE f + abs(mod(f, 2)) END)::float8
+        FROM (SELECT v, floor(v) AS f
+              FROM (SELECT (s1.x * 4611686018427387904::float8)::bigint::numeric * 100
+                           / 4611686018427387904 AS v) AS exact) AS parts)
+  END / 100)::text AS t) AS s3"""
 _SENTIMENT_CELL = """CASE WHEN s1.x IS NULL THEN NULL
-       WHEN s4.n = 0 AND s1.x < 0 THEN '-0.0'
-       ELSE regexp_replace(rtrim((s4.n / 100)::numeric(8, 2)::text, '0'), '[.]$', '.0') END"""
+       WHEN strpos(s3.t, '.') = 0 THEN s3.t || '.0' ELSE s3.t END"""
 
 
 def copy_supported(plan: ExportPlan) -> bool:
-    """Whether this export's CSV can be written by the database (PostgreSQL, a zone name
-    PostgreSQL knows by the same name)."""
-    return connection.vendor == "postgresql" and bool(getattr(plan.zone, "key", None))
+    """Whether this export's CSV can be written by the database: PostgreSQL, a zone with
+    a name, and no choice question with more choices than a mask table covers (those
+    exports take the row path)."""
+    if connection.vendor != "postgresql" or not getattr(plan.zone, "key", None):
+        return False
+    return all(
+        len(column.labels) <= MASK_CHOICES_MAX
+        for column in plan.questions
+        if column.question.type in CHOICE_TYPES
+    )
 
 
 def _mask_cells(column: QuestionColumn, *, inert: bool) -> list[str | None]:
@@ -175,7 +194,7 @@ class _Statement:
                 f"CASE WHEN {named} THEN {_safe('m.name')} END",
             ]
 
-    def answer_columns(self) -> None:
+    def answer_columns(self, ids: tuple[int, int] | None) -> None:
         """Each question's value from one pass over the survey's answers grouped by
         response (the answers' own order: no sort), the chosen choices of each answer folded
         into a bit mask first."""
@@ -196,7 +215,9 @@ class _Statement:
                 cells = self.column_param(_mask_cells(column, inert=True), "::text[]")
                 cell = f"({cells})[{value} + 1]"
                 if column.question.has_other:
-                    mine = f"FILTER (WHERE a.question_id = {self.join_param(question.pk, '::bigint')})"
+                    mine = (
+                        f"FILTER (WHERE a.question_id = {self.join_param(question.pk, '::bigint')})"
+                    )
                     aggregates.append(f"max(NULLIF(a.text, '')) {mine} AS o{index}")
                     other = f"g.o{index}"
                     separator = self.column_param(_SEPARATOR, "::text")
@@ -228,16 +249,22 @@ class _Statement:
             "ON k.id = ac.choice_id GROUP BY ac.answer_id"
         )
         questions = [column.question.pk for column in self.plan.questions]
+        mine = self.join_param(questions, "::bigint[]")
+        in_range = ""
+        if ids is not None:
+            # Said again inside: the planner does not carry r's range into the aggregate.
+            low, high = (self.join_param(bound, "::bigint") for bound in ids)
+            in_range = f"AND a.response_id >= {low} AND a.response_id < {high} "
         self.joins.append(
             f"LEFT JOIN (SELECT a.response_id, {', '.join(aggregates)} FROM {answers} AS a "
             f"LEFT JOIN ({masks}) AS cm ON cm.answer_id = a.id "
-            f"WHERE a.question_id = ANY({self.join_param(questions, '::bigint[]')}) "
+            f"WHERE a.question_id = ANY({mine}) {in_range}"
             "GROUP BY a.response_id) AS g ON g.response_id = r.id"
         )
 
-    def build(self) -> tuple[str, list[Any]]:
+    def build(self, ids: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
         self.own_columns()
-        self.answer_columns()
+        self.answer_columns(ids)
         responses, response_params = (
             self.plan.responses.order_by()
             .values(
@@ -255,44 +282,148 @@ class _Statement:
         average = "(g.sentiment_sum / NULLIF(g.sentiment_n, 0))"
         columns = ",\n  ".join(self.columns).replace(_SENTIMENT, _SENTIMENT_CELL)
         joins = "\n".join([*self.joins, _SENTIMENT_JOINS.format(x=average)])
-        statement = f"SELECT\n  {columns}\nFROM ({responses}) AS r\n{joins}\nORDER BY r.id"
-        return statement, [*self.column_params, *response_params, *self.join_params]
+        where, where_params = "", []
+        if ids is not None:
+            where, where_params = "WHERE r.id >= %s AND r.id < %s\n", list(ids)
+        statement = f"SELECT\n  {columns}\nFROM ({responses}) AS r\n{joins}\n{where}ORDER BY r.id"
+        return statement, [
+            *self.column_params,
+            *response_params,
+            *self.join_params,
+            *where_params,
+        ]
 
 
 # Where the sentiment's SQL goes in the column list (it needs every answer's alias).
 _SENTIMENT = "<sentiment>"
 
 
-def copy_statement(*, plan: ExportPlan) -> tuple[str, list[Any]]:
+def copy_statement(
+    *, plan: ExportPlan, ids: tuple[int, int] | None = None
+) -> tuple[str, list[Any]]:
     """The SELECT whose rows COPY writes as the export's CSV rows, and its parameters
-    (psycopg's %s, bound client-side as COPY needs)."""
-    return _Statement(plan).build()
+    (psycopg's %s, bound client-side as COPY needs); `ids`: only responses with
+    ids[0] <= id < ids[1]."""
+    return _Statement(plan).build(ids)
+
+
+_SETTINGS = (
+    "SELECT set_config('TimeZone', %s, true), set_config('work_mem', %s, true),"
+    " set_config('jit', 'off', true), set_config('extra_float_digits', '1', true),"
+    " set_config('enable_hashagg', 'off', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true)"
+)
+
+
+def session_settings(*, plan: ExportPlan) -> tuple[str, list[Any]]:
+    """The statement that sets a session up for copy_statement (bench/export.py's COPY)."""
+    return _SETTINGS, [plan.zone.key, _WORK_MEM]
 
 
 @contextlib.contextmanager
-def _export_session(plan: ExportPlan) -> Iterator[Any]:
-    """A transaction whose session settings suit the export: the organisation's zone for
-    to_char, memory for the hash joins, and no JIT (compiling the wide statement cost more
-    than it saved, up to seconds)."""
+def _export_session(plan: ExportPlan, *, snapshot: bool = False) -> Iterator[Any]:
+    """A transaction whose settings suit the export: the organisation's zone for to_char,
+    memory for the sorts, no JIT (compiling the wide statement cost up to seconds), the
+    float text Python writes, and a serial plan of ordered aggregates (a parallel one
+    built the answers' aggregate once in every worker). `snapshot`: the transaction is
+    REPEATABLE READ and yields its snapshot's name too, for a second connection."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('TimeZone', %s, true), set_config('work_mem', %s, true),"
-            " set_config('jit', 'off', true)",
-            [plan.zone.key, _WORK_MEM],
-        )
-        yield cursor.cursor
+        name = None
+        if snapshot:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT pg_export_snapshot()")
+            name = cursor.fetchone()[0]
+        cursor.execute(_SETTINGS, [plan.zone.key, _WORK_MEM])
+        yield (cursor.cursor, name) if snapshot else cursor.cursor
+
+
+def _copy(cursor: Any, statement: str, params: list[Any]) -> Iterator[bytes]:
+    """COPY's rows gathered into pieces of about PIECE_BYTES."""
+    piece = bytearray()
+    with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for data in copy:
+            piece += data
+            if len(piece) >= PIECE_BYTES:
+                yield bytes(piece)
+                piece.clear()
+    if piece:
+        yield bytes(piece)
+
+
+def _id_range(cursor: Any, plan: ExportPlan) -> tuple[int, int] | None:
+    responses, params = plan.responses.order_by().values("id").query.sql_with_params()
+    cursor.execute(f"SELECT min(id), max(id) FROM ({responses}) AS r", params)
+    low, high = cursor.fetchone()
+    return None if low is None else (low, high)
+
+
+class _UpperHalf(threading.Thread):
+    """COPY of the upper ids on a second connection in the same snapshot, spooled (to
+    disk beyond a few megabytes) while the first connection's rows are sent."""
+
+    def __init__(self, plan: ExportPlan, snapshot: str, ids: tuple[int, int]) -> None:
+        super().__init__(daemon=True)
+        self.zone, self.snapshot = plan.zone.key, snapshot
+        # Built here: Django's connection objects belong to the thread that made them.
+        self.statement, self.values = copy_statement(plan=plan, ids=ids)
+        self.params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key not in ("cursor_factory", "context", "prepare_threshold")
+        }
+        # Closed by copy_chunks once sent.
+        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+        self.rows = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with psycopg.connect(**self.params) as conn, conn.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+                cursor.execute(_SETTINGS, [self.zone, _WORK_MEM])
+                for piece in _copy(cursor, self.statement, self.values):
+                    self.spool.write(piece)
+                self.rows = max(cursor.rowcount, 0)
+        except BaseException as error:  # handed to the reading thread
+            self.error = error
 
 
 def copy_chunks(*, plan: ExportPlan) -> Iterator[tuple[bytes, int]]:
     """The CSV rows as PostgreSQL writes them, in pieces of about PIECE_BYTES: (bytes,
-    rows in them, known only at the end: 0 until the last piece, which carries the total)."""
-    statement, params = copy_statement(plan=plan)
-    with _export_session(plan) as cursor:
-        piece = bytearray()
-        with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-            for data in copy:
-                piece += data
-                if len(piece) >= PIECE_BYTES:
-                    yield bytes(piece), 0
-                    piece.clear()
-        yield bytes(piece), max(cursor.rowcount, 0)
+    rows in them, known only at the end: 0 until the last piece, which carries the total).
+
+    A large export is written by two connections at once, each half of the ids (the
+    statement runs on one core; the machine has more): the lower half streamed as it
+    comes, the upper half spooled meanwhile and sent after it, both from one snapshot so
+    the halves are one consistent export."""
+    # A transaction already open (a test's) can neither be made REPEATABLE READ nor be
+    # seen from a second connection.
+    if plan.rows_total < SPLIT_MIN_ROWS or connection.in_atomic_block:
+        statement, params = copy_statement(plan=plan)
+        with _export_session(plan) as cursor:
+            yield from ((piece, 0) for piece in _copy(cursor, statement, params))
+            yield b"", max(cursor.rowcount, 0)
+        return
+    with _export_session(plan, snapshot=True) as (cursor, snapshot):
+        bounds = _id_range(cursor, plan)
+        if bounds is None:
+            yield b"", 0
+            return
+        middle = (bounds[0] + bounds[1] + 1) // 2
+        upper = _UpperHalf(plan, snapshot, (middle, bounds[1] + 1))
+        upper.start()
+        try:
+            statement, params = copy_statement(plan=plan, ids=(bounds[0], middle))
+            yield from ((piece, 0) for piece in _copy(cursor, statement, params))
+            lower_rows = max(cursor.rowcount, 0)
+            upper.join()
+            if upper.error is not None:
+                raise upper.error
+            upper.spool.seek(0)
+            while piece := upper.spool.read(PIECE_BYTES):
+                yield piece, 0
+            yield b"", lower_rows + upper.rows
+        finally:
+            upper.join()
+            upper.spool.close()

@@ -56,7 +56,8 @@ from tests.factories.communities import (
     WebhookDeliveryFactory,
     WebhookEndpointFactory,
 )
-from tests.factories.feedback import CaseFactory, FollowUpRuleFactory
+from tests.factories.feedback import CaseFactory, FollowUpRuleFactory, TeamFactory
+from tests.factories.feedback_cases import RootCauseFactory
 from tests.factories.insights_notifications import ThresholdAlertFactory
 from tests.factories.rewards import (
     LedgerEntryFactory,
@@ -235,6 +236,8 @@ def build_organisation() -> Organisation:
             "batches": [batch],
             "kiosks": [kiosk],
             "cases": [case],
+            "teams": [TeamFactory(organisation=org, lead=owner)],
+            "root-causes": [RootCauseFactory(organisation=org)],
             "exports": [export],
             "alerts": [ThresholdAlertFactory(location=store, recipients=[owner])],
             **rewards,

@@ -62,10 +62,12 @@ def test_a_vote_takes_one_tap_and_shows_the_results(client, poll):
     assert voted.status_code == 302
     results = client.get(voted["Location"])
     bars = results.context["poll"]["bars"]
+    # one vote is fewer than the organisation's k: no split yet (test_poll_small_groups.py)
     assert [(b.label, b.votes, b.percent) for b in bars] == [
-        ("Yes please", 1, 100),
-        ("No thanks", 0, 0),
+        ("Yes please", None, None),
+        ("No thanks", None, None),
     ]
+    assert b"Results appear when more people have voted." in results.content
 
 
 def test_a_browser_votes_once_whatever_key_the_form_carries(client, poll):

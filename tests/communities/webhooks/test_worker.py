@@ -106,6 +106,7 @@ def _verified(endpoint, received) -> bool:
 def _causes(organisation, community, survey, staff_user) -> None:
     """One of every cause, each committed on its own as a request would."""
     from feedback.choices import CaseStatus
+    from feedback.models import RootCause
     from feedback.reasons import reason_make
     from feedback.services.cases import case_open, case_status_change
     from rewards.services import redemption_approve, redemption_request
@@ -115,8 +116,14 @@ def _causes(organisation, community, survey, staff_user) -> None:
     key = data.pop("idempotency_key")
     response = response_submit(survey=survey, raw_answers=data, idempotency_key=key).response
     case = case_open(response=response, reasons=[reason_make(code="nps", value=2, threshold=6)])
-    case_status_change(case=case, status=CaseStatus.IN_PROGRESS, actor=staff_user)
-    case_status_change(case=case, status=CaseStatus.RESOLVED, resolution="Called", actor=staff_user)
+    case_status_change(case=case, status=CaseStatus.OPEN, actor=staff_user)
+    case_status_change(
+        case=case,
+        status=CaseStatus.RESOLVED,
+        resolution="Called",
+        root_cause=RootCause.objects.create(organisation=case.organisation, name="Cold"),
+        actor=staff_user,
+    )
     joiner = MemberFactory(community=community, status=MemberStatus.PENDING)
     member_confirm(member=joiner)
     member_consent_change(member=joiner, purpose=ConsentPurpose.COMMUNITY_TERMS, granted=False)
