@@ -26,7 +26,14 @@ class Reason(TypedDict):
 
 
 NPS, STARS, CSAT, SENTIMENT, CHOICE = "nps", "stars", "csat", "sentiment", "choice"
-CODES = frozenset({NPS, STARS, CSAT, SENTIMENT, CHOICE})
+# What only an edited follow-up rule can give: a score in a range, a keyword in the text,
+# the respondent's segment, their first answer, a detractor again.
+SCORE_RANGE, KEYWORDS, SEGMENT = "score_range", "keywords", "segment"
+FIRST_RESPONSE, REPEAT_DETRACTOR = "first_response", "repeat_detractor"
+CODES = frozenset(
+    {NPS, STARS, CSAT, SENTIMENT, CHOICE, SCORE_RANGE, KEYWORDS, SEGMENT, FIRST_RESPONSE}
+    | {REPEAT_DETRACTOR}
+)
 
 
 def reason_make(
@@ -90,6 +97,16 @@ def reason_render(reason: dict) -> str:
         return _("CSAT %(value)s ≤ %(threshold)s") % params
     if code == STARS:
         return _("Stars %(value)s ≤ %(threshold)s") % params
+    if code == SCORE_RANGE:
+        return _("Score %(value)s in the rule's range") % params
+    if code == KEYWORDS:
+        return _("The answer contains a keyword")
+    if code == SEGMENT:
+        return _("The respondent is in a chosen segment")
+    if code == FIRST_RESPONSE:
+        return _("The respondent's first answer")
+    if code == REPEAT_DETRACTOR:
+        return _("A detractor again")
     # A code from a later release read by an older one: say something true.
     return _("A follow-up rule matched")
 

@@ -18,12 +18,12 @@ from communities.webhooks.choices import WebhookEvent
 from feedback.choices import CaseEventKind, CaseStatus
 from feedback.inbound.addresses import reply_headers
 from feedback.models import Case, CaseEvent
+from feedback.services.case_webhooks import case_webhook_send
 from feedback.services.cases import (
     _case_locked,
     _event_record,
     _first_response_mark,
     _person,
-    _webhook_send,
 )
 from feedback.services.contact import followup_recipient
 
@@ -137,5 +137,5 @@ def case_reply_send(*, case: Case, body: str, actor: User, submission: str = "")
             data={"from": before, "to": CaseStatus.WAITING, "after_reply": event.pk},
         )
     locked.save(update_fields=fields)
-    _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
+    case_webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
     return event

@@ -24,7 +24,6 @@ from communities.models import ApiToken, StaffRole, User
 from communities.permissions import WORK_CASES_ROLES
 from communities.services.audit import audit_record
 from communities.webhooks.choices import WebhookEvent
-from communities.webhooks.services import webhook_emit, webhook_subscribed
 from config.sql import insert_rows
 from feedback.choices import (
     CASE_DONE_STATUSES,
@@ -35,7 +34,11 @@ from feedback.choices import (
 )
 from feedback.models import Case, CaseEvent, RootCause, Team
 from feedback.reasons import Reason
-from feedback.services.contact import followup_recipient
+from feedback.services.case_webhooks import (  # noqa: F401 - case_webhook_payload re-exported
+    _person,
+    case_webhook_payload,
+    case_webhook_send,
+)
 from feedback.services.mentions import mention_email_write, note_mentions
 from feedback.services.sla import case_resolution_due, case_sla_times
 from surveys.models import Response
@@ -66,87 +69,6 @@ AUDIT_TARGET_LABELS = {
 class CaseTransitionRefused(ValidationError):
     """The case cannot move to that status from the one it is in (someone moved it first,
     or a resolved case was asked for anything but reopening): a conflict, not bad input."""
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _person(user: User | None) -> str:
-    """How a staff member is named in the timeline (kept as it was when it happened)."""
-    if user is None:
-        return ""
-    return user.name or user.email
-
-
-def case_webhook_payload(*, case: Case, event: CaseEvent) -> dict[str, Any]:
-    """What a webhook receiver is told about a case and the change that happened to it.
-
-    No free text (notes, resolutions, answers: they may quote anyone), and the respondent
-    only where a follow-up email could go to them (identified, consent to contact given
-    and not withdrawn; see followup_recipient): nothing about the person behind an
-    anonymous response or one who did not agree to be contacted.
-    """
-    response = case.response
-    email = followup_recipient(response=response)
-    respondent = None
-    if email is not None:
-        respondent = {
-            "member_id": response.member_id,
-            "name": response.member.name if response.member_id else "",
-            "email": email,
-        }
-    change: dict[str, Any] = {
-        "id": event.pk,
-        "kind": event.kind,
-        "at": _iso(event.created_at),
-        "actor_id": event.actor_id,
-        "api_key": event.data.get("api_key"),
-    }
-    if event.kind == CaseEventKind.STATUS_CHANGED:
-        change.update(status_from=event.data.get("from"), status_to=event.data.get("to"))
-    if event.kind == CaseEventKind.ASSIGNED:
-        change.update(
-            assignee_id=event.data.get("assignee"), previous_id=event.data.get("previous")
-        )
-    return {
-        "case": {
-            "id": case.pk,
-            "status": case.status,
-            "priority": case.priority,
-            "reasons": case.reasons,
-            "assignee_id": case.assignee_id,
-            "survey_id": response.survey_id,
-            "response_id": response.pk,
-            "is_anonymous": response.is_anonymous,
-            "created_at": _iso(case.created_at),
-            "updated_at": _iso(case.updated_at),
-            "due_at": _iso(case.due_at),
-            "first_response_due_at": _iso(case.first_response_due_at),
-            "first_response_at": _iso(case.first_response_at),
-            "team_id": case.team_id,
-            "root_cause_id": case.root_cause_id,
-            "resolved_at": _iso(case.resolved_at),
-            "closed_at": _iso(case.closed_at),
-        },
-        "respondent": respondent,
-        "change": change,
-    }
-
-
-def _webhook_send(*, case: Case, event: CaseEvent, webhook_event: WebhookEvent) -> None:
-    """Queue the webhook event for the change, in the caller's transaction; its id names
-    the timeline event, so a receiver sees each change once however often it is sent. The
-    payload is built only when some endpoint wants the event (usually known without a
-    query): opening a case is on the path of every answer."""
-    if not webhook_subscribed(organisation=case.organisation_id, event=webhook_event):
-        return
-    webhook_emit(
-        organisation=case.organisation_id,
-        event=webhook_event,
-        data=case_webhook_payload(case=case, event=event),
-        event_id=f"{webhook_event.value}:{case.pk}:{event.pk}",
-    )
 
 
 def _event_record(
@@ -185,8 +107,15 @@ def case_open(
     priority: str = CasePriority.NORMAL,
     at: datetime | None = None,
     new_response: bool = False,
+    team_id: int | None = None,
+    assignee_id: int | None = None,
 ) -> Case:
     """Open the response's case, or return the one already open for it.
+
+    `team_id` and `assignee_id` route a new case as a follow-up rule chose (a team, a person
+    in it by turn, the store's manager); an assignee who no longer works the
+    organisation's cases is left out rather than refusing the answer. A case opened
+    assigned records its "assigned" event too, so the timeline and notifications see it.
 
     `at` stands for now in every time the case records (created, updated, due, and its
     "opened" timeline event). For a response written in this transaction (`new_response`)
@@ -204,7 +133,17 @@ def case_open(
         "created_at": opened,
         "first_response_due_at": first_response_due,
         "due_at": resolution_due,
+        "team_id": team_id,
     }
+    assignee = None
+    if assignee_id is not None:
+        assignee = (
+            StaffRole.objects.for_organisation(response.organisation_id)
+            .filter(user_id=assignee_id, user__is_active=True, role__in=WORK_CASES_ROLES)
+            .select_related("user")
+            .first()
+        )
+        fields["assignee_id"] = assignee.user_id if assignee else None
     if new_response:
         case = Case(response=response, updated_at=opened, **fields)
         row = {f.name: getattr(case, f.attname) for f in Case._meta.concrete_fields}
@@ -232,7 +171,21 @@ def case_open(
     (event.pk,) = insert_rows(CaseEvent, [row], returning=("id",))[0]
     event._state.adding = False
     event._state.db = DEFAULT_DB_ALIAS
-    _webhook_send(case=case, event=event, webhook_event=WebhookEvent.CASE_OPENED)
+    if assignee is not None:
+        CaseEvent.objects.create(
+            organisation_id=case.organisation_id,
+            case=case,
+            kind=CaseEventKind.ASSIGNED,
+            data={
+                "assignee": assignee.user_id,
+                "assignee_name": _person(assignee.user),
+                "previous": None,
+                "previous_name": "",
+                "rule": True,
+            },
+            created_at=opened,
+        )
+    case_webhook_send(case=case, event=event, webhook_event=WebhookEvent.CASE_OPENED)
     return case
 
 
@@ -293,7 +246,7 @@ def case_assign(
         target_type="case",
         changes={"assignee": [previous, assignee]},
     )
-    _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
+    case_webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
     return event
 
 
@@ -442,7 +395,7 @@ def case_status_change(
         },
     )
     resolved = status == CaseStatus.RESOLVED
-    _webhook_send(
+    case_webhook_send(
         case=locked,
         event=event,
         webhook_event=WebhookEvent.CASE_RESOLVED if resolved else WebhookEvent.CASE_UPDATED,
@@ -491,7 +444,7 @@ def case_team_set(
         target_type="case",
         changes={"team": [previous, team]},
     )
-    _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
+    case_webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
     return event
 
 
@@ -529,7 +482,7 @@ def _note_record(
         target=locked,
         target_type="case",
     )
-    _webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
+    case_webhook_send(case=locked, event=event, webhook_event=WebhookEvent.CASE_UPDATED)
     return event
 
 

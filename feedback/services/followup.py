@@ -3,7 +3,6 @@ staff alert, and the analysis of a response's text."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from communities.models import Location, StaffRole, User
+from communities.models import Location, StaffRole
 from communities.outbox.contacts import SURVEY_KEY, contacts_limited
 from communities.outbox.models import OutboundEmail
 from communities.outbox.services import (
@@ -38,11 +37,11 @@ from feedback.choices import (
     RuleAssignment,
     RuleConditionKind,
 )
-from feedback.inbound.addresses import reply_headers
+from feedback.inbound.addresses import reply_headers, reply_link
 from feedback.models import Case, FollowUpRule, RuleAlertIntent, Team
 from feedback.reasons import Reason
 from feedback.rules import organisation_rules
-from feedback.services.cases import case_assign, case_open
+from feedback.services.cases import case_open
 from feedback.services.contact import followup_recipient
 from feedback.services.followup_eval import CompiledRule, Plan, legacy_compile, rules_plan
 from feedback.services.followup_spec import template_render
@@ -87,9 +86,6 @@ _KINDS_OF = {
     Condition.SENTIMENT_BELOW: RuleConditionKind.SENTIMENT,
     Condition.CHOICE_SELECTED: RuleConditionKind.CHOICE,
 }
-# Whether the case service takes the routing itself (the case workflow adds it); until it
-# does, the team is set and the assignee given right after the case is opened.
-_CASE_OPEN_ROUTES = {"team_id", "assignee_id"} <= set(inspect.signature(case_open).parameters)
 # Called with (response, case, rules) for each response a rule with "webhook" matched:
 # the hook point for the webhook action (nothing is registered yet).
 RULE_WEBHOOK_HOOKS: list[Callable[..., None]] = []
@@ -164,26 +160,15 @@ def _case_open_routed(
     if existed:
         return case_open(response=response, reasons=reasons, priority=priority, at=at)
     team_id, assignee_id = case_route(plan=plan, response=response)
-    if _CASE_OPEN_ROUTES:
-        return case_open(
-            response=response,
-            reasons=reasons,
-            priority=priority,
-            at=at,
-            new_response=new_response,
-            team_id=team_id,
-            assignee_id=assignee_id,
-        )
-    case = case_open(
-        response=response, reasons=reasons, priority=priority, at=at, new_response=new_response
+    return case_open(
+        response=response,
+        reasons=reasons,
+        priority=priority,
+        at=at,
+        new_response=new_response,
+        team_id=team_id,
+        assignee_id=assignee_id,
     )
-    if team_id:
-        Case.objects.filter(pk=case.pk).update(team_id=team_id)
-        case.team_id = team_id
-    if assignee_id:
-        case_assign(case=case, assignee=User.objects.get(pk=assignee_id))
-        case.assignee_id = assignee_id
-    return case
 
 
 def _auto_priority(answers: list[Answer]) -> str:
@@ -354,7 +339,12 @@ def followup_email_queue(
         "survey_title": survey.title.get(response.language) or survey.title_text,
         "name": response.member.name if response.member_id else "",
         "case_id": case.pk if case else None,
-        "can_reply": bool(organisation.reply_to_email),
+        # A reply reaches someone: the organisation's own reply address, or the case.
+        "can_reply": bool(
+            organisation.reply_to_email or (case is not None and settings.INBOUND_REPLY_DOMAIN)
+        ),
+        # The signed page for a customer whose mail program makes replying awkward.
+        "reply_url": reply_link(case=case) if case is not None else "",
         "unsubscribe_url": unsubscribe,
         SURVEY_KEY: survey.pk,
     }

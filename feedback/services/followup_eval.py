@@ -24,21 +24,25 @@ from feedback.choices import (
     RuleMatch,
     RuleScoreKind,
 )
-from feedback.reasons import CHOICE, CSAT, NPS, SENTIMENT, STARS, Reason, reason_make
+from feedback.reasons import (
+    CHOICE,
+    CSAT,
+    FIRST_RESPONSE,
+    KEYWORDS,
+    NPS,
+    REPEAT_DETRACTOR,
+    SCORE_RANGE,
+    SEGMENT,
+    SENTIMENT,
+    STARS,
+    Reason,
+    reason_make,
+)
 from feedback.rules import CompiledRule
 from feedback.services.followup_spec import SCORE_QUESTION_TYPES, text_fold
 from surveys.choices import TEXT_TYPES, QuestionType
 from surveys.models import Answer, Channel, Response
 
-# Codes of the reasons only rules v2 can give (put into words by feedback.reasons; an
-# older reader says "a follow-up rule matched").
-SCORE_RANGE, KEYWORDS, SEGMENT, FIRST_RESPONSE, REPEAT_DETRACTOR = (
-    "score_range",
-    "keywords",
-    "segment",
-    "first_response",
-    "repeat_detractor",
-)
 DETRACTOR_AT_MOST = 6
 
 

@@ -73,9 +73,11 @@ def _mark(response_id: int) -> None:
 
 @receiver(pre_save, sender=Response, dispatch_uid="rollups_response_pre_save")
 def _response_changing(sender, instance: Response, raw=False, update_fields=None, **kwargs):
-    if raw or instance.pk is None or not _is_folded(instance.pk):
+    if raw or instance.pk is None:
         return
     if update_fields is not None and set(update_fields) <= IDENTITY_FIELDS:
+        return  # before any query: the analysis marks every response so
+    if not _is_folded(instance.pk):
         return
     _mark(instance.pk)  # the survey-day it leaves
     rollups_mark_dirty(

@@ -6,7 +6,9 @@ fall in from the responses themselves (so running it twice changes nothing), and
 watermark. An id under the new watermark that is not there yet belongs to a transaction
 still open (ids are taken before commit); it is kept pending and read live until it turns
 up, or forgotten after `MISSING_FORGET_SECONDS` (a rolled-back insert leaves a hole for
-good). Survey-days marked dirty (insights.rollups.dirty) are recomputed as well.
+good). Only the last GAP_WINDOW ids are awaited so, and none below the first response the
+first fold sees: an insert still open after ten thousand later ones is not expected.
+Survey-days marked dirty (insights.rollups.dirty) are recomputed as well.
 
 Everything runs under a row lock on the one RollupState row, so folds and rebuilds never
 interleave.
@@ -30,6 +32,8 @@ from surveys.models import Response
 
 # An uncommitted insert older than this is taken to have rolled back.
 MISSING_FORGET_SECONDS = 600
+# How far below the newest id an absent id is still awaited.
+GAP_WINDOW = 10_000
 # Responses read per fold; a backlog is worked through over several.
 FOLD_BATCH = 200_000
 # Days recomputed per query.
@@ -150,7 +154,11 @@ def rollups_fold(*, batch: int = FOLD_BATCH, now: float | None = None) -> int:
     if new:
         present = {pk for pk, _survey, _day in new}
         top = new[-1][0]
-        for pk in range(watermark + 1, top + 1):
+        # Only ids taken recently can belong to a transaction still open: the window
+        # bounds the list when ids jump (a sequence's cache, a first fold on a database
+        # whose ids start high).
+        low = max(watermark, top - GAP_WINDOW) if watermark else new[0][0] - 1
+        for pk in range(low + 1, top + 1):
             if pk not in present:
                 pending[pk] = now
         for _pk, survey_id, day in new:

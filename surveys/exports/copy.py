@@ -26,6 +26,8 @@ export is written by two connections at once, half the ids each, from one snapsh
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -46,7 +48,7 @@ from surveys.models import Answer
 MASK_CHOICES_MAX = 10
 # Bytes gathered from COPY's rows before one piece is handed to the response.
 PIECE_BYTES = 256 * 1024
-_WORK_MEM = "64MB"
+_WORK_MEM = "256MB"
 # From this many responses, two connections write the CSV, half the ids each.
 SPLIT_MIN_ROWS = 100_000
 # The upper half's CSV is held in memory up to this, then on disk.
@@ -116,13 +118,20 @@ class _Statement:
     """Builds the SELECT; its parameters are kept per part (columns, joins) so they can
     be put in the order their placeholders appear."""
 
-    def __init__(self, plan: ExportPlan) -> None:
+    def __init__(self, plan: ExportPlan, *, inert: bool = True) -> None:
         self.plan = plan
+        self.inert = inert
         self.column_params: list[Any] = []
         self.join_params: list[Any] = []
         self.joins: list[str] = []
         self.columns: list[str] = []
         self.sentiments: list[str] = []
+
+    def safe(self, expression: str) -> str:
+        return _safe(expression) if self.inert else expression
+
+    def safe_text(self, value: str) -> str:
+        return _safe_text(value) if self.inert else value
 
     def column_param(self, value: Any, cast: str) -> str:
         self.column_params.append(value)
@@ -151,7 +160,7 @@ class _Statement:
             "st",
             "st.id = r.location_id",
             ([pk for pk, _name in stores], "::bigint[]"),
-            ([_safe_text(name) for _pk, name in stores], "::text[]"),
+            ([self.safe_text(name) for _pk, name in stores], "::text[]"),
             names="id, name",
         )
         hidden = sorted(plan.hidden_groups, key=lambda pair: (pair[0], pair[1] or 0))
@@ -190,8 +199,8 @@ class _Statement:
             named = "m.id IS NOT NULL AND w.id IS NULL"
             self.columns += [
                 f"CASE WHEN {named} THEN m.id END",
-                f"CASE WHEN {named} THEN {_safe('m.email')} END",
-                f"CASE WHEN {named} THEN {_safe('m.name')} END",
+                f"CASE WHEN {named} THEN {self.safe('m.email')} END",
+                f"CASE WHEN {named} THEN {self.safe('m.name')} END",
             ]
 
     def answer_columns(self, ids: tuple[int, int] | None) -> None:
@@ -212,7 +221,7 @@ class _Statement:
                 for rank, pk in enumerate(column.labels):
                     choice_ids.append(int(pk))
                     choice_bits.append(1 << rank)
-                cells = self.column_param(_mask_cells(column, inert=True), "::text[]")
+                cells = self.column_param(_mask_cells(column, inert=self.inert), "::text[]")
                 cell = f"({cells})[{value} + 1]"
                 if column.question.has_other:
                     mine = (
@@ -220,16 +229,18 @@ class _Statement:
                     )
                     aggregates.append(f"max(NULLIF(a.text, '')) {mine} AS o{index}")
                     other = f"g.o{index}"
+                    # The cells again: each placeholder takes its own parameter.
+                    again = self.column_param(_mask_cells(column, inert=self.inert), "::text[]")
                     separator = self.column_param(_SEPARATOR, "::text")
                     cell = (
                         f"CASE WHEN {other} IS NULL THEN {cell} "
-                        f"WHEN {value} IS NULL THEN {_safe(other)} "
-                        f"ELSE {cell} || {separator} || {other} END"
+                        f"WHEN {value} IS NULL THEN {self.safe(other)} "
+                        f"ELSE ({again})[{value} + 1] || {separator} || {other} END"
                     )
                 self.columns.append(cell)
             elif question.type in TEXT_TYPES:
                 aggregates.append(f"max(NULLIF(a.text, '')) {mine} AS v{index}")
-                self.columns.append(_safe(value))
+                self.columns.append(self.safe(value))
             else:
                 aggregates.append(f"max(a.number) {mine} AS v{index}")
                 if column.labels:
@@ -299,12 +310,13 @@ _SENTIMENT = "<sentiment>"
 
 
 def copy_statement(
-    *, plan: ExportPlan, ids: tuple[int, int] | None = None
+    *, plan: ExportPlan, ids: tuple[int, int] | None = None, inert: bool = True
 ) -> tuple[str, list[Any]]:
     """The SELECT whose rows COPY writes as the export's CSV rows, and its parameters
     (psycopg's %s, bound client-side as COPY needs); `ids`: only responses with
-    ids[0] <= id < ids[1]."""
-    return _Statement(plan).build(ids)
+    ids[0] <= id < ids[1]; `inert`: text a spreadsheet would run gets its apostrophe
+    (CSV; a workbook types its cells as text instead)."""
+    return _Statement(plan, inert=inert).build(ids)
 
 
 _SETTINGS = (
@@ -361,11 +373,13 @@ class _UpperHalf(threading.Thread):
     """COPY of the upper ids on a second connection in the same snapshot, spooled (to
     disk beyond a few megabytes) while the first connection's rows are sent."""
 
-    def __init__(self, plan: ExportPlan, snapshot: str, ids: tuple[int, int]) -> None:
+    def __init__(
+        self, plan: ExportPlan, snapshot: str, ids: tuple[int, int], *, inert: bool
+    ) -> None:
         super().__init__(daemon=True)
         self.zone, self.snapshot = plan.zone.key, snapshot
         # Built here: Django's connection objects belong to the thread that made them.
-        self.statement, self.values = copy_statement(plan=plan, ids=ids)
+        self.statement, self.values = copy_statement(plan=plan, ids=ids, inert=inert)
         self.params = {
             key: value
             for key, value in connection.get_connection_params().items()
@@ -389,7 +403,7 @@ class _UpperHalf(threading.Thread):
             self.error = error
 
 
-def copy_chunks(*, plan: ExportPlan) -> Iterator[tuple[bytes, int]]:
+def copy_chunks(*, plan: ExportPlan, inert: bool = True) -> Iterator[tuple[bytes, int]]:
     """The CSV rows as PostgreSQL writes them, in pieces of about PIECE_BYTES: (bytes,
     rows in them, known only at the end: 0 until the last piece, which carries the total).
 
@@ -400,7 +414,7 @@ def copy_chunks(*, plan: ExportPlan) -> Iterator[tuple[bytes, int]]:
     # A transaction already open (a test's) can neither be made REPEATABLE READ nor be
     # seen from a second connection.
     if plan.rows_total < SPLIT_MIN_ROWS or connection.in_atomic_block:
-        statement, params = copy_statement(plan=plan)
+        statement, params = copy_statement(plan=plan, inert=inert)
         with _export_session(plan) as cursor:
             yield from ((piece, 0) for piece in _copy(cursor, statement, params))
             yield b"", max(cursor.rowcount, 0)
@@ -411,10 +425,10 @@ def copy_chunks(*, plan: ExportPlan) -> Iterator[tuple[bytes, int]]:
             yield b"", 0
             return
         middle = (bounds[0] + bounds[1] + 1) // 2
-        upper = _UpperHalf(plan, snapshot, (middle, bounds[1] + 1))
+        upper = _UpperHalf(plan, snapshot, (middle, bounds[1] + 1), inert=inert)
         upper.start()
         try:
-            statement, params = copy_statement(plan=plan, ids=(bounds[0], middle))
+            statement, params = copy_statement(plan=plan, ids=(bounds[0], middle), inert=inert)
             yield from ((piece, 0) for piece in _copy(cursor, statement, params))
             lower_rows = max(cursor.rowcount, 0)
             upper.join()
@@ -427,3 +441,35 @@ def copy_chunks(*, plan: ExportPlan) -> Iterator[tuple[bytes, int]]:
         finally:
             upper.join()
             upper.spool.close()
+
+
+def copy_rows(*, plan: ExportPlan, spool: Any) -> Iterator[list[Any]]:
+    """The export's rows as responses_export_rows(inert=False) gives them (numbers as
+    numbers; a missing value is "" here, which a sheet writes as it writes None), read back from PostgreSQL's CSV: for a workbook, whose
+    writer then costs less per row than building the rows in Python. The CSV is spooled to
+    `spool` (a binary file) first, so the connection is free for the job's progress
+    writes while the rows are read."""
+    for piece, _rows in copy_chunks(plan=plan, inert=False):
+        spool.write(piece)
+    spool.seek(0)
+    numbers = _number_columns(plan)
+    for row in csv.reader(io.TextIOWrapper(spool, encoding="utf-8", newline="")):
+        for at, kind in numbers:
+            if row[at]:
+                row[at] = kind(row[at])
+        yield row
+
+
+def _number_columns(plan: ExportPlan) -> list[tuple[int, type]]:
+    """(position, int or float) of the cells a workbook writes as numbers."""
+    columns: list[tuple[int, type]] = [(0, int), (5, float)]
+    position = 6
+    if plan.named:
+        columns.append((6, int))
+        position = 9
+    for column in plan.questions:
+        kind = column.question.type
+        if kind not in CHOICE_TYPES and kind not in TEXT_TYPES and not column.labels:
+            columns.append((position, int))
+        position += 1
+    return columns

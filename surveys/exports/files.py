@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from xlsxwriter.worksheet import Worksheet
 
 from config.spreadsheet import spreadsheet_safe
-from surveys.exports.copy import copy_chunks, copy_supported
+from surveys.exports.copy import copy_chunks, copy_rows, copy_supported
 from surveys.exports.rows import responses_export_rows
 from surveys.exports.selectors import ExportPlan
 
@@ -35,6 +36,8 @@ CSV_PIECE_ROWS = 2000
 PROGRESS_ROWS = 5000
 BOM = "\ufeff"
 CELL_MAX_CHARACTERS = 32767
+# Distinct texts whose escaped XML a sheet keeps, at most.
+KNOWN_TEXTS = 20000
 
 Progress = Callable[[int], None]
 
@@ -134,20 +137,29 @@ class _SheetRows:
         self.out = sheet.row_data_fh
         self.next_row = first_row
         self.width = 0
+        self.known: dict[str, str] = {}
 
     def write(self, row: list[Any]) -> None:
         number = self.next_row + 1
         letters = self._COLUMN_LETTERS
+        known = self.known
         cells = []
         for col, value in enumerate(row):
             if value is None or value == "":
                 continue
             if type(value) is str:
-                cells.append(f'<c r="{letters[col]}{number}" t="inlineStr">{_inline(value)}</c>')
+                # Most text repeats (channels, stores, languages, labels): escaped once.
+                inline = known.get(value)
+                if inline is None:
+                    inline = _inline(value)
+                    if len(known) < KNOWN_TEXTS:
+                        known[value] = inline
+                cells.append(f'<c r="{letters[col]}{number}" t="inlineStr">{inline}</c>')
             else:
                 cells.append(f'<c r="{letters[col]}{number}"><v>{value:.16G}</v></c>')
         self.out.write(f'<row r="{number}">{"".join(cells)}</row>')
-        self.width = max(self.width, len(row))
+        if len(row) > self.width:
+            self.width = len(row)
         self.next_row += 1
 
     def close(self) -> None:
@@ -160,9 +172,17 @@ class _SheetRows:
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 
 
+# Anything _inline must do more than wrap the text: escape, cut, or keep edge spaces.
+_PLAIN = re.compile(
+    r"[^&<>\x00-\x1f\ufffe\uffff_\s](?:[^&<>\x00-\x1f\ufffe\uffff_]*[^&<>\x00-\x1f\ufffe\uffff_\s])?"
+)
+
+
 def _inline(text: str) -> str:
     """An inline string's <is> element, as XlsxWriter writes one (same escapes, and cut to
     the 32,767 characters a cell holds)."""
+    if len(text) <= CELL_MAX_CHARACTERS and _PLAIN.fullmatch(text):
+        return f"<is><t>{text}</t></is>"
     text = text[:CELL_MAX_CHARACTERS]
     if _NEEDS_ESCAPE.search(text):
         text = Worksheet._escape_control_characters(text)
@@ -194,15 +214,21 @@ def xlsx_file_write(*, plan: ExportPlan, path: Path, progress: Progress) -> int:
         sheet.write_row(0, 0, plan.header, bold)
         rows = _SheetRows(sheet, first_row=1)
         written = 0
+        # On PostgreSQL the rows come from the database's CSV (surveys.exports.copy),
+        # spooled next to the workbook: building them in Python cost as much as the sheet.
+        spool = tempfile.TemporaryFile(dir=path.parent)  # noqa: SIM115 (closed below)
         try:
-            for written, row in enumerate(
-                responses_export_rows(plan=plan, inert=False, alone=False), start=1
-            ):
+            if copy_supported(plan):
+                source = copy_rows(plan=plan, spool=spool)
+            else:
+                source = responses_export_rows(plan=plan, inert=False, alone=False)
+            for written, row in enumerate(source, start=1):
                 rows.write(row)
                 if written % PROGRESS_ROWS == 0:
                     progress(written)
         finally:
             rows.close()
+            spool.close()
     finally:
         workbook.close()
     return written
