@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-insights clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -105,7 +105,7 @@ vendor:
 	mkdir -p tests/e2e/vendor/axe-core
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
-bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export
+bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-insights
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -138,6 +138,16 @@ bench-webhooks: $(VENV)/.test
 # Response exports at 100,000 and 1,000,000 responses (PostgreSQL), beside COPY of the same rows.
 bench-export: $(VENV)/.test
 	$(PY) bench/export.py
+
+# Submit -> case -> email at the SMTP sink at 20/s across a worker restart, a 2,000-email
+# burst beside one smtplib connection, a worker SIGKILLed mid-burst, sentiment per language.
+bench-followup: $(VENV)/.test
+	$(PY) bench/followup.py
+
+# The dashboard at 1,000,000 responses (roll-ups) beside the raw SQL aggregate.
+bench-insights: $(VENV)/.test
+	$(PY) bench/insights.py --db pg
+	$(PY) bench/insights.py --db sqlite
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* bench/results .demo

@@ -9,5 +9,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Packages inside apps with tasks of their own (autodiscovery looks only at <app>.tasks).
 app.autodiscover_tasks(
-    ["communities.outbox", "communities.webhooks", "communities.api", "feedback.inbound"]
+    [
+        "communities.outbox",
+        "communities.webhooks",
+        "communities.api",
+        "feedback.inbound",
+        "insights.rollups",
+    ]
 )

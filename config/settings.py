@@ -277,7 +277,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule"
 )
 CELERY_BEAT_SCHEDULE = {
-    "outbox-redrive": {"task": "communities.outbox.tasks.outbox_redrive_task", "schedule": 60.0},
+    # "outbox-redrive" is in config/settings_outbox.py, with its interval.
     "analysis-redrive": {"task": "feedback.tasks.analysis_redrive_task", "schedule": 60.0},
     "events-sweep": {"task": "surveys.tasks.events_sweep_task", "schedule": 60.0},
     # Hourly is plenty for reminders days apart; the demo sweeps every few seconds so a

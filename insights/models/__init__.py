@@ -22,7 +22,3 @@ __all__ = [
     "ThresholdAlert",
     "Weekday",
 ]
-
-# The receivers that keep the roll-ups valid when a folded response changes; imported
-# here, once the models above exist, so they are connected whenever the app loads.
-import insights.rollups.dirty  # noqa: E402, F401

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from communities.choices import MemberStatus
 from communities.models import Member
@@ -319,12 +319,29 @@ def copy_statement(
     return _Statement(plan, inert=inert).build(ids)
 
 
+# What the export's session sets (transaction-local), in _SETTINGS's order.
+_SET = (
+    "TimeZone",
+    "work_mem",
+    "jit",
+    "extra_float_digits",
+    "enable_hashagg",
+    "max_parallel_workers_per_gather",
+)
 _SETTINGS = (
     "SELECT set_config('TimeZone', %s, true), set_config('work_mem', %s, true),"
     " set_config('jit', 'off', true), set_config('extra_float_digits', '1', true),"
     " set_config('enable_hashagg', 'off', true),"
     " set_config('max_parallel_workers_per_gather', '0', true)"
 )
+# The same, reading first what it replaces (the values are read left to right).
+_SWAP = (
+    "SELECT "
+    + ", ".join(f"current_setting('{name}')" for name in _SET)
+    + ", "
+    + _SETTINGS.removeprefix("SELECT ")
+)
+_RESTORE = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _SET)
 
 
 def session_settings(*, plan: ExportPlan) -> tuple[str, list[Any]]:
@@ -338,7 +355,21 @@ def _export_session(plan: ExportPlan, *, snapshot: bool = False) -> Iterator[Any
     memory for the sorts, no JIT (compiling the wide statement cost up to seconds), the
     float text Python writes, and a serial plan of ordered aggregates (a parallel one
     built the answers' aggregate once in every worker). `snapshot`: the transaction is
-    REPEATABLE READ and yields its snapshot's name too, for a second connection."""
+    REPEATABLE READ and yields its snapshot's name too, for a second connection.
+
+    Inside a caller's transaction (a test's) the settings are put back afterwards: they
+    must not outlive the export (Django reads timestamps as if the session were in UTC)."""
+    if connection.in_atomic_block and not snapshot:
+        with connection.cursor() as cursor:
+            cursor.execute(_SWAP, [plan.zone.key, _WORK_MEM])
+            previous = list(cursor.fetchone()[: len(_SET)])
+            try:
+                yield cursor.cursor
+            finally:
+                # A failed COPY aborted the transaction, whose end puts them back anyway.
+                with contextlib.suppress(DatabaseError):
+                    cursor.execute(_RESTORE, previous)
+        return
     with transaction.atomic(), connection.cursor() as cursor:
         name = None
         if snapshot:
@@ -346,7 +377,11 @@ def _export_session(plan: ExportPlan, *, snapshot: bool = False) -> Iterator[Any
             cursor.execute("SELECT pg_export_snapshot()")
             name = cursor.fetchone()[0]
         cursor.execute(_SETTINGS, [plan.zone.key, _WORK_MEM])
-        yield (cursor.cursor, name) if snapshot else cursor.cursor
+        try:
+            yield (cursor.cursor, name) if snapshot else cursor.cursor
+        finally:
+            # Rolled back rather than committed: the export wrote nothing.
+            transaction.set_rollback(True)
 
 
 def _copy(cursor: Any, statement: str, params: list[Any]) -> Iterator[bytes]:
@@ -445,10 +480,10 @@ def copy_chunks(*, plan: ExportPlan, inert: bool = True) -> Iterator[tuple[bytes
 
 def copy_rows(*, plan: ExportPlan, spool: Any) -> Iterator[list[Any]]:
     """The export's rows as responses_export_rows(inert=False) gives them (numbers as
-    numbers; a missing value is "" here, which a sheet writes as it writes None), read back from PostgreSQL's CSV: for a workbook, whose
-    writer then costs less per row than building the rows in Python. The CSV is spooled to
-    `spool` (a binary file) first, so the connection is free for the job's progress
-    writes while the rows are read."""
+    numbers; a missing value is "" here, which a sheet skips as it skips None), read back
+    from PostgreSQL's CSV: for a workbook, whose rows cost less this way than built in
+    Python. The CSV is spooled to `spool` (a binary file) first, so the connection is free
+    for the job's progress writes while the rows are read."""
     for piece, _rows in copy_chunks(plan=plan, inert=False):
         spool.write(piece)
     spool.seek(0)

@@ -49,6 +49,10 @@ NOT_SUBMIT_ROWS = {"sessions.session", "feedback.caseevent"}
 
 FORM_KEY_INPUT = re.compile(r'<input[^>]*name="idempotency_key"[^>]*value="([^"]*)"')
 UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]{16,})/")
+# The signed reply page of a case (issue 15): its token carries a timestamp.
+REPLY_LINK = re.compile(r"/reply/([A-Za-z0-9._:-]{8,})/")
+# The Message-ID the outbox stores on its row (issue 15, for bounces): random.
+OUTBOX_MESSAGE_ID = re.compile(r"<outbox\.[0-9a-f]{32}@[^>]+>")
 # A value of this shape that the test cannot name is a random token (a key a pool release
 # makes, the hash of a link token).
 RANDOM_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,}")
@@ -202,7 +206,29 @@ class Normaliser:
     # values
 
     def row(self, label: str, row: dict[str, Any]) -> dict[str, Any]:
-        return {f.name: self.field(label, f, row[f.attname]) for f in _fields(label)}
+        targets = self.case_targets(row) if label == "feedback.case" else {}
+        return {
+            f.name: targets[f.name] if f.name in targets else self.field(label, f, row[f.attname])
+            for f in _fields(label)
+        }
+
+    def case_targets(self, row: dict[str, Any]) -> dict[str, str]:
+        """A case's due times as what they are: its organisation's service-level targets
+        for its priority, counted in business hours from when it opened (issue 15), named
+        only when they are exactly that."""
+        from communities.models import Organisation
+        from feedback.services.sla import case_sla_times
+
+        organisation = Organisation.objects.get(pk=row["organisation_id"])
+        first, resolution = case_sla_times(
+            organisation=organisation, priority=row["priority"], start=row["created_at"]
+        )
+        named = {}
+        if row["first_response_due_at"] is not None and row["first_response_due_at"] == first:
+            named["first_response_due_at"] = "first-response target from created_at"
+        if row["due_at"] is not None and row["due_at"] == resolution:
+            named["due_at"] = "resolution target from created_at"
+        return named
 
     def field(self, label: str, field: models.Field, value: Any) -> Any:
         if field.is_relation:
@@ -241,6 +267,8 @@ class Normaliser:
         value = CASE_URL.sub(lambda m: f"/cases/{{{self.ref('feedback.case', int(m[1]))}}}/", value)
         if RANDOM_TOKEN.fullmatch(value):
             return f"<random, {len(value)} url-safe characters>"
+        if OUTBOX_MESSAGE_ID.fullmatch(value):
+            return "<outbox message id>"
         return value
 
     def json(self, label: str, field: str, value: Any) -> Any:
@@ -388,6 +416,8 @@ class Recorder:
                         self.names.secret(
                             hashlib.sha256(token.encode()).hexdigest(), f"sha256({shape})"
                         )
+                    for token in REPLY_LINK.findall(json.dumps(value, default=str)):
+                        self.names.secret(token, "<signed reply token>")
 
     def _created(self, created: dict[str, dict[Any, dict]]) -> dict[str, Any]:
         return {
@@ -447,7 +477,11 @@ class Recorder:
             "reply_to": message.reply_to,
             "subject": message.subject,
             "headers": {
-                k: self.names.text(v)
+                k: (
+                    self.names.ref("communities.outboundemail", int(v))
+                    if k == "X-Chorus-Outbox"
+                    else self.names.text(v)
+                )
                 for k, v in sorted(message.extra_headers.items())
                 if k != "Message-ID"
             },

@@ -5,14 +5,17 @@ of tests/surveys/exports/conftest.py and on answers chosen to be awkward."""
 import csv
 import io
 import random
+import tempfile
 
 import pytest
 from django.db import connection
 
 from surveys.choices import QuestionType
 from surveys.exports import copy as copy_module
+from surveys.exports.copy import copy_rows
 from surveys.exports.files import _pieces, csv_pieces
 from surveys.exports.params import ExportParams
+from surveys.exports.rows import responses_export_rows
 from surveys.exports.selectors import responses_export_plan
 from tests.factories.surveys import AnswerFactory, ChoiceFactory, QuestionFactory, ResponseFactory
 from tests.surveys.exports.conftest import seeded  # noqa: F401  (the fixture)
@@ -35,6 +38,10 @@ def _copied(plan) -> list[list[str]]:
 
 def _row_path(plan) -> list[list[str]]:
     return _parsed("".join(text for text, _rows in _pieces(plan, alone=True)))
+
+
+def _blank_none(row: list) -> list:
+    return ["" if cell is None else cell for cell in row]
 
 
 def _plan(organisation, survey, **params):
@@ -90,8 +97,12 @@ def test_awkward_answers_are_written_as_the_row_path_writes_them(organisation, s
         AnswerFactory(response=response, question=yes_no, number=index % 2)
     for params in ({"labels": "en"}, {"labels": "en", "codes": True}):
         plan = _plan(seeded.survey.organisation, survey, **params)
-        # then both paths give the same cells
+        # then both paths give the same cells, for the CSV and for the workbook's rows
         assert _copied(plan) == _row_path(plan)
+        with tempfile.TemporaryFile() as spool:
+            workbook_rows = [_blank_none(row) for row in copy_rows(plan=plan, spool=spool)]
+        expected = responses_export_rows(plan=plan, inert=False)
+        assert workbook_rows == [_blank_none(row) for row in expected]
 
 
 @postgres_only
@@ -125,3 +136,18 @@ def test_a_split_export_is_one_export_in_id_order(organisation, seeded, monkeypa
     assert rows == _row_path(plan)
     ids = [int(row[0]) for row in rows[1:]]
     assert ids == sorted(ids) and len(ids) == plan.rows_total == 13
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_exports_session_settings_end_with_it(organisation, seeded):  # noqa: F811
+    # given a transaction already open (as a test's is), in UTC
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        before = cursor.fetchone()[0]
+    # when an export in Asia/Bangkok is written
+    _copied(_plan(organisation, seeded.survey, labels="en"))
+    # then the zone and the planner settings are what they were
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('TimeZone'), current_setting('enable_hashagg')")
+        assert cursor.fetchone() == (before, "on")
