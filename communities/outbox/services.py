@@ -181,14 +181,18 @@ def _send_after_commit(email_id: int) -> None:
     OUTBOX_BATCH_SIZE rows, not one task each: thousands of tasks that find their row
     already sent by a batch would queue ahead of everything else, a sweep's take-over of
     a dead worker's rows included. Every row registers the same flush; the first to run
-    publishes them all (a savepoint rolled back drops only its own registrations).
+    publishes them all. A transaction rolled back never flushes: its ids are dropped when
+    the next transaction writes its first row (no flush of ours is pending then). A row of
+    a savepoint rolled back inside a committed transaction is published and its task finds
+    nothing to send.
     """
     from communities.outbox.tasks import outbox_send_task
 
     if not db_connection.in_atomic_block:
         enqueue_on_commit(outbox_send_task, email_id=email_id)
         return
-    if not hasattr(_written, "ids"):
+    pending = any(hook[1] is _flush_written for hook in db_connection.run_on_commit)
+    if not pending or not hasattr(_written, "ids"):
         _written.ids = []
     _written.ids.append(email_id)
     transaction.on_commit(_flush_written)

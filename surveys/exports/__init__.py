@@ -2,8 +2,9 @@
 very large CSV) file a worker writes, with a progress bar and an expiring download link.
 
 params     the options and filters, read from a query string and checked
-selectors  the rows: one SQL pivot read through a server-side cursor; who may be named;
-           what small groups withhold
+selectors  who may be named; what small groups withhold
+copy       PostgreSQL: the CSV rows written by the database (COPY), two connections at once
+rows       elsewhere: the rows from one SQL pivot, finished in Python
 files      the rows as CSV text or an XLSX workbook
 services   file jobs queued, written, expired; exports recorded in the audit log
 tasks      the worker's side

@@ -1,5 +1,7 @@
 """An export's rows as CSV text (streamed to the browser, or written to a file) or as an
-XLSX workbook, from responses_export_rows.
+XLSX workbook. On PostgreSQL the database writes the CSV rows itself (surveys.exports.copy)
+and the workbook reads its rows back from them; elsewhere (SQLite, or a choice question too
+large for copy's mask table) both come from responses_export_rows, cell for cell the same.
 
 CSV: UTF-8 with a byte-order mark, so Excel reads Thai, Hebrew and Japanese; every text
 cell a spreadsheet would run as a formula starts with an apostrophe (config.spreadsheet's
@@ -140,7 +142,7 @@ class _SheetRows:
         self.known: dict[str, str] = {}
 
     def write(self, row: list[Any]) -> None:
-        number = self.next_row + 1
+        number = str(self.next_row + 1)
         letters = self._COLUMN_LETTERS
         known = self.known
         cells = []
@@ -155,6 +157,8 @@ class _SheetRows:
                     if len(known) < KNOWN_TEXTS:
                         known[value] = inline
                 cells.append(f'<c r="{letters[col]}{number}" t="inlineStr">{inline}</c>')
+            elif type(value) is int:
+                cells.append(f'<c r="{letters[col]}{number}"><v>{value}</v></c>')
             else:
                 cells.append(f'<c r="{letters[col]}{number}"><v>{value:.16G}</v></c>')
         self.out.write(f'<row r="{number}">{"".join(cells)}</row>')

@@ -5,6 +5,7 @@ only after the configured stale time. Sent through a real SMTP server (aiosmtpd)
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -348,3 +349,42 @@ def test_a_burst_written_in_one_transaction_leaves_in_a_task_per_batch(
     assert [len(b) for b in batches] == [4, 4, 2]
     assert sorted(pk for b in batches for pk in b) == sorted(r.pk for r in rows)
     assert single.call_count == 0
+
+
+def test_rows_of_a_transaction_rolled_back_never_ride_in_the_next_ones_batch(
+    organisation, django_capture_on_commit_callbacks, settings
+):
+    from unittest import mock
+
+    from django.db import transaction
+
+    from communities.outbox.tasks import outbox_send_many_task, outbox_send_task
+
+    settings.OUTBOX_BATCH_SIZE = 4
+
+    def write(n: int, prefix: str):
+        return outbox_enqueue(
+            organisation=organisation,
+            to_email=f"{prefix}{n}@example.com",
+            template="followup",
+            context={"organisation_name": "Demo Coffee", "survey_title": "Visit"},
+            language="en",
+            idempotency_key=f"{prefix}:{n}",
+            new_key=True,
+        )
+
+    # given: three follow-ups written in a transaction that was rolled back
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        for n in range(3):
+            write(n, "gone")
+        raise RuntimeError("the answer failed")
+    # when: two are written in the next one, which commits
+    with (
+        mock.patch.object(outbox_send_many_task, "apply_async") as many,
+        mock.patch.object(outbox_send_task, "apply_async"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        rows = [write(n, "kept") for n in range(2)]
+    # then: only its own rows are published
+    [batch] = [c.kwargs["kwargs"]["email_ids"] for c in many.call_args_list]
+    assert sorted(batch) == sorted(r.pk for r in rows)

@@ -9,14 +9,18 @@ per-case Reply-To. The customer's reply, delivered to that address in a real Dov
 read by the inbound poll and shows on the case. The agent resolves the case with a root
 cause and asks "Did we fix it?"; the customer's low answer reopens it.
 
-Run twice (tests/e2e/journey_back_office.py): tasks in-process with `inbound_poll` run as
-cron would, and through a real Celery worker over Redis (PostgreSQL leg only).
+The survey page cannot yet say which store an answer is about, so the whole journey is
+a strict xfail stopped exactly there, and a second test runs every other step through
+the pages with the answers stored by the page's own service call plus the store. That
+one runs twice (tests/e2e/journey_back_office.py): tasks in-process with `inbound_poll`
+run as cron would, and through a real Celery worker over Redis (PostgreSQL leg only).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import parseaddr
@@ -27,12 +31,13 @@ from django.utils.translation import gettext
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from communities.choices import Role
+from communities.outbox.models import OutboundEmail
 from feedback.choices import CaseStatus
 from feedback.inbound.addresses import reply_token_read
 from feedback.models import Case, FollowUpRule
 from surveys.choices import QuestionType
 from surveys.services import question_add, response_submit
-from tests.e2e.conftest import Inbox, assert_accessible, sign_in_as, text_of
+from tests.e2e.conftest import PHONE, Inbox, assert_accessible, sign_in_as, text_of
 from tests.e2e.journey_back_office import REPLY_DOMAIN, BackOffice, back_office, journey_worker
 from tests.e2e.survey_page import choose, send, shown
 from tests.factories.communities import (
@@ -70,12 +75,24 @@ def _in(language: str, message: str) -> str:
         return gettext(message)
 
 
-def _desk(browser: Browser, live_server, user, locale: str = "en-GB") -> Page:
-    """A staff member's desktop browser, signed in."""
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url, locale=locale)
-    context.set_default_timeout(15_000)
-    sign_in_as(context, user, live_server)
-    return context.new_page()
+@pytest.fixture
+def open_browser(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """Opens a browser of a person's own, signed in as `user` if given; every one is
+    closed when the test ends, however it ends, so none keeps the live server (and its
+    database connections) busy."""
+    contexts: list[BrowserContext] = []
+
+    def open_(*, user=None, locale: str = "en-GB", viewport: dict = DESKTOP) -> Page:
+        context = browser.new_context(viewport=viewport, base_url=live_server.url, locale=locale)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        if user is not None:
+            sign_in_as(context, user, live_server)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
 
 
 def _subject(message: Message) -> str:
@@ -166,15 +183,10 @@ def _build_the_rule(page: Page, slug: str) -> None:
     expect(page.get_by_text("Rule “Siam unhappy CSAT” added.")).to_be_visible()
 
 
-def _answer_unhappily(
-    browser: Browser, live_server, survey, user, *, language: str, face: str
-) -> None:
+def _answer_unhappily(open_browser, survey, user, *, language: str, face: str) -> None:
     """Step 2: a signed-in member answers on the survey page in `language`, agreeing to
     be contacted about the answer."""
-    context: BrowserContext = browser.new_context(base_url=live_server.url, locale=language)
-    context.set_default_timeout(15_000)
-    sign_in_as(context, user, live_server)
-    page = context.new_page()
+    page = open_browser(user=user, locale=language, viewport=PHONE)
     page.goto(f"/s/{survey.public_id}/?lang={language}")
     expect(page.locator("html")).to_have_attribute("lang", language)
     choose(page, HAPPY[language], shown(language, face))
@@ -183,7 +195,7 @@ def _answer_unhappily(
     expect(consent).to_be_checked()
     send(page, language)
     expect(page).to_have_url(re.compile(r"/thanks/"))
-    context.close()
+    page.context.close()
 
 
 def _answer_given_at_siam(survey, user, *, language: str, face: int) -> None:
@@ -214,7 +226,7 @@ def _answer_given_at_siam(survey, user, *, language: str, face: int) -> None:
 )
 @pytest.mark.parametrize("back_office", ["in_process"], indirect=True)
 def test_a_thai_detractor_is_followed_up_heard_and_recovered_through_the_pages(
-    browser: Browser,
+    open_browser,
     live_server,
     inbox: Inbox,
     back_office: BackOffice,
@@ -226,14 +238,14 @@ def test_a_thai_detractor_is_followed_up_heard_and_recovered_through_the_pages(
         survey = shop["survey"]
         customers = shop["customers"]
         _answer_unhappily(
-            browser, live_server, survey, customers["thai"], language="th", face="Very unsatisfied"
+            open_browser, survey, customers["thai"], language="th", face="Very unsatisfied"
         )
         _answer_unhappily(
-            browser, live_server, survey, customers["english"], language="en", face="Unsatisfied"
+            open_browser, survey, customers["english"], language="en", face="Unsatisfied"
         )
 
     _journey(
-        browser,
+        open_browser,
         live_server,
         inbox,
         back_office,
@@ -245,7 +257,7 @@ def test_a_thai_detractor_is_followed_up_heard_and_recovered_through_the_pages(
 
 
 def test_the_loop_closes_through_the_pages_after_a_thai_detractor_answers_at_siam(
-    browser: Browser,
+    open_browser,
     live_server,
     inbox: Inbox,
     back_office: BackOffice,
@@ -262,7 +274,7 @@ def test_the_loop_closes_through_the_pages_after_a_thai_detractor_answers_at_sia
         _answer_given_at_siam(survey, shop["customers"]["english"], language="en", face=2)
 
     _journey(
-        browser,
+        open_browser,
         live_server,
         inbox,
         back_office,
@@ -273,12 +285,23 @@ def test_the_loop_closes_through_the_pages_after_a_thai_detractor_answers_at_sia
     )
 
 
-def _journey(browser, live_server, inbox, back_office, dovecot, organisation, shop, *, answer):
+def _journey(
+    open_browser,
+    live_server,
+    inbox: Inbox,
+    back_office: BackOffice,
+    dovecot,
+    organisation,
+    shop: dict,
+    *,
+    answer: Callable[[], None],
+) -> None:
+    """Steps 1 and 3 to 6 through the pages; step 2 (the detractors' answers) is `answer`."""
     slug = organisation.slug
     thai, english = shop["customers"]["thai"], shop["customers"]["english"]
 
     # given: the owner at their desk builds the rule, tests it on past answers, saves it
-    owner_page = _desk(browser, live_server, shop["owner"])
+    owner_page = open_browser(user=shop["owner"])
     _build_the_rule(owner_page, slug)
 
     # when: the Thai customer, then another, give Siam an unhappy face
@@ -321,8 +344,12 @@ def _journey(browser, live_server, inbox, back_office, dovecot, organisation, sh
     )
     back_office.poll()
 
-    # then: the agent sees the reply, without the quoted email, on the case's timeline
-    agent_page = _desk(browser, live_server, agent)
+    # then: the agent is told by email, and sees the reply, without the quoted email, on
+    # the case's timeline
+    _wait_for_email(
+        inbox, agent.email, lambda m: f"#{thai_case.pk}" in _subject(m), back_office.email_timeout
+    )
+    agent_page = open_browser(user=agent)
     agent_page.goto(f"/staff/{slug}/cases/{thai_case.pk}/")
     reply = agent_page.locator("#case-timeline [data-kind=reply_received]")
     expect(reply).to_contain_text(THAI_REPLY)
@@ -348,17 +375,16 @@ def _journey(browser, live_server, inbox, back_office, dovecot, organisation, sh
         back_office.email_timeout,
     )
     link = RECOVERY_LINK.search(text_of(recovery)).group(0)
+    sent = OutboundEmail.objects.get(template="case_recovery", to_email=thai.email)
+    assert sent.language == "th"
 
     # when: they open its link (no sign-in) and answer low
-    customer = browser.new_context(base_url=live_server.url, locale="th")
-    customer.set_default_timeout(15_000)
-    answer_page = customer.new_page()
+    answer_page = open_browser(locale="th", viewport=PHONE)
     answer_page.goto(link.removeprefix(live_server.url))
     expect(answer_page.locator("html")).to_have_attribute("lang", "th")
     answer_page.get_by_label(_in("th", "1 – Not at all")).check()
     answer_page.get_by_role("button", name=_in("th", "Send")).click()
     expect(answer_page.get_by_role("status")).to_have_text(_in("th", "Thank you for your answer."))
-    customer.close()
 
     # then: the agent finds the case open again, and why, on its page
     agent_page.reload()
@@ -366,16 +392,13 @@ def _journey(browser, live_server, inbox, back_office, dovecot, organisation, sh
     expect(agent_page.locator("#case-timeline [data-kind=recovery_answered]")).to_have_count(1)
     assert Case.objects.get(pk=thai_case.pk).status == CaseStatus.OPEN
     assert_accessible(agent_page)
-    agent_page.context.close()
 
     # and: the rule editor and the case page pass axe in Hebrew, right to left
     shop["owner"].locale = "he"
     shop["owner"].save(update_fields=["locale"])
     rule = FollowUpRule.objects.get(organisation=organisation, name="Siam unhappy CSAT")
-    he_page = _desk(browser, live_server, shop["owner"], locale="he")
+    he_page = open_browser(user=shop["owner"], locale="he")
     for path in (f"rules/{rule.pk}/", f"cases/{thai_case.pk}/"):
         he_page.goto(f"/staff/{slug}/{path}")
         expect(he_page.locator("html")).to_have_attribute("dir", "rtl")
         assert_accessible(he_page)
-    he_page.context.close()
-    owner_page.context.close()
