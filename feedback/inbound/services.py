@@ -95,12 +95,12 @@ def _owner_alert(*, case: Case, event: CaseEvent) -> int:
         language = user.locale or case.organisation.default_language
         with translation.override(language):
             subject = render_to_string(
-                "feedback/inbound/email_reply_alert_subject.txt", context, using="text"
+                "feedback/inbound/emails/reply_alert_subject.txt", context, using="text"
             )
             text = render_to_string(
-                "feedback/inbound/email_reply_alert_body.txt", context, using="text"
+                "feedback/inbound/emails/reply_alert_body.txt", context, using="text"
             )
-            html = render_to_string("feedback/inbound/email_reply_alert_body.html", context)
+            html = render_to_string("feedback/inbound/emails/reply_alert_body.html", context)
         outbox_write(
             idempotency_key=f"inbound:reply:{event.pk}:user:{user.pk}",
             organisation=case.organisation,

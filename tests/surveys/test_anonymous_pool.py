@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from communities.choices import MemberStatus
 from feedback.models import Case
+from feedback.services.sla import case_sla_times
 from rewards.models import LedgerEntry
 from rewards.selectors import member_balance
 from surveys.choices import QuestionType, SurveyStatus
@@ -124,7 +125,10 @@ def test_fewer_than_k_answers_wait_and_the_kth_releases_a_shuffled_batch(
     cases = list(Case.objects.all())
     assert len(cases) == 4
     assert {c.created_at for c in cases} | {c.updated_at for c in cases} == {hour}
-    assert {c.due_at for c in cases} == {hour + timedelta(days=2)}
+    # Its service-level targets count from the batch's hour too, never the answer's own time.
+    assert {(c.first_response_due_at, c.due_at) for c in cases} == {
+        case_sla_times(organisation=c.organisation, priority=c.priority, start=hour) for c in cases
+    }
     # and each member earned once, dated by the day only
     entries = list(LedgerEntry.objects.all())
     assert sorted(e.member_id for e in entries) == sorted(m.pk for m in people)
@@ -324,4 +328,6 @@ def test_an_anonymous_answer_without_a_known_respondent_dates_everything_by_its_
     assert response.analysed_at == hour
     case = Case.objects.get()
     assert case.created_at == case.updated_at == hour
-    assert case.due_at == hour + timedelta(days=2)
+    assert (case.first_response_due_at, case.due_at) == case_sla_times(
+        organisation=case.organisation, priority=case.priority, start=hour
+    )

@@ -48,7 +48,8 @@ from tests.factories.communities import (
 )
 from tests.factories.feedback import FollowUpRuleFactory
 from tests.factories.surveys import SurveyFactory, SurveyInvitationFactory
-from tests.surveys.rowdump import TEXTS, Recorder, World
+from tests.surveys.rowdump import Recorder
+from tests.surveys.rowworld import TEXTS, World
 
 pytestmark = pytest.mark.django_db
 
