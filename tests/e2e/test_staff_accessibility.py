@@ -130,7 +130,8 @@ class Organisation:
     owner: Any
     organisation: Any
     # What fills a URL parameter: {kwarg: [values]} for named parameters, and for an id,
-    # {the collection before it in the path: [objects]} ("surveys/<int:pk>" -> surveys).
+    # {the collection before it in the path: [objects]} ("surveys/<int:pk>" -> surveys;
+    # "rewards/rules/<int:pk>" -> rewards/rules where that key exists).
     by_kwarg: dict[str, list[Any]] = field(default_factory=dict)
     by_collection: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -180,7 +181,7 @@ def build_organisation() -> Organisation:
     survey = survey_with_every_question_type(
         organisation=org, community=community, title={"en": "Coffee check", "he": "בדיקת קפה"}
     )
-    FollowUpRuleFactory(organisation=org, survey=survey, threshold=6)
+    rule = FollowUpRuleFactory(organisation=org, survey=survey, threshold=6)
     for n, (nps, stars) in enumerate([(2, 1), (9, 5), (10, 4)]):
         data = answers_for(survey, nps=nps, stars=stars, text="Cold coffee, long wait.")
         response_submit(
@@ -236,6 +237,7 @@ def build_organisation() -> Organisation:
             "batches": [batch],
             "kiosks": [kiosk],
             "cases": [case],
+            "rules": [rule],
             "teams": [TeamFactory(organisation=org, lead=owner)],
             "root-causes": [RootCauseFactory(organisation=org)],
             "exports": [export],
@@ -302,7 +304,7 @@ def build_rewards(*, owner, community, member) -> dict[str, list[Any]]:
     return {
         "rewards": [voucher],
         "code-uploads": [upload],
-        "rules": [community],
+        "rewards/rules": [community],
         "tiers": [tier],
         "redemptions": [waiting, to_ship, delivered, turned_down],
     }
@@ -363,8 +365,13 @@ def urls_for(route: StaffRoute, built: Organisation) -> list[str]:
         if name in built.by_kwarg:
             values = built.by_kwarg[name]
         else:
-            before = route.route[: match.start()].rstrip("/").rsplit("/", 1)[-1]
-            values = [obj.pk for obj in built.by_collection.get(before, [])]
+            # The collection before it ("rules"), or the two before it where two areas
+            # share a name ("rewards/rules" beside the follow-up "rules").
+            path = route.route[: match.start()].rstrip("/").split("/")
+            found = built.by_collection.get("/".join(path[-2:])) or built.by_collection.get(
+                path[-1], []
+            )
+            values = [obj.pk for obj in found]
         if not values:
             return []
         choices = [{**kwargs, name: value} for kwargs in choices for value in values]
