@@ -19,13 +19,15 @@ On PostgreSQL (database chorus_bench_export, dropped at the end unless --keep):
 
 Checks: every response is a row of the CSV, of COPY and of the workbook (read back from
 its sheet XML); the CSV starts with the byte-order mark and the header; the peak RSS. One
-summary line per figure and bench/results/export-<ts>.json. See bench/README.md. No Django
+summary line per figure, printed as soon as it is measured, and bench/results/export-<ts>.json,
+saved after each figure (with "partial": true until the run ends). See bench/README.md. No Django
 here: the app runs in bench/export_django.py subprocesses.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -38,6 +40,7 @@ from bench.harness import (  # noqa: E402
     BENCH,
     PG_DSN,
     PYTHON,
+    ROOT,
     Checked,
     Json,
     Run,
@@ -113,21 +116,81 @@ def _target(name: str, met: bool) -> str:
     return f"{name}: {'met' if met else 'MISSED'}"
 
 
-def measure(env: dict[str, str], db_name: str, size: int, survey: int, *, xlsx: bool) -> list:
+class Results:
+    """The figures so far: each printed as soon as it is measured, and the JSON report
+    saved again after each (marked partial until the end), so a run stopped half-way
+    still leaves what it measured in bench/results/."""
+
+    def __init__(self, bench_run: Run, context: Json) -> None:
+        self.run, self.context = bench_run, context
+        self.figures: list[Figure] = []
+        self.seed: Json = {}
+        self.path = None
+
+    def add(self, fig: Figure) -> None:
+        by = {(f.name, f.size): f for f in self.figures}
+        extra = f"{fig.data['bytes'] / 2**20:7.1f} MB"
+        targets: list[str] = []
+        if fig.name == "csv":
+            rss = fig.data["peak_rss_mb"]
+            extra += f"  peak RSS {rss:.0f} MB ({fig.data['rss_before_mb']:.0f} before)"
+            if fig.size == 1_000_000:
+                targets.append(
+                    _target(f"<= {TARGET_SECONDS:.0f} s", fig.data["seconds"] <= TARGET_SECONDS)
+                )
+                targets.append(_target(f"< {TARGET_RSS_MB:.0f} MB peak RSS", rss < TARGET_RSS_MB))
+        csv = by.get(("csv", fig.size))
+        if fig.name == "copy" and csv is not None:
+            csv.data["time_vs_copy"] = round(csv.data["seconds"] / fig.data["seconds"], 3)
+            extra += f"  the CSV took {csv.data['time_vs_copy']:.2f}x this"
+        if fig.name == "xlsx" and csv is not None:
+            ratio = fig.rate / csv.rate if csv.rate else 0
+            fig.data["rate_vs_csv"] = round(ratio, 3)
+            extra += f"  peak RSS {fig.data['peak_rss_mb']:.0f} MB  {ratio:.2f}x the CSV's rate"
+            if fig.size == 1_000_000:
+                targets.append(
+                    _target(f">= {TARGET_XLSX_RATIO}x CSV rate", ratio >= TARGET_XLSX_RATIO)
+                )
+        fig.data["targets"] = targets
+        self.figures.append(fig)
+        print(fig.line(extra), flush=True)
+        print_checks(fig.checks, [f"target {t}" for t in targets])
+        sys.stdout.flush()
+        self.save(partial=True)
+
+    def save(self, *, partial: bool) -> Json:
+        report = {
+            **self.run.report(),
+            "host": host("django", "psycopg", "XlsxWriter", databases=self.context),
+            "load_average": list(os.getloadavg()),
+            "seed": self.seed,
+            "figures": [f.as_json() for f in self.figures],
+            "ok": all(f.ok for f in self.figures),
+            "partial": partial,
+        }
+        self.path = self.run.save(report)
+        return report
+
+
+def measure(
+    results: Results, env: dict[str, str], db_name: str, size: int, survey: int, *, xlsx: bool
+) -> None:
     log(f"{size:,}: CSV through the test client")
     csv = Figure("csv", size, django_side(env, "csv", "--survey", str(survey)))
     csv.check("status 200", csv.data["status"] == 200, str(csv.data["status"]))
     csv.check("a row per response", csv.data["rows"] == size, f"{csv.data['rows']:,} rows")
     csv.check("byte-order mark and header", csv.data["bom"], csv.data["header"][:60])
+    results.add(csv)
     log(f"{size:,}: COPY of the same statement")
     pivot = django_side(env, "sql", "--survey", str(survey))
     settings = (pivot["settings"], pivot["settings_params"])
     copy = Figure("copy", size, copy_baseline(db_name, pivot["sql"], pivot["params"], settings))
     copy.check("same rows as the CSV", copy.data["rows"] == size, f"{copy.data['rows']:,} rows")
+    results.add(copy)
     log(f"{size:,}: COPY of the earlier pivot statement")
     old = Figure("pivot", size, copy_baseline(db_name, pivot["pivot_sql"], pivot["pivot_params"]))
     old.check("a row per response", old.data["rows"] == size, f"{old.data['rows']:,} rows")
-    figures = [csv, copy, old]
+    results.add(old)
     if xlsx:
         log(f"{size:,}: XLSX file job")
         book = Figure("xlsx", size, django_side(env, "xlsx", "--survey", str(survey)))
@@ -137,8 +200,7 @@ def measure(env: dict[str, str], db_name: str, size: int, survey: int, *, xlsx: 
             book.data["rows_read_back"] == size == book.data["rows_written"],
             f"{book.data['rows_read_back']} read back, {book.data['rows_written']} written",
         )
-        figures.append(book)
-    return figures
+        results.add(book)
 
 
 def main() -> int:
@@ -159,18 +221,16 @@ def main() -> int:
     media = tempfile.TemporaryDirectory(prefix="bench-export-media-")
     # The XLSX job writes its file under MEDIA_ROOT/exports/; the run's own folder.
     env = {**chorus_env(pg_url(args.db_name)), "MEDIA_ROOT": media.name}
-    figures: list[Figure] = []
+    results = Results(bench_run, {"postgresql": pg_settings(args.db_name)})
     try:
-        context = {"postgresql": pg_settings(args.db_name)}
         log("migrating")
         migrate(env)
         log(f"seeding {', '.join(f'{s:,}' for s in sizes)} responses")
-        seed = django_side(env, "seed", "--responses", *map(str, sizes), timeout=3600)
-        log(f"seeded in {seed['seconds']} s")
+        results.seed = django_side(env, "seed", "--responses", *map(str, sizes), timeout=3600)
+        log(f"seeded in {results.seed['seconds']} s")
         for size in sizes:
-            figures += measure(
-                env, args.db_name, size, seed["surveys"][str(size)], xlsx=not args.no_xlsx
-            )
+            survey = results.seed["surveys"][str(size)]
+            measure(results, env, args.db_name, size, survey, xlsx=not args.no_xlsx)
     finally:
         media.cleanup()
         if not args.keep:
@@ -178,44 +238,8 @@ def main() -> int:
 
             with psycopg.connect(PG_DSN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
-    print()
-    by = {(f.name, f.size): f for f in figures}
-    for fig in figures:
-        extra = f"{fig.data['bytes'] / 2**20:7.1f} MB"
-        targets: list[str] = []
-        if fig.name == "csv":
-            copy = by[("copy", fig.size)]
-            rss = fig.data["peak_rss_mb"]
-            fig.data["time_vs_copy"] = round(fig.data["seconds"] / copy.data["seconds"], 3)
-            extra += (
-                f"  peak RSS {rss:.0f} MB ({fig.data['rss_before_mb']:.0f} before)"
-                f"  {fig.data['time_vs_copy']:.2f}x COPY's time"
-            )
-            if fig.size == 1_000_000:
-                targets.append(
-                    _target(f"<= {TARGET_SECONDS:.0f} s", fig.data["seconds"] <= TARGET_SECONDS)
-                )
-                targets.append(_target(f"< {TARGET_RSS_MB:.0f} MB peak RSS", rss < TARGET_RSS_MB))
-        if fig.name == "xlsx":
-            csv = by[("csv", fig.size)]
-            ratio = fig.rate / csv.rate if csv.rate else 0
-            fig.data["rate_vs_csv"] = round(ratio, 3)
-            extra += f"  peak RSS {fig.data['peak_rss_mb']:.0f} MB  {ratio:.2f}x the CSV's rate"
-            if fig.size == 1_000_000:
-                targets.append(
-                    _target(f">= {TARGET_XLSX_RATIO}x CSV rate", ratio >= TARGET_XLSX_RATIO)
-                )
-        fig.data["targets"] = targets
-        print(fig.line(extra))
-        print_checks(fig.checks, [f"target {t}" for t in targets])
-    report = {
-        **bench_run.report(),
-        "host": host("django", "psycopg", "XlsxWriter", databases=context),
-        "seed": seed,
-        "figures": [f.as_json() for f in figures],
-        "ok": all(f.ok for f in figures),
-    }
-    bench_run.save(report)
+        report = results.save(partial=False)
+        print(f"\nwrote {results.path.relative_to(ROOT)}", flush=True)
     return 0 if report["ok"] else 1
 
 

@@ -280,11 +280,11 @@ def paced(args, procs, env: dict[str, str], sink: Sink, worker: Worker, workdir:
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
-    counts = manage("bench_check", "--survey", survey["public_id"], env=env)
+    counts = manage("bench_check", f"--survey={survey['public_id']}", env=env)
     deadline = time.monotonic() + 120
     while counts["outbox_sent"] < counts["outbox"] and time.monotonic() < deadline:
         time.sleep(2)
-        counts = manage("bench_check", "--survey", survey["public_id"], env=env)
+        counts = manage("bench_check", f"--survey={survey['public_id']}", env=env)
     rows = shell(ROWS % {"filter": "template='followup'"}, env)["rows"]
     wanted = {r[0]: r[1] for r in rows}
     time.sleep(1)  # anything still in flight lands

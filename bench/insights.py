@@ -39,6 +39,13 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
+def use_name(name: str) -> None:
+    """Parallel runs on one machine each measure their own database."""
+    global PG_NAME, SQLITE_PATH
+    PG_NAME = name
+    SQLITE_PATH = Path(f"/tmp/{name}.sqlite3")
+
+
 def setup_database(kind: str) -> None:
     from bench.harness import pg_recreate, pg_url, sqlite_fresh
 
@@ -215,7 +222,9 @@ def main() -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="measure the database a previous run left"
     )
+    parser.add_argument("--db-name", default=PG_NAME, help="PostgreSQL database / SQLite file")
     args = parser.parse_args()
+    use_name(args.db_name)
     if args.reuse:
         reuse_database(args.db)
         org, user, first, today = seeded()

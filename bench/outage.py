@@ -145,7 +145,7 @@ class Outage(Bench):
         self, env: dict[str, str], surveys: Json, labels: tuple[str, ...] = PHASES
     ) -> dict[str, Json]:
         return {
-            label: manage("bench_check", "--survey", surveys[label]["public_id"], env=env)
+            label: manage("bench_check", f"--survey={surveys[label]['public_id']}", env=env)
             for label in labels
         }
 

@@ -301,11 +301,11 @@ class PoolBench(Bench):
         # gunicorn has stopped (SIGTERM: every request in hand finished): count.
 
         def counts(label: str) -> Json:
-            return manage("bench_pool_check", "--survey", surveys[label]["public_id"], env=env)
+            return manage("bench_pool_check", f"--survey={surveys[label]['public_id']}", env=env)
 
         fig = figs["identified"]
         chorus_checks(
-            fig, manage("bench_check", "--survey", surveys["identified"]["public_id"], env=env)
+            fig, manage("bench_check", f"--survey={surveys['identified']['public_id']}", env=env)
         )
         fig.notes.append(
             "REDIS_URL unset: sentiment (every submission has text) and the follow-up send "
@@ -344,7 +344,10 @@ class PoolBench(Bench):
         """Release what a wrk run left in the pool (the survey closed first) and check it all."""
         log(f"{db}: releasing the pool of the {label} run")
         result = manage(
-            "bench_pool_release", "--survey", surveys[label]["public_id"], env=env, timeout=1800
+            "bench_pool_release",
+            f"--survey={surveys[label]['public_id']}",
+            env=env,
+            timeout=1800,
         )
         before, after = result["before"], result["after"]
         n = before["pooled"] + before["responses"]

@@ -9,9 +9,14 @@ import environ
 
 env = environ.Env()
 
-# The mailbox replies and bounces arrive in, e.g. imap+ssl://user:pass@host:993/INBOX
+# The mailbox replies and bounces arrive in, e.g. imaps://user:pass@host:993/INBOX (or
+# imap+ssl://, the same)
 # (imap:// for plain IMAP on a trusted network). Empty: nothing is polled.
 INBOUND_EMAIL_URL = env.str("INBOUND_EMAIL_URL", default="")
+# For imaps:// (or imap+ssl://) to a server whose certificate a private CA signed (a
+# self-hosted Dovecot): a PEM file of the CA(s) to trust instead of the system's. The
+# certificate and its host name are always verified; there is no setting to skip that.
+INBOUND_EMAIL_CAFILE = env.str("INBOUND_EMAIL_CAFILE", default="")
 # The domain of the per-case reply address reply+<token>@<domain>; empty: emails carry no
 # per-case Reply-To (the reply link page still works).
 INBOUND_REPLY_DOMAIN = env.str("INBOUND_REPLY_DOMAIN", default="")

@@ -92,6 +92,7 @@ class CaseEventKind(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     RECOVERY_SENT = "recovery_sent", _("Recovery survey sent")
     RECOVERY_ANSWERED = "recovery_answered", _("Recovery survey answered")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
 
 
 class SlaBreach(models.TextChoices):

@@ -224,6 +224,19 @@ class CaseTeamForm(forms.Form):
         return self.teams.get(value) if value else None
 
 
+class CasePriorityForm(forms.Form):
+    """The case's priority; its due times follow the SLA policy of the new one."""
+
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        choices=CasePriority.choices,
+        error_messages={
+            "required": _("Pick one of the priorities."),
+            "invalid_choice": _("Pick one of the priorities."),
+        },
+    )
+
+
 class CaseNoteForm(forms.Form):
     """An internal note; @name or @email mentions a colleague who works cases."""
 

@@ -21,6 +21,13 @@ from feedback.models import CaseEvent
 from feedback.reasons import reasons_render
 
 
+def _priority(value: str | None) -> str:
+    try:
+        return str(CasePriority(value).label)
+    except ValueError:
+        return str(value or "")
+
+
 def _status(value: str | None) -> str:
     try:
         return str(CaseStatus(value).label)
@@ -92,6 +99,11 @@ def case_event_text(event: CaseEvent) -> str:
         return _("The respondent answered “Did we fix it?”: %(score)s of 5") % {
             "score": data.get("score", "?")
         }
+    if event.kind == CaseEventKind.PRIORITY_CHANGED:
+        return _("Priority changed from %(from)s to %(to)s; due times recomputed") % {
+            "from": _priority(data.get("from")),
+            "to": _priority(data.get("to")),
+        }
     # A kind from a later release read by an older one: say something true.
     return _("The case changed")
 
@@ -149,19 +161,18 @@ def case_due_text(*, due_at: datetime | None, status: str, now: datetime) -> tup
         return "", False
     seconds = (due_at - now).total_seconds()
     count, unit = _span(abs(seconds))
+    # Only the one phrase shown is translated: the inbox asks this for every row.
     if seconds >= 0:
-        words = {
-            "min": ngettext("due in %(n)d min", "due in %(n)d min", count),
-            "h": ngettext("due in %(n)d h", "due in %(n)d h", count),
-            "d": ngettext("due in %(n)d d", "due in %(n)d d", count),
-        }
-        return words[unit] % {"n": count}, False
-    words = {
-        "min": ngettext("overdue %(n)d min", "overdue %(n)d min", count),
-        "h": ngettext("overdue %(n)d h", "overdue %(n)d h", count),
-        "d": ngettext("overdue %(n)d d", "overdue %(n)d d", count),
-    }
-    return words[unit] % {"n": count}, True
+        if unit == "min":
+            return ngettext("due in %(n)d min", "due in %(n)d min", count) % {"n": count}, False
+        if unit == "h":
+            return ngettext("due in %(n)d h", "due in %(n)d h", count) % {"n": count}, False
+        return ngettext("due in %(n)d d", "due in %(n)d d", count) % {"n": count}, False
+    if unit == "min":
+        return ngettext("overdue %(n)d min", "overdue %(n)d min", count) % {"n": count}, True
+    if unit == "h":
+        return ngettext("overdue %(n)d h", "overdue %(n)d h", count) % {"n": count}, True
+    return ngettext("overdue %(n)d d", "overdue %(n)d d", count) % {"n": count}, True
 
 
 def case_event_actor(event: CaseEvent) -> str:

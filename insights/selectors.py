@@ -214,12 +214,24 @@ def _headline(*, figures: Figures, sent: int, answered: int, k: int) -> Headline
     )
 
 
+STORE_KEYS = ("location_id", "location__name", "channel__kind")
+
+
 def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashboard:
     """The dashboard's figures for the filters, with every small group withheld."""
     k = organisation.min_group_size
     state = rollup_state()
     source = _source(organisation=organisation, filters=filters, state=state)
-    now = figures_from(source.aggregate())
+    interval = filters.bucket
+    # Every breakdown of the period in one statement (insights.rollups.read). Month rows
+    # are keyed by the month's first day: right for a monthly trend only, so a trend by day
+    # or week reads the day rows in a query of its own.
+    sets = {"survey": ("survey_id",), "language": ("language",), "store": STORE_KEYS}
+    if interval == "month":
+        sets["trend"] = ("submitted_on",)
+    grouped = source.grouped_sets(sets)
+    # Each response lies in exactly one survey: the surveys' sum is the whole period.
+    now = figures_from(components_add(grouped["survey"]))
     if not enough(now.responses, k=k):
         return Dashboard(filters=filters, k=k, withheld=True)
     before = figures_from(
@@ -256,14 +268,12 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
         )
 
     # The trend: every interval of the range, empty ones too, so the axis has no holes.
-    interval = filters.bucket
-    # Month rows are keyed by the month's first day: right for a monthly trend only.
-    by_day = (
-        source
-        if interval == "month"
-        else _source(organisation=organisation, filters=filters, state=state, months=False)
-    )
-    days = by_day.grouped("submitted_on")
+    if "trend" in grouped:
+        days = grouped["trend"]
+    else:
+        days = _source(
+            organisation=organisation, filters=filters, state=state, months=False
+        ).grouped("submitted_on")
     buckets: dict[dt.date, list] = {}
     day = filters.start
     while day <= filters.end:
@@ -277,7 +287,7 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
         k=k,
     )
 
-    surveys = source.grouped("survey_id")
+    surveys = grouped["survey"]
     titles = {
         survey.pk: survey.title_text
         for survey in Survey.objects.for_organisation(organisation).filter(
@@ -288,11 +298,11 @@ def dashboard(*, organisation: Organisation, filters: DashboardFilters) -> Dashb
         line_cells({row["survey_id"]: row for row in surveys}, titles, k=k), key=lambda c: c.label
     )
     languages = {
-        row["language"]: row
-        for row in sorted(source.grouped("language"), key=lambda row: row["language"])
+        row["language"]: row for row in sorted(grouped["language"], key=lambda r: r["language"])
     }
     board.by_language = line_cells(languages, {code: code for code in languages}, k=k)
-    _stores(board=board, source=source, k=k)
+    table = store_table(grouped=grouped["store"], no_store=_("No store"), k=k)
+    board.channels, board.by_channel, board.by_store = table.channels, table.by_channel, table.rows
     if filters.members:
         _by_member(board=board, organisation=organisation, filters=filters, k=k)
     return board
@@ -314,14 +324,6 @@ def _source(
         state=state,
         months=months,
     )
-
-
-def _stores(*, board: Dashboard, source: Source, k: int) -> None:
-    """The store × channel table, a total per store, and the channel totals, suppressed
-    together: each channel's total is the breakdown by channel shown beside it."""
-    grouped = source.grouped("location_id", "location__name", "channel__kind")
-    table = store_table(grouped=grouped, no_store=_("No store"), k=k)
-    board.channels, board.by_channel, board.by_store = table.channels, table.by_channel, table.rows
 
 
 # --- Breakdowns by who answered ---------------------------------------------------------

@@ -29,7 +29,7 @@ _kiosk = PreparedQuery(
 # The earliest membership, as first() picks it.
 _member = PreparedQuery(
     lambda organisation_id, user_id: (
-        Member.objects.select_related("community")
+        Member.objects.select_related("community", "location")
         .filter(organisation_id=organisation_id, user_id=user_id)
         .order_by("pk")[:1]
     ),
@@ -37,7 +37,7 @@ _member = PreparedQuery(
 )
 _community_member = PreparedQuery(
     lambda organisation_id, user_id, community_id: (
-        Member.objects.select_related("community")
+        Member.objects.select_related("community", "location")
         .filter(organisation_id=organisation_id, user_id=user_id, community_id=community_id)
         .order_by("pk")[:1]
     ),

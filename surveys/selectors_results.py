@@ -11,21 +11,26 @@ to fewer than k responses shows no figures at all (not even how many matched).
 The survey's own response count is shown whatever its size (the survey list shows it
 too); below k it comes with no figures.
 
-A fixed number of queries whatever the data: one aggregate, one grouping by language,
-one by store × channel, three for the questions' splits (plus the questions and their
-choices), one each for the pool and the open cases.
+Every figure is finished here from `ResultsCounts`, which a reader counts: insights
+registers one that reads its roll-ups (so a page over a million responses sums a few
+thousand rows); without it (insights not installed) `results_counts_scan` counts the
+responses themselves. Both give equal counts (tests/insights/test_h2_results_equal.py).
+Either way a fixed number of queries whatever the data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Avg, Count, QuerySet
 from django.utils.translation import gettext as _
 
 from communities.models import Organisation
-from surveys.choices import CHOICE_TYPES, NUMBER_TYPES, QuestionType
+from surveys.choices import CHOICE_TYPES, NUMBER_TYPES, QuestionType, SurveyKind
 from surveys.disclosure import (
     Cell,
     StoreTable,
@@ -37,8 +42,9 @@ from surveys.disclosure import (
 )
 from surveys.exports.params import ExportParams
 from surveys.exports.selectors import export_responses
-from surveys.metrics import figures_from, metric_aggregates
+from surveys.metrics import components_add, figures_from, metric_aggregates
 from surveys.models import Answer, PooledAnswer, Question, Response, Survey
+from surveys.poll_trend import PollTrend, poll_trend
 from surveys.services.pool import POOL_MIN_BATCH
 
 
@@ -90,6 +96,7 @@ class SurveyResults:
     by_language: list[Cell] = field(default_factory=list)
     stores: StoreTable | None = None
     questions: list[QuestionSplit] = field(default_factory=list)
+    poll_trend: PollTrend | None = None  # a poll's answers per week or month
 
 
 def _nps(*, answers: int, promoters: int, detractors: int, score: float | None, k: int):
@@ -124,12 +131,79 @@ def _options(question: Question) -> list[tuple[int | None, int | None, str]]:
     return []
 
 
-def _questions(*, organisation: Organisation, survey: Survey, responses: QuerySet, k: int):
-    """Each shown question's answers and split, each split through disclosure against the
-    question's answers (shown beside it)."""
-    questions = list(
-        survey.questions.filter(hidden=False).prefetch_related("choices").order_by("position")
-    )
+@dataclass(frozen=True)
+class ResultsCounts:
+    """The counts every figure of a survey's results is finished from: metric components
+    (surveys.metrics) of the whole filtered set, per language and per store × channel, the
+    mean sentiment of its text answers, and each question's answers, per score and per
+    choice. Counts only, so a scan of the responses and a read of roll-ups give equal ones."""
+
+    total: dict[str, int]
+    sentiment_mean: float | None
+    by_language: list[dict]  # "language" and the components
+    by_store_channel: list[dict]  # "location_id", "location__name", "channel__kind", components
+    question_answers: dict[int, int]  # question id: answers
+    by_number: dict[int, dict[int, int]]  # question id: {score: answers}
+    by_choice: dict[int, dict[int, int]]  # question id: {choice id: answers ticking it}
+    # The trend question's answers per stored day: (day, score, choice id, answers), the
+    # day's answers when both are None (only when a reader is asked for a trend).
+    days: list[tuple[dt.date, int | None, int | None, int]] = field(default_factory=list)
+
+
+# Reads ResultsCounts(organisation=…, survey=…, params=…) from somewhere faster than the
+# responses (insights registers its roll-ups in its AppConfig.ready): surveys sits below
+# insights and may not import it, so the faster source is handed down through this hook.
+ResultsReader = Callable[..., ResultsCounts]
+_readers: list[ResultsReader] = []
+
+
+def register_results_reader(reader: ResultsReader | None) -> None:
+    """Read every survey's results through `reader` from now on (None: scan the responses
+    again). One reader at a time; the last registered wins."""
+    _readers.clear()
+    if reader is not None:
+        _readers.append(reader)
+
+
+# Links from the page's figures to the responses behind them ({"detractors": url}), for
+# organisation=, survey= and query= (the page's query string): the responses page is
+# insights', so insights registers the builder, and without it the figures link nowhere.
+ResultsLinks = Callable[..., dict[str, str]]
+_links: list[ResultsLinks] = []
+
+
+def register_results_links(builder: ResultsLinks | None) -> None:
+    """Build the results page's links to responses with `builder` (None: no links)."""
+    _links.clear()
+    if builder is not None:
+        _links.append(builder)
+
+
+def results_links(*, organisation: Organisation, survey: Survey, query: Any) -> dict[str, str]:
+    """The results page's links to the responses behind its figures (empty without a
+    registered builder)."""
+    if not _links:
+        return {}
+    return _links[0](organisation=organisation, survey=survey, query=query)
+
+
+def results_reader() -> ResultsReader:
+    """The reader in use: a registered one, or the scan of the responses."""
+    return _readers[0] if _readers else results_counts_scan
+
+
+def results_counts_scan(
+    *,
+    organisation: Organisation,
+    survey: Survey,
+    params: ExportParams,
+    trend_question: int | None = None,
+) -> ResultsCounts:
+    """The counts read straight from the responses and answers the filters match (and
+    `trend_question`'s per day)."""
+    responses = export_responses(organisation=organisation, survey=survey, params=params)
+    aggregates = metric_aggregates()
+    row = responses.aggregate(**aggregates, sentiment_mean=Avg("answers__sentiment"))
     answers = Answer.objects.for_organisation(organisation).filter(
         response__in=responses.values("pk")
     )
@@ -144,48 +218,109 @@ def _questions(*, organisation: Organisation, survey: Survey, responses: QuerySe
     )
     for question_id, choice_id, n in chosen.annotate(n=Count("answer_id")).order_by():
         by_choice[question_id][choice_id] = n
+    return ResultsCounts(
+        total=components_add([row]),
+        sentiment_mean=row["sentiment_mean"],
+        by_language=list(responses.values("language").annotate(**aggregates).order_by()),
+        by_store_channel=list(
+            responses.values("location_id", "location__name", "channel__kind")
+            .annotate(**aggregates)
+            .order_by()
+        ),
+        question_answers=totals,
+        by_number=dict(by_number),
+        by_choice=dict(by_choice),
+        days=question_days_scan(answers=answers, question_id=trend_question),
+    )
+
+
+def question_days_scan(
+    *, answers: QuerySet, question_id: int | None
+) -> list[tuple[dt.date, int | None, int | None, int]]:
+    """One question's answers per stored day (ResultsCounts.days), from `answers`."""
+    if question_id is None:
+        return []
+    answers = answers.filter(question_id=question_id)
+    day = "response__submitted_on"
+    rows = [
+        (on, None, None, n) for on, n in answers.values_list(day).annotate(n=Count("pk")).order_by()
+    ]
+    numbered = answers.filter(number__isnull=False).values_list(day, "number")
+    rows += [(on, number, None, n) for on, number, n in numbered.annotate(n=Count("pk")).order_by()]
+    ticks = Answer.choices.through.objects.filter(answer__in=answers.values("pk"))
+    ticked = ticks.values_list(f"answer__{day}", "choice_id").annotate(n=Count("answer_id"))
+    rows += [(on, None, choice, n) for on, choice, n in ticked.order_by()]
+    return rows
+
+
+def _questions(*, survey: Survey, counts: ResultsCounts, k: int) -> list[QuestionSplit]:
+    """Each shown question's answers and split, each split through disclosure against the
+    question's answers (shown beside it)."""
+    questions = list(
+        survey.questions.filter(hidden=False).prefetch_related("choices").order_by("position")
+    )
     splits = []
     for question in questions:
-        total = totals.get(question.pk, 0)
+        total = counts.question_answers.get(question.pk, 0)
         options = _options(question)
-        counts = {
-            index: (
-                by_choice[question.pk].get(choice_id, 0)
-                if choice_id is not None
-                else by_number[question.pk].get(value, 0)
-            )
+        numbers = counts.by_number.get(question.pk, {})
+        choices = counts.by_choice.get(question.pk, {})
+        tallies = {
+            index: (choices.get(choice_id, 0) if choice_id is not None else numbers.get(value, 0))
             for index, (value, choice_id, _label) in enumerate(options)
         }
-        suppressed = not enough(total, k=k)
-        hidden = set(counts) if suppressed else suppress_line(counts, k=k)
-        cells = [
-            QuestionCell(
-                value=value,
-                choice_id=choice_id,
-                label=label,
-                count=None if index in hidden else counts[index],
-                percent=None
-                if index in hidden
-                else (round(100 * counts[index] / total) if total else 0),
-            )
-            for index, (value, choice_id, label) in enumerate(options)
-        ]
-        answered = None if is_small(total, k=k) else total
-        splits.append(QuestionSplit(question, answered, suppressed, cells))
+        splits.append(_split(question=question, total=total, options=options, counts=tallies, k=k))
     return splits
 
 
+def _split(
+    *,
+    question: Question,
+    total: int,
+    options: list[tuple[int | None, int | None, str]],
+    counts: dict[int, int],
+    k: int,
+) -> QuestionSplit:
+    """One question's cells (counts by option index) through disclosure against its total."""
+    suppressed = not enough(total, k=k)
+    hidden = set(counts) if suppressed else suppress_line(counts, k=k)
+    cells = [
+        QuestionCell(
+            value=value,
+            choice_id=choice_id,
+            label=label,
+            count=None if index in hidden else counts[index],
+            percent=None
+            if index in hidden
+            else (round(100 * counts[index] / total) if total else 0),
+        )
+        for index, (value, choice_id, label) in enumerate(options)
+    ]
+    answered = None if is_small(total, k=k) else total
+    return QuestionSplit(question, answered, suppressed, cells)
+
+
 def survey_results(
-    *, organisation: Organisation, survey: Survey, params: ExportParams | None = None
+    *,
+    organisation: Organisation,
+    survey: Survey,
+    params: ExportParams | None = None,
+    every: str | None = None,
 ) -> SurveyResults:
     """The survey's figures over the responses `params` select (its dates, channel,
-    store and language; all of them when None), with every small group withheld."""
+    store and language; all of them when None), with every small group withheld; for a
+    poll, its answers per `every` ("week" or "month"; chosen by the span when None)."""
     k = organisation.min_group_size
     params = params or ExportParams()
     filtered = params.filtered
-    responses = export_responses(organisation=organisation, survey=survey, params=params)
-    row = responses.aggregate(**metric_aggregates(), sentiment_mean=Avg("answers__sentiment"))
-    figures = figures_from(row)
+    trend_question = None
+    if survey.kind == SurveyKind.POLL:
+        first = survey.questions.filter(hidden=False).order_by("position").first()
+        trend_question = first.pk if first is not None else None
+    counts = results_reader()(
+        organisation=organisation, survey=survey, params=params, trend_question=trend_question
+    )
+    figures = figures_from(counts.total)
     n = figures.responses
     results = SurveyResults(
         k=k,
@@ -214,21 +349,22 @@ def survey_results(
         results.csat, results.csat_mean = figures.csat, figures.csat_mean
     if enough(figures.stars_answers, k=k):
         results.stars = figures.stars
-    if enough(figures.sentiment_scored, k=k) and row["sentiment_mean"] is not None:
-        results.sentiment = round(row["sentiment_mean"], 2)
-    aggregates = metric_aggregates()
+    if enough(figures.sentiment_scored, k=k) and counts.sentiment_mean is not None:
+        # Sums added in another order differ in the last bits of a float: rounded to 9
+        # places first, the shown mean is the same whichever reader added them.
+        results.sentiment = round(round(counts.sentiment_mean, 9), 2)
     languages = {
         group["language"]: group
-        for group in responses.values("language").annotate(**aggregates).order_by("language")
+        for group in sorted(counts.by_language, key=lambda group: group["language"])
     }
     results.by_language = line_cells(languages, {code: code for code in languages}, k=k)
-    grouped = (
-        responses.values("location_id", "location__name", "channel__kind")
-        .annotate(**aggregates)
-        .order_by()
-    )
-    results.stores = store_table(grouped=grouped, no_store=_("No store"), k=k)
-    results.questions = _questions(
-        organisation=organisation, survey=survey, responses=responses, k=k
-    )
+    results.stores = store_table(grouped=counts.by_store_channel, no_store=_("No store"), k=k)
+    results.questions = _questions(survey=survey, counts=counts, k=k)
+    if trend_question is not None and results.questions:
+        results.poll_trend = poll_trend(
+            options=_options(results.questions[0].question),
+            days=counts.days,
+            k=k,
+            interval=every,
+        )
     return results

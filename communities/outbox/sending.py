@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection as db_connection
 from django.db import connections as db_connections
 from django.db.models import F
@@ -34,6 +35,7 @@ from django.utils import timezone
 
 from communities.models import EmailSuppression
 from communities.outbox.choices import EmailStatus
+from communities.outbox.mime import envelope_address, message_bytes
 from communities.outbox.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -165,6 +167,35 @@ def _message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
     return message
 
 
+def _deliver(email: OutboundEmail, connection) -> None:
+    """Hand one row's message to the connection.
+
+    Over an open SMTP connection the message is written straight from the row
+    (communities.outbox.mime: a tenth of the CPU of Django's MIME tree) and given to
+    smtplib; any other backend (locmem in tests, console, a provider's) gets Django's
+    message, as before.
+    """
+    smtp = getattr(connection, "connection", None) if type(connection) is SMTPBackend else None
+    if smtp is None:
+        _message(email, connection).send()
+        return
+    headers = dict(email.headers)
+    from_email = headers.pop("From", "") or settings.DEFAULT_FROM_EMAIL
+    reply_to = headers.pop("Reply-To", "")
+    first = {"Message-ID": message_id_of(email), ROW_HEADER: str(email.pk)}
+    if reply_to:
+        first["Reply-To"] = reply_to
+    data = message_bytes(
+        subject=email.subject,
+        body_text=email.body_text,
+        body_html=email.body_html,
+        from_email=from_email,
+        to_email=email.to_email,
+        headers={**first, **headers},
+    )
+    smtp.sendmail(envelope_address(from_email), [envelope_address(email.to_email)], data)
+
+
 def _suppressed(emails: Sequence[OutboundEmail]) -> set[int]:
     """The rows whose address is on their organisation's suppression list now (one query):
     an address that unsubscribed or bounced after its email was written gets nothing."""
@@ -294,7 +325,7 @@ def outbox_send_claimed(*, emails: Sequence[OutboundEmail], connection=None) -> 
                     # backend otherwise connects once per message).
                     connection.open()
                     opened = True
-                _message(email, connection).send()
+                _deliver(email, connection)
             except smtplib.SMTPRecipientsRefused as exc:
                 _failed(email, exc)
                 batch.failed.append(email.pk)

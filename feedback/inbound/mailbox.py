@@ -37,7 +37,7 @@ LOCK_KEY = "inbound:poll:lock"
 
 
 class MailboxUrlInvalid(ValueError):
-    """INBOUND_EMAIL_URL is not imap://… or imap+ssl://… with a user and a host."""
+    """INBOUND_EMAIL_URL is not imap://…, imaps://… or imap+ssl://… with a user and a host."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,11 @@ class MailboxUrl:
 
 
 def mailbox_url_parse(url: str) -> MailboxUrl:
-    """imap+ssl://user:pass@host:993/INBOX or imap://user:pass@host:143/INBOX."""
+    """imaps://user:pass@host:993/INBOX (imap+ssl:// is the same) or
+    imap://user:pass@host:143/INBOX."""
     parts = urlsplit(url)
     if parts.scheme not in ("imap", "imap+ssl", "imaps") or not parts.hostname:
-        raise MailboxUrlInvalid("INBOUND_EMAIL_URL must be imap://… or imap+ssl://…")
+        raise MailboxUrlInvalid("INBOUND_EMAIL_URL must be imap://…, imaps://… or imap+ssl://…")
     if not parts.username:
         raise MailboxUrlInvalid("INBOUND_EMAIL_URL names no user")
     tls = parts.scheme != "imap"
@@ -71,8 +72,11 @@ def mailbox_url_parse(url: str) -> MailboxUrl:
 def _connect(mailbox: MailboxUrl) -> imaplib.IMAP4:
     timeout = settings.INBOUND_IMAP_TIMEOUT
     if mailbox.tls:
+        # A private CA (INBOUND_EMAIL_CAFILE) replaces the system's; verification of the
+        # certificate and the host name stays on either way.
+        context = ssl.create_default_context(cafile=settings.INBOUND_EMAIL_CAFILE or None)
         conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-            mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=timeout
+            mailbox.host, mailbox.port, ssl_context=context, timeout=timeout
         )
     else:
         conn = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=timeout)

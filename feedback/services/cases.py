@@ -57,6 +57,10 @@ AUDIT_ACTIONS = {
     "team.delete": gettext_lazy("Team deleted"),
     "root_cause.save": gettext_lazy("Root cause saved"),
     "sla.save": gettext_lazy("Service levels saved"),
+    "case.priority": gettext_lazy("Case priority changed"),
+    "root_cause.delete": gettext_lazy("Root cause deleted"),
+    "sla_policy.save": gettext_lazy("Service level of a priority saved"),
+    "sla_policy.delete": gettext_lazy("Service level of a priority removed"),
 }
 AUDIT_TARGETS = {"case": Case, "team": Team, "root_cause": RootCause}
 AUDIT_TARGET_LABELS = {
@@ -471,10 +475,25 @@ def _note_record(
 ) -> CaseEvent:
     # The case changed: the inbox's "last changed" reads updated_at.
     fields = _first_response_mark(locked, actor=actor, api_key=api_key)
+    # "New" means nobody has acted on the case yet; a person's note is acting on it, so
+    # the case is being worked from now: open (as a reply moves it on to waiting).
+    by_person = api_key is not None or getattr(actor, "is_authenticated", False)
+    opened = by_person and locked.status == CaseStatus.NEW
+    if opened:
+        locked.status = CaseStatus.OPEN
+        fields.append("status")
     locked.save(update_fields=["updated_at", *fields])
     event = _event_record(
         case=locked, kind=CaseEventKind.NOTE, actor=actor, api_key=api_key, data=data
     )
+    if opened:
+        _event_record(
+            case=locked,
+            kind=CaseEventKind.STATUS_CHANGED,
+            actor=actor,
+            api_key=api_key,
+            data={"from": CaseStatus.NEW, "to": CaseStatus.OPEN, "after_note": event.pk},
+        )
     audit_record(
         organisation=locked.organisation,
         actor=actor,

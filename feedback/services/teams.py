@@ -14,7 +14,11 @@ from django.utils.translation import gettext as _
 from communities.models import Organisation, StaffRole, User
 from communities.permissions import WORK_CASES_ROLES
 from communities.services.audit import audit_record
+from feedback.choices import CasePriority
 from feedback.models import BusinessHours, RootCause, SlaPolicy, Team
+
+# A target longer than a year of business minutes is a typo, not a service level.
+SLA_MINUTES_MAX = 365 * 24 * 60
 
 
 def _case_workers(*, organisation: Organisation, users: Iterable[User]) -> list[User]:
@@ -191,3 +195,93 @@ def service_levels_save(
             "targets": [None, {p: list(t) for p, t in targets.items()}],
         },
     )
+
+
+@transaction.atomic
+def root_cause_delete(*, root_cause: RootCause, actor: User | None) -> None:
+    """Delete a root cause no case is filed under; one that is is retired instead (its
+    cases keep it), else ValidationError code "in_use". Audited."""
+    if root_cause.cases.exists():
+        raise ValidationError(
+            _("Cases are filed under this root cause: retire it (active: false) instead."),
+            code="in_use",
+        )
+    audit_record(
+        organisation=root_cause.organisation,
+        actor=actor,
+        action="root_cause.delete",
+        target_type="root_cause",
+        target_id=str(root_cause.pk),
+        target_label=root_cause.name,
+    )
+    root_cause.delete()
+
+
+@transaction.atomic
+def sla_policy_save(
+    *,
+    organisation: Organisation,
+    actor: User | None,
+    priority: str,
+    first_response_minutes: int,
+    resolution_minutes: int,
+) -> tuple[SlaPolicy, bool]:
+    """Set `priority`'s (first response, resolution) targets in business minutes, 1 to
+    SLA_MINUTES_MAX with the first response no later than the resolution, else
+    ValidationError on the field; (the policy, whether it was created). Cases already open
+    keep their due times. Audited."""
+    if priority not in CasePriority.values:
+        raise ValidationError(
+            {"priority": ValidationError(_("Not a case priority."), code="invalid_choice")}
+        )
+    for field, value in (
+        ("first_response_minutes", first_response_minutes),
+        ("resolution_minutes", resolution_minutes),
+    ):
+        if not 1 <= value <= SLA_MINUTES_MAX:
+            raise ValidationError({field: _("Give 1 to %(n)s minutes.") % {"n": SLA_MINUTES_MAX}})
+    if first_response_minutes > resolution_minutes:
+        raise ValidationError(
+            {
+                "first_response_minutes": _(
+                    "The first response must be due no later than the resolution."
+                )
+            }
+        )
+    policy = (
+        SlaPolicy.objects.select_for_update()
+        .filter(organisation=organisation, priority=priority)
+        .first()
+    )
+    created = policy is None
+    before = [None, None] if created else [policy.first_response_minutes, policy.resolution_minutes]
+    policy = policy or SlaPolicy(organisation=organisation, priority=priority)
+    policy.first_response_minutes = first_response_minutes
+    policy.resolution_minutes = resolution_minutes
+    policy.save()
+    audit_record(
+        organisation=organisation,
+        actor=actor,
+        action="sla_policy.save",
+        changes={
+            "priority": [None if created else priority, priority],
+            "targets": [before, [first_response_minutes, resolution_minutes]],
+        },
+    )
+    return policy, created
+
+
+@transaction.atomic
+def sla_policy_delete(*, policy: SlaPolicy, actor: User | None) -> None:
+    """Remove the priority's own targets: its cases fall back to the defaults
+    (CASES_SLA_DEFAULTS) from the next case opened. Audited."""
+    audit_record(
+        organisation=policy.organisation,
+        actor=actor,
+        action="sla_policy.delete",
+        changes={
+            "priority": [policy.priority, None],
+            "targets": [[policy.first_response_minutes, policy.resolution_minutes], None],
+        },
+    )
+    policy.delete()

@@ -21,16 +21,18 @@ from communities.formviews import StaffActionView
 from communities.permissions import can_read_results, can_work_cases
 from communities.scoping import StaffScopedMixin
 from communities.views.settings import organisation_time_zone
-from feedback.choices import CASE_DONE_STATUSES, CASE_TRANSITIONS, CaseStatus
+from feedback.choices import CASE_DONE_STATUSES, CASE_TRANSITIONS, CasePriority, CaseStatus
 from feedback.forms import (
     CaseAssignForm,
     CaseNoteForm,
+    CasePriorityForm,
     CaseReplyForm,
     CaseStatusForm,
     CaseTeamForm,
 )
 from feedback.models import Case
 from feedback.selectors import case_page, case_staff, case_teams, root_causes
+from feedback.services.case_priority import case_priority_set
 from feedback.services.case_reply import case_reply_language, case_reply_send
 from feedback.services.cases import (
     case_assign,
@@ -113,6 +115,7 @@ class StaffCaseDetailView(StaffScopedMixin, DetailView):
             ),
             status_form=CaseStatusForm(root_causes=causes),
             root_causes=causes,
+            priority_form=CasePriorityForm(initial={"priority": case.priority}),
             team_form=CaseTeamForm(
                 initial={"team": case.team_id or ""},
                 teams=case_teams(organisation=self.organisation),
@@ -190,6 +193,18 @@ class StaffCaseTeamView(_CaseAction):
         if team is None:
             return _("The case is with no team now.")
         return _("Case moved to the team %(name)s.") % {"name": team.name}
+
+
+class StaffCasePriorityView(_CaseAction):
+    form_class = CasePriorityForm
+
+    def save(self, case: Case, data: dict[str, Any]) -> str:
+        event = case_priority_set(case=case, priority=data["priority"], actor=self.request.user)
+        if event is None:
+            return _("The case already had that priority.")
+        return _("Priority changed to %(priority)s; the due times follow its service level.") % {
+            "priority": CasePriority(data["priority"]).label
+        }
 
 
 class StaffCaseStatusView(_CaseAction):

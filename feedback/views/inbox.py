@@ -3,8 +3,11 @@ string (so a view of it can be bookmarked), with bulk assign and bulk status cha
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +20,7 @@ from communities.models import Location
 from communities.permissions import can_work_cases
 from communities.scoping import StaffScopedMixin
 from communities.views.settings import organisation_time_zone
-from feedback.choices import CaseStatus
+from feedback.choices import CasePriority, CaseStatus
 from feedback.forms import BULK_ASSIGN, CaseBulkForm, CaseFilterForm
 from feedback.models import Case
 from feedback.selectors import CaseFilters, case_inbox, case_staff, case_teams, root_causes
@@ -26,6 +29,54 @@ from feedback.timeline import case_due_text
 from surveys.models import Survey
 
 PAGE_SIZE = 50
+# Past this many matching cases the inbox says "1,000+" instead of counting them all: an
+# exact count of 100,000 cases costs more than the page itself, and nobody pages that far.
+COUNT_CAP = 1000
+
+
+class CappedPage(Page):
+    """A page that knows whether another follows from one extra row read, not the count."""
+
+    def __init__(self, object_list, number: int, paginator: Paginator, *, more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows (`count_capped` says when there were more) and
+    reads each page with one row beyond it to know whether a next page exists."""
+
+    @cached_property
+    def count(self) -> int:
+        # Only the ids, in no order: the row's joins and its sentiment subquery would
+        # otherwise be worked out for every case counted.
+        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    def validate_number(self, number) -> int:
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(_("That page number is not an integer")) from exc
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        if not self.count_capped and number > self.num_pages:
+            raise EmptyPage(_("That page contains no results"))
+        return number
+
+    def page(self, number) -> CappedPage:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(_("That page contains no results"))
+        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
 
 class StaffCaseListView(StaffScopedMixin, ListView):
@@ -34,6 +85,7 @@ class StaffCaseListView(StaffScopedMixin, ListView):
     context_object_name = "cases"
     model = Case
     paginate_by = PAGE_SIZE
+    paginator_class = CappedPaginator
 
     _filter_form: CaseFilterForm | None = None
 
@@ -66,7 +118,16 @@ class StaffCaseListView(StaffScopedMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         now = timezone.now()
+        # What every row repeats is worked out once per page, not once per row in the
+        # template: the labels in the reader's language and the case page's address.
+        status_labels = {value: str(label) for value, label in CaseStatus.choices}
+        priority_labels = {value: str(label) for value, label in CasePriority.choices}
+        sentinel = 987654321
+        detail = reverse("staff:case_detail", args=[self.organisation.slug, sentinel])
         for case in context["cases"]:
+            case.status_label = status_labels.get(case.status, case.status)
+            case.priority_label = priority_labels.get(case.priority, case.priority)
+            case.url = detail.replace(str(sentinel), str(case.pk))
             case.due_text, case.is_overdue = case_due_text(
                 due_at=case.due_at, status=case.status, now=now
             )
@@ -83,6 +144,7 @@ class StaffCaseListView(StaffScopedMixin, ListView):
             statuses=CaseStatus.choices,
             root_causes=root_causes(organisation=self.organisation),
             query=query.urlencode(),
+            cap=COUNT_CAP,
             time_zone=organisation_time_zone(self.organisation),
         )
         return context

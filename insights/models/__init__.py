@@ -8,6 +8,7 @@ from insights.models.notifications import (
     ThresholdAlert,
     Weekday,
 )
+from insights.models.question_rollups import RollupAnswer
 from insights.models.rollups import COUNT_FIELDS, RollupBucket, RollupMonth, RollupState
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "COUNT_FIELDS",
     "DigestFrequency",
     "NotificationPreference",
+    "RollupAnswer",
     "ReportSchedule",
     "RollupBucket",
     "RollupMonth",

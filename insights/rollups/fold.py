@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from communities.models import Organisation
 from insights.models import COUNT_FIELDS, RollupBucket, RollupMonth, RollupState
+from insights.rollups.questions import answers_clear, answers_recompute
 from surveys.metrics import metric_aggregates
 from surveys.models import Response
 
@@ -124,13 +125,13 @@ def _recompute(*, survey_days: dict[int, set], watermark: int, pending: Iterable
         for start in range(0, len(ordered), DAYS_PER_QUERY):
             chunk = ordered[start : start + DAYS_PER_QUERY]
             RollupBucket.objects.filter(survey_id=survey_id, submitted_on__in=chunk).delete()
-            written += _insert_groups(
-                _folded(
-                    Response.objects.filter(survey_id=survey_id, submitted_on__in=chunk),
-                    watermark=watermark,
-                    pending=pending,
-                )
+            folded = _folded(
+                Response.objects.filter(survey_id=survey_id, submitted_on__in=chunk),
+                watermark=watermark,
+                pending=pending,
             )
+            written += _insert_groups(folded)
+            written += answers_recompute(survey_id=survey_id, days=chunk, responses=folded)
     _recompute_months(survey_days=survey_days)
     return written
 
@@ -209,6 +210,7 @@ def rollups_rebuild(*, organisation: Organisation | None = None) -> int:
         responses = responses.filter(organisation=organisation)
     buckets.delete()
     months.delete()
+    answers_clear(organisation=organisation)
     survey_days: dict[int, set] = defaultdict(set)
     folded = _folded(responses, watermark=state.watermark, pending=state.pending_ids)
     for survey_id, day in folded.values_list("survey_id", "submitted_on").distinct().order_by():

@@ -33,6 +33,7 @@ from surveys.choices import ChannelKind, QuestionType, SurveyKind
 from surveys.disclosure import Cell
 from surveys.exports.params import export_params_read
 from surveys.models import Survey
+from surveys.poll_trend import INTERVALS
 from surveys.selectors_results import SurveyResults, survey_results
 
 # --- shapes ------------------------------------------------------------------------------
@@ -146,6 +147,27 @@ class QuestionResultSerializer(serializers.Serializer):
     )
 
 
+class TrendCellSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The answer, in the caller's language.")
+    count = serializers.IntegerField(allow_null=True, help_text="null when suppressed.")
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="Of the period's votes, rounded; null when suppressed."
+    )
+
+
+class TrendPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="The period's first day (a Monday, or the 1st).")
+    votes = serializers.IntegerField(
+        allow_null=True, help_text="The period's votes; null when suppressed."
+    )
+    cells = TrendCellSerializer(many=True, help_text="Every answer, in the poll's order.")
+
+
+class PollTrendSerializer(serializers.Serializer):
+    interval = serializers.ChoiceField(choices=["week", "month"])
+    periods = TrendPeriodSerializer(many=True)
+
+
 class SurveyResultsOutputSerializer(serializers.Serializer):
     survey = ResultsSurveySerializer()
     min_group_size = serializers.IntegerField(
@@ -180,6 +202,11 @@ class SurveyResultsOutputSerializer(serializers.Serializer):
     by_channel = ChannelResultSerializer(many=True)
     by_store = StoreResultSerializer(many=True)
     questions = QuestionResultSerializer(many=True)
+    over_time = PollTrendSerializer(
+        allow_null=True,
+        help_text="A poll's votes per week or month (`every`), each cell suppressed as the "
+        "page's table is; null for a survey, or when its figures are withheld.",
+    )
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -197,7 +224,7 @@ def _cell(cell: Cell) -> dict[str, Any]:
 
 def survey_results_api(*, survey: Survey, results: SurveyResults) -> dict[str, Any]:
     """The results page's figures as the API answers them (see the module docstring)."""
-    nps, stores = results.nps, results.stores
+    nps, stores, trend = results.nps, results.stores, results.poll_trend
     return {
         "survey": {"id": survey.pk, "title": survey.title_text, "kind": survey.kind},
         "min_group_size": results.k,
@@ -251,6 +278,15 @@ def survey_results_api(*, survey: Survey, results: SurveyResults) -> dict[str, A
             }
             for split in results.questions
         ],
+        "over_time": None
+        if trend is None
+        else {
+            "interval": trend.interval,
+            "periods": [
+                {"start": p.start, "votes": p.answers, "cells": [vars(c) for c in p.cells]}
+                for p in trend.periods
+            ],
+        },
     }
 
 
@@ -266,6 +302,12 @@ FILTERS = [
         OpenApiTypes.STR,
         enum=[code for code, _name in settings.LANGUAGES],
         description="The responses' language.",
+    ),
+    OpenApiParameter(
+        "every",
+        OpenApiTypes.STR,
+        enum=list(INTERVALS),
+        description="A poll's periods in `over_time` (default: weeks up to half a year).",
     ),
 ]
 FILTERED = OpenApiResponse(
@@ -292,6 +334,7 @@ SHAPES = {
     "channel": lambda raw: raw in ChannelKind.values,
     "location": lambda raw: raw.isascii() and raw.lstrip("-").isdigit(),
     "language": lambda raw: raw in {code for code, _name in settings.LANGUAGES},
+    "every": lambda raw: raw in INTERVALS,
 }
 
 
@@ -328,9 +371,10 @@ class SurveyResultsAPI(OrganisationScopedAPIView, generics.RetrieveAPIView):
             "The figures of the survey's staff results page, filtered as the page is: "
             "responses, NPS, CSAT, the mean of star answers and of sentiment, open cases, "
             "responses by language, by channel and by store (with each store's channels), "
-            "and every question's split. Groups smaller than the organisation's minimum "
-            "group size, and the next-smallest group where a total would give one away, "
-            "are listed with their figures null and `suppressed: true`; a filter matching "
+            "every question's split, and a poll's votes per week or month. Groups smaller "
+            "than the organisation's minimum group size, and the next-smallest group where "
+            "a total would give one away, are listed with their figures null and "
+            "`suppressed: true`; a filter matching "
             "fewer responses than that gives `withheld: true` and no figures. Anonymous "
             "answers still waiting in the pool are not counted (see `pooled`). Labels and "
             "texts are in the caller's language (Accept-Language)."
@@ -348,6 +392,11 @@ class SurveyResultsAPI(OrganisationScopedAPIView, generics.RetrieveAPIView):
             raise Unprocessable(
                 {name: [str(e) for e in errors] for name, errors in form.errors.items()}
             )
-        results = survey_results(organisation=self.organisation, survey=survey, params=params)
+        results = survey_results(
+            organisation=self.organisation,
+            survey=survey,
+            params=params,
+            every=request.query_params.get("every"),
+        )
         figures = survey_results_api(survey=survey, results=results)
         return DRFResponse(SurveyResultsOutputSerializer(figures).data)

@@ -26,8 +26,6 @@ export is written by two connections at once, half the ids each, from one snapsh
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -41,6 +39,7 @@ from communities.models import Member
 from config.spreadsheet import FORMULA_STARTS
 from surveys.choices import CHOICE_TYPES, TEXT_TYPES
 from surveys.exports.selectors import ExportPlan, QuestionColumn
+from surveys.exports.sheetxml import inline_fragment, sheet_row_sql
 from surveys.models import Answer
 
 # Choice questions with at most this many choices have their cells looked up by bit mask
@@ -118,9 +117,13 @@ class _Statement:
     """Builds the SELECT; its parameters are kept per part (columns, joins) so they can
     be put in the order their placeholders appear."""
 
-    def __init__(self, plan: ExportPlan, *, inert: bool = True) -> None:
+    def __init__(self, plan: ExportPlan, *, inert: bool = True, xml: bool = False) -> None:
         self.plan = plan
-        self.inert = inert
+        # `xml`: each row is one line of sheet XML (surveys.exports.sheetxml); the labels
+        # from small tables are escaped here, in Python, once.
+        self.xml = xml
+        self.inert = inert and not xml
+        self.kinds: list[str] = []
         self.column_params: list[Any] = []
         self.join_params: list[Any] = []
         self.joins: list[str] = []
@@ -132,6 +135,14 @@ class _Statement:
 
     def safe_text(self, value: str) -> str:
         return _safe_text(value) if self.inert else value
+
+    def label(self, value: str | None) -> str | None:
+        """A label from a small table as its cell: as is, or its sheet XML."""
+        return inline_fragment(value) if self.xml else value
+
+    @property
+    def label_kind(self) -> str:
+        return "xml" if self.xml else "text"
 
     def column_param(self, value: Any, cast: str) -> str:
         self.column_params.append(value)
@@ -152,7 +163,7 @@ class _Statement:
             "ch",
             "ch.id = r.channel_id",
             ([pk for pk, _label in channels], "::bigint[]"),
-            ([label for _pk, label in channels], "::text[]"),
+            ([self.label(label) for _pk, label in channels], "::text[]"),
             names="id, label",
         )
         stores = list(plan.stores.items())
@@ -160,7 +171,7 @@ class _Statement:
             "st",
             "st.id = r.location_id",
             ([pk for pk, _name in stores], "::bigint[]"),
-            ([self.safe_text(name) for _pk, name in stores], "::text[]"),
+            ([self.label(self.safe_text(name)) for _pk, name in stores], "::text[]"),
             names="id, name",
         )
         hidden = sorted(plan.hidden_groups, key=lambda pair: (pair[0], pair[1] or 0))
@@ -175,7 +186,7 @@ class _Statement:
             shown = "h.store IS NULL"
         else:
             shown = "TRUE"
-        link = self.column_param(plan.link_label, "::text")
+        link = self.column_param(self.label(plan.link_label), "::text")
         self.columns += [
             "r.id",
             f"CASE WHEN {shown} THEN to_char(r.submitted_at, "
@@ -186,6 +197,7 @@ class _Statement:
             f"CASE WHEN {shown} THEN st.name END",
             _SENTIMENT,
         ]
+        self.kinds += ["int", "safe", self.label_kind, "text", self.label_kind, "number"]
         if plan.named:
             member = Member._meta.db_table
             not_named = self.join_param([str(status) for status in _NOT_NAMED], "::text[]")
@@ -202,6 +214,7 @@ class _Statement:
                 f"CASE WHEN {named} THEN {self.safe('m.email')} END",
                 f"CASE WHEN {named} THEN {self.safe('m.name')} END",
             ]
+            self.kinds += ["int", "text", "text"]
 
     def answer_columns(self, ids: tuple[int, int] | None) -> None:
         """Each question's value from one pass over the survey's answers grouped by
@@ -221,8 +234,14 @@ class _Statement:
                 for rank, pk in enumerate(column.labels):
                     choice_ids.append(int(pk))
                     choice_bits.append(1 << rank)
-                cells = self.column_param(_mask_cells(column, inert=self.inert), "::text[]")
+                # With an "other" box the cell is finished in SQL, escaped there.
+                xml = self.xml and not column.question.has_other
+                masks = _mask_cells(column, inert=self.inert)
+                if xml:
+                    masks = [inline_fragment(cell) for cell in masks]
+                cells = self.column_param(masks, "::text[]")
                 cell = f"({cells})[{value} + 1]"
+                self.kinds.append("xml" if xml else "text")
                 if column.question.has_other:
                     mine = (
                         f"FILTER (WHERE a.question_id = {self.join_param(question.pk, '::bigint')})"
@@ -241,17 +260,20 @@ class _Statement:
             elif question.type in TEXT_TYPES:
                 aggregates.append(f"max(NULLIF(a.text, '')) {mine} AS v{index}")
                 self.columns.append(self.safe(value))
+                self.kinds.append("text")
             else:
                 aggregates.append(f"max(a.number) {mine} AS v{index}")
                 if column.labels:
                     numbers = list(column.labels)
-                    words = [column.labels[number] for number in numbers]
+                    words = [self.label(column.labels[number]) for number in numbers]
+                    self.kinds.append(self.label_kind)
                     self.columns.append(
                         f"({self.column_param(words, '::text[]')})"
                         f"[array_position({self.column_param(numbers, '::int[]')}, {value}::int)]"
                     )
                 else:
                     self.columns.append(value)
+                    self.kinds.append("int")
         aggregates += ["sum(a.sentiment) AS sentiment_sum", "count(a.sentiment) AS sentiment_n"]
         masks = (
             f"SELECT ac.answer_id, bit_or(k.bit) AS mask FROM {chosen} AS ac "
@@ -273,9 +295,16 @@ class _Statement:
             "GROUP BY a.response_id) AS g ON g.response_id = r.id"
         )
 
-    def build(self, ids: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
+    def build(
+        self, ids: tuple[int, int] | None = None, first_row: int = 1
+    ) -> tuple[str, list[Any]]:
         self.own_columns()
         self.answer_columns(ids)
+        if self.xml:
+            # Named, for the outer statement; the sheet's row number (1: the header's).
+            self.columns = [f"{column} AS c{at}" for at, column in enumerate(self.columns)]
+            offset = self.column_param(first_row, "::bigint")
+            self.columns.append(f"row_number() OVER (ORDER BY r.id) + {offset} AS n")
         responses, response_params = (
             self.plan.responses.order_by()
             .values(
@@ -291,12 +320,16 @@ class _Statement:
             .query.sql_with_params()
         )
         average = "(g.sentiment_sum / NULLIF(g.sentiment_n, 0))"
-        columns = ",\n  ".join(self.columns).replace(_SENTIMENT, _SENTIMENT_CELL)
+        # A sheet's number is the float's own text ("1", "-0"), as XlsxWriter writes it.
+        sentiment = "s3.t" if self.xml else _SENTIMENT_CELL
+        columns = ",\n  ".join(self.columns).replace(_SENTIMENT, sentiment)
         joins = "\n".join([*self.joins, _SENTIMENT_JOINS.format(x=average)])
         where, where_params = "", []
         if ids is not None:
             where, where_params = "WHERE r.id >= %s AND r.id < %s\n", list(ids)
         statement = f"SELECT\n  {columns}\nFROM ({responses}) AS r\n{joins}\n{where}ORDER BY r.id"
+        if self.xml:
+            statement = sheet_row_sql(statement, self.kinds)
         return statement, [
             *self.column_params,
             *response_params,
@@ -310,12 +343,19 @@ _SENTIMENT = "<sentiment>"
 
 
 def copy_statement(
-    *, plan: ExportPlan, ids: tuple[int, int] | None = None, inert: bool = True
+    *,
+    plan: ExportPlan,
+    ids: tuple[int, int] | None = None,
+    inert: bool = True,
+    sheet_row: int | None = None,
 ) -> tuple[str, list[Any]]:
     """The SELECT whose rows COPY writes as the export's CSV rows, and its parameters
     (psycopg's %s, bound client-side as COPY needs); `ids`: only responses with
     ids[0] <= id < ids[1]; `inert`: text a spreadsheet would run gets its apostrophe
-    (CSV; a workbook types its cells as text instead)."""
+    (CSV; a workbook types its cells as text instead); `sheet_row`: each row is instead
+    one `<row>` of sheet XML, numbered from sheet_row + 1 (surveys.exports.sheetxml)."""
+    if sheet_row is not None:
+        return _Statement(plan, xml=True).build(ids, first_row=sheet_row)
     return _Statement(plan, inert=inert).build(ids)
 
 
@@ -384,10 +424,12 @@ def _export_session(plan: ExportPlan, *, snapshot: bool = False) -> Iterator[Any
             transaction.set_rollback(True)
 
 
-def _copy(cursor: Any, statement: str, params: list[Any]) -> Iterator[bytes]:
+def _copy(
+    cursor: Any, statement: str, params: list[Any], options: str = "FORMAT csv"
+) -> Iterator[bytes]:
     """COPY's rows gathered into pieces of about PIECE_BYTES."""
     piece = bytearray()
-    with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+    with cursor.copy(f"COPY ({statement}) TO STDOUT WITH ({options})", params) as copy:
         for data in copy:
             piece += data
             if len(piece) >= PIECE_BYTES:
@@ -409,20 +451,23 @@ class _UpperHalf(threading.Thread):
     disk beyond a few megabytes) while the first connection's rows are sent."""
 
     def __init__(
-        self, plan: ExportPlan, snapshot: str, ids: tuple[int, int], *, inert: bool
+        self,
+        plan: ExportPlan,
+        snapshot: str,
+        statement: tuple[str, list[Any]],
+        options: str = "FORMAT csv",
     ) -> None:
         super().__init__(daemon=True)
         self.zone, self.snapshot = plan.zone.key, snapshot
-        # Built here: Django's connection objects belong to the thread that made them.
-        self.statement, self.values = copy_statement(plan=plan, ids=ids, inert=inert)
-        self.params = {
-            key: value
-            for key, value in connection.get_connection_params().items()
-            if key not in ("cursor_factory", "context", "prepare_threshold")
-        }
-        # Closed by copy_chunks once sent.
+        self.statement, self.values = statement
+        self.options = options
+        # Read here: Django's connection objects belong to the thread that made them.
+        self.params = own_connection_params()
+        # Closed by its reader once sent.
         self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
         self.rows = 0
+        # Lines written so far (for a job's progress), while it runs.
+        self.lines = 0
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -431,8 +476,9 @@ class _UpperHalf(threading.Thread):
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
                 cursor.execute(_SETTINGS, [self.zone, _WORK_MEM])
-                for piece in _copy(cursor, self.statement, self.values):
+                for piece in _copy(cursor, self.statement, self.values, self.options):
                     self.spool.write(piece)
+                    self.lines += piece.count(b"\n")
                 self.rows = max(cursor.rowcount, 0)
         except BaseException as error:  # handed to the reading thread
             self.error = error
@@ -460,7 +506,8 @@ def copy_chunks(*, plan: ExportPlan, inert: bool = True) -> Iterator[tuple[bytes
             yield b"", 0
             return
         middle = (bounds[0] + bounds[1] + 1) // 2
-        upper = _UpperHalf(plan, snapshot, (middle, bounds[1] + 1), inert=inert)
+        upper_statement = copy_statement(plan=plan, ids=(middle, bounds[1] + 1), inert=inert)
+        upper = _UpperHalf(plan, snapshot, upper_statement)
         upper.start()
         try:
             statement, params = copy_statement(plan=plan, ids=(bounds[0], middle), inert=inert)
@@ -478,33 +525,10 @@ def copy_chunks(*, plan: ExportPlan, inert: bool = True) -> Iterator[tuple[bytes
             upper.spool.close()
 
 
-def copy_rows(*, plan: ExportPlan, spool: Any) -> Iterator[list[Any]]:
-    """The export's rows as responses_export_rows(inert=False) gives them (numbers as
-    numbers; a missing value is "" here, which a sheet skips as it skips None), read back
-    from PostgreSQL's CSV: for a workbook, whose rows cost less this way than built in
-    Python. The CSV is spooled to `spool` (a binary file) first, so the connection is free
-    for the job's progress writes while the rows are read."""
-    for piece, _rows in copy_chunks(plan=plan, inert=False):
-        spool.write(piece)
-    spool.seek(0)
-    numbers = _number_columns(plan)
-    for row in csv.reader(io.TextIOWrapper(spool, encoding="utf-8", newline="")):
-        for at, kind in numbers:
-            if row[at]:
-                row[at] = kind(row[at])
-        yield row
-
-
-def _number_columns(plan: ExportPlan) -> list[tuple[int, type]]:
-    """(position, int or float) of the cells a workbook writes as numbers."""
-    columns: list[tuple[int, type]] = [(0, int), (5, float)]
-    position = 6
-    if plan.named:
-        columns.append((6, int))
-        position = 9
-    for column in plan.questions:
-        kind = column.question.type
-        if kind not in CHOICE_TYPES and kind not in TEXT_TYPES and not column.labels:
-            columns.append((position, int))
-        position += 1
-    return columns
+def own_connection_params() -> dict[str, Any]:
+    """What psycopg.connect needs to open a connection of its own to Django's database."""
+    return {
+        key: value
+        for key, value in connection.get_connection_params().items()
+        if key not in ("cursor_factory", "context", "prepare_threshold")
+    }

@@ -132,3 +132,22 @@ def response_write(
         submitted_at=stored_at,
         pooled=pooled,
     )
+
+
+def response_location(
+    *, survey: Survey, member: Member | None, invitation: SurveyInvitation | None
+) -> Location | None:
+    """The store an answer given on the survey page is about: the invitation channel's,
+    else the member's home store, else none (a visitor on a public link).
+
+    A store of another organisation is never one (a member's home store is not tied to
+    the organisation by a constraint), so it reads as none rather than leak across.
+    """
+    channel = invitation.channel if invitation is not None else None
+    for candidate in (
+        channel.location if channel is not None else None,
+        member.location if member is not None else None,
+    ):
+        if candidate is not None and candidate.organisation_id == survey.organisation_id:
+            return candidate
+    return None

@@ -44,6 +44,7 @@ from surveys.services.responses import (
     response_submit,
     survey_closed_reason,
 )
+from surveys.services.writing import response_location
 
 SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 # What an answer key given out by this site looks like (a page still open from before
@@ -97,7 +98,9 @@ def session_invitation(*, request: HttpRequest, survey: Survey) -> SurveyInvitat
     if invitation_id is None:
         return None
     return (
-        SurveyInvitation.objects.select_related("member", "channel")
+        SurveyInvitation.objects.select_related(
+            "member", "member__location", "channel", "channel__location"
+        )
         .filter(pk=invitation_id, survey=survey)
         .first()
     )
@@ -431,6 +434,9 @@ class SurveyRespondView(View):
                 member=self.member,
                 invitation=self.invitation,
                 channel=self.invitation.channel if self.invitation else None,
+                location=response_location(
+                    survey=self.survey, member=self.member, invitation=self.invitation
+                ),
                 questions=self.questions,
                 consent_to_contact=consent,
                 wants_anonymous=anonymous,
@@ -486,6 +492,9 @@ class SurveyRespondView(View):
                 member=self.member,
                 invitation=self.invitation,
                 channel=self.invitation.channel if self.invitation else None,
+                location=response_location(
+                    survey=self.survey, member=self.member, invitation=self.invitation
+                ),
                 questions=self.questions,
                 consent_to_contact=form.cleaned_data.get("consent_to_contact", False),
                 wants_anonymous=form.cleaned_data.get("answer_anonymously", False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import QueryDict
 from django.urls import reverse
 from django.views.generic import DetailView, ListView
 
@@ -10,10 +11,20 @@ from communities.scoping import StaffScopedMixin
 from surveys.choices import SurveyKind
 from surveys.exports.params import ExportParams, export_params_read
 from surveys.models import Survey
+from surveys.poll_trend import INTERVALS
 from surveys.selectors import survey_list, survey_results
+from surveys.selectors_results import results_links
 
 # The results page's filters: the export's, so its export block carries them along.
 FILTER_FIELDS = ("since", "until", "channel", "location", "language")
+
+
+def _query_with(query: QueryDict, **values: str) -> str:
+    """The page's query string with `values` set (the other filters kept)."""
+    changed = query.copy()
+    for name, value in values.items():
+        changed[name] = value
+    return changed.urlencode()
 
 
 class StaffSurveyListView(StaffScopedMixin, ListView):
@@ -41,11 +52,22 @@ class StaffSurveyResultsView(StaffScopedMixin, DetailView):
         params, form = export_params_read(
             organisation=self.organisation, data=self.request.GET, default_labels=""
         )
+        # A poll's periods: weeks or months; any other value is ignored (the span picks).
+        every = self.request.GET.get("every")
         # Filters that do not make sense are shown with their errors, over every response.
         results = survey_results(
-            organisation=self.organisation, survey=self.object, params=params or ExportParams()
+            organisation=self.organisation,
+            survey=self.object,
+            params=params or ExportParams(),
+            every=every if every in INTERVALS else None,
         )
         context["results"] = results
+        context["links"] = results_links(
+            organisation=self.organisation, survey=self.object, query=self.request.GET
+        )
+        context["every_query"] = {
+            interval: _query_with(self.request.GET, every=interval) for interval in INTERVALS
+        }
         context["filter_form"] = form
         context["filter_fields"] = [form[name] for name in FILTER_FIELDS]
         if self.object.kind == SurveyKind.POLL:

@@ -9,11 +9,10 @@ per-case Reply-To. The customer's reply, delivered to that address in a real Dov
 read by the inbound poll and shows on the case. The agent resolves the case with a root
 cause and asks "Did we fix it?"; the customer's low answer reopens it.
 
-The survey page cannot yet say which store an answer is about, so the whole journey is
-a strict xfail stopped exactly there, and a second test runs every other step through
-the pages with the answers stored by the page's own service call plus the store. That
-one runs twice (tests/e2e/journey_back_office.py): tasks in-process with `inbound_poll`
-run as cron would, and through a real Celery worker over Redis (PostgreSQL leg only).
+The survey page stores the member's home store with the answer, so the Siam rule matches
+it. The journey runs twice (tests/e2e/journey_back_office.py): tasks in-process with
+`inbound_poll` run as cron would, and through a real Celery worker over Redis
+(PostgreSQL leg only).
 """
 
 from __future__ import annotations
@@ -198,33 +197,6 @@ def _answer_unhappily(open_browser, survey, user, *, language: str, face: str) -
     page.context.close()
 
 
-def _answer_given_at_siam(survey, user, *, language: str, face: int) -> None:
-    """Step 2 as the page would store it if it carried the member's store: the same
-    service call the page makes, with the store added (see the xfail below)."""
-    csat = survey.questions.get()
-    member = user.memberships.get()
-    response_submit(
-        survey=survey,
-        raw_answers={f"q_{csat.pk}": face},
-        idempotency_key=f"given-{user.pk}",
-        language=language,
-        member=member,
-        location=member.location,
-        consent_to_contact=True,
-    )
-
-
-# Step 2 cannot happen through the page yet: surveys/views/respond.py never passes a
-# store (`location`) to response_submit, so no answer given on the survey page is "at
-# Siam" and the Siam rule cannot match it. Strict, and only for that error: the journey
-# must stop exactly there (any other failure fails the test), and once the page carries
-# the store this XPASSes and fails until the marker is removed.
-@pytest.mark.xfail(
-    raises=Case.DoesNotExist,
-    strict=True,
-    reason="surveys/views/respond.py: an answer on the survey page never carries a store",
-)
-@pytest.mark.parametrize("back_office", ["in_process"], indirect=True)
 def test_a_thai_detractor_is_followed_up_heard_and_recovered_through_the_pages(
     open_browser,
     live_server,
@@ -253,35 +225,6 @@ def test_a_thai_detractor_is_followed_up_heard_and_recovered_through_the_pages(
         organisation,
         shop,
         answer=answer_on_the_survey_page,
-    )
-
-
-def test_the_loop_closes_through_the_pages_after_a_thai_detractor_answers_at_siam(
-    open_browser,
-    live_server,
-    inbox: Inbox,
-    back_office: BackOffice,
-    dovecot,
-    organisation,
-    shop,
-):
-    """Every step but the answer itself through the pages, until the survey page carries
-    the store (the test above): the answers are stored by the page's own service call."""
-
-    def answers_stored_at_siam() -> None:
-        survey = shop["survey"]
-        _answer_given_at_siam(survey, shop["customers"]["thai"], language="th", face=1)
-        _answer_given_at_siam(survey, shop["customers"]["english"], language="en", face=2)
-
-    _journey(
-        open_browser,
-        live_server,
-        inbox,
-        back_office,
-        dovecot,
-        organisation,
-        shop,
-        answer=answers_stored_at_siam,
     )
 
 

@@ -29,15 +29,52 @@ USER = "inbound"
 PASSWORD = "inbound-secret"
 
 
+def _private_ca(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate it signed for 127.0.0.1 (openssl): (CA, cert,
+    key), as a self-hosted mailbox would have."""
+    ca_key, ca, key, csr, cert = (
+        directory / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
+    )
+    run = lambda *args: subprocess.run(  # noqa: E731
+        ["openssl", *args], check=True, capture_output=True, timeout=60
+    )
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        "/CN=Chorus test CA", "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", str(key), "-out", str(csr))  # fmt: skip
+    extensions = directory / "san.cnf"
+    extensions.write_text("subjectAltName = IP:127.0.0.1\n")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-days", "2", "-extfile", str(extensions), "-out", str(cert))  # fmt: skip
+    key.chmod(0o600)
+    return ca, cert, key
+
+
 class DovecotServer:
-    def __init__(self, directory: Path) -> None:
+    """With `tls`, Dovecot also listens for IMAP over TLS (`tls_port`, imaps://) with a
+    certificate of a private CA (`ca_file`)."""
+
+    def __init__(self, directory: Path, *, tls: bool = False) -> None:
         self.directory = directory
         self.port = _free_port()
+        self.tls = tls
+        self.tls_port = _free_port() if tls else 0
+        self.ca_file: Path | None = None
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"imap://{USER}:{PASSWORD}@127.0.0.1:{self.port}/INBOX"
+
+    @property
+    def tls_url(self) -> str:
+        return f"imaps://{USER}:{PASSWORD}@127.0.0.1:{self.tls_port}/INBOX"
+
+    def _ssl_config(self) -> str:
+        if not self.tls:
+            return "ssl = no"
+        self.ca_file, cert, key = _private_ca(self.directory)
+        return f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}"
 
     def _config(self) -> Path:
         d = self.directory
@@ -65,7 +102,7 @@ instance_name = chorus-inbound-test-{self.port}
 log_path = {d}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{self._ssl_config()}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login_user}
@@ -88,7 +125,9 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -194,6 +233,22 @@ def dovecot() -> Iterator[DovecotServer]:
     directory = Path(tempfile.mkdtemp(prefix="chorus-dovecot-"))
     directory.chmod(0o755)
     server = DovecotServer(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls() -> Iterator[DovecotServer]:
+    """A Dovecot that also serves IMAP over TLS with a private CA's certificate."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is not installed: run scripts/ensure-dovecot")
+    directory = Path(tempfile.mkdtemp(prefix="chorus-dovecot-tls-"))
+    directory.chmod(0o755)
+    server = DovecotServer(directory, tls=True)
     server.start()
     try:
         yield server

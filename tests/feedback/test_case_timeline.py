@@ -118,11 +118,14 @@ def test_every_change_is_recorded_as_data_and_read_in_words(organisation, staff_
     page = staff_client.get(reverse("staff:case_detail", args=[organisation.slug, case.pk]))
 
     # then
-    assert [e.kind for e in case.events.all()] == ["assigned", "note", "status_changed"]
+    # (the note, the first thing done on the new case, opened it)
+    kinds = [e.kind for e in case.events.all()]
+    assert kinds == ["assigned", "note", "status_changed", "status_changed"]
     html = page.content.decode()
     assert "Assigned to Kim Agent" in html
     assert "Note added" in html and "Spoke to the customer.<br>All good." in html
-    assert "Resolved (was New), root cause: Wrong order" in html and "Refund given." in html
+    assert "Status changed from New to Open" in html
+    assert "Resolved (was Open), root cause: Wrong order" in html and "Refund given." in html
 
 
 def test_the_staff_case_page_reads_its_timeline_in_a_fixed_number_of_queries(

@@ -5,21 +5,18 @@ of tests/surveys/exports/conftest.py and on answers chosen to be awkward."""
 import csv
 import io
 import random
-import tempfile
 
 import pytest
 from django.db import connection
 
 from surveys.choices import QuestionType
 from surveys.exports import copy as copy_module
-from surveys.exports.copy import copy_rows
 from surveys.exports.files import _pieces, csv_pieces
 from surveys.exports.params import ExportParams
-from surveys.exports.rows import responses_export_rows
 from surveys.exports.selectors import responses_export_plan
 from tests.factories.surveys import AnswerFactory, ChoiceFactory, QuestionFactory, ResponseFactory
 from tests.surveys.exports.conftest import seeded  # noqa: F401  (the fixture)
-from tests.surveys.exports.helpers import seeded_rows
+from tests.surveys.exports.helpers import seeded_rows, workbook_xml_both_ways
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="COPY is PostgreSQL's; SQLite takes the row path"
@@ -38,10 +35,6 @@ def _copied(plan) -> list[list[str]]:
 
 def _row_path(plan) -> list[list[str]]:
     return _parsed("".join(text for text, _rows in _pieces(plan, alone=True)))
-
-
-def _blank_none(row: list) -> list:
-    return ["" if cell is None else cell for cell in row]
 
 
 def _plan(organisation, survey, **params):
@@ -69,7 +62,12 @@ def test_copy_gives_the_hand_worked_rows(organisation, seeded):  # noqa: F811
 
 @postgres_only
 @pytest.mark.django_db
-def test_awkward_answers_are_written_as_the_row_path_writes_them(organisation, seeded):  # noqa: F811
+def test_awkward_answers_are_written_as_the_row_path_writes_them(
+    organisation,
+    seeded,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
     # given an "other" box, a yes / no, text with quotes, commas and line breaks, a label
     # that looks like a formula, and sentiments that round on a tie
     survey = seeded.survey
@@ -97,12 +95,10 @@ def test_awkward_answers_are_written_as_the_row_path_writes_them(organisation, s
         AnswerFactory(response=response, question=yes_no, number=index % 2)
     for params in ({"labels": "en"}, {"labels": "en", "codes": True}):
         plan = _plan(seeded.survey.organisation, survey, **params)
-        # then both paths give the same cells, for the CSV and for the workbook's rows
+        # then both paths give the same cells, for the CSV and for the workbook's sheet
         assert _copied(plan) == _row_path(plan)
-        with tempfile.TemporaryFile() as spool:
-            workbook_rows = [_blank_none(row) for row in copy_rows(plan=plan, spool=spool)]
-        expected = responses_export_rows(plan=plan, inert=False)
-        assert workbook_rows == [_blank_none(row) for row in expected]
+        written, expected = workbook_xml_both_ways(plan, tmp_path, monkeypatch)
+        assert written == expected
 
 
 @postgres_only

@@ -240,7 +240,10 @@ def test_a_note_joins_the_timeline(organisation):
     # then
     assert answer.status_code == 201, answer.content
     assert answer.json()["kind"] == "note" and answer.json()["body"] == "Left a voicemail."
-    assert CaseEvent.objects.get().data == {"body": "Left a voicemail."}
+    assert CaseEvent.objects.get(kind="note").data == {"body": "Left a voicemail."}
+    # the first thing done on the new case: it is being worked now
+    case.refresh_from_db()
+    assert case.status == "open"
     assert AuditEntry.objects.get(action="case.note_add").actor == me
 
 
@@ -274,7 +277,7 @@ def test_a_keys_change_names_the_key_and_no_person(organisation, survey):
     # then
     assert answer.status_code == 201, answer.content
     assert answer.json()["actor"] == {"type": "api_key", "id": None, "name": "API key “Helpdesk”"}
-    event = CaseEvent.objects.get()
+    event = CaseEvent.objects.get(kind="note")
     assert event.actor is None and event.data["api_key"] == "Helpdesk"
     assert AuditEntry.objects.get(action="case.note_add").actor is None
 
@@ -334,7 +337,7 @@ def test_a_retried_note_with_the_same_idempotency_key_is_written_once(organisati
 
     # then
     assert first.status_code == second.status_code == 201
-    assert first.json() == second.json() and CaseEvent.objects.count() == 1
+    assert first.json() == second.json() and CaseEvent.objects.filter(kind="note").count() == 1
 
 
 def test_a_case_change_is_written_with_its_webhook_event(organisation, survey):

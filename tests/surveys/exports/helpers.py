@@ -165,3 +165,24 @@ def _unescape(text: str) -> str:
     return (
         text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     )
+
+
+def sheet_xml(path: Path) -> str:
+    with zipfile.ZipFile(path) as book:
+        return book.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def workbook_xml_both_ways(plan, folder: Path, monkeypatch) -> tuple[str, str]:
+    """The sheet XML of the plan's workbook as PostgreSQL writes its rows, and as the row
+    path (Python) does; the first with its line breaks between rows and its `&#10;` for a
+    line feed in a cell (the same XML) made the second's."""
+    from surveys.exports import files
+
+    database = folder / "database.xlsx"
+    python = folder / "python.xlsx"
+    files.xlsx_file_write(plan=plan, path=database, progress=lambda rows: None)
+    with monkeypatch.context() as patch:
+        patch.setattr(files, "copy_supported", lambda plan: False)
+        files.xlsx_file_write(plan=plan, path=python, progress=lambda rows: None)
+    written = sheet_xml(database).replace("</row>\n", "</row>").replace("&#10;", "\n")
+    return written, sheet_xml(python)
