@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-insights clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-cases bench-insights clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -105,7 +105,7 @@ vendor:
 	mkdir -p tests/e2e/vendor/axe-core
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
-bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-insights
+bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-cases bench-insights
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
@@ -143,6 +143,11 @@ bench-export: $(VENV)/.test
 # burst beside one smtplib connection, a worker SIGKILLed mid-burst, sentiment per language.
 bench-followup: $(VENV)/.test
 	$(PY) bench/followup.py
+
+# The case inbox at 100,000 cases beside the plain SQL for the same page of rows.
+bench-cases: $(VENV)/.test
+	$(PY) bench/cases.py --db pg
+	$(PY) bench/cases.py --db sqlite
 
 # The dashboard at 1,000,000 responses (roll-ups) beside the raw SQL aggregate.
 bench-insights: $(VENV)/.test

@@ -27,6 +27,7 @@ here: the app runs in bench/export_django.py subprocesses.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -40,6 +41,7 @@ from bench.harness import (  # noqa: E402
     BENCH,
     PG_DSN,
     PYTHON,
+    RESULTS,
     ROOT,
     Checked,
     Json,
@@ -54,6 +56,7 @@ from bench.harness import (  # noqa: E402
     pg_url,
     print_checks,
     run,
+    sqlite_fresh,
     status_text,
 )
 
@@ -92,8 +95,8 @@ def copy_baseline(
 
 
 class Figure(Checked):
-    def __init__(self, name: str, size: int, data: Json) -> None:
-        self.name, self.size, self.data = name, size, data
+    def __init__(self, name: str, size: int, data: Json, db: str = "postgresql") -> None:
+        self.name, self.size, self.data, self.db = name, size, data, db
         self.checks: list[Json] = []
 
     @property
@@ -103,12 +106,18 @@ class Figure(Checked):
 
     def line(self, extra: str) -> str:
         return (
-            f"export postgresql {self.size:>9,} {self.name:<5} {self.data['seconds']:8.2f} s "
+            f"export {self.db:<10} {self.size:>9,} {self.name:<5} {self.data['seconds']:8.2f} s "
             f"{self.rate:>10,.0f} rows/s  {extra}  {status_text(self.checks)}"
         )
 
     def as_json(self) -> Json:
-        return {"figure": self.name, "responses": self.size, **self.data, "checks": self.checks}
+        return {
+            "figure": self.name,
+            "database": self.db,
+            "responses": self.size,
+            **self.data,
+            "checks": self.checks,
+        }
 
 
 def _target(name: str, met: bool) -> str:
@@ -203,6 +212,74 @@ def measure(
         results.add(book)
 
 
+def sqlite_baseline(path: Path, statement: str, params: list) -> Json:
+    """SQLite's own read of the pivot Chorus runs there (the sqlite3 module, rows fetched
+    a chunk at a time to the end): the database's floor for the same rows."""
+    import sqlite3
+
+    rows = 0
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        started = time.monotonic()
+        cursor = conn.execute(statement, params)
+        while chunk := cursor.fetchmany(5000):
+            rows += len(chunk)
+        seconds = time.monotonic() - started
+    return {"seconds": round(seconds, 3), "bytes": path.stat().st_size, "rows": rows}
+
+
+def measure_sqlite(
+    results: Results, env: dict[str, str], path: Path, size: int, survey: int, *, xlsx: bool
+) -> None:
+    log(f"sqlite {size:,}: CSV through the test client")
+    csv = Figure("csv", size, django_side(env, "csv", "--survey", str(survey)), "sqlite")
+    csv.check("status 200", csv.data["status"] == 200, str(csv.data["status"]))
+    csv.check("a row per response", csv.data["rows"] == size, f"{csv.data['rows']:,} rows")
+    results.add(csv)
+    log(f"sqlite {size:,}: the pivot read by the sqlite3 module")
+    pivot = django_side(env, "sql", "--survey", str(survey))
+    raw = Figure(
+        "raw", size, sqlite_baseline(path, pivot["pivot_sql"], pivot["pivot_params"]), "sqlite"
+    )
+    raw.check("a row per response", raw.data["rows"] == size, f"{raw.data['rows']:,} rows")
+    results.add(raw)
+    if xlsx:
+        log(f"sqlite {size:,}: XLSX file job")
+        book = Figure("xlsx", size, django_side(env, "xlsx", "--survey", str(survey)), "sqlite")
+        book.check("job done", book.data["status"] == "done", book.data["status"])
+        book.check(
+            "every row in the sheet",
+            book.data["rows_read_back"] == size == book.data["rows_written"],
+            f"{book.data['rows_read_back']} read back, {book.data['rows_written']} written",
+        )
+        results.add(book)
+
+
+def run_sqlite(args: argparse.Namespace, sizes: list[int]) -> int:
+    import sqlite3
+
+    path = RESULTS / "export-bench.sqlite3"
+    sqlite_fresh(path)
+    media = tempfile.TemporaryDirectory(prefix="bench-export-media-")
+    env = {**chorus_env(f"sqlite:///{path}"), "MEDIA_ROOT": media.name}
+    results = Results(Run("export", logs=False), {"sqlite": sqlite3.sqlite_version})
+    try:
+        log("migrating (SQLite)")
+        migrate(env)
+        log(f"seeding {', '.join(f'{s:,}' for s in sizes)} responses")
+        results.seed = django_side(env, "seed", "--responses", *map(str, sizes), timeout=3600)
+        log(f"seeded in {results.seed['seconds']} s")
+        for size in sizes:
+            survey = results.seed["surveys"][str(size)]
+            measure_sqlite(results, env, path, size, survey, xlsx=not args.no_xlsx)
+    finally:
+        media.cleanup()
+        if not args.keep:
+            sqlite_fresh(path)
+        report = results.save(partial=False)
+        print(f"\nwrote {results.path.relative_to(ROOT)}", flush=True)
+    return 0 if report["ok"] else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -211,10 +288,18 @@ def main() -> int:
     parser.add_argument("--no-xlsx", action="store_true", help="skip the XLSX job figures")
     parser.add_argument("--db-name", default=DB_NAME)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--db",
+        choices=("postgresql", "sqlite"),
+        default="postgresql",
+        help="sqlite: csv, the pivot read by sqlite3, and xlsx on SQLite (try --sizes 100000)",
+    )
     args = parser.parse_args()
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", args.db_name):
         raise SystemExit("--db-name: lower-case letters, digits and _ only")
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    if args.db == "sqlite":
+        return run_sqlite(args, sizes)
 
     bench_run = Run("export", logs=False)
     pg_recreate(args.db_name)

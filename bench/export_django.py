@@ -3,7 +3,7 @@
 bench/export.py never imports Django: it runs this file as a subprocess under the settings
 and the virtualenv being measured (`python bench/export_django.py <command> …`, with
 DJANGO_SETTINGS_MODULE=bench.baseline.settings and the run's DATABASE_URL). Each command
-prints one JSON line. PostgreSQL only (the seed is generate_series SQL).
+prints one JSON line. PostgreSQL or SQLite (the seed's SQL is written for each).
 
   seed   an organisation (Asia/Bangkok, k = 5) with 30 stores (two of them with 3
          responses only, so small groups are blanked), 20,000 members, and one survey per
@@ -137,7 +137,7 @@ SELECT %(org)s, %(survey)s,
          WHEN g %% 10 < 9 THEN %(link)s ELSE %(email)s END,
     CASE WHEN g %% 10 < 6 THEN NULL ELSE %(member0)s + g %% %(members)s END,
     CASE WHEN g %% 10 < 6 THEN %(store0)s + g %% %(stores)s END,
-    (ARRAY['en','th','he','ja'])[1 + g %% 4],
+    CASE g %% 4 WHEN 0 THEN 'en' WHEN 1 THEN 'th' WHEN 2 THEN 'he' ELSE 'ja' END,
     now() - g * interval '31 seconds',
     (now() - g * interval '31 seconds')::date,
     g %% 10 < 6,
@@ -145,6 +145,17 @@ SELECT %(org)s, %(survey)s,
     md5(%(key)s || ':' || g)
 FROM generate_series(1, %(n)s) AS g
 """
+# The same rows on SQLite: a recursive CTE for generate_series, UTC text for the times.
+_SQLITE_AGO = "'now', '-' || (g * 31) || ' seconds'"
+SQLITE_SEED_SQL = (
+    "WITH RECURSIVE gen(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM gen WHERE g < %(n)s)\n"
+    + SEED_SQL.replace(
+        "now() - g * interval '31 seconds',\n    (now() - g * interval '31 seconds')::date",
+        f"strftime('%%Y-%%m-%%d %%H:%%M:%%S', {_SQLITE_AGO}),\n    date({_SQLITE_AGO})",
+    )
+    .replace("md5(%(key)s || ':' || g)", "%(key)s || ':' || g")
+    .replace("FROM generate_series(1, %(n)s) AS g", "FROM gen")
+)
 
 ANSWERS_SQL = """
 INSERT INTO surveys_answer (organisation_id, response_id, question_id, question_type, number,
@@ -233,11 +244,12 @@ def seed(sizes: list[int]) -> None:
             "single": questions[QuestionType.SINGLE_CHOICE],
             "multi": questions[QuestionType.MULTI_CHOICE],
         }
+        seed_sql = SEED_SQL if connection.vendor == "postgresql" else SQLITE_SEED_SQL
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(SEED_SQL, params)
+            cursor.execute(seed_sql, params)
             for tiny in range(busy, STORES):
                 cursor.execute(
-                    SEED_SQL.replace("g %% %(stores)s", str(tiny)).replace("%(n)s", "%(tiny)s"),
+                    seed_sql.replace("g %% %(stores)s", str(tiny)).replace("%(n)s", "%(tiny)s"),
                     {**params, "tiny": TINY_RESPONSES, "key": f"{survey.pk}-tiny-{tiny}"},
                 )
             cursor.execute(ANSWERS_SQL, params)
@@ -267,6 +279,17 @@ def _plan(survey_id: int):
 
 def sql(survey_id: int) -> None:
     plan = _plan(survey_id)
+    if connection.vendor != "postgresql":
+        # The pivot Chorus reads on SQLite, for the sqlite3 module's own read of it.
+        pivot, pivot_params = export_pivot(plan=plan).query.sql_with_params()
+        out(
+            {
+                "pivot_sql": pivot % tuple("?" * len(pivot_params)),
+                "pivot_params": list(pivot_params),
+                "rows_total": plan.rows_total,
+            }
+        )
+        return
     statement, params = copy_statement(plan=plan)
     session, session_params = session_settings(plan=plan)
     pivot, pivot_params = export_pivot(plan=plan).query.sql_with_params()

@@ -14,9 +14,7 @@ staff_urlpatterns = [
     path("cases/<int:pk>/status/", views.StaffCaseStatusView.as_view(), name="case_status"),
     path("cases/<int:pk>/note/", views.StaffCaseNoteView.as_view(), name="case_note"),
     path("cases/<int:pk>/team/", views.StaffCaseTeamView.as_view(), name="case_team"),
-    path(
-        "cases/<int:pk>/priority/", views.StaffCasePriorityView.as_view(), name="case_priority"
-    ),
+    path("cases/<int:pk>/priority/", views.StaffCasePriorityView.as_view(), name="case_priority"),
     path("cases/<int:pk>/reply/", views.StaffCaseReplyView.as_view(), name="case_reply"),
     path("settings/teams/", teams.StaffTeamListView.as_view(), name="team_list"),
     path("settings/teams/<int:pk>/", teams.StaffTeamEditView.as_view(), name="team_edit"),

@@ -2,10 +2,12 @@
 set of responses, every figure from surveys.metrics and every cell through
 surveys.disclosure.
 
-A fixed number of queries whatever the data: one aggregate per period, one per-day
-grouping (weeks and months are summed from days, whose components add up), one grouping
-each by survey, by store × channel (which also gives the channel totals) and by language,
-one for invitations, and three for the filter's choices.
+A fixed number of queries whatever the data: one statement for every breakdown of the
+period (by survey, language, store × channel, which also gives the channel totals and,
+summed, the headline, and the monthly trend; insights.rollups.read `grouped_sets`), one
+aggregate for the previous period, one per-day grouping for a trend by day or week (weeks
+are summed from days, whose components add up), one for invitations, one for the
+surveys' titles, and the filter's choices.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -167,8 +170,11 @@ def others_apply(responses: QuerySet, *, filters: DashboardFilters) -> QuerySet:
 def _invitations(*, organisation: Organisation, filters: DashboardFilters) -> dict[str, int]:
     """Invitations sent in this period and the previous one, and how many were answered."""
     previous = filters.previous
+    # Bounds in the current time zone (what `sent_at__date` compares in), as instants, so
+    # the (survey, sent_at) index can serve: a cast of every row's sent_at could not.
     invitations = SurveyInvitation.objects.for_organisation(organisation).filter(
-        sent_at__date__gte=previous.start, sent_at__date__lte=filters.end
+        sent_at__gte=_midnight(previous.start),
+        sent_at__lt=_midnight(filters.end + dt.timedelta(days=1)),
     )
     if filters.survey is not None:
         invitations = invitations.filter(survey_id=filters.survey)
@@ -178,8 +184,8 @@ def _invitations(*, organisation: Organisation, filters: DashboardFilters) -> di
         invitations = invitations.filter(channel__location_id=filters.location)
     if filters.language:
         invitations = invitations.filter(language=filters.language)
-    now = Q(sent_at__date__gte=filters.start)
-    before = Q(sent_at__date__lte=previous.end)
+    now = Q(sent_at__gte=_midnight(filters.start))
+    before = Q(sent_at__lt=_midnight(filters.start))
     answered = Q(responded_at__isnull=False)
     return invitations.aggregate(
         sent=Count("pk", filter=now),
@@ -187,6 +193,11 @@ def _invitations(*, organisation: Organisation, filters: DashboardFilters) -> di
         sent_before=Count("pk", filter=before),
         answered_before=Count("pk", filter=before & answered),
     )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """The instant the day begins in the current time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _rate(*, sent: int, answered: int, k: int) -> float | None:

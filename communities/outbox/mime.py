@@ -47,7 +47,9 @@ def _part(body: str, subtype: str) -> str:
     elif all(len(line.encode()) <= _MAX_LINE for line in data.split("\n")):
         encoding, payload = "8bit", data
     else:
-        encoding, payload = "quoted-printable", body_encode(data, eol="\n")
+        # quoprimime encodes one character per octet: hand it the UTF-8 octets.
+        octets = data.encode().decode("latin-1")
+        encoding, payload = "quoted-printable", body_encode(octets, eol="\n")
     return f"{head}Content-Transfer-Encoding: {encoding}\r\n\r\n" + payload.replace("\n", "\r\n")
 
 
@@ -85,8 +87,7 @@ def message_bytes(
     boundary = f"==============={secrets.randbelow(10**19):019d}=="
     html = _part(body_html, "html")
     head = (
-        f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'
-        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\nMIME-Version: 1.0\r\n'
     )
     return (
         f"{head}{''.join(lines)}\r\n--{boundary}\r\n{text}\r\n--{boundary}\r\n{html}\r\n"

@@ -6,7 +6,9 @@ picks them with SELECT … FOR UPDATE SKIP LOCKED, so two workers never wait on,
 each other's rows; SQLite runs one writing statement at a time, so the same UPDATE, with
 its conditions re-checked in it, is as safe there). Nobody holds a lock or a transaction
 across the SMTP conversation: whoever changed the row owns the send. A claim older than
-OUTBOX_SENDING_STALE_SECONDS is a sender that died, and is taken over.
+OUTBOX_SENDING_STALE_SECONDS is a sender that died, and is taken over. Over SMTP each
+message is written straight from its row (communities.outbox.mime) and given to smtplib
+on the pass's one connection; any other backend gets Django's message object.
 
 Exactly once, but for one window: between the server's 250 for a message and the UPDATE
 that marks its row sent. A worker killed there leaves a row that was delivered but still

@@ -15,6 +15,7 @@ from drf_spectacular.serializers import PolymorphicProxySerializerExtension
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from communities.api.serializers import StrictInput
 from feedback.choices import CASE_DONE_STATUSES, CaseEventKind, CasePriority, CaseStatus
 from feedback.models import Case, CaseEvent
 from feedback.reasons import CODES, reason_render
@@ -380,6 +381,16 @@ class CaseAssignInputSerializer(serializers.Serializer):
         help_text=(
             "The user id of a staff member of this organisation who works cases (an owner, "
             "admin or agent); null to unassign."
+        ),
+    )
+
+
+class CasePriorityInputSerializer(StrictInput):
+    priority = serializers.ChoiceField(
+        choices=CasePriority.choices,
+        help_text=(
+            "low, normal or high; the case's first-response and resolution due times are "
+            "worked out again from the organisation's service level for that priority."
         ),
     )
 

@@ -35,6 +35,7 @@ from feedback.api.serializers import (
     CaseListQuerySerializer,
     CaseNoteInputSerializer,
     CaseOutputSerializer,
+    CasePriorityInputSerializer,
     case_status_input,
 )
 from feedback.choices import CASE_DONE_STATUSES
@@ -45,6 +46,7 @@ from feedback.services import (
     case_note_add,
     case_status_change,
 )
+from feedback.services.case_priority import case_priority_set
 from surveys.models import Answer
 
 PAGING_PARAMETERS = ("cursor", "page_size")
@@ -213,6 +215,36 @@ class CaseDetailAPI(_CaseAPI, generics.RetrieveAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Change a case's priority",
+        description=(
+            "Sets the case's priority through the same service the case page uses: its "
+            "first-response and resolution due times are recomputed from the organisation's "
+            "service level for the new priority, and the change is recorded on the timeline "
+            "and in the audit log (with the due times before and after). Setting the priority "
+            "it already has changes nothing."
+        ),
+        request=CasePriorityInputSerializer,
+        responses={
+            200: OpenApiResponse(CaseDetailOutputSerializer, description="The case as it is now."),
+            400: OpenApiResponse(
+                description="The body is not a priority (low, normal or high), or has other fields."
+            ),
+        },
+        examples=[OpenApiExample("Raise", value={"priority": "high"}, request_only=True)],
+    )
+    def patch(self, request, *args, **kwargs) -> DRFResponse:
+        case = generics.get_object_or_404(
+            Case.objects.for_organisation(self.organisation), pk=self.kwargs["pk"]
+        )
+        data = CasePriorityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            case_priority_set(case=case, priority=data.validated_data["priority"], **self.actor())
+        except DjangoValidationError as exc:
+            raise _service_refusal(exc) from None
+        return self.detail_answer(case)
 
 
 class _CaseChangeAPI(_CaseAPI):

@@ -1,4 +1,5 @@
-"""Per-question roll-ups (choice shares and score distributions per survey × day × channel × store × language)."""
+"""Per-question roll-ups (choice shares and score distributions per survey × day × channel ×
+store × language, and per month)."""
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -77,9 +77,7 @@ class Source:
             # The dimensions a grouping does not key on are read as MIN(…), never a bare
             # NULL: PostgreSQL types a column of a UNION from its first branches, and
             # NULL beside NULL would type a date or an integer column as text. Ignored.
-            picked = ", ".join(
-                f"d{i}" if i in keyed else f"MIN(d{i})" for i in range(len(dims))
-            )
+            picked = ", ".join(f"d{i}" if i in keyed else f"MIN(d{i})" for i in range(len(dims)))
             group = ", ".join(f"d{i}" for i in sorted(keyed))
             grouping = f" GROUP BY {group}" if group else ""
             selects.append(f"SELECT {tag}, {picked}, {sums} FROM base{grouping}")

@@ -15,16 +15,12 @@ as text, never as a formula, so no apostrophe is needed.
 from __future__ import annotations
 
 import csv
-import functools
-import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 import xlsxwriter.utility
-import xlsxwriter.workbook
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -45,28 +41,6 @@ BOM = "\ufeff"
 KNOWN_TEXTS = 20000
 
 Progress = Callable[[int], None]
-# zlib's fastest level for the package: at the default (6) compressing a million rows'
-# sheet XML (some 400 MB) took 6 s of the job, at 1 under 2 s, for a file about 40 %
-# larger (still a tenth of its XML).
-ZIP_LEVEL = 1
-_ZIP_LOCK = threading.Lock()
-
-
-class _Workbook(xlsxwriter.Workbook):
-    """XlsxWriter's workbook, packaged at ZIP_LEVEL. XlsxWriter offers no option for it:
-    the ZipFile its module names is swapped while this workbook is stored (under a lock,
-    so two threads' workbooks never see each other's swap)."""
-
-    def _store_workbook(self) -> None:
-        with _ZIP_LOCK:
-            original = xlsxwriter.workbook.ZipFile
-            xlsxwriter.workbook.ZipFile = functools.partial(  # type: ignore[misc]
-                zipfile.ZipFile, compresslevel=ZIP_LEVEL
-            )
-            try:
-                super()._store_workbook()
-            finally:
-                xlsxwriter.workbook.ZipFile = original
 
 
 class _Lines:
@@ -206,7 +180,7 @@ class _SheetRows:
 
 def xlsx_file_write(*, plan: ExportPlan, path: Path, progress: Progress) -> int:
     """Write the workbook to `path`; returns the rows written (after the header)."""
-    workbook = _Workbook(
+    workbook = xlsxwriter.Workbook(
         str(path),
         {
             "constant_memory": True,

@@ -45,7 +45,8 @@ def _private_ca(directory: Path) -> tuple[Path, Path, Path]:
     extensions = directory / "san.cnf"
     extensions.write_text("subjectAltName = IP:127.0.0.1\n")
     run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-        "-CAcreateserial", "-days", "2", "-extfile", str(extensions), "-out", str(cert))  # fmt: skip
+        "-CAcreateserial", "-days", "2", "-extfile", str(extensions),
+        "-out", str(cert))  # fmt: skip
     key.chmod(0o600)
     return ca, cert, key
 

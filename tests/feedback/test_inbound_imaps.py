@@ -44,9 +44,7 @@ def test_imaps_is_imap_over_tls_on_port_993_by_default():
     assert (parsed.tls, parsed.port, parsed.host) == (True, 993, "mail.example")
 
 
-def test_a_reply_is_read_over_imaps_trusting_the_configured_ca(
-    tls_mailbox, waiting_case, settings
-):
+def test_a_reply_is_read_over_imaps_trusting_the_configured_ca(tls_mailbox, waiting_case, settings):
     # given: the mailbox's CA is the one Chorus is told to trust
     settings.INBOUND_EMAIL_CAFILE = str(tls_mailbox.ca_file)
     tls_mailbox.deliver(reply_message(to=reply_address(case=waiting_case), body="Still broken."))

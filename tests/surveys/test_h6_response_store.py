@@ -4,13 +4,21 @@ for, else the member's home store, else none (issue 13, step 0)."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from surveys.choices import ChannelKind
 from surveys.models import Response
 from surveys.services import invitation_link_token
-from tests.factories.communities import LocationFactory, OrganisationFactory
+from tests.factories.communities import (
+    ConsentRecordFactory,
+    LocationFactory,
+    MemberFactory,
+    OrganisationFactory,
+    UserFactory,
+)
 from tests.factories.surveys import ChannelFactory, SurveyInvitationFactory
 from tests.surveys.helpers import answers_for
 
@@ -123,3 +131,29 @@ def test_an_invitation_store_of_another_organisation_is_never_the_answers(survey
     response = answered_through_invitation(survey, invitation)
     # then
     assert response.location is None
+
+
+def test_a_members_home_store_costs_the_submit_no_query(survey, community, organisation):
+    """The store comes with the member's own lookup (a join), not a query of its own."""
+
+    def queries_of_a_submit(*, home) -> int:
+        user = UserFactory()
+        member = MemberFactory(community=community, user=user, email=user.email, location=home)
+        ConsentRecordFactory(member=member, policy_version=community.policy_version)
+        browser = Client()
+        browser.force_login(user)
+        data = answers_for(survey)
+        with CaptureQueriesContext(connection) as captured:
+            assert browser.post(url(survey), data).status_code == 302
+        return len(captured)
+
+    # given: the process has answered once (its caches of the survey are warm)
+    queries_of_a_submit(home=None)
+    # when: one member without a home store answers, then one with
+    without = queries_of_a_submit(home=None)
+    siam = LocationFactory(organisation=organisation, name="Siam")
+    with_store = queries_of_a_submit(home=siam)
+    # then
+    assert with_store == without
+    assert Response.objects.filter(location=siam).count() == 1
+    assert Response.objects.filter(location=None).count() == 2
