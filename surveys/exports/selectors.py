@@ -23,7 +23,6 @@ Who may be named, and what small groups withhold:
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -84,17 +83,13 @@ def export_responses(
     *, organisation: Organisation, survey: Survey, params: ExportParams
 ) -> QuerySet[Response]:
     """The survey's responses the filters match (dates are days in the organisation's
-    time zone, both ends included)."""
-    zone = organisation_time_zone(organisation)
+    time zone, both ends included: the stored day of each response, as the dashboard and
+    the results' roll-ups count them)."""
     responses = Response.objects.for_organisation(organisation).filter(survey=survey)
     if params.since is not None:
-        start = datetime.datetime.combine(params.since, datetime.time(), tzinfo=zone)
-        responses = responses.filter(submitted_at__gte=start)
+        responses = responses.filter(submitted_on__gte=params.since)
     if params.until is not None:
-        end_day = params.until + datetime.timedelta(days=1)
-        responses = responses.filter(
-            submitted_at__lt=datetime.datetime.combine(end_day, datetime.time(), tzinfo=zone)
-        )
+        responses = responses.filter(submitted_on__lte=params.until)
     if params.channel is not None:
         # A response with no channel came through the public link (as the results page says).
         on_channel = Q(channel__kind=params.channel)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import zoneinfo
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
-from communities.models import Location, Member
+from communities.models import Location, Member, Organisation
 from surveys.choices import QuestionType
 from surveys.models import Answer, Channel, Response, Survey, SurveyInvitation
 from surveys.reactions import StoredResponse
@@ -21,6 +23,21 @@ def _loaded(instance):
     instance._state.adding = False
     instance._state.db = DEFAULT_DB_ALIAS
     return instance
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> tzinfo:
+    """The zone of a name (UTC for an unknown one), built once per process."""
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def organisation_day(*, organisation: Organisation, at: datetime) -> date:
+    """The day `at` falls on in the organisation's time zone: a response's `submitted_on`,
+    the day every filter by date (dashboard, results, exports) counts it on."""
+    return timezone.localdate(at, timezone=_zone(organisation.time_zone))
 
 
 def response_write(
@@ -50,6 +67,8 @@ def response_write(
     finer one.
     """
     analysed_at = submitted_at if anonymous else stored_at
+    # Every submit path loads the survey with its organisation: this reads no row.
+    submitted_on = organisation_day(organisation=survey.organisation, at=submitted_at)
     rows = []
     for qid, value in clean.items():
         kind = question_types[qid]
@@ -73,7 +92,7 @@ def response_write(
             "location_id": location.pk if location else None,
             "language": language,
             "submitted_at": submitted_at,
-            "submitted_on": timezone.localdate(submitted_at),
+            "submitted_on": submitted_on,
             "is_anonymous": anonymous,
             "consent_to_contact": consent_to_contact,
             "idempotency_key": idempotency_key,
@@ -102,7 +121,7 @@ def response_write(
             location=location,
             language=language,
             submitted_at=submitted_at,
-            submitted_on=timezone.localdate(submitted_at),
+            submitted_on=submitted_on,
             is_anonymous=anonymous,
             consent_to_contact=consent_to_contact,
             idempotency_key=idempotency_key,

@@ -23,6 +23,7 @@ from surveys.models import (
     SurveyEvent,
     SurveyInvitation,
 )
+from surveys.services.writing import organisation_day
 from tests.factories.communities import MemberFactory, OrganisationFactory
 
 
@@ -113,7 +114,10 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
     language = "en"
     submitted_at = factory.LazyFunction(timezone.now)
-    submitted_on = factory.LazyAttribute(lambda r: timezone.localdate(r.submitted_at))
+    # The organisation's day, as the submit path stores it.
+    submitted_on = factory.LazyAttribute(
+        lambda r: organisation_day(organisation=r.organisation, at=r.submitted_at)
+    )
 
 
 class AnswerFactory(factory.django.DjangoModelFactory):

@@ -29,6 +29,7 @@ from surveys.models import Channel, Choice, Question, Response, Survey, SurveyIn
 from surveys.services.builder import question_add, survey_create, survey_publish
 from surveys.services.kiosks import kiosk_register
 from surveys.services.responses import response_submit
+from surveys.services.writing import organisation_day
 
 STAFF_EMAIL = "owner@demo-coffee.example"
 STAFF_PASSWORD = "chorus-demo-2026"  # noqa: S105 - printed for the local demo only
@@ -413,7 +414,8 @@ class Command(BaseCommand):
             # Spread the sample over the past year so trends have something to show.
             when = now - timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 1440))
             Response.objects.filter(pk=result.response.pk).update(
-                submitted_at=when, submitted_on=when.date()
+                submitted_at=when,
+                submitted_on=organisation_day(organisation=survey.organisation, at=when),
             )
             if member is not None:
                 Member.objects.filter(pk=member.pk).update(last_active_at=max(when, joined))
