@@ -30,6 +30,11 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 # Rows one send task claims and sends over one SMTP connection: a burst drains in
 # batches rather than one connection per email.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+# A send task, its own rows sent, goes on claiming batches of rows waiting for their first
+# attempt over the same connection, for at most this long: a burst drains in one task
+# rather than paying a connection, a marker and a task per batch. Rows it leaves still
+# have their own tasks (and the sweep).
+OUTBOX_DRAIN_MAX_SECONDS = env.float("OUTBOX_DRAIN_MAX_SECONDS", default=60.0)
 # The domain of the Message-ID each outbox row is written with (the inbound reader finds
 # a bounce's row by it); empty: the domain of DEFAULT_FROM_EMAIL.
 OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="")
@@ -38,8 +43,11 @@ OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="")
 # them could be taken over while its sender is still waiting on the server.
 if OUTBOX_SENDING_STALE_SECONDS < 30:
     raise ImproperlyConfigured("OUTBOX_SENDING_STALE_SECONDS must be at least 30")
-if OUTBOX_SWEEP_SECONDS <= 0 or OUTBOX_BATCH_SIZE < 1:
-    raise ImproperlyConfigured("OUTBOX_SWEEP_SECONDS and OUTBOX_BATCH_SIZE must be positive")
+if OUTBOX_SWEEP_SECONDS <= 0 or OUTBOX_BATCH_SIZE < 1 or OUTBOX_DRAIN_MAX_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "OUTBOX_SWEEP_SECONDS and OUTBOX_BATCH_SIZE must be positive, "
+        "OUTBOX_DRAIN_MAX_SECONDS not negative"
+    )
 
 BEAT: dict = {
     "outbox-redrive": {

@@ -12,6 +12,8 @@ the cost. tests/communities/test_h4_mime.py holds it to what Django writes.
 
 from __future__ import annotations
 
+import functools
+import re
 import secrets
 from email.header import Header
 from email.quoprimime import body_encode
@@ -25,6 +27,9 @@ from django.core.mail.message import sanitize_address
 _MAX_LINE = 998
 # Headers that carry addresses: non-ASCII names and domains need their own encoding.
 _ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to", "sender"})
+# A bare ASCII addr-spec (what a row's To almost always is): parseaddr would hand it back
+# unchanged, and costs a tenth of a millisecond a message to say so.
+_BARE_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
 
 
 def _header(name: str, value: str) -> str:
@@ -53,11 +58,19 @@ def _part(body: str, subtype: str) -> str:
     return f"{head}Content-Transfer-Encoding: {encoding}\r\n\r\n" + payload.replace("\n", "\r\n")
 
 
-def envelope_address(address: str) -> str:
-    """The bare address for SMTP's MAIL FROM / RCPT TO (its domain IDNA-encoded)."""
+@functools.lru_cache(maxsize=64)
+def _parsed_envelope(address: str) -> str:
     if address.isascii():
         return parseaddr(address)[1] or address
     return parseaddr(sanitize_address(address, "utf-8"))[1]
+
+
+def envelope_address(address: str) -> str:
+    """The bare address for SMTP's MAIL FROM / RCPT TO (its domain IDNA-encoded)."""
+    if address.isascii() and _BARE_ADDRESS.fullmatch(address):
+        return address
+    # The rest is mostly the one From of a burst, parsed once.
+    return _parsed_envelope(address)
 
 
 def message_bytes(

@@ -22,7 +22,7 @@ import queue
 import smtplib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -232,21 +232,27 @@ def _failed(email: OutboundEmail, exc: Exception) -> None:
     )
 
 
+# The least time between two marks of the marker thread, in seconds.
+_MARK_EVERY = 0.01
+
+
 class _Marker:
     """Marks rows sent as their messages are accepted.
 
     In a worker (autocommit, PostgreSQL) a thread of its own does it, so the database's
     commit — a disk flush, slower than an SMTP conversation on loopback — overlaps the next
-    message instead of adding to it; each of its UPDATEs marks everything accepted since
-    the last, so it never falls behind. A row is still marked as soon as the database can
-    take it, and one whose mark never lands (the worker killed) says "sending" and is sent
-    again: the accept-to-update window, a few milliseconds wide. Inside a transaction (a
-    caller's atomic block, the tests) rows are marked inline, in that transaction.
+    message instead of adding to it; each of its UPDATEs (at most one per _MARK_EVERY)
+    marks everything accepted since the last, so it never falls behind. A row is marked
+    within _MARK_EVERY and a commit of its accept, and one whose mark never lands (the
+    worker killed) says "sending" and is sent again: the accept-to-update window, some
+    ten milliseconds wide. Inside a transaction (a caller's atomic block, the tests) rows
+    are marked inline, in that transaction.
     """
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._last = 0.0
         if db_connection.vendor == "postgresql" and db_connection.get_autocommit():
             self._thread = threading.Thread(target=self._run, name="outbox-marker", daemon=True)
             self._thread.start()
@@ -267,6 +273,12 @@ class _Marker:
             finished = False
             while not finished:
                 emails = [self._queue.get()]
+                # Each mark is an UPDATE and a commit (a disk flush, and CPU the SMTP
+                # conversation needs on a small box): at most one per _MARK_EVERY, for
+                # everything accepted meanwhile. That is the widest the accept-to-update
+                # window gets.
+                time.sleep(max(0.0, self._last + _MARK_EVERY - time.monotonic()))
+                self._last = time.monotonic()
                 while not self._queue.empty():
                     emails.append(self._queue.get())
                 finished = None in emails
@@ -293,63 +305,93 @@ def _mark_sent(emails: list[OutboundEmail]) -> None:
             )
 
 
-def outbox_send_claimed(*, emails: Sequence[OutboundEmail], connection=None) -> Batch:
+def outbox_send_claimed(
+    *,
+    emails: Sequence[OutboundEmail],
+    connection=None,
+    refill: Callable[[], list[OutboundEmail]] | None = None,
+) -> Batch:
     """Send rows this caller has claimed, in order, over one SMTP connection.
 
     Suppressed addresses are skipped (and marked so). Each row is marked sent right after
     the server accepts it. A refused recipient fails that row only; any other error ends
-    the pass, and the rows not yet tried are released. So is the rest of the batch once
-    the claim is half as old as the stale time, long before a sweep could take it over.
+    the pass, and the rows not yet tried are released. So is the rest of a claim once it
+    is half as old as the stale time, long before a sweep could take it over.
+
+    With `refill`, once a claim is sent the caller claims more (refill returns them) and
+    they go out over the same connection and marker, until refill finds none, an error
+    ends the pass, or OUTBOX_DRAIN_MAX_SECONDS have passed: a burst costs one connection,
+    one marker and one task rather than one of each per OUTBOX_BATCH_SIZE rows.
     """
     batch = Batch()
-    suppressed = _suppressed(emails)
-    if suppressed:
-        OutboundEmail.objects.filter(pk__in=suppressed).update(
-            status=EmailStatus.SUPPRESSED, attempts=F("attempts") - 1
-        )
-        batch.suppressed = sorted(suppressed)
-    queue = [e for e in emails if e.pk not in suppressed]
-    if not queue:
-        return batch
-    deadline = time.monotonic() + settings.OUTBOX_SENDING_STALE_SECONDS / 2
     own = connection is None
     connection = connection or get_connection()
-    opened = False
-    marker = _Marker()
+    state = {"opened": False}
+    marker: _Marker | None = None
+    drain_deadline = time.monotonic() + settings.OUTBOX_DRAIN_MAX_SECONDS
     try:
-        for index, email in enumerate(queue):
-            if time.monotonic() > deadline:
-                batch.released = [e.pk for e in queue[index:]]
+        while emails:
+            queue = _skip_suppressed(emails, batch)
+            if queue:
+                marker = marker or _Marker()
+                if not _send_claim(queue, connection, own, state, marker, batch):
+                    break
+            if refill is None or time.monotonic() > drain_deadline:
                 break
-            try:
-                if own and not opened:
-                    # Opened here, so every message of the pass shares it (Django's SMTP
-                    # backend otherwise connects once per message).
-                    connection.open()
-                    opened = True
-                _deliver(email, connection)
-            except smtplib.SMTPRecipientsRefused as exc:
-                _failed(email, exc)
-                batch.failed.append(email.pk)
-                batch.error = exc
-                continue
-            except Exception as exc:  # noqa: BLE001 - recorded on the row; the caller retries
-                _failed(email, exc)
-                batch.failed.append(email.pk)
-                batch.error = exc
-                batch.released = [e.pk for e in queue[index + 1 :]]
-                break
-            marker.sent(email)
-            batch.sent.append(email.pk)
+            emails = refill()
     finally:
-        marker.close()
+        if marker is not None:
+            marker.close()
         _release(batch.released)
-        if opened:
+        if state["opened"]:
             try:
                 connection.close()
             except Exception:  # noqa: BLE001 - the messages are accepted; a failed QUIT is not ours
                 logger.info("SMTP connection did not close cleanly", exc_info=True)
     return batch
+
+
+def _skip_suppressed(emails: Sequence[OutboundEmail], batch: Batch) -> list[OutboundEmail]:
+    suppressed = _suppressed(emails)
+    if suppressed:
+        OutboundEmail.objects.filter(pk__in=suppressed).update(
+            status=EmailStatus.SUPPRESSED, attempts=F("attempts") - 1
+        )
+        batch.suppressed += sorted(suppressed)
+    return [e for e in emails if e.pk not in suppressed]
+
+
+def _send_claim(
+    queue: list[OutboundEmail], connection, own: bool, state: dict, marker: _Marker, batch: Batch
+) -> bool:
+    """Send one claim's rows; False when the pass must end (an error, or the claim grew
+    old), with the untried rows in batch.released."""
+    deadline = time.monotonic() + settings.OUTBOX_SENDING_STALE_SECONDS / 2
+    for index, email in enumerate(queue):
+        if time.monotonic() > deadline:
+            batch.released += [e.pk for e in queue[index:]]
+            return False
+        try:
+            if own and not state["opened"]:
+                # Opened here, so every message of the pass shares it (Django's SMTP
+                # backend otherwise connects once per message).
+                connection.open()
+                state["opened"] = True
+            _deliver(email, connection)
+        except smtplib.SMTPRecipientsRefused as exc:
+            _failed(email, exc)
+            batch.failed.append(email.pk)
+            batch.error = exc
+            continue
+        except Exception as exc:  # noqa: BLE001 - recorded on the row; the caller retries
+            _failed(email, exc)
+            batch.failed.append(email.pk)
+            batch.error = exc
+            batch.released += [e.pk for e in queue[index + 1 :]]
+            return False
+        marker.sent(email)
+        batch.sent.append(email.pk)
+    return True
 
 
 def outbox_send(*, email_id: int, connection=None) -> bool:
@@ -363,20 +405,32 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
     return bool(batch.sent)
 
 
-def outbox_drain(*, email_id: int | None = None, limit: int | None = None) -> Batch:
+def _more_waiting() -> list[OutboundEmail]:
+    return outbox_claim(more=settings.OUTBOX_BATCH_SIZE)
+
+
+def outbox_drain(
+    *, email_id: int | None = None, limit: int | None = None, keep_going: bool = False
+) -> Batch:
     """Send the named row and, over the same connection, other rows waiting for their first
     attempt, up to OUTBOX_BATCH_SIZE in all: a burst goes out in batches, one connection
-    per worker. The named row is tried first; its error is in the result.
+    per worker. The named row is tried first; its error is in the result. With keep_going
+    (the send task) further batches of waiting rows follow over the same connection until
+    none is left (bounded by OUTBOX_DRAIN_MAX_SECONDS).
     """
     limit = limit or settings.OUTBOX_BATCH_SIZE
     claimed = outbox_claim(email_ids=[email_id] if email_id else [])
     claimed += outbox_claim(more=limit - len(claimed))
-    return outbox_send_claimed(emails=claimed)
+    return outbox_send_claimed(emails=claimed, refill=_more_waiting if keep_going else None)
 
 
-def outbox_send_many(*, email_ids: list[int], stale_after: timedelta | None = None) -> Batch:
+def outbox_send_many(
+    *, email_ids: list[int], stale_after: timedelta | None = None, keep_going: bool = False
+) -> Batch:
     """Send the named rows over one SMTP connection (a chunk of invitations, a sweep's
     batch); rows another sender holds, or already sent, are skipped. A sweep passes the
-    `stale_after` it found abandoned rows by, so they are taken over under the same rule."""
+    `stale_after` it found abandoned rows by, so they are taken over under the same rule.
+    With keep_going (the task) rows waiting for their first attempt follow, as in
+    outbox_drain: the first task of a burst sends it all, the others find their rows sent."""
     claimed = outbox_claim(email_ids=email_ids, stale_after=stale_after)
-    return outbox_send_claimed(emails=claimed)
+    return outbox_send_claimed(emails=claimed, refill=_more_waiting if keep_going else None)

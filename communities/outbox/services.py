@@ -208,7 +208,9 @@ def _flush_written() -> None:
         return
     size = settings.OUTBOX_BATCH_SIZE
     for start in range(0, len(ids), size):
-        _publish(outbox_send_many_task, email_ids=ids[start : start + size])
+        # The first task to run sends the whole burst, batch after batch over one
+        # connection (keep_going); the others find their rows sent.
+        _publish(outbox_send_many_task, email_ids=ids[start : start + size], keep_going=True)
 
 
 def _publish(task, **kwargs: Any) -> None:

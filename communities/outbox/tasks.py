@@ -31,8 +31,8 @@ def _follow_up(batch: Batch, *, except_id: int | None = None) -> None:
 
 @shared_task(**SEND_RETRIES)
 def outbox_send_task(*, email_id: int) -> int:
-    """Send this row and, over the same connection, a batch of others waiting."""
-    batch = services.outbox_drain(email_id=email_id)
+    """Send this row and, over the same connection, the others waiting (batch by batch)."""
+    batch = services.outbox_drain(email_id=email_id, keep_going=True)
     _follow_up(batch, except_id=email_id)
     if email_id in batch.failed:
         # This task's retries (back-off) are this row's.
@@ -41,9 +41,15 @@ def outbox_send_task(*, email_id: int) -> int:
 
 
 @shared_task(acks_late=True)
-def outbox_send_many_task(*, email_ids: list[int], stale_seconds: float | None = None) -> int:
+def outbox_send_many_task(
+    *, email_ids: list[int], stale_seconds: float | None = None, keep_going: bool = False
+) -> int:
+    """Send the named rows (a sweep's, a chunk of invitations); with keep_going (a burst's
+    tasks) then the rows waiting for their first attempt, over the same connection."""
     stale_after = None if stale_seconds is None else timedelta(seconds=stale_seconds)
-    batch = services.outbox_send_many(email_ids=email_ids, stale_after=stale_after)
+    batch = services.outbox_send_many(
+        email_ids=email_ids, stale_after=stale_after, keep_going=keep_going
+    )
     _follow_up(batch)
     return len(batch.sent)
 

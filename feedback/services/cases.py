@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,6 +34,7 @@ from feedback.choices import (
 )
 from feedback.models import Case, CaseEvent, RootCause, Team
 from feedback.reasons import Reason
+from feedback.services.case_rows import case_and_event_insert
 from feedback.services.case_webhooks import (  # noqa: F401 - case_webhook_payload re-exported
     _person,
     case_webhook_payload,
@@ -104,6 +105,16 @@ def _case_locked(case: Case) -> Case:
     )
 
 
+def _opened_event(case: Case, *, reasons: list[Reason], priority: str, at: datetime) -> CaseEvent:
+    return CaseEvent(
+        organisation_id=case.organisation_id,
+        case=case,
+        kind=CaseEventKind.OPENED,
+        data={"reasons": reasons, "priority": priority},
+        created_at=at,
+    )
+
+
 def case_open(
     *,
     response: Response,
@@ -148,11 +159,18 @@ def case_open(
             .first()
         )
         fields["assignee_id"] = assignee.user_id if assignee else None
+    event = None
     if new_response:
         case = Case(response=response, updated_at=opened, **fields)
         row = {f.name: getattr(case, f.attname) for f in Case._meta.concrete_fields}
         del row["id"]
-        (case.pk,) = insert_rows(Case, [row], returning=("id",))[0]
+        if connection.vendor == "postgresql":
+            # The case and its "opened" event in one statement: it runs on a detractor's
+            # answer (issue 13's query budget).
+            event = _opened_event(case, reasons=reasons, priority=priority, at=opened)
+            case.pk, event.pk = case_and_event_insert(row, event)
+        else:
+            (case.pk,) = insert_rows(Case, [row], returning=("id",))[0]
         case._state.adding = False
         case._state.db = DEFAULT_DB_ALIAS
     else:
@@ -163,16 +181,12 @@ def case_open(
             # updated_at is auto_now; a pooled answer's case keeps the batch time there too.
             Case.objects.filter(pk=case.pk).update(updated_at=at)
             case.updated_at = at
-    event = CaseEvent(
-        organisation_id=case.organisation_id,
-        case=case,
-        kind=CaseEventKind.OPENED,
-        data={"reasons": reasons, "priority": priority},
-        created_at=opened,
-    )
-    row = {f.name: getattr(event, f.attname) for f in CaseEvent._meta.concrete_fields}
-    del row["id"]
-    (event.pk,) = insert_rows(CaseEvent, [row], returning=("id",))[0]
+    if event is None:
+        event = _opened_event(case, reasons=reasons, priority=priority, at=opened)
+        row = {f.name: getattr(event, f.attname) for f in CaseEvent._meta.concrete_fields}
+        del row["id"]
+        (event.pk,) = insert_rows(CaseEvent, [row], returning=("id",))[0]
+    event.case = case
     event._state.adding = False
     event._state.db = DEFAULT_DB_ALIAS
     if assignee is not None:

@@ -98,6 +98,9 @@ def test_openapi_schema_is_served(staff_client):
 KEY_ROUTES = {"event_receive"}
 
 
+SLUG_VALUES = {"priority": "high"}
+
+
 def test_every_org_api_route_is_walked_by_the_cross_tenant_test(
     staff_client, organisation, other_organisation
 ):
@@ -117,6 +120,10 @@ def test_every_org_api_route_is_walked_by_the_cross_tenant_test(
         # Every id of the route (a nested one has several) names the foreign survey's id.
         for name in re.findall(r"<int:(\w+)>", str(pattern.pattern)):
             kwargs[name] = foreign.pk
+        # A slug other than the organisation's names a value that exists in any organisation.
+        for name in re.findall(r"<slug:(\w+)>", str(pattern.pattern)):
+            if name not in kwargs:
+                kwargs[name] = SLUG_VALUES[name]
         url = reverse(f"api:{pattern.name}", kwargs=kwargs)
         if pattern.name in KEY_ROUTES:
             assert key_client.post(url, {}, format="json").status_code == 404
