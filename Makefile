@@ -140,9 +140,11 @@ bench-export: $(VENV)/.test
 	$(PY) bench/export.py
 
 # Submit -> case -> email at the SMTP sink at 20/s across a worker restart, a 2,000-email
-# burst beside one smtplib connection, a worker SIGKILLed mid-burst, sentiment per language.
+# burst beside one smtplib connection, a worker SIGKILLed mid-burst, sentiment per language;
+# then the case inbox at 100,000 cases (bench-cases also measures it on SQLite).
 bench-followup: $(VENV)/.test
 	$(PY) bench/followup.py
+	$(PY) bench/cases.py --db pg
 
 # The case inbox at 100,000 cases beside the plain SQL for the same page of rows.
 bench-cases: $(VENV)/.test

@@ -14,7 +14,7 @@ too); below k it comes with no figures.
 Every figure is finished here from `ResultsCounts`, which a reader counts: insights
 registers one that reads its roll-ups (so a page over a million responses sums a few
 thousand rows); without it (insights not installed) `results_counts_scan` counts the
-responses themselves. Both give equal counts (tests/insights/test_h2_results_equal.py).
+responses themselves. Both give equal counts (tests/insights/test_results_reader_equal.py).
 Either way a fixed number of queries whatever the data.
 """
 

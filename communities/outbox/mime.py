@@ -7,7 +7,7 @@ drained at a fraction of what the connection carries. A row is already rendered 
 text, html, headers), so its message is a few strings joined: the same headers, parts and
 encodings Django writes (8bit UTF-8 parts, quoted-printable when a line is too long for
 SMTP; RFC 2047 words for non-ASCII headers, IDNA for non-ASCII domains), at a tenth of
-the cost. tests/communities/test_h4_mime.py holds it to what Django writes.
+the cost. tests/communities/test_outbox_mime.py holds it to what Django writes.
 """
 
 from __future__ import annotations

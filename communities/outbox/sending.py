@@ -232,27 +232,21 @@ def _failed(email: OutboundEmail, exc: Exception) -> None:
     )
 
 
-# The least time between two marks of the marker thread, in seconds.
-_MARK_EVERY = 0.01
-
-
 class _Marker:
     """Marks rows sent as their messages are accepted.
 
     In a worker (autocommit, PostgreSQL) a thread of its own does it, so the database's
     commit — a disk flush, slower than an SMTP conversation on loopback — overlaps the next
-    message instead of adding to it; each of its UPDATEs (at most one per _MARK_EVERY)
-    marks everything accepted since the last, so it never falls behind. A row is marked
-    within _MARK_EVERY and a commit of its accept, and one whose mark never lands (the
-    worker killed) says "sending" and is sent again: the accept-to-update window, some
-    ten milliseconds wide. Inside a transaction (a caller's atomic block, the tests) rows
-    are marked inline, in that transaction.
+    message instead of adding to it; each of its UPDATEs marks everything accepted since
+    the last, so it never falls behind. A row is still marked as soon as the database can
+    take it, and one whose mark never lands (the worker killed) says "sending" and is sent
+    again: the accept-to-update window, a few milliseconds wide. Inside a transaction (a
+    caller's atomic block, the tests) rows are marked inline, in that transaction.
     """
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._last = 0.0
         if db_connection.vendor == "postgresql" and db_connection.get_autocommit():
             self._thread = threading.Thread(target=self._run, name="outbox-marker", daemon=True)
             self._thread.start()
@@ -273,12 +267,6 @@ class _Marker:
             finished = False
             while not finished:
                 emails = [self._queue.get()]
-                # Each mark is an UPDATE and a commit (a disk flush, and CPU the SMTP
-                # conversation needs on a small box): at most one per _MARK_EVERY, for
-                # everything accepted meanwhile. That is the widest the accept-to-update
-                # window gets.
-                time.sleep(max(0.0, self._last + _MARK_EVERY - time.monotonic()))
-                self._last = time.monotonic()
                 while not self._queue.empty():
                     emails.append(self._queue.get())
                 finished = None in emails
@@ -339,6 +327,8 @@ def outbox_send_claimed(
             if refill is None or time.monotonic() > drain_deadline:
                 break
             emails = refill()
+            if len(emails) < settings.OUTBOX_BATCH_SIZE:
+                refill = None  # a short claim took all that was waiting
     finally:
         if marker is not None:
             marker.close()
@@ -421,7 +411,12 @@ def outbox_drain(
     limit = limit or settings.OUTBOX_BATCH_SIZE
     claimed = outbox_claim(email_ids=[email_id] if email_id else [])
     claimed += outbox_claim(more=limit - len(claimed))
-    return outbox_send_claimed(emails=claimed, refill=_more_waiting if keep_going else None)
+    # A claim that came back short took every row waiting: one more would find none (a row
+    # written since has a task of its own), so a lone follow-up costs no extra statement.
+    full = len(claimed) >= limit
+    return outbox_send_claimed(
+        emails=claimed, refill=_more_waiting if keep_going and full else None
+    )
 
 
 def outbox_send_many(

@@ -1,7 +1,7 @@
 """A survey with a question of every kind answered over nine weeks, three stores, every
-channel and four languages, for the per-question roll-up tests (tests/insights/test_h2_*):
-the answers follow fixed rules from the response's index, so the data is the same on
-every run and every database."""
+channel and four languages, for the per-question roll-up tests
+(tests/insights/test_results_reader_equal.py): the answers follow fixed rules from the
+response's index, so the data is the same on every run and every database."""
 
 from __future__ import annotations
 
