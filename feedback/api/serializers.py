@@ -386,8 +386,10 @@ class CaseAssignInputSerializer(serializers.Serializer):
 
 
 class CasePriorityInputSerializer(StrictInput):
+    # A PATCH names only what changes: without a priority the case is answered unchanged.
     priority = serializers.ChoiceField(
         choices=CasePriority.choices,
+        required=False,
         help_text=(
             "low, normal or high; the case's first-response and resolution due times are "
             "worked out again from the organisation's service level for that priority."

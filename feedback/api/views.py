@@ -223,7 +223,7 @@ class CaseDetailAPI(_CaseAPI, generics.RetrieveAPIView):
             "first-response and resolution due times are recomputed from the organisation's "
             "service level for the new priority, and the change is recorded on the timeline "
             "and in the audit log (with the due times before and after). Setting the priority "
-            "it already has changes nothing."
+            "it already has, or sending no priority, changes nothing."
         ),
         request=CasePriorityInputSerializer,
         responses={
@@ -240,6 +240,8 @@ class CaseDetailAPI(_CaseAPI, generics.RetrieveAPIView):
         )
         data = CasePriorityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if "priority" not in data.validated_data:
+            return self.detail_answer(case)
         try:
             case_priority_set(case=case, priority=data.validated_data["priority"], **self.actor())
         except DjangoValidationError as exc:

@@ -117,12 +117,11 @@ def test_setting_the_priority_the_case_has_changes_nothing(organisation, policie
         {"priority": None},
         {"priority": ["high"]},
         {"priority": "h" * 100_000},
-        {},
         {"priority": "high", "status": "closed"},
         ["high"],
         "high",
     ],
-    ids=["unknown", "empty", "null", "list", "oversized", "missing", "extra", "array", "text"],
+    ids=["unknown", "empty", "null", "list", "oversized", "extra", "array", "text"],
 )
 def test_a_body_that_is_not_a_priority_is_refused_and_changes_nothing(organisation, policies, body):
     # given
@@ -134,6 +133,21 @@ def test_a_body_that_is_not_a_priority_is_refused_and_changes_nothing(organisati
 
     # then
     assert answer.status_code in (400, 413), answer.content
+    assert Case.objects.get(pk=case.pk).priority == CasePriority.NORMAL
+    assert not CaseEvent.objects.filter(kind=CaseEventKind.PRIORITY_CHANGED).exists()
+
+
+def test_a_patch_without_a_priority_answers_the_case_unchanged(organisation, policies):
+    # given
+    case = _opened(organisation)
+    client, _me = role_client(organisation)
+
+    # when: a PATCH that names nothing to change
+    answer = _patch(client, organisation, case, {})
+
+    # then
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["priority"] == CasePriority.NORMAL
     assert Case.objects.get(pk=case.pk).priority == CasePriority.NORMAL
     assert not CaseEvent.objects.filter(kind=CaseEventKind.PRIORITY_CHANGED).exists()
 
