@@ -30,6 +30,7 @@ from rest_framework.response import Response as DRFResponse
 
 from communities.api.serializers import Unprocessable
 from communities.models import Location
+from communities.views.settings import organisation_time_zone
 from surveys.api.common import SurveysAPIView, cursor_pagination
 from surveys.api.texts import LANGUAGE_CODES
 from surveys.choices import ChannelKind, QuestionType
@@ -126,8 +127,9 @@ class ResponseOutputSerializer(serializers.ModelSerializer):
 
     def get_submitted_at(self, response: Response) -> datetime.datetime:
         if self._small(response):
+            # The start of the organisation's day it was given on (submitted_on's zone).
             day = datetime.datetime.combine(response.submitted_on, datetime.time())
-            return timezone.make_aware(day)
+            return timezone.make_aware(day, self.context.get("zone") or datetime.UTC)
         return response.submitted_at
 
     def get_member_id(self, response: Response) -> int | None:
@@ -166,6 +168,7 @@ class _ResponsesAPI(SurveysAPIView, generics.GenericAPIView):
         return {
             **super().get_serializer_context(),
             "small_groups": getattr(self, "small_groups", set()),
+            "zone": organisation_time_zone(self.organisation),
         }
 
 

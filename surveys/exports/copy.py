@@ -5,14 +5,15 @@ csv.writer), more than the issue's 5 s on their own. Here the database writes fi
 CSV rows and Python only forwards their bytes. Every cell is what responses_export_rows
 gives (tests/surveys/exports read both paths):
 
-- the answers are read once, grouped by response in their own order (no hash table per
-  question, no sort of the joined rows), each answer's chosen choices folded into a bit
-  mask first; the plan is kept serial (a parallel one rebuilt the aggregate per worker);
+- the answers are not read: each response's `cells` (its answers as one jsonb value,
+  kept by PostgreSQL's triggers, surveys 0010) gives each question's number, text or
+  chosen choice ids, so the statement is one pass over the responses table;
 - store, channel and choice labels, the hidden groups and the withdrawn members come as
   arrays from the plan (small tables, hash-joined);
-- a choice cell is looked up by its bit mask in every possible cell, built in Python by
-  the row path's rule (order of the choices, separator, inertness);
-  an export with a question of more choices than a mask table covers takes the row path;
+- a choice cell is looked up by the text of its chosen ids among every possible set's
+  cell (hash-joined), each built in Python by the row path's rule (order of the choices,
+  separator, inertness); an export with a question of more choices than that table
+  covers takes the row path;
 - the local time is to_char under the organisation's zone (SET LOCAL TimeZone), the
   sentiment rounded as Python's round(x, 2) (half to even on the exact binary value) and
   written as its repr ("0.3", "-0.0");
@@ -26,6 +27,7 @@ export is written by two connections at once, half the ids each, from one snapsh
 from __future__ import annotations
 
 import contextlib
+import json
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -40,7 +42,6 @@ from config.spreadsheet import FORMULA_STARTS
 from surveys.choices import CHOICE_TYPES, TEXT_TYPES
 from surveys.exports.selectors import ExportPlan, QuestionColumn
 from surveys.exports.sheetxml import inline_fragment, sheet_row_sql
-from surveys.models import Answer
 
 # Choice questions with at most this many choices have their cells looked up by bit mask
 # (2**n cells built in Python); an export with a larger one is written by the row path.
@@ -100,6 +101,16 @@ def copy_supported(plan: ExportPlan) -> bool:
         for column in plan.questions
         if column.question.type in CHOICE_TYPES
     )
+
+
+def _mask_keys(column: QuestionColumn) -> list[str | None]:
+    """Every set of chosen choices' ids as the text of a jsonb array of them, sorted (the
+    `c` of a response's cells), by bit mask of their ranks as _mask_cells."""
+    ids = [int(pk) for pk in column.labels]
+    keys: list[str | None] = [None]
+    for mask in range(1, 1 << len(ids)):
+        keys.append(json.dumps(sorted(pk for rank, pk in enumerate(ids) if mask >> rank & 1)))
+    return keys
 
 
 def _mask_cells(column: QuestionColumn, *, inert: bool) -> list[str | None]:
@@ -216,90 +227,59 @@ class _Statement:
             ]
             self.kinds += ["int", "text", "text"]
 
-    def answer_columns(self, ids: tuple[int, int] | None) -> None:
-        """Each question's value from one pass over the survey's answers grouped by
-        response (the answers' own order: no sort), the chosen choices of each answer folded
-        into a bit mask first."""
-        answers = Answer._meta.db_table
-        chosen = Answer.choices.through._meta.db_table
-        aggregates: list[str] = []
-        choice_ids: list[int] = []
-        choice_bits: list[int] = []
+    def answer_columns(self) -> None:
+        """Each question's value from the response's own `cells` (kept by PostgreSQL from
+        its answers, surveys 0010): no answer is read. A choice cell is looked up by the
+        text of the chosen ids (sorted, as jsonb writes an array) among every set's cell."""
         for index, column in enumerate(self.plan.questions):
             question = column.question
-            mine = f"FILTER (WHERE a.question_id = {self.join_param(question.pk, '::bigint')})"
-            value = f"g.v{index}"
+            answer = f"r.cells->'a'->'{int(question.pk)}'"
             if question.type in CHOICE_TYPES:
-                aggregates.append(f"bit_or(cm.mask) {mine} AS v{index}")
-                for rank, pk in enumerate(column.labels):
-                    choice_ids.append(int(pk))
-                    choice_bits.append(1 << rank)
                 # With an "other" box the cell is finished in SQL, escaped there.
-                xml = self.xml and not column.question.has_other
-                masks = _mask_cells(column, inert=self.inert)
+                xml = self.xml and not question.has_other
+                keys, cells = _mask_keys(column), _mask_cells(column, inert=self.inert)
                 if xml:
-                    masks = [inline_fragment(cell) for cell in masks]
-                cells = self.column_param(masks, "::text[]")
-                cell = f"({cells})[{value} + 1]"
+                    cells = [inline_fragment(cell) for cell in cells]
+                self._table(
+                    f"m{index}",
+                    f"m{index}.k = ({answer}->'c')::text",
+                    (keys[1:], "::text[]"),
+                    (cells[1:], "::text[]"),
+                    names="k, cell",
+                )
+                cell = f"m{index}.cell"
                 self.kinds.append("xml" if xml else "text")
-                if column.question.has_other:
-                    mine = (
-                        f"FILTER (WHERE a.question_id = {self.join_param(question.pk, '::bigint')})"
-                    )
-                    aggregates.append(f"max(NULLIF(a.text, '')) {mine} AS o{index}")
-                    other = f"g.o{index}"
-                    # The cells again: each placeholder takes its own parameter.
-                    again = self.column_param(_mask_cells(column, inert=self.inert), "::text[]")
+                if question.has_other:
+                    other = f"({answer}->>'t')"
                     separator = self.column_param(_SEPARATOR, "::text")
                     cell = (
                         f"CASE WHEN {other} IS NULL THEN {cell} "
-                        f"WHEN {value} IS NULL THEN {self.safe(other)} "
-                        f"ELSE ({again})[{value} + 1] || {separator} || {other} END"
+                        f"WHEN m{index}.k IS NULL THEN {self.safe(other)} "
+                        f"ELSE {cell} || {separator} || {other} END"
                     )
                 self.columns.append(cell)
             elif question.type in TEXT_TYPES:
-                aggregates.append(f"max(NULLIF(a.text, '')) {mine} AS v{index}")
-                self.columns.append(self.safe(value))
+                self.columns.append(self.safe(f"({answer}->>'t')"))
                 self.kinds.append("text")
             else:
-                aggregates.append(f"max(a.number) {mine} AS v{index}")
+                value = f"({answer}->>'n')::int"
                 if column.labels:
                     numbers = list(column.labels)
                     words = [self.label(column.labels[number]) for number in numbers]
                     self.kinds.append(self.label_kind)
                     self.columns.append(
                         f"({self.column_param(words, '::text[]')})"
-                        f"[array_position({self.column_param(numbers, '::int[]')}, {value}::int)]"
+                        f"[array_position({self.column_param(numbers, '::int[]')}, {value})]"
                     )
                 else:
                     self.columns.append(value)
                     self.kinds.append("int")
-        aggregates += ["sum(a.sentiment) AS sentiment_sum", "count(a.sentiment) AS sentiment_n"]
-        masks = (
-            f"SELECT ac.answer_id, bit_or(k.bit) AS mask FROM {chosen} AS ac "
-            f"JOIN unnest({self.join_param(choice_ids, '::bigint[]')}, "
-            f"{self.join_param(choice_bits, '::int[]')}) AS k(id, bit) "
-            "ON k.id = ac.choice_id GROUP BY ac.answer_id"
-        )
-        questions = [column.question.pk for column in self.plan.questions]
-        mine = self.join_param(questions, "::bigint[]")
-        in_range = ""
-        if ids is not None:
-            # Said again inside: the planner does not carry r's range into the aggregate.
-            low, high = (self.join_param(bound, "::bigint") for bound in ids)
-            in_range = f"AND a.response_id >= {low} AND a.response_id < {high} "
-        self.joins.append(
-            f"LEFT JOIN (SELECT a.response_id, {', '.join(aggregates)} FROM {answers} AS a "
-            f"LEFT JOIN ({masks}) AS cm ON cm.answer_id = a.id "
-            f"WHERE a.question_id = ANY({mine}) {in_range}"
-            "GROUP BY a.response_id) AS g ON g.response_id = r.id"
-        )
 
     def build(
         self, ids: tuple[int, int] | None = None, first_row: int = 1
     ) -> tuple[str, list[Any]]:
         self.own_columns()
-        self.answer_columns(ids)
+        self.answer_columns()
         if self.xml:
             # Named, for the outer statement; the sheet's row number (1: the header's).
             self.columns = [f"{column} AS c{at}" for at, column in enumerate(self.columns)]
@@ -316,10 +296,11 @@ class _Statement:
                 "language",
                 "is_anonymous",
                 "consent_to_contact",
+                "cells",
             )
             .query.sql_with_params()
         )
-        average = "(g.sentiment_sum / NULLIF(g.sentiment_n, 0))"
+        average = "((r.cells->>'s')::float8 / NULLIF((r.cells->>'k')::int, 0))"
         # A sheet's number is the float's own text ("1", "-0"), as XlsxWriter writes it.
         sentiment = "s3.t" if self.xml else _SENTIMENT_CELL
         columns = ",\n  ".join(self.columns).replace(_SENTIMENT, sentiment)

@@ -47,6 +47,12 @@ class Response(models.Model):
     consent_to_contact = models.BooleanField(default=False)
     idempotency_key = models.CharField(max_length=64)
     analysed_at = models.DateTimeField(null=True, blank=True)
+    # The answers as one value, for exports that read a million responses without joining
+    # their answers: {"a": {question id: {"n": number, "t": text, "c": [choice ids]}},
+    # "s": sum of the sentiments as text, "k": how many}. PostgreSQL keeps it itself, by
+    # triggers on the answers and their choices (surveys 0010), whatever writes them;
+    # SQLite leaves it empty and its exports read the answers.
+    cells = models.JSONField(null=True, blank=True, editable=False)
 
     objects = TenantManager()
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
 from communities.models import Location, Member, Organisation
@@ -82,6 +82,7 @@ def response_write(
                 "sentiment": sentiment_score(text) if kind == QuestionType.TEXT else None,
             }
         )
+    pairs = [(qid, cid) for qid, value in clean.items() for cid in value.get("choice_ids", ())]
     written = response_with_answers_insert(
         response={
             "organisation_id": survey.organisation_id,
@@ -97,9 +98,15 @@ def response_write(
             "consent_to_contact": consent_to_contact,
             "idempotency_key": idempotency_key,
             "analysed_at": analysed_at,
+            # PostgreSQL's triggers keep it from the answers (surveys 0010); SQLite leaves it.
+            **(
+                {"cells": response_cells(rows, pairs)}
+                if rows and connection.vendor == "postgresql"
+                else {}
+            ),
         },
         answers=rows,
-        choices=[(qid, cid) for qid, value in clean.items() for cid in value.get("choice_ids", ())],
+        choices=pairs,
     )
     if written is None:
         return None
@@ -151,6 +158,38 @@ def response_write(
         submitted_at=stored_at,
         pooled=pooled,
     )
+
+
+def _float_text(value: float) -> str:
+    """A float as PostgreSQL writes it with extra_float_digits = 1 (its shortest exact
+    form, as repr, but "1" and "-0" for whole numbers)."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def response_cells(rows: list[dict[str, Any]], pairs: list[tuple[int, int]]) -> dict[str, Any]:
+    """The response's `cells` exactly as PostgreSQL's triggers build them from its answers
+    (surveys 0010): each question's number, non-empty text and sorted choice ids, and the
+    sentiments' sum (in the answers' order: the order they are inserted in) and count."""
+    chosen: dict[int, list[int]] = {}
+    for qid, cid in pairs:
+        chosen.setdefault(qid, []).append(cid)
+    answers = {}
+    for row in rows:
+        cell: dict[str, Any] = {}
+        if row["number"] is not None:
+            cell["n"] = row["number"]
+        if row["text"]:
+            cell["t"] = row["text"]
+        if row["question"] in chosen:
+            cell["c"] = sorted(chosen[row["question"]])
+        answers[str(row["question"])] = cell
+    scores = [row["sentiment"] for row in rows if row["sentiment"] is not None]
+    return {
+        "a": answers,
+        "s": _float_text(sum(scores)) if scores else None,
+        "k": len(scores),
+    }
 
 
 def response_location(

@@ -147,6 +147,31 @@ def test_a_response_in_a_small_group_comes_without_store_channel_and_time(
         assert withheld["answers"][0]["number"] in (1, 2)
 
 
+def test_a_small_group_s_time_is_the_start_of_the_organisation_s_day(
+    api, organisation, scored_survey
+):
+    # given: an organisation in Bangkok (UTC+7), k = 3, one answer alone at its store,
+    # given at 06:30 on 2 May in Bangkok (23:30 on 1 May in UTC)
+    organisation.time_zone = "Asia/Bangkok"
+    organisation.save(update_fields=["time_zone"])
+    _k(organisation, 3)
+    survey, nps = scored_survey
+    alone = _scored(
+        survey,
+        nps,
+        1,
+        location=LocationFactory(organisation=organisation),
+        submitted_at=datetime.datetime(2025, 5, 1, 23, 30, tzinfo=datetime.UTC),
+    )
+
+    # when
+    read = api.get(api_url("response_detail", organisation, alone.pk)).json()
+
+    # then: only its day is told, as that day begins in Bangkok
+    assert read["small_group"] is True
+    assert read["submitted_at"] == "2025-05-02T00:00:00+07:00"
+
+
 def test_filters_on_store_channel_or_time_leave_small_groups_out(api, organisation):
     # given: k = 2; one store with one answer to survey A and two to survey B
     _k(organisation, 2)
