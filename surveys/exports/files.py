@@ -15,12 +15,16 @@ as text, never as a formula, so no apostrophe is needed.
 from __future__ import annotations
 
 import csv
+import functools
+import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 import xlsxwriter.utility
+import xlsxwriter.workbook
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -41,6 +45,27 @@ BOM = "\ufeff"
 KNOWN_TEXTS = 20000
 
 Progress = Callable[[int], None]
+# zlib's level for the workbook's package: level 1 deflates a million rows of sheet XML
+# about three times faster than zipfile's default (6), for a file about a fifth larger.
+ZIP_LEVEL = 1
+_zipping = threading.Lock()
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, zipped at ZIP_LEVEL: at the default level, deflating the
+    sheet took a third of a large export's time. XlsxWriter has no option for it and
+    builds its ZipFile from its module's name, so that name is pointed at one with the
+    level while this workbook is zipped (one workbook at a time per process)."""
+
+    def _store_workbook(self) -> None:
+        with _zipping:
+            xlsxwriter.workbook.ZipFile = functools.partial(
+                zipfile.ZipFile, compresslevel=ZIP_LEVEL
+            )
+            try:
+                super()._store_workbook()
+            finally:
+                xlsxwriter.workbook.ZipFile = zipfile.ZipFile
 
 
 class _Lines:
@@ -180,7 +205,7 @@ class _SheetRows:
 
 def xlsx_file_write(*, plan: ExportPlan, path: Path, progress: Progress) -> int:
     """Write the workbook to `path`; returns the rows written (after the header)."""
-    workbook = xlsxwriter.Workbook(
+    workbook = _Workbook(
         str(path),
         {
             "constant_memory": True,
