@@ -91,11 +91,16 @@ class PollTrend:
 
 
 def _suppressed(
-    counts: dict[tuple[dt.date, int], int], totals: dict[dt.date, int], *, k: int
+    counts: dict[tuple[dt.date, int], int],
+    totals: dict[dt.date, int],
+    *,
+    k: int,
+    forced: frozenset = frozenset(),
 ) -> tuple[set, set]:
-    """The hidden cells and the hidden periods (their answers)."""
+    """The hidden cells and the hidden periods (their answers); `forced`: periods hidden
+    whatever their size (to keep the other interval's hidden figures hidden)."""
     table = suppress_table(counts, k=k)
-    cells, periods = set(table.cells), set(table.rows)
+    cells, periods = set(table.cells), set(table.rows) | forced
     while True:
         before = (len(cells), len(periods))
         # A multiple-choice period's ticks may add up past its answers: its own count.
@@ -113,6 +118,70 @@ def _suppressed(
             return cells, periods
 
 
+def _grouped(
+    days: list, index: dict, options: int, interval: str
+) -> tuple[dict[tuple[dt.date, int], int], dict[dt.date, int]]:
+    """Each (period, option)'s count and each period's answers."""
+    totals: dict[dt.date, int] = defaultdict(int)
+    counts: dict[tuple[dt.date, int], int] = defaultdict(int)
+    for day, value, choice, n in days:
+        start = period_start(day, interval)
+        if value is None and choice is None:
+            totals[start] += n
+        elif (value, choice) in index:
+            counts[(start, index[(value, choice)])] += n
+    for start in totals:
+        for i in range(options):
+            counts.setdefault((start, i), 0)
+    return dict(counts), dict(totals)
+
+
+def _months_of(week: dt.date) -> set[dt.date]:
+    """The months a week (its Monday) has days in."""
+    return {week.replace(day=1), (week + dt.timedelta(days=6)).replace(day=1)}
+
+
+def _forced(grouped: dict, *, k: int) -> dict[str, frozenset]:
+    """The periods each interval hides beyond its own rules, so that the two views side by
+    side give no group under k away. A shown month less the weeks shown in it is the sum of
+    its hidden weeks; the poll's votes less the shown months and the weeks shown in the
+    hidden ones is the sum of the hidden months' hidden weeks: each such sum must be none or
+    at least k, so the next-smallest shown week joins them until it is (and a month left
+    with no shown week to hide is hidden itself)."""
+    (week_counts, week_totals), (month_counts, month_totals) = (
+        grouped["week"],
+        grouped["month"],
+    )
+    weeks_of: dict[dt.date, set[dt.date]] = defaultdict(set)
+    for week in week_totals:
+        for month in _months_of(week):
+            if month in month_totals:
+                weeks_of[month].add(week)
+    forced_weeks: set[dt.date] = set()
+    forced_months: set[dt.date] = set()
+    while True:
+        _cells, hidden_weeks = _suppressed(
+            week_counts, week_totals, k=k, forced=frozenset(forced_weeks)
+        )
+        _cells, hidden_months = _suppressed(
+            month_counts, month_totals, k=k, forced=frozenset(forced_months)
+        )
+        before = (len(forced_weeks), len(forced_months))
+        groups = [(month, weeks) for month, weeks in weeks_of.items() if month not in hidden_months]
+        groups.append((None, set().union(*(weeks_of[m] for m in hidden_months & weeks_of.keys()))))
+        for month, weeks in groups:
+            hidden = weeks & hidden_weeks
+            if not is_small(sum(week_totals[week] for week in hidden), k=k):
+                continue
+            shown = sorted(weeks - hidden_weeks, key=lambda week: (week_totals[week], week))
+            if shown:
+                forced_weeks.add(shown[0])
+            elif month is not None:
+                forced_months.add(month)
+        if (len(forced_weeks), len(forced_months)) == before:
+            return {"week": frozenset(forced_weeks), "month": frozenset(forced_months)}
+
+
 def poll_trend(
     *,
     options: Sequence[tuple[int | None, int | None, str]],
@@ -126,18 +195,10 @@ def poll_trend(
     days = list(days)
     interval = interval if interval in INTERVALS else interval_default(d[0] for d in days)
     index = {(value, choice): i for i, (value, choice, _label) in enumerate(options)}
-    totals: dict[dt.date, int] = defaultdict(int)
-    counts: dict[tuple[dt.date, int], int] = defaultdict(int)
-    for day, value, choice, n in days:
-        start = period_start(day, interval)
-        if value is None and choice is None:
-            totals[start] += n
-        elif (value, choice) in index:
-            counts[(start, index[(value, choice)])] += n
-    for start in totals:
-        for i in range(len(options)):
-            counts.setdefault((start, i), 0)
-    hidden_cells, hidden_periods = _suppressed(dict(counts), dict(totals), k=k)
+    grouped = {every: _grouped(days, index, len(options), every) for every in INTERVALS}
+    counts, totals = grouped[interval]
+    forced = _forced(grouped, k=k)[interval]
+    hidden_cells, hidden_periods = _suppressed(counts, totals, k=k, forced=forced)
     starts = sorted(totals)
     step = (WIDTH - LEFT - RIGHT) / max(len(starts), 1)
     plot = HEIGHT - BOTTOM - TOP

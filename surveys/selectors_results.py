@@ -300,6 +300,19 @@ def _split(
     return QuestionSplit(question, answered, suppressed, cells)
 
 
+def _cases_open(*, organisation: Organisation, survey: Survey) -> int:
+    """The survey's cases not yet resolved, counted from the cases' side: SQLite, asked
+    from the responses' side, walked all of a survey's responses (97 ms at a million) to
+    find a few cases. The case model is the follow-up layer's, above this one, so it is
+    reached through the relation it declares on Response rather than imported."""
+    case = Response._meta.get_field("case").related_model
+    return (
+        case.objects.filter(organisation=organisation, response__survey=survey)
+        .exclude(status="resolved")
+        .count()
+    )
+
+
 def survey_results(
     *,
     organisation: Organisation,
@@ -330,10 +343,7 @@ def survey_results(
         # A number only: which answers wait, and whose, is what the pool hides.
         pooled=PooledAnswer.objects.for_organisation(organisation).filter(survey=survey).count(),
         pool_batch=max(POOL_MIN_BATCH, k),
-        cases_open=Response.objects.for_organisation(organisation)
-        .filter(survey=survey, case__isnull=False)
-        .exclude(case__status="resolved")
-        .count(),
+        cases_open=_cases_open(organisation=organisation, survey=survey),
         has_csat=survey.questions.filter(type=QuestionType.CSAT, hidden=False).exists(),
     )
     if results.withheld:

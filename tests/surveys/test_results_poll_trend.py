@@ -6,6 +6,7 @@ the period's votes and the answer's total are both shown)."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 
 import pytest
@@ -191,3 +192,48 @@ def test_periods_start_on_mondays_and_firsts():
     assert period_start(dt.date(2025, 3, 9), "month") == dt.date(2025, 3, 1)
     # with no answers there are no periods (the page shows no trend)
     assert poll_trend(options=[(1, None, "Yes")], days=[], k=K).periods == []
+
+
+def _touching(month: dt.date, weeks: dict) -> set:
+    return {w for w in weeks if month in {w.replace(day=1), (w + dt.timedelta(6)).replace(day=1)}}
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_week_and_month_views_side_by_side_give_no_small_figure_away(seed):
+    # given: a yes/no poll answered on random days over five months, some weeks quiet, and
+    # none in a week across two months (which would make the subtractions inexact)
+    rng = random.Random(seed)
+    days = []
+    start = dt.date(2025, 1, 1)
+    for offset in range(150):
+        day = start + dt.timedelta(days=offset)
+        monday = day - dt.timedelta(days=day.weekday())
+        if monday.month != (monday + dt.timedelta(days=6)).month or monday.year != 2025:
+            continue
+        if rng.random() < 0.2:
+            yes, no = rng.randint(0, 4), rng.randint(0, 6)
+            days += [(day, None, None, yes + no), (day, 1, None, yes), (day, 0, None, no)]
+    options = [(1, None, "Yes"), (0, None, "No")]
+    total = sum(n for _day, value, _choice, n in days if value is None)
+
+    # when: an attacker reads both views
+    weeks = {
+        p.start: p.answers
+        for p in poll_trend(options=options, days=days, k=K, interval="week").periods
+    }
+    months = {
+        p.start: p.answers
+        for p in poll_trend(options=options, days=days, k=K, interval="month").periods
+    }
+
+    # then: a shown month less the weeks shown in it, and the votes less the shown months
+    # and the weeks shown in the hidden ones, are each no group under k
+    hidden_months_weeks = 0
+    for month, answers in months.items():
+        shown_inside = sum(weeks[w] or 0 for w in _touching(month, weeks))
+        if answers is None:
+            hidden_months_weeks += shown_inside
+        else:
+            assert not is_small(answers - shown_inside, k=K), (month, answers - shown_inside)
+    left = total - sum(n or 0 for n in months.values()) - hidden_months_weeks
+    assert not is_small(left, k=K), left
