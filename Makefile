@@ -13,7 +13,7 @@ else
 TEST_MARKERS ?=
 endif
 
-.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-cases bench-insights clean
+.PHONY: demo demo-setup demo-web demo-worker demo-beat demo-env test lint format messages vendor bench bench-submit bench-submit-django bench-page bench-channels bench-import bench-pool bench-outage bench-rewards bench-sentiment bench-webhooks bench-export bench-followup bench-cases bench-insights clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -109,6 +109,9 @@ bench: bench-submit bench-page bench-channels bench-import bench-pool bench-outa
 
 bench-submit: $(VENV)/.test
 	$(PY) bench/submit.py
+
+bench-submit-django: $(VENV)/.test
+	$(PY) bench/submit_django.py
 
 bench-page: $(VENV)/.test
 	$(PY) bench/page.py

@@ -32,7 +32,6 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection as db_connection
 from django.db import connections as db_connections
 from django.db.models import F
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from communities.models import EmailSuppression
@@ -79,13 +78,38 @@ def _stamp(value: datetime):
     return OutboundEmail._meta.get_field("claimed_at").get_db_prep_save(value, db_connection)
 
 
+def _suppressed_sql(table: str) -> str:
+    """Whether the outbox row being updated is to an address its organisation suppresses
+    (compared lower-cased on both sides: an address typed "Ana@…" once is the same person).
+    A row of no organisation never is."""
+    qn = db_connection.ops.quote_name
+    meta = EmailSuppression._meta
+    org, email = (qn(meta.get_field(n).column) for n in ("organisation", "email"))
+    row_org = qn(OutboundEmail._meta.get_field("organisation").column)
+    row_to = qn(OutboundEmail._meta.get_field("to_email").column)
+    return (
+        f"EXISTS (SELECT 1 FROM {qn(meta.db_table)} s WHERE s.{org} = {table}.{row_org} "
+        f"AND LOWER(s.{email}) = LOWER({table}.{row_to}))"
+    )
+
+
+def _set_claimed(table: str, c: dict[str, str], now: datetime) -> tuple[str, list]:
+    """The SET of a claim. A row whose address is on its organisation's suppression list
+    now is claimed as suppressed, its attempt not counted: an address that unsubscribed or
+    bounced after its email was written gets nothing, and finding out costs no statement
+    of its own."""
+    suppressed = _suppressed_sql(table)
+    sql = (
+        f"{c['status']} = CASE WHEN {suppressed} THEN %s ELSE %s END, {c['claimed_at']} = %s, "
+        f"{c['attempts']} = {table}.{c['attempts']} + CASE WHEN {suppressed} THEN 0 ELSE 1 END"
+    )
+    return sql, [EmailStatus.SUPPRESSED, EmailStatus.SENDING, _stamp(now)]
+
+
 def _claim(where: str, params: list, *, limit: int, now: datetime) -> list[OutboundEmail]:
     """Claim up to `limit` rows matching `where` (oldest first), in one statement."""
     table, c = _columns()
-    set_sql = (
-        f"{c['status']} = %s, {c['claimed_at']} = %s, {c['attempts']} = {table}.{c['attempts']} + 1"
-    )
-    set_params = [EmailStatus.SENDING, _stamp(now)]
+    set_sql, set_params = _set_claimed(table, c, now)
     pick = f"SELECT {c['id']} FROM {table} WHERE {where} ORDER BY {c['created_at']} LIMIT %s"
     if db_connection.vendor == "postgresql":
         sql = (
@@ -103,6 +127,45 @@ def _claim(where: str, params: list, *, limit: int, now: datetime) -> list[Outbo
     return sorted(rows, key=lambda row: (row.created_at, row.pk))
 
 
+def _claim_named_first(
+    named: tuple[str, list], waiting: tuple[str, list], ids: list[int], *, limit: int, now: datetime
+) -> list[OutboundEmail]:
+    """Claim the `named` rows (`ids`, when they match) and then the oldest `waiting` rows,
+    up to `limit` in all, in one statement; returned named first, each group oldest first.
+
+    On PostgreSQL each group is picked as _claim picks it (the waiting ones in the unsent
+    index's order, so a claim reads `limit` rows however long the queue), and the waiting
+    ones fill what the named ones leave of `limit`.
+    """
+    table, c = _columns()
+    set_sql, set_params = _set_claimed(table, c, now)
+    marks = ", ".join(["%s"] * len(ids))
+    if db_connection.vendor == "postgresql":
+        sql = (
+            f"WITH n AS (SELECT {c['id']} FROM {table} WHERE {named[0]} FOR UPDATE SKIP LOCKED), "
+            f"w AS (SELECT {c['id']}, {c['created_at']} FROM {table} WHERE ({waiting[0]}) "
+            f"AND {c['id']} NOT IN ({marks}) ORDER BY {c['created_at']} LIMIT %s "
+            "FOR UPDATE SKIP LOCKED), "
+            f"picked AS (SELECT {c['id']} FROM n UNION ALL (SELECT {c['id']} FROM w "
+            f"ORDER BY {c['created_at']} LIMIT GREATEST(%s - (SELECT count(*) FROM n), 0))) "
+            f"UPDATE {table} SET {set_sql} FROM picked "
+            f"WHERE {table}.{c['id']} = picked.{c['id']} RETURNING {table}.*"
+        )
+        all_params = [*named[1], *waiting[1], *ids, limit, limit, *set_params]
+    else:
+        where = f"({named[0]}) OR ({waiting[0]})"
+        params = [*named[1], *waiting[1]]
+        pick = (
+            f"SELECT {c['id']} FROM {table} WHERE {where} ORDER BY "
+            f"CASE WHEN {c['id']} IN ({marks}) THEN 0 ELSE 1 END, {c['created_at']} LIMIT %s"
+        )
+        sql = f"UPDATE {table} SET {set_sql} WHERE {c['id']} IN ({pick}) AND ({where}) RETURNING *"
+        all_params = [*set_params, *params, *ids, limit, *params]
+    first = set(ids)
+    rows = list(OutboundEmail.objects.raw(sql, all_params))
+    return sorted(rows, key=lambda row: (row.pk not in first, row.created_at, row.pk))
+
+
 def outbox_claim(
     *,
     email_ids: Sequence[int] = (),
@@ -111,33 +174,37 @@ def outbox_claim(
     stale_after: timedelta | None = None,
 ) -> list[OutboundEmail]:
     """Claim the named rows (each only when unsent and due, or abandoned by a dead sender)
-    and up to `more` other rows waiting for their first attempt, oldest first.
+    and other rows waiting for their first attempt, oldest first, up to `more` beyond the
+    named ones in all (a named row that cannot be claimed leaves its place to a waiting
+    one) — in one statement.
 
     Returns the claimed rows, the named ones first. Rows another sender holds are skipped.
     """
     now = now or timezone.now()
     _table, c = _columns()
     due = f"({c['send_after']} IS NULL OR {c['send_after']} <= %s)"
-    claimed: list[OutboundEmail] = []
-    if email_ids:
-        ids = list(dict.fromkeys(email_ids))
-        where = (
-            f"{c['id']} IN ({', '.join(['%s'] * len(ids))}) AND "
-            f"(({c['status']} = %s AND {due}) OR ({c['status']} = %s AND {c['claimed_at']} < %s))"
-        )
-        params = [
+    # Only rows never tried: one that failed waits for its own retry's back-off.
+    waiting = (
+        f"{c['status']} = %s AND {c['attempts']} = 0 AND {due}",
+        [EmailStatus.PENDING, _stamp(now)],
+    )
+    ids = list(dict.fromkeys(email_ids))
+    if not ids:
+        return _claim(*waiting, limit=more, now=now) if more > 0 else []
+    named = (
+        f"{c['id']} IN ({', '.join(['%s'] * len(ids))}) AND "
+        f"(({c['status']} = %s AND {due}) OR ({c['status']} = %s AND {c['claimed_at']} < %s))",
+        [
             *ids,
             EmailStatus.PENDING,
             _stamp(now),
             EmailStatus.SENDING,
             _stamp(now - (sending_stale_after() if stale_after is None else stale_after)),
-        ]
-        claimed += _claim(where, params, limit=len(ids), now=now)
-    if more > 0:
-        # Only rows never tried: one that failed waits for its own retry's back-off.
-        where = f"{c['status']} = %s AND {c['attempts']} = 0 AND {due}"
-        claimed += _claim(where, [EmailStatus.PENDING, _stamp(now)], limit=more, now=now)
-    return claimed
+        ],
+    )
+    if more <= 0:
+        return _claim(*named, limit=len(ids), now=now)
+    return _claim_named_first(named, waiting, ids, limit=len(ids) + more, now=now)
 
 
 # --- sending -------------------------------------------------------------------------------
@@ -198,24 +265,6 @@ def _deliver(email: OutboundEmail, connection) -> None:
     smtp.sendmail(envelope_address(from_email), [envelope_address(email.to_email)], data)
 
 
-def _suppressed(emails: Sequence[OutboundEmail]) -> set[int]:
-    """The rows whose address is on their organisation's suppression list now (one query):
-    an address that unsubscribed or bounced after its email was written gets nothing."""
-    wanted = {(e.organisation_id, e.to_email.lower()) for e in emails if e.organisation_id}
-    if not wanted:
-        return set()
-    # Compared lower-cased on both sides: an address typed "Ana@…" once is the same person.
-    listed = set(
-        EmailSuppression.objects.annotate(address=Lower("email"))
-        .filter(
-            organisation_id__in={org for org, _ in wanted},
-            address__in={address for _, address in wanted},
-        )
-        .values_list("organisation_id", "address")
-    )
-    return {e.pk for e in emails if (e.organisation_id, e.to_email.lower()) in listed}
-
-
 def _release(ids: list[int]) -> None:
     """Hand claimed rows that were never tried back to pending; their attempt is undone."""
     if ids:
@@ -235,27 +284,33 @@ def _failed(email: OutboundEmail, exc: Exception) -> None:
 class _Marker:
     """Marks rows sent as their messages are accepted.
 
-    In a worker (autocommit, PostgreSQL) a thread of its own does it, so the database's
-    commit — a disk flush, slower than an SMTP conversation on loopback — overlaps the next
-    message instead of adding to it; each of its UPDATEs marks everything accepted since
-    the last, so it never falls behind. A row is still marked as soon as the database can
-    take it, and one whose mark never lands (the worker killed) says "sending" and is sent
-    again: the accept-to-update window, a few milliseconds wide. Inside a transaction (a
-    caller's atomic block, the tests) rows are marked inline, in that transaction.
+    In a worker (autocommit, PostgreSQL) a thread of its own marks every row after the
+    first, so the database's commit — a disk flush, slower than an SMTP conversation on
+    loopback — overlaps the next message instead of adding to it; each of its UPDATEs marks
+    everything accepted since the last, so it never falls behind. A row is still marked as
+    soon as the database can take it, and one whose mark never lands (the worker killed)
+    says "sending" and is sent again: the accept-to-update window, a few milliseconds wide.
+    The first row is marked inline: a pass of one message (a lone follow-up, the common
+    case) has nothing to overlap, and a thread would cost it a database connection of its
+    own. Inside a transaction (a caller's atomic block, the tests) rows are marked inline,
+    in that transaction.
     """
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        if db_connection.vendor == "postgresql" and db_connection.get_autocommit():
-            self._thread = threading.Thread(target=self._run, name="outbox-marker", daemon=True)
-            self._thread.start()
+        self._threaded = db_connection.vendor == "postgresql" and db_connection.get_autocommit()
+        self._marked = 0
 
     def sent(self, email: OutboundEmail) -> None:
-        if self._thread is None:
+        self._marked += 1
+        if not self._threaded or self._marked == 1:
             _mark_sent([email])
-        else:
-            self._queue.put(email)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox-marker", daemon=True)
+            self._thread.start()
+        self._queue.put(email)
 
     def close(self) -> None:
         if self._thread is not None:
@@ -342,13 +397,10 @@ def outbox_send_claimed(
 
 
 def _skip_suppressed(emails: Sequence[OutboundEmail], batch: Batch) -> list[OutboundEmail]:
-    suppressed = _suppressed(emails)
-    if suppressed:
-        OutboundEmail.objects.filter(pk__in=suppressed).update(
-            status=EmailStatus.SUPPRESSED, attempts=F("attempts") - 1
-        )
-        batch.suppressed += sorted(suppressed)
-    return [e for e in emails if e.pk not in suppressed]
+    """The claimed rows to send: those the claim found suppressed (_suppressed_sql) are
+    recorded as such and skipped."""
+    batch.suppressed += sorted(e.pk for e in emails if e.status == EmailStatus.SUPPRESSED)
+    return [e for e in emails if e.status != EmailStatus.SUPPRESSED]
 
 
 def _send_claim(
@@ -409,8 +461,10 @@ def outbox_drain(
     none is left (bounded by OUTBOX_DRAIN_MAX_SECONDS).
     """
     limit = limit or settings.OUTBOX_BATCH_SIZE
-    claimed = outbox_claim(email_ids=[email_id] if email_id else [])
-    claimed += outbox_claim(more=limit - len(claimed))
+    # One statement: the named row (when it is still to send) first, then the oldest rows
+    # waiting, up to `limit` in all.
+    named = [email_id] if email_id else []
+    claimed = outbox_claim(email_ids=named, more=limit - len(named))
     # A claim that came back short took every row waiting: one more would find none (a row
     # written since has a task of its own), so a lone follow-up costs no extra statement.
     full = len(claimed) >= limit

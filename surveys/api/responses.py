@@ -168,7 +168,10 @@ class _ResponsesAPI(SurveysAPIView, generics.GenericAPIView):
         return {
             **super().get_serializer_context(),
             "small_groups": getattr(self, "small_groups", set()),
-            "zone": organisation_time_zone(self.organisation),
+            # None while the schema is drawn (no request, no organisation).
+            "zone": organisation_time_zone(self.organisation)
+            if getattr(self, "organisation", None) is not None
+            else None,
         }
 
 

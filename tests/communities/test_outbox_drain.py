@@ -10,8 +10,11 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from communities.models import EmailSuppression
 from communities.outbox.choices import EmailStatus
 from communities.outbox.models import OutboundEmail
 from communities.outbox.sending import outbox_drain, outbox_send_many
@@ -171,3 +174,54 @@ def test_an_envelope_address_is_what_parsing_the_address_gives(address):
     else:
         expected = parseaddr(sanitize_address(address, "utf-8"))[1]
     assert envelope_address(address) == expected
+
+
+# --- what a drain costs the database (issue 13: a detractor's follow-up sent in eager mode)
+
+
+def _claims(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if "RETURNING" in sql and '"claimed_at" = ' in sql]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_claims_its_own_row_and_the_waiting_ones_in_one_statement(server, settings):  # noqa: F811
+    # given: batches of three, the task's own row the newest of four waiting
+    settings.OUTBOX_BATCH_SIZE = 3
+    rows = waiting(4)
+    # when its task drains without going on
+    with CaptureQueriesContext(connection) as captured:
+        batch = outbox_drain(email_id=rows[-1].pk)
+    # then: one claim took its row first and the two oldest waiting
+    assert len(_claims([q["sql"] for q in captured.captured_queries])) == 1
+    assert batch.sent == [rows[-1].pk, rows[0].pk, rows[1].pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_whose_row_is_not_to_send_fills_its_claim_with_waiting_rows(server, settings):  # noqa: F811
+    settings.OUTBOX_BATCH_SIZE = 2
+    sent, *others = waiting(3)
+    OutboundEmail.objects.filter(pk=sent.pk).update(status=EmailStatus.SENT, sent_at=timezone.now())
+    batch = outbox_drain(email_id=sent.pk)
+    assert batch.sent == [r.pk for r in others]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lone_follow_up_is_claimed_sent_and_marked_on_the_senders_own_connection(
+    server,  # noqa: F811
+    organisation,
+):
+    # given: one row waiting, and another whose address was suppressed after it was written
+    kept, dropped = waiting(2, organisation=organisation)
+    EmailSuppression.objects.create(organisation=organisation, email=dropped.to_email.upper())
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        batch = outbox_drain(email_id=kept.pk)
+    statements = [q["sql"] for q in captured.captured_queries]
+    # then: the claim found the suppression itself (no query of its own), the row was
+    # marked sent in this connection (no thread, no second connection), and that is all
+    assert batch.sent == [kept.pk] and batch.suppressed == [dropped.pk]
+    assert not [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(statements) == 2, statements
+    assert status_of(kept) == EmailStatus.SENT and status_of(dropped) == EmailStatus.SUPPRESSED
+    dropped.refresh_from_db()
+    assert dropped.attempts == 0

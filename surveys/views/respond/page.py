@@ -1,10 +1,8 @@
-"""Respondent pages: a survey or poll by its public link, and a community's home."""
+"""The respondent page of a survey or poll by its public link, and its thank-you page."""
 
 from __future__ import annotations
 
-import re
-import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from crispy_forms.utils import render_crispy_form
 from django.conf import settings
@@ -23,12 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from communities.models import Member
-from surveys.choices import FIXED_BOUNDS, Anonymity, QuestionType, SurveyKind, SurveyStatus
+from surveys.choices import Anonymity, SurveyKind, SurveyStatus
 from surveys.compiled import compiled, compiled_questions, survey_version
 from surveys.forms.respond import ResponseForm, answers_posted, checkbox_posted
 from surveys.lookups import survey_by_public_id, survey_member
-from surveys.models import Question, Survey, SurveyInvitation
 from surveys.selectors import (
     answers_stored_under_key,
     poll_card,
@@ -44,122 +40,22 @@ from surveys.services.responses import (
     response_submit,
     survey_closed_reason,
 )
+from surveys.services.statements import member_with_answered
 from surveys.services.writing import response_location
-
-SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
-# What an answer key given out by this site looks like (a page still open from before
-# included); any other is not one of ours.
-ANSWER_KEY_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def visitor_token_valid(token: str) -> bool:
-    """Whether a visitor's answer cookie holds a token this site gives out."""
-    return len(token) == 32 and token.isalnum()
-
-
-def visitor_token_new() -> str:
-    """A fresh random answer token for a page and, for a visitor, their cookie."""
-    return secrets.token_hex(16)
-
-
-def respondent_member(*, request: HttpRequest, survey: Survey) -> Member | None:
-    """The signed-in user's membership that answers this survey, if any."""
-    if not request.user.is_authenticated:
-        return None
-    return survey_member(survey=survey, user_id=request.user.pk)
-
-
-# Stand for the per-request parts of the respondent page a process keeps (never real
-# values: keys are 32 hex characters or a client's UUID, CSRF tokens alphanumeric, and
-# nothing else on the page is written like this).
-FORM_KEY_SLOT = "@@answer-key@@"
-CSRF_SLOT = "@@csrf-token@@"
-MEMBER_EMAIL_SLOT = "@@member-email@@"
-
-
-@dataclass(frozen=True)
-class _Answering:
-    """What the page says about the member answering, while it is rendered to be kept."""
-
-    email: str
-
-
-INVITATION_SESSION_KEY = "chorus_invitation_{}"
-SCORE_SESSION_KEY = "chorus_invitation_score_{}"
-
-
-def session_invitation(*, request: HttpRequest, survey: Survey) -> SurveyInvitation | None:
-    """The personal invitation this browser opened for the survey, answered or not.
-
-    The link's token moved into the session when it was opened, so it never sits in
-    the address bar (or a Referer header) of the survey page.
-    """
-    invitation_id = request.session.get(INVITATION_SESSION_KEY.format(survey.public_id))
-    if invitation_id is None:
-        return None
-    return (
-        SurveyInvitation.objects.select_related(
-            "member", "member__location", "channel", "channel__location"
-        )
-        .filter(pk=invitation_id, survey=survey)
-        .first()
-    )
-
-
-def respondent_language(
-    *,
-    request: HttpRequest,
-    survey: Survey,
-    member: Member | None,
-    invitation: SurveyInvitation | None = None,
-) -> str:
-    """The link's ?lang= wins, then the invitation's or member's, then the browser's."""
-    for candidate in (
-        request.GET.get("lang"),
-        invitation.language if invitation else None,
-        member.locale if member else None,
-        getattr(request, "LANGUAGE_CODE", None),
-    ):
-        if candidate and candidate.split("-")[0] in SUPPORTED_LANGUAGES:
-            return candidate.split("-")[0]
-    return survey.languages[0] if survey.languages else settings.LANGUAGE_CODE
-
-
-def invitation_score_remember(*, request: HttpRequest, survey: Survey) -> None:
-    """Keep the score tapped in an invitation email for the survey page to fill in.
-
-    A link names its question (`?q=<id>&score=<n>`), so the score lands on that question
-    wherever it has moved; a link sent before links did (`?score=<n>`) is still taken.
-    Opening the plain link forgets an earlier tap.
-    """
-    key = SCORE_SESSION_KEY.format(survey.public_id)
-    try:
-        score = int(request.GET["score"])
-        question = int(request.GET["q"]) if "q" in request.GET else None
-    except (KeyError, ValueError):
-        request.session.pop(key, None)
-        return
-    low, high = FIXED_BOUNDS[QuestionType.NPS]
-    if not low <= score <= high:
-        request.session.pop(key, None)
-        return
-    request.session[key] = {"score": score, "question": question}
-
-
-def _score_question(questions: list[Question], question_id: int | None) -> Question | None:
-    """The NPS question a tapped score belongs to.
-
-    A link that names its question fills that one only (if it is still asked, and still an
-    NPS). An older link carried only the score of the survey's first question, so it
-    fills the first question while that is an NPS, or else the survey's only NPS question;
-    with two or more elsewhere it fills nothing rather than guess.
-    """
-    nps = [q for q in questions if q.type == QuestionType.NPS]
-    if question_id is not None:
-        return next((q for q in nps if q.pk == question_id), None)
-    if questions and questions[0].type == QuestionType.NPS:
-        return questions[0]
-    return nps[0] if len(nps) == 1 else None
+from surveys.views.respond.respondent import (
+    ANSWER_KEY_FORMAT,
+    CSRF_SLOT,
+    FORM_KEY_SLOT,
+    INVITATION_SESSION_KEY,
+    MEMBER_EMAIL_SLOT,
+    SCORE_SESSION_KEY,
+    Answering,
+    respondent_language,
+    score_question,
+    session_invitation,
+    visitor_token_new,
+    visitor_token_valid,
+)
 
 
 class SurveyRespondView(View):
@@ -173,9 +69,20 @@ class SurveyRespondView(View):
         if self.survey is None:
             raise Http404("No such survey")
         self.invitation = session_invitation(request=request, survey=self.survey)
-        self.member = respondent_member(request=request, survey=self.survey) or (
-            self.invitation.member if self.invitation else None
-        )
+        # Whether the signed-in member has answered, when the page will ask (a GET of a
+        # survey taking one answer): read with the member, in the same statement.
+        self.member_answered: bool | None = None
+        member = None
+        if request.user.is_authenticated:
+            if request.method == "GET" and self._asks_answered():
+                member, self.member_answered = member_with_answered(
+                    survey=self.survey, user_id=request.user.pk
+                )
+            else:
+                member = survey_member(survey=self.survey, user_id=request.user.pk)
+        if member is None:
+            self.member_answered = None
+        self.member = member or (self.invitation.member if self.invitation else None)
         self.language = respondent_language(
             request=request, survey=self.survey, member=self.member, invitation=self.invitation
         )
@@ -222,7 +129,12 @@ class SurveyRespondView(View):
             return False
         return self._answered_by()
 
+    def _asks_answered(self) -> bool:
+        return not self.is_poll and not self.survey.allow_multiple_responses
+
     def _answered_by(self) -> bool:
+        if self.member is not None and self.member_answered is not None:
+            return self.member_answered
         token = self._visitor_key()
         return survey_answered_by(
             survey=self.survey,
@@ -270,15 +182,22 @@ class SurveyRespondView(View):
         )
 
     def _form(self, data=None) -> ResponseForm:
+        return self._form_with(data, initial=self._initial())
+
+    def _initial(self) -> dict:
+        """The page's answer key (a fresh one, or the visitor's) and any tapped score."""
         self.questions = compiled_questions(survey=self.survey)
         self.key = self._idempotency_key()
+        return {"idempotency_key": self.key, **self._prefill()}
+
+    def _form_with(self, data, *, initial: dict) -> ResponseForm:
         return ResponseForm(
             data,
             survey=self.survey,
             questions=self.questions,
             language=self.language,
             can_be_contacted=self._can_be_contacted,
-            initial={"idempotency_key": self.key, **self._prefill()},
+            initial=initial,
         )
 
     def _prefill(self) -> dict[str, int]:
@@ -289,7 +208,7 @@ class SurveyRespondView(View):
         if not isinstance(tapped, dict):
             # Kept by a session from before links named their question.
             tapped = {"score": tapped, "question": None}
-        question = _score_question(self.questions, tapped.get("question"))
+        question = score_question(self.questions, tapped.get("question"))
         score = tapped.get("score")
         if question is None or not isinstance(score, int):
             return {}
@@ -302,13 +221,14 @@ class SurveyRespondView(View):
         this process. crispy rendering was most of a page's time."""
         page_key = form.initial["idempotency_key"]
         return compiled(
-            ("respond-form", *self._variant(form)),
+            ("respond-form", *self._variant(form.initial)),
             lambda: render_crispy_form(form, helper=form.helper).replace(page_key, FORM_KEY_SLOT),
         )
 
-    def _variant(self, form: ResponseForm) -> tuple:
+    def _variant(self, initial: dict) -> tuple:
         """Everything an unbound respondent page shows, bar the per-request parts (CSRF
-        token, answer key, whom the member answers as)."""
+        token, answer key, whom the member answers as). Known before any form is built:
+        a page kept from an earlier request costs no form."""
         community = self.survey.community
         return (
             survey_version(self.survey),
@@ -317,8 +237,10 @@ class SurveyRespondView(View):
             self.survey.organisation.updated_at.isoformat(),
             community.updated_at.isoformat() if community else None,
             translation.get_language(),
-            tuple(form.fields),
-            tuple(sorted((k, v) for k, v in form.initial.items() if k != "idempotency_key")),
+            # The form's fields: the version's questions (and its anonymity box), and the
+            # contact box, offered to whom the organisation could write to.
+            self._can_be_contacted and self.survey.anonymity != Anonymity.ANONYMOUS,
+            tuple(sorted((k, v) for k, v in initial.items() if k != "idempotency_key")),
             self.member is not None,
         )
 
@@ -337,20 +259,26 @@ class SurveyRespondView(View):
         if form.is_bound or len(messages.get_messages(self.request)):
             # Errors, posted answers or messages: rendered for this request alone.
             return render(self.request, self.template_name, self._context(form), status=status)
-        # A blank page is the same for everyone on this survey version and variant: each
-        # process renders it once with slots for what is personal, then fills them in.
-        context = self._context(form)
-        context.update(
-            form_html=mark_safe(self._form_markup(form)),  # noqa: S308 - our markup
-            csrf_token=CSRF_SLOT,
-            member=_Answering(email=MEMBER_EMAIL_SLOT) if self.member is not None else None,
-        )
-        page = compiled(
-            ("respond-page", *self._variant(form)),
-            lambda: render_to_string(self.template_name, context, request=self.request),
-        )
+        return self._blank_page(form.initial, lambda: form, status=status)
+
+    def _blank_page(self, initial: dict, form: Callable[[], ResponseForm], status: int = 200):
+        """A blank page is the same for everyone on this survey version and variant: each
+        process renders it once with slots for what is personal, then fills them in. The
+        form is built (`form()`) only for that first rendering."""
+
+        def build() -> str:
+            blank = form()
+            context = self._context(blank)
+            context.update(
+                form_html=mark_safe(self._form_markup(blank)),  # noqa: S308 - our markup
+                csrf_token=CSRF_SLOT,
+                member=Answering(email=MEMBER_EMAIL_SLOT) if self.member is not None else None,
+            )
+            return render_to_string(self.template_name, context, request=self.request)
+
+        page = compiled(("respond-page", *self._variant(initial)), build)
         page = page.replace(CSRF_SLOT, get_token(self.request))
-        page = page.replace(FORM_KEY_SLOT, form.initial["idempotency_key"])
+        page = page.replace(FORM_KEY_SLOT, initial["idempotency_key"])
         if self.member is not None:
             page = page.replace(MEMBER_EMAIL_SLOT, escape(self.member.email))
         return HttpResponse(page, status=status)
@@ -383,8 +311,13 @@ class SurveyRespondView(View):
         if not self.is_poll and self._answered_before():
             # Say so now, not after the whole form has been filled in again.
             return self._already_answered(not_saved=False)
-        form = self._form()
-        page = self._render_poll(form) if self.is_poll else self._render(form)
+        if self.is_poll:
+            page = self._render_poll(self._form())
+        elif len(messages.get_messages(request)):
+            page = self._render(self._form())
+        else:
+            initial = self._initial()
+            page = self._blank_page(initial, lambda: self._form_with(None, initial=initial))
         self._remember_visitor(page, self.key)
         return page
 
