@@ -359,20 +359,11 @@ class SurveyRespondView(View):
         )
         key = answer_key_stored(token)
         try:
-            result = response_submit(
-                survey=survey,
-                raw_answers=answers_posted(questions=self.questions, data=request.POST),
-                idempotency_key=key,
-                language=self.language,
-                member=self.member,
-                invitation=self.invitation,
-                channel=self.invitation.channel if self.invitation else None,
-                location=response_location(
-                    survey=self.survey, member=self.member, invitation=self.invitation
-                ),
-                questions=self.questions,
-                consent_to_contact=consent,
-                wants_anonymous=anonymous,
+            result = self._submit(
+                answers_posted(questions=self.questions, data=request.POST),
+                key=key,
+                consent=consent,
+                anonymous=anonymous,
             )
         except (SurveyNotOpen, AlreadyAnswered) as exc:
             return self._refused(request, exc)
@@ -417,20 +408,11 @@ class SurveyRespondView(View):
             token = self._idempotency_key()
         key = answer_key_stored(token)
         try:
-            result = response_submit(
-                survey=self.survey,
-                raw_answers=form.raw_answers,
-                idempotency_key=key,
-                language=self.language,
-                member=self.member,
-                invitation=self.invitation,
-                channel=self.invitation.channel if self.invitation else None,
-                location=response_location(
-                    survey=self.survey, member=self.member, invitation=self.invitation
-                ),
-                questions=self.questions,
-                consent_to_contact=form.cleaned_data.get("consent_to_contact", False),
-                wants_anonymous=form.cleaned_data.get("answer_anonymously", False),
+            result = self._submit(
+                form.raw_answers,
+                key=key,
+                consent=form.cleaned_data.get("consent_to_contact", False),
+                anonymous=form.cleaned_data.get("answer_anonymously", False),
             )
         except (SurveyNotOpen, AlreadyAnswered) as exc:
             return self._refused(request, exc)
@@ -440,6 +422,26 @@ class SurveyRespondView(View):
                     form.add_error(field if field in form.fields else None, error)
             return self._render(form, status=400)
         return self._answered(request, result=result, token=token, key=key)
+
+    def _submit(
+        self, raw_answers: dict, *, key: str, consent: bool, anonymous: bool
+    ) -> SubmitResult:
+        """The answers to the service, from this page's respondent, invitation and store."""
+        return response_submit(
+            survey=self.survey,
+            raw_answers=raw_answers,
+            idempotency_key=key,
+            language=self.language,
+            member=self.member,
+            invitation=self.invitation,
+            channel=self.invitation.channel if self.invitation else None,
+            location=response_location(
+                survey=self.survey, member=self.member, invitation=self.invitation
+            ),
+            questions=self.questions,
+            consent_to_contact=consent,
+            wants_anonymous=anonymous,
+        )
 
     def _refused(self, request: HttpRequest, exc: ValidationError) -> HttpResponse:
         if isinstance(exc, SurveyNotOpen):
