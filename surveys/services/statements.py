@@ -240,7 +240,16 @@ def _response_with_answers_sql(
         )
         for question_id, choice_id in choices:
             params += [question_id, choice_id]
-    sql += " SELECT r.id, a.id, a.question FROM r JOIN a ON true"
+    written = ""
+    if response.get("cells") is not None:
+        # The cells are written with the row: this statement's triggers need not rebuild
+        # them (surveys 0010); the mark is this statement's own (its start time).
+        sql += (
+            ", w AS (SELECT set_config('chorus.cells_written', "
+            "statement_timestamp()::text, true) AS mark)"
+        )
+        written = " CROSS JOIN w"
+    sql += f" SELECT r.id, a.id, a.question FROM r JOIN a ON true{written}"
     return sql, params
 
 

@@ -173,3 +173,29 @@ def test_the_submit_path_writes_the_cells_with_the_row_and_the_triggers_rewrite_
     # and what the triggers would build from the answers is the same value
     Answer.objects.filter(pk=text.pk).update(text=text.text)
     assert _cells(stored.response) == cells
+
+
+def test_answers_written_after_a_submit_in_the_same_transaction_still_fill_their_cells():
+    # given: a submit (whose own statement needs no rebuild) earlier in this transaction
+    survey = survey_with_every_question_type()
+    nps = survey.questions.get(type=QuestionType.NPS)
+    response_write(
+        survey=survey,
+        clean={nps.pk: {"number": 9}},
+        question_types={nps.pk: nps.type},
+        idempotency_key="cells-then-more",
+        language="en",
+        member=None,
+        invitation=None,
+        channel=None,
+        location=None,
+        anonymous=False,
+        consent_to_contact=False,
+        submitted_at=timezone.now(),
+        stored_at=timezone.now(),
+    )
+    # when: another statement writes answers
+    later = ResponseFactory(survey=survey)
+    AnswerFactory(response=later, question=nps, number=4)
+    # then: its cells are built
+    assert _cells(later)["a"] == {str(nps.pk): {"n": 4}}
