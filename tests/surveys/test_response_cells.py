@@ -126,6 +126,26 @@ def _updates_of_responses() -> int:
         return cursor.fetchone()[0]
 
 
+def _write(survey, clean: dict, *, key: str):
+    """The submit path's write of one response with these answers."""
+    questions = {q.pk: q.type for q in survey.questions.all()}
+    return response_write(
+        survey=survey,
+        clean=clean,
+        question_types=questions,
+        idempotency_key=key,
+        language="en",
+        member=None,
+        invitation=None,
+        channel=None,
+        location=None,
+        anonymous=False,
+        consent_to_contact=False,
+        submitted_at=timezone.now(),
+        stored_at=timezone.now(),
+    )
+
+
 def test_the_submit_path_writes_the_cells_with_the_row_and_the_triggers_rewrite_nothing():
     survey = survey_with_every_question_type()
     questions = {q.type: q for q in survey.questions.all()}
@@ -140,21 +160,7 @@ def test_the_submit_path_writes_the_cells_with_the_row_and_the_triggers_rewrite_
     }
     before = _updates_of_responses()
 
-    stored = response_write(
-        survey=survey,
-        clean=clean,
-        question_types={q.pk: q.type for q in questions.values()},
-        idempotency_key="cells-1",
-        language="en",
-        member=None,
-        invitation=None,
-        channel=None,
-        location=None,
-        anonymous=False,
-        consent_to_contact=False,
-        submitted_at=timezone.now(),
-        stored_at=timezone.now(),
-    )
+    stored = _write(survey, clean, key="cells-1")
 
     cells = _cells(stored.response)
     assert _updates_of_responses() == before
@@ -179,21 +185,7 @@ def test_answers_written_after_a_submit_in_the_same_transaction_still_fill_their
     # given: a submit (whose own statement needs no rebuild) earlier in this transaction
     survey = survey_with_every_question_type()
     nps = survey.questions.get(type=QuestionType.NPS)
-    response_write(
-        survey=survey,
-        clean={nps.pk: {"number": 9}},
-        question_types={nps.pk: nps.type},
-        idempotency_key="cells-then-more",
-        language="en",
-        member=None,
-        invitation=None,
-        channel=None,
-        location=None,
-        anonymous=False,
-        consent_to_contact=False,
-        submitted_at=timezone.now(),
-        stored_at=timezone.now(),
-    )
+    _write(survey, {nps.pk: {"number": 9}}, key="cells-then-more")
     # when: another statement writes answers
     later = ResponseFactory(survey=survey)
     AnswerFactory(response=later, question=nps, number=4)
