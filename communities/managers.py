@@ -5,12 +5,45 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.base_user import BaseUserManager
 from django.db import models
 
+from config.sql import PreparedQuery
+
 if TYPE_CHECKING:
     from communities.models import Organisation, User
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_pk: PreparedQuery | None = None
+
+    def get(self, *args, **kwargs):
+        """`get(pk=…)` by one integer key runs a query compiled once per process.
+
+        Every signed-in request loads its user this way (ModelBackend.get_user); through
+        the ORM that lookup cost more to compile than to run. Anything else, and the
+        historical models of migrations, go through the ORM as usual.
+        """
+        if args or self._db is not None or self.model.__module__ == "__fake__":
+            return super().get(*args, **kwargs)
+        if len(kwargs) != 1 or not ({"pk", "id"} & kwargs.keys()):
+            return super().get(*args, **kwargs)
+        (value,) = kwargs.values()
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            return super().get(*args, **kwargs)
+        if isinstance(value, bool) or str(pk) != str(value).strip():
+            return super().get(*args, **kwargs)
+        if self._by_pk is None:
+            self._by_pk = PreparedQuery(lambda pk: self.model._base_manager.filter(pk=pk), ("int",))
+        user = self._by_pk.first(pk)
+        if user is None:
+            raise self.model.DoesNotExist(
+                f"{self.model._meta.object_name} matching query does not exist."
+            )
+        return user
 
     def _create_user(self, email: str, password: str | None, **extra) -> User:
         if not email:

@@ -149,6 +149,10 @@ class PreparedQuery:
         start, end = select_fields[0], select_fields[-1] + 1
         init_list = [f[0].target.attname for f in compiler.select[start:end]]
         populators = get_related_populators(klass_info, compiler.select, queryset.db)
+        # The converters depend only on the selected columns: found once here rather than
+        # on every row set (compiler.results_iter asks each field for them every call).
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        converters = compiler.get_converters(fields)
         return (
             sql,
             params,
@@ -161,7 +165,12 @@ class PreparedQuery:
             populators,
             queryset.db,
             dict(compiler.annotation_col_map),
+            converters,
         )
+
+    def _rows(self, compiled: tuple, rows: list) -> Any:
+        compiler, converters = compiled[3], compiled[11]
+        return compiler.apply_converters(rows, converters) if converters else rows
 
     def first(self, *values: Any) -> models.Model | None:
         """The first instance the query finds for `values`, or None."""
@@ -169,7 +178,7 @@ class PreparedQuery:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile()
-        (sql, params, positions, compiler, model, start, end, init_list, populators, db, _) = (
+        (sql, params, positions, _, model, start, end, init_list, populators, db, _, _) = (
             self._compiled
         )
         bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
@@ -178,7 +187,7 @@ class PreparedQuery:
             row = cursor.fetchone()
         if row is None:
             return None
-        (row,) = compiler.results_iter([[row]])
+        (row,) = self._rows(self._compiled, [row])
         obj = model.from_db(db, init_list, row[start:end])
         for populator in populators:
             populator.populate(row, obj)
@@ -192,7 +201,7 @@ class PreparedQuery:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile()
-        (sql, params, positions, compiler, model, start, end, init_list, populators, db, extra) = (
+        (sql, params, positions, _, model, start, end, init_list, populators, db, extra, _) = (
             self._compiled
         )
         bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
@@ -202,7 +211,7 @@ class PreparedQuery:
             cursor.execute(sql, bound)
             rows = cursor.fetchall()
         found = []
-        for row in compiler.results_iter([rows]) if rows else ():
+        for row in self._rows(self._compiled, rows):
             obj = model.from_db(db, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
