@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -11,6 +12,11 @@ if TYPE_CHECKING:
     from communities.models import Organisation, User
 
 
+# A user already read in this request (with its session, config.sessions) that get(pk=…)
+# returns instead of reading it again, when the keys agree.
+preloaded_user: ContextVar[User | None] = ContextVar("preloaded_user", default=None)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -19,7 +25,8 @@ class UserManager(BaseUserManager):
         self._by_pk: PreparedQuery | None = None
 
     def get(self, *args, **kwargs):
-        """`get(pk=…)` by one integer key runs a query compiled once per process.
+        """`get(pk=…)` by one integer key runs a query compiled once per process, or none
+        when this request has read that user already (`preloaded_user`).
 
         Every signed-in request loads its user this way (ModelBackend.get_user); through
         the ORM that lookup cost more to compile than to run. Anything else, and the
@@ -36,6 +43,9 @@ class UserManager(BaseUserManager):
             return super().get(*args, **kwargs)
         if isinstance(value, bool) or str(pk) != str(value).strip():
             return super().get(*args, **kwargs)
+        preloaded = preloaded_user.get()
+        if preloaded is not None and preloaded.pk == pk and type(preloaded) is self.model:
+            return preloaded
         if self._by_pk is None:
             self._by_pk = PreparedQuery(lambda pk: self.model._base_manager.filter(pk=pk), ("int",))
         user = self._by_pk.first(pk)

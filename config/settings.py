@@ -72,7 +72,7 @@ MIDDLEWARE = [
     # Before CSRF, whose check first reads a form: a form over Django's limits gets a page.
     "config.errors.RequestLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.sessions.AuthenticationMiddleware",
     # After LocaleMiddleware and the user: staff pages speak the staff member's choice.
     "communities.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

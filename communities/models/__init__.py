@@ -22,6 +22,7 @@ from communities.models.organisations import (
     StaffRole,
     User,
 )
+from communities.models.sessions import UserSession
 
 # The outbox model lives with its services in communities.outbox; importing it here
 # registers it with the app (it needs Organisation above, hence at the end).
@@ -53,5 +54,6 @@ __all__ = [
     "StaffRole",
     "TimeStampedModel",
     "User",
+    "UserSession",
     "same_site_path_validator",
 ]

@@ -19,14 +19,13 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from communities.choices import MemberStatus
-from communities.models import Community, Location, Member, Organisation, User
+from communities.models import Community, Location, Member, Organisation, User, UserSession
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
 from surveys.models import Channel, Choice, Question, Survey
 from surveys.services import kiosk_register
@@ -149,13 +148,14 @@ def sessions_mint(*, users: list[User]) -> list[str]:
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
         rows.append(
-            Session(
+            UserSession(
                 session_key=get_random_string(32, SESSION_KEY_CHARS),
                 session_data=store.encode(data),
                 expire_date=expire,
+                user_id=user.pk,
             )
         )
-    Session.objects.bulk_create(rows, batch_size=BATCH)
+    UserSession.objects.bulk_create(rows, batch_size=BATCH)
     return [row.session_key for row in rows]
 
 
