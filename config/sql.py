@@ -124,7 +124,8 @@ class PreparedQuery:
     included) the way Django's own ModelIterable does. Only for plain lookups whose SQL
     does not depend on the values (no `__in` lists, no None). `kinds` names each value's
     type, "str" or "int", in the order `build` takes them. `first` reads one row, `all`
-    every row (or one page of them).
+    every row (or one page of them); for a values() query, `values_first` reads one row as
+    a dict.
     """
 
     def __init__(self, build: Callable[..., QuerySet], kinds: tuple[str, ...]) -> None:
@@ -145,10 +146,21 @@ class PreparedQuery:
         if sorted(p for p in positions if p is not None) != list(range(len(slots))):
             raise ValueError("each value must appear once as a query parameter")
         klass_info = compiler.klass_info
-        select_fields = klass_info["select_fields"]
-        start, end = select_fields[0], select_fields[-1] + 1
-        init_list = [f[0].target.attname for f in compiler.select[start:end]]
-        populators = get_related_populators(klass_info, compiler.select, queryset.db)
+        if queryset.query.values_select or klass_info is None:
+            # A values() query: rows become dicts named as ValuesIterable names them.
+            query = queryset.query
+            names = (
+                list(query.selected)
+                if query.selected
+                else [*query.extra_select, *query.values_select, *query.annotation_select]
+            )
+            start, end, init_list, populators = 0, 0, names, []
+            klass_info = {"model": None}
+        else:
+            select_fields = klass_info["select_fields"]
+            start, end = select_fields[0], select_fields[-1] + 1
+            init_list = [f[0].target.attname for f in compiler.select[start:end]]
+            populators = get_related_populators(klass_info, compiler.select, queryset.db)
         # The converters depend only on the selected columns: found once here rather than
         # on every row set (compiler.results_iter asks each field for them every call).
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
@@ -192,6 +204,22 @@ class PreparedQuery:
         for populator in populators:
             populator.populate(row, obj)
         return obj
+
+    def values_first(self, *values: Any) -> dict[str, Any] | None:
+        """For a values() query: the first row for `values` as the dict values() gives."""
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile()
+        sql, params, positions, names = (*self._compiled[:3], self._compiled[7])
+        bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, bound)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        (row,) = self._rows(self._compiled, [row])
+        return dict(zip(names, row, strict=False))
 
     def all(self, *values: Any, limit: int | None = None, offset: int = 0) -> list[models.Model]:
         """Every instance the query finds for `values`, its annotations set as the ORM sets

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from config.sessions import SessionStore
 from surveys.lookups import kiosk_by_token, member_took_part, survey_by_public_id, survey_member
-from surveys.models import Participation
+from surveys.models import Participation, Survey
 from surveys.services import kiosk_register
 from tests.factories.communities import LocationFactory, MemberFactory, UserFactory
 
@@ -65,3 +65,20 @@ def test_taking_part_is_the_members_participation_in_that_survey(survey, member)
     Participation.objects.create(organisation=survey.organisation, survey=survey, member=member)
     assert member_took_part(survey_id=survey.pk, member_id=member.pk) is True
     assert member_took_part(survey_id=survey.pk + 1, member_id=member.pk) is False
+
+
+def test_a_values_query_reads_one_row_as_the_orms_values_would(survey):
+    from config.sql import PreparedQuery
+
+    query = PreparedQuery(
+        lambda public_id: Survey.objects.filter(public_id=public_id).values(
+            "title", "organisation__name", "updated_at"
+        ),
+        ("str",),
+    )
+    for _ in range(2):  # compiled on the first call, reused on the second
+        found = query.values_first(survey.public_id)
+        assert found == Survey.objects.filter(pk=survey.pk).values(
+            "title", "organisation__name", "updated_at"
+        ).get()
+    assert query.values_first("no-such-link") is None
