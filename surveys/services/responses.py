@@ -44,7 +44,7 @@ from surveys.models import (
 )
 from surveys.reactions import response_reactions_run
 from surveys.services.pool import answer_pool
-from surveys.services.statements import invitation_claim, member_answering_write
+from surveys.services.statements import MemberAnswering, invitation_claim
 from surveys.services.writing import response_write
 
 
@@ -344,17 +344,19 @@ def _submit(
     unique constraint guards; any refusal raises _NotStored and the caller's transaction
     rolls everything back."""
     now = timezone.now()
-    awarded = 0
+    part = None
     if member is not None:
-        awarded = _member_answering(
-            survey=survey, member=member, at=now, consent=consent_to_contact
-        )
-    # Two devices sending one personal link at once: the second waits on the first's row
-    # lock here, then finds it used.
-    if invitation is not None and not invitation_claim(invitation_id=invitation.pk, at=now):
-        raise _NotStored(_link_used_message())
-    # An anonymous response with no known respondent (public link, kiosk) keeps only the
-    # hour.
+        part = _member_answering(survey=survey, member=member, at=now, consent=consent_to_contact)
+    if invitation is not None:
+        if part is not None:
+            # The member's lock first, then the link's, in the order every submit takes them.
+            part.write()
+            _refuse_a_second_answer(part)
+        # Two devices sending one personal link at once: the second waits on the first's
+        # row lock here, then finds it used.
+        if not invitation_claim(invitation_id=invitation.pk, at=now):
+            raise _NotStored(_link_used_message())
+    # An anonymous response with no known respondent (public link, kiosk) keeps the hour.
     submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
     stored = response_write(
         survey=survey,
@@ -370,11 +372,16 @@ def _submit(
         consent_to_contact=consent_to_contact,
         submitted_at=submitted_at,
         stored_at=now,
+        # Written with the response (one statement on PostgreSQL) unless written above.
+        member_part=part if part is not None and part.new is None else None,
     )
+    if part is not None:
+        _refuse_a_second_answer(part)
     if stored is None:
         raise _NotStored()
     if admit is not None:
         admit()
+    awarded = survey_points_earned(survey=survey) if part is not None and part.awarded else 0
     result = SubmitResult(response=stored.response, created=True, points_awarded=awarded)
     # Follow-up rules (feedback's reaction) run in this transaction, so a case and its
     # email row commit with the response.
@@ -383,11 +390,12 @@ def _submit(
     return result
 
 
-def _member_answering(*, survey: Survey, member: Member, at: datetime, consent: bool) -> int:
-    """The member's side of an answer, in one statement that takes their lock first
-    (statements.member_answering_write): activity, participation, points, consent; the
-    points awarded. Raises _NotStored when they had answered already and the survey takes
-    one answer each (the caller's transaction then rolls it all back)."""
+def _member_answering(
+    *, survey: Survey, member: Member, at: datetime, consent: bool
+) -> MemberAnswering:
+    """The member's side of an answer, written first, under their lock: activity,
+    participation, points, consent (statements.MemberAnswering; on PostgreSQL, part of the
+    response's own statement)."""
     points = survey_points_earned(survey=survey)
     award = None
     if points:
@@ -402,7 +410,7 @@ def _member_answering(*, survey: Survey, member: Member, at: datetime, consent: 
             at=at,
             detail=survey_points_detail(survey=survey, member=member),
         )
-    new, awarded = member_answering_write(
+    return MemberAnswering(
         member_id=member.pk,
         at=at,
         participation={
@@ -425,10 +433,15 @@ def _member_answering(*, survey: Survey, member: Member, at: datetime, consent: 
         }
         if consent
         else None,
+        only_once=not survey.allow_multiple_responses,
     )
-    if not new and not survey.allow_multiple_responses:
+
+
+def _refuse_a_second_answer(part: MemberAnswering) -> None:
+    """Raise _NotStored (the caller's transaction then rolls it all back) when the member
+    had answered already and the survey takes one answer each."""
+    if part.only_once and not part.new:
         raise _NotStored(_("You have already answered this survey. Thank you!"))
-    return points if awarded else 0
 
 
 def response_created_emit(*, response: Response, clean: Mapping[int, Mapping[str, Any]]) -> int:

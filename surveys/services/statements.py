@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -140,17 +141,23 @@ def response_with_answers_insert(
     response: dict[str, Any],
     answers: list[dict[str, Any]],
     choices: list[tuple[int, int]],
+    member: MemberAnswering | None = None,
 ) -> tuple[int, dict[int, int]] | None:
     """The response, its answers and their chosen choices; (response id, {question_id:
     answer_id}), or None (and nothing written) when the survey has a response under the
-    key already.
+    key already, or `member` had answered and may answer once.
 
     `response` has response_insert's arguments, `answers` answers_insert's rows, `choices`
-    (question_id, choice_id) pairs. On PostgreSQL this is one statement (data-modifying
-    CTEs: each INSERT feeds the next its ids), so a submit waits for one round trip
-    instead of three; SQLite has no such statement and runs the three.
+    (question_id, choice_id) pairs, `member` the member's side of the answer, written
+    first. On PostgreSQL this is one statement (data-modifying CTEs: the member's row lock
+    first, then each INSERT feeds the next its ids), so a member's submit waits for one
+    round trip instead of five; SQLite has no such statement and runs them one by one.
     """
     if connection.vendor != "postgresql" or not answers:
+        if member is not None:
+            member.write()
+            if member.only_once and not member.new:
+                return None
         response_id = response_insert(**response)
         if response_id is None:
             return None
@@ -159,10 +166,14 @@ def response_with_answers_insert(
         )
         answer_choices_insert(pairs=[(ids[q], c) for q, c in choices])
         return response_id, ids
-    sql, params = _response_with_answers_sql(response, answers, choices)
+    sql, params = _response_with_answers_sql(response, answers, choices, member)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    if member is not None:
+        # Each row leads with the member's counts; without a response, one row of NULLs.
+        member.new, member.awarded = rows[0][0] == 1, rows[0][1] == 1
+        rows = [row[2:] for row in rows if row[2] is not None]
     if not rows:
         return None
     return rows[0][0], {question_id: answer_id for _r, answer_id, question_id in rows}
@@ -180,7 +191,10 @@ _ANSWER_VALUES = (
 
 
 def _response_with_answers_sql(
-    response: dict[str, Any], answers: list[dict[str, Any]], choices: list[tuple[int, int]]
+    response: dict[str, Any],
+    answers: list[dict[str, Any]],
+    choices: list[tuple[int, int]],
+    member: MemberAnswering | None = None,
 ) -> tuple[str, list[Any]]:
     qn = connection.ops.quote_name
 
@@ -205,17 +219,25 @@ def _response_with_answers_sql(
         # with the row so the triggers find it equal and write nothing more.
         "cells": response.get("cells"),
     }
-    params: list[Any] = [
+    params: list[Any] = []
+    head, guard = "WITH ", ""
+    if member is not None:
+        parts, params = _member_answering_ctes(member)
+        head = f"WITH {', '.join(parts)}, "
+        # After the member's lock; only with a new participation when they answer once.
+        guard = f" WHERE EXISTS (SELECT 1 FROM {'p' if member.only_once else 'm'})"
+    params += [
         Response._meta.get_field(name).get_db_prep_save(value, connection)
         for name, value in columns.items()
     ]
     answer = Answer._meta.db_table
     through = Answer.choices.through
+    row_values = ", ".join(["%s"] * len(columns))
     sql = (
-        f"WITH r AS (INSERT INTO {qn(Response._meta.db_table)} "
+        f"{head}r AS (INSERT INTO {qn(Response._meta.db_table)} "
         f"({', '.join(col(Response, n) for n in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({col(Response, 'survey')}, {col(Response, 'idempotency_key')}) "
+        + (f"SELECT {row_values}{guard} " if guard else f"VALUES ({row_values}) ")
+        + f"ON CONFLICT ({col(Response, 'survey')}, {col(Response, 'idempotency_key')}) "
         f"DO NOTHING RETURNING {col(Response, 'id')} AS id), "
     )
     row = "(" + ", ".join(f"%s::{kind}" for _name, kind in _ANSWER_VALUES) + ")"
@@ -249,8 +271,41 @@ def _response_with_answers_sql(
             "statement_timestamp()::text, true) AS mark)"
         )
         written = " CROSS JOIN w"
-    sql += f" SELECT r.id, a.id, a.question FROM r JOIN a ON true{written}"
+    if member is None:
+        sql += f" SELECT r.id, a.id, a.question FROM r JOIN a ON true{written}"
+    else:
+        sql += (
+            f" SELECT {_MEMBER_COUNTS[member.award is not None]}, r.id, a.id, a.question "
+            f"FROM (SELECT 1) AS one LEFT JOIN (r JOIN a ON true) ON true{written}"
+        )
     return sql, params
+
+
+@dataclass
+class MemberAnswering:
+    """A member's side of an answer (member_answering_write's rows), to write on its own
+    or, on PostgreSQL, as the first part of the response's own statement
+    (response_with_answers_insert). `only_once`: the response is written only when the
+    participation is new. `new` and `awarded` are set once it is written."""
+
+    member_id: int
+    at: datetime
+    participation: dict[str, Any]
+    award: dict[str, Any] | None
+    consent: dict[str, Any] | None
+    only_once: bool = True
+    new: bool | None = None
+    awarded: bool | None = None
+
+    def write(self) -> None:
+        """Write it on its own (before the response, in the caller's transaction)."""
+        self.new, self.awarded = member_answering_write(
+            member_id=self.member_id,
+            at=self.at,
+            participation=self.participation,
+            award=self.award,
+            consent=self.consent,
+        )
 
 
 def member_answering_write(
@@ -293,25 +348,42 @@ def member_answering_write(
         if consent is not None:
             insert_rows(ConsentRecord, [consent])
         return new, awarded
-    touch_sql, params = _member_touch_sql(member_id=member_id, at=at)
-    parts = [f"m AS ({touch_sql} RETURNING 1)"]
-    sql, values = _insert_from_m(Participation, participation, conflict=("survey", "member"))
-    parts.append(f"p AS ({sql} RETURNING 1)")
-    params += values
-    if award is not None:
-        sql, values = _insert_from_m(LedgerEntry, award, conflict=("idempotency_key",))
-        parts.append(f"l AS ({sql} RETURNING 1)")
-        params += values
-    if consent is not None:
-        sql, values = _insert_from_m(ConsentRecord, consent)
-        parts.append(f"k AS ({sql})")
-        params += values
-    awarded = "(SELECT count(*) FROM l)" if award is not None else "0"
-    sql = f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM p), {awarded}"
+    parts, params = _member_answering_ctes(
+        MemberAnswering(member_id, at, participation, award, consent)
+    )
+    sql = f"WITH {', '.join(parts)} SELECT {_MEMBER_COUNTS[award is not None]}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         new, awarded_rows = cursor.fetchone()
     return new == 1, awarded_rows == 1
+
+
+# Whether the participation is new and whether the points were awarded, read from the
+# CTEs of _member_answering_ctes (by whether it writes an award).
+_MEMBER_COUNTS = {
+    True: "(SELECT count(*) FROM p), (SELECT count(*) FROM l)",
+    False: "(SELECT count(*) FROM p), 0",
+}
+
+
+def _member_answering_ctes(part: MemberAnswering) -> tuple[list[str], list[Any]]:
+    """member_answering_write's statement as CTEs m (the member's activity: their lock), p
+    (participation), l (points) and k (consent); every INSERT reads m, so runs after it."""
+    participation = {"id": uuid.uuid4(), **part.participation}
+    touch_sql, params = _member_touch_sql(member_id=part.member_id, at=part.at)
+    parts = [f"m AS ({touch_sql} RETURNING 1)"]
+    sql, values = _insert_from_m(Participation, participation, conflict=("survey", "member"))
+    parts.append(f"p AS ({sql} RETURNING 1)")
+    params += values
+    if part.award is not None:
+        sql, values = _insert_from_m(LedgerEntry, part.award, conflict=("idempotency_key",))
+        parts.append(f"l AS ({sql} RETURNING 1)")
+        params += values
+    if part.consent is not None:
+        sql, values = _insert_from_m(ConsentRecord, part.consent)
+        parts.append(f"k AS ({sql})")
+        params += values
+    return parts, params
 
 
 def _member_touch_sql(*, member_id: int, at: datetime) -> tuple[str, list[Any]]:

@@ -15,7 +15,7 @@ from surveys.choices import QuestionType
 from surveys.models import Answer, Channel, Response, Survey, SurveyInvitation
 from surveys.reactions import StoredResponse
 from surveys.sentiment import sentiment_score
-from surveys.services.statements import response_with_answers_insert
+from surveys.services.statements import MemberAnswering, response_with_answers_insert
 
 
 def _loaded(instance):
@@ -56,9 +56,12 @@ def response_write(
     submitted_at: datetime,
     stored_at: datetime,
     pooled: bool = False,
+    member_part: MemberAnswering | None = None,
 ) -> StoredResponse | None:
     """INSERT the response, its answers and chosen choices (the caller's transaction), or
-    nothing and None when the survey already has a response under this key.
+    nothing and None when the survey already has a response under this key (or
+    `member_part`, the member's side written first, finds they had answered a survey taking
+    one answer; statements.response_with_answers_insert).
 
     Long text answers are scored for sentiment here, before they are stored (TextBlob's
     lexicon takes well under a millisecond), so the response is analysed as it is written:
@@ -107,6 +110,7 @@ def response_write(
         },
         answers=rows,
         choices=pairs,
+        member=member_part,
     )
     if written is None:
         return None

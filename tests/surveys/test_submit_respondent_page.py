@@ -39,7 +39,7 @@ def test_a_user_without_a_membership_of_the_surveys_community_has_none(survey):
     assert member_with_answered(survey=survey, user_id=UserFactory().pk) == (None, False)
 
 
-def test_a_members_blank_page_runs_four_statements_once_kept(survey, community):
+def test_a_members_blank_page_runs_three_statements_once_kept(survey, community):
     # given: the page kept by the process (one member has loaded it)
     compiled_forget()
     assert _page(_signed_in(_member_of(community)), survey).status_code == 200
@@ -47,9 +47,9 @@ def test_a_members_blank_page_runs_four_statements_once_kept(survey, community):
     client = _signed_in(_member_of(community))
     with CaptureQueriesContext(connection) as captured:
         page = _page(client, survey)
-    # then: the survey, the session, the user, and the member with their participation
+    # then: the survey, the session with its user, and the member with their participation
     assert page.status_code == 200
-    assert len(captured.captured_queries) == 4, [q["sql"][:80] for q in captured.captured_queries]
+    assert len(captured.captured_queries) == 3, [q["sql"][:80] for q in captured.captured_queries]
 
 
 def test_a_kept_page_names_each_member_and_gives_each_page_its_own_key(survey, community):
