@@ -130,7 +130,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept open as on PostgreSQL (CONN_MAX_AGE above): a new SQLite connection per request
+    # registers Django's SQL functions and runs these PRAGMAs again, a large share of a
+    # short request. Each process (or thread) has its own connection, as it would anyway.
     # Tests use a file, not shared-cache memory, so concurrent tests see the same locking
     # (WAL, busy timeout) as the embedded default in production.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}

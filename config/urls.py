@@ -41,6 +41,9 @@ handler404 = "config.api_errors.page_not_found"
 handler500 = "config.api_errors.server_error"
 
 urlpatterns = [
+    # First: every answer comes through these (s/, k/, i/, u/, c/), and Django tries the
+    # patterns in order; none of the others can match their single-letter prefixes.
+    path("", include("surveys.urls")),
     path("", StartView.as_view(), name="start"),
     # The outbox's admin pages moved with the model (feedback -> communities); old links
     # and bookmarks follow it.
@@ -69,5 +72,4 @@ urlpatterns = [
     path("", include((inbound_public, "inbound"))),
     path("", include((feedback_public, "feedback_public"))),
     path("", include(([*member_urlpatterns, *rewards_member], "community"))),
-    path("", include("surveys.urls")),
 ]
