@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from django.db import connection, models
 from django.db.models import Exists, OuterRef
@@ -190,52 +191,74 @@ _ANSWER_VALUES = (
 )
 
 
+# The response columns a submit writes, in the order of its INSERT.
+_RESPONSE_COLUMNS = (
+    "organisation",
+    "survey",
+    "channel",
+    "member",
+    "invitation",
+    "location",
+    "language",
+    "submitted_at",
+    "submitted_on",
+    "is_anonymous",
+    "consent_to_contact",
+    "idempotency_key",
+    "analysed_at",
+    # The answers as PostgreSQL's triggers would store them (surveys 0010), written with
+    # the row so the triggers find it equal and write nothing more.
+    "cells",
+)
+
+
 def _response_with_answers_sql(
     response: dict[str, Any],
     answers: list[dict[str, Any]],
     choices: list[tuple[int, int]],
     member: MemberAnswering | None = None,
 ) -> tuple[str, list[Any]]:
+    """The statement and its parameters; the text depends only on the submit's shape (how
+    many answers and choices, which member rows), so it is built once per shape."""
+    shape, params = _member_shape_params(member) if member is not None else (None, [])
+    fields = _fields(Response, _RESPONSE_COLUMNS)
+    values = {**response, "organisation": response["organisation_id"]}
+    for name in ("survey", "channel", "member", "invitation", "location"):
+        values[name] = response[f"{name}_id"]
+    params += [field.get_db_prep_save(values.get(field.name), connection) for field in fields]
+    params.append(response["organisation_id"])
+    for a in answers:
+        params += [a["question"], a["question_type"], a.get("number"), a.get("text", "")]
+        params.append(a.get("sentiment"))
+    for question_id, choice_id in choices:
+        params += [question_id, choice_id]
+    cells = response.get("cells") is not None
+    return _response_sql(len(answers), len(choices), cells, shape), params
+
+
+@cache
+def _fields(model: type[models.Model], names: tuple[str, ...]) -> tuple[models.Field, ...]:
+    return tuple(model._meta.get_field(name) for name in names)
+
+
+@cache
+def _response_sql(answers: int, choices: int, cells: bool, member: _MemberShape | None) -> str:
     qn = connection.ops.quote_name
 
     def col(model, name: str) -> str:
         return qn(model._meta.get_field(name).column)
 
-    columns = {
-        "organisation": response["organisation_id"],
-        "survey": response["survey_id"],
-        "channel": response["channel_id"],
-        "member": response["member_id"],
-        "invitation": response["invitation_id"],
-        "location": response["location_id"],
-        "language": response["language"],
-        "submitted_at": response["submitted_at"],
-        "submitted_on": response["submitted_on"],
-        "is_anonymous": response["is_anonymous"],
-        "consent_to_contact": response["consent_to_contact"],
-        "idempotency_key": response["idempotency_key"],
-        "analysed_at": response["analysed_at"],
-        # The answers as PostgreSQL's triggers would store them (surveys 0010), written
-        # with the row so the triggers find it equal and write nothing more.
-        "cells": response.get("cells"),
-    }
-    params: list[Any] = []
     head, guard = "WITH ", ""
     if member is not None:
-        parts, params = _member_answering_ctes(member)
-        head = f"WITH {', '.join(parts)}, "
+        head = f"WITH {', '.join(_member_ctes_sql(member))}, "
         # After the member's lock; only with a new participation when they answer once.
         guard = f" WHERE EXISTS (SELECT 1 FROM {'p' if member.only_once else 'm'})"
-    params += [
-        Response._meta.get_field(name).get_db_prep_save(value, connection)
-        for name, value in columns.items()
-    ]
     answer = Answer._meta.db_table
     through = Answer.choices.through
-    row_values = ", ".join(["%s"] * len(columns))
+    row_values = ", ".join(["%s"] * len(_RESPONSE_COLUMNS))
     sql = (
         f"{head}r AS (INSERT INTO {qn(Response._meta.db_table)} "
-        f"({', '.join(col(Response, n) for n in columns)}) "
+        f"({', '.join(col(Response, n) for n in _RESPONSE_COLUMNS)}) "
         + (f"SELECT {row_values}{guard} " if guard else f"VALUES ({row_values}) ")
         + f"ON CONFLICT ({col(Response, 'survey')}, {col(Response, 'idempotency_key')}) "
         f"DO NOTHING RETURNING {col(Response, 'id')} AS id), "
@@ -245,25 +268,19 @@ def _response_with_answers_sql(
         f"a AS (INSERT INTO {qn(answer)} ({col(Answer, 'organisation')}, "
         f"{col(Answer, 'response')}, "
         + ", ".join(col(Answer, name) for name, _kind in _ANSWER_VALUES)
-        + f") SELECT %s, r.id, v.* FROM r, (VALUES {', '.join([row] * len(answers))}) AS v "
+        + f") SELECT %s, r.id, v.* FROM r, (VALUES {', '.join([row] * answers)}) AS v "
         f"RETURNING {col(Answer, 'id')} AS id, {col(Answer, 'question')} AS question)"
     )
-    params.append(response["organisation_id"])
-    for a in answers:
-        params += [a["question"], a["question_type"], a.get("number"), a.get("text", "")]
-        params.append(a.get("sentiment"))
     if choices:
         pair = "(%s::bigint, %s::bigint)"
         sql += (
             f", c AS (INSERT INTO {qn(through._meta.db_table)} "
             f"({col(through, 'answer')}, {col(through, 'choice')}) "
-            f"SELECT a.id, w.choice FROM a JOIN (VALUES {', '.join([pair] * len(choices))}) "
+            f"SELECT a.id, w.choice FROM a JOIN (VALUES {', '.join([pair] * choices)}) "
             f"AS w(question, choice) ON a.question = w.question)"
         )
-        for question_id, choice_id in choices:
-            params += [question_id, choice_id]
     written = ""
-    if response.get("cells") is not None:
+    if cells:
         # The cells are written with the row: this statement's triggers need not rebuild
         # them (surveys 0010); the mark is this statement's own (its start time).
         sql += (
@@ -272,13 +289,11 @@ def _response_with_answers_sql(
         )
         written = " CROSS JOIN w"
     if member is None:
-        sql += f" SELECT r.id, a.id, a.question FROM r JOIN a ON true{written}"
-    else:
-        sql += (
-            f" SELECT {_MEMBER_COUNTS[member.award is not None]}, r.id, a.id, a.question "
-            f"FROM (SELECT 1) AS one LEFT JOIN (r JOIN a ON true) ON true{written}"
-        )
-    return sql, params
+        return sql + f" SELECT r.id, a.id, a.question FROM r JOIN a ON true{written}"
+    return sql + (
+        f" SELECT {_MEMBER_COUNTS[member.award is not None]}, r.id, a.id, a.question "
+        f"FROM (SELECT 1) AS one LEFT JOIN (r JOIN a ON true) ON true{written}"
+    )
 
 
 @dataclass
@@ -366,42 +381,78 @@ _MEMBER_COUNTS = {
 }
 
 
+class _MemberShape(NamedTuple):
+    """Which rows a member's side of an answer writes (the columns of each): what its SQL
+    text depends on."""
+
+    participation: tuple[str, ...]
+    award: tuple[str, ...] | None
+    consent: tuple[str, ...] | None
+    only_once: bool
+
+
 def _member_answering_ctes(part: MemberAnswering) -> tuple[list[str], list[Any]]:
     """member_answering_write's statement as CTEs m (the member's activity: their lock), p
     (participation), l (points) and k (consent); every INSERT reads m, so runs after it."""
+    shape, params = _member_shape_params(part)
+    return list(_member_ctes_sql(shape)), params
+
+
+def _member_shape_params(part: MemberAnswering) -> tuple[_MemberShape, list[Any]]:
     participation = {"id": uuid.uuid4(), **part.participation}
-    touch_sql, params = _member_touch_sql(member_id=part.member_id, at=part.at)
-    parts = [f"m AS ({touch_sql} RETURNING 1)"]
-    sql, values = _insert_from_m(Participation, participation, conflict=("survey", "member"))
-    parts.append(f"p AS ({sql} RETURNING 1)")
-    params += values
+    _touch, params = _member_touch_sql(member_id=part.member_id, at=part.at)
+    params += _row_params(Participation, participation)
     if part.award is not None:
-        sql, values = _insert_from_m(LedgerEntry, part.award, conflict=("idempotency_key",))
-        parts.append(f"l AS ({sql} RETURNING 1)")
-        params += values
+        params += _row_params(LedgerEntry, part.award)
     if part.consent is not None:
-        sql, values = _insert_from_m(ConsentRecord, part.consent)
-        parts.append(f"k AS ({sql})")
-        params += values
-    return parts, params
+        params += _row_params(ConsentRecord, part.consent)
+    shape = _MemberShape(
+        tuple(participation),
+        tuple(part.award) if part.award is not None else None,
+        tuple(part.consent) if part.consent is not None else None,
+        part.only_once,
+    )
+    return shape, params
+
+
+def _row_params(model: type[models.Model], row: dict[str, Any]) -> list[Any]:
+    fields = _fields(model, tuple(row))
+    return [f.get_db_prep_save(row[f.name], connection) for f in fields]
+
+
+@cache
+def _member_ctes_sql(shape: _MemberShape) -> tuple[str, ...]:
+    parts = [f"m AS ({_member_touch_text()} RETURNING 1)"]
+    sql = _insert_from_m(Participation, shape.participation, conflict=("survey", "member"))
+    parts.append(f"p AS ({sql} RETURNING 1)")
+    if shape.award is not None:
+        sql = _insert_from_m(LedgerEntry, shape.award, conflict=("idempotency_key",))
+        parts.append(f"l AS ({sql} RETURNING 1)")
+    if shape.consent is not None:
+        parts.append(f"k AS ({_insert_from_m(ConsentRecord, shape.consent)})")
+    return tuple(parts)
 
 
 def _member_touch_sql(*, member_id: int, at: datetime) -> tuple[str, list[Any]]:
     """communities' member_activity_touch_locked as a statement to compose: the activity
     never moves backwards, and a lapsed or churned member who answers is active again."""
+    stamp = Member._meta.get_field("last_active_at").get_db_prep_save(at, connection)
+    lapsed = (MemberStatus.LAPSED, MemberStatus.CHURNED, MemberStatus.ACTIVE)
+    return _member_touch_text(), [stamp, stamp, stamp, *lapsed, member_id]
+
+
+@cache
+def _member_touch_text() -> str:
     qn = connection.ops.quote_name
     meta = Member._meta
     last = qn(meta.get_field("last_active_at").column)
     status = qn(meta.get_field("status").column)
     when = f"({last} IS NULL OR {last} < %s)"
-    sql = (
+    return (
         f"UPDATE {qn(meta.db_table)} SET {last} = CASE WHEN {when} THEN %s ELSE {last} END, "
         f"{status} = CASE WHEN {when} AND {status} IN (%s, %s) THEN %s ELSE {status} END "
         f"WHERE {qn(meta.pk.column)} = %s"
     )
-    stamp = meta.get_field("last_active_at").get_db_prep_save(at, connection)
-    lapsed = (MemberStatus.LAPSED, MemberStatus.CHURNED, MemberStatus.ACTIVE)
-    return sql, [stamp, stamp, stamp, *lapsed, member_id]
 
 
 def _member_touch(*, member_id: int, at: datetime) -> bool:
@@ -412,11 +463,11 @@ def _member_touch(*, member_id: int, at: datetime) -> bool:
 
 
 def _insert_from_m(
-    model: type[models.Model], row: dict[str, Any], *, conflict: tuple[str, ...] = ()
-) -> tuple[str, list[Any]]:
+    model: type[models.Model], names: tuple[str, ...], *, conflict: tuple[str, ...] = ()
+) -> str:
     """INSERT one row for each row the member's UPDATE (CTE m) returned: so after it."""
     qn = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in row]
+    fields = _fields(model, names)
     sql = (
         f"INSERT INTO {qn(model._meta.db_table)} "
         f"({', '.join(qn(f.column) for f in fields)}) "
@@ -425,8 +476,7 @@ def _insert_from_m(
     if conflict:
         columns = ", ".join(qn(model._meta.get_field(name).column) for name in conflict)
         sql += f" ON CONFLICT ({columns}) DO NOTHING"
-    params = [f.get_db_prep_save(row[f.name], connection) for f in fields]
-    return sql, params
+    return sql
 
 
 # The signed-in user's membership that answers a survey (surveys.lookups.survey_member's

@@ -78,7 +78,10 @@ def test_a_values_query_reads_one_row_as_the_orms_values_would(survey):
     )
     for _ in range(2):  # compiled on the first call, reused on the second
         found = query.values_first(survey.public_id)
-        assert found == Survey.objects.filter(pk=survey.pk).values(
-            "title", "organisation__name", "updated_at"
-        ).get()
+        assert (
+            found
+            == Survey.objects.filter(pk=survey.pk)
+            .values("title", "organisation__name", "updated_at")
+            .get()
+        )
     assert query.values_first("no-such-link") is None
