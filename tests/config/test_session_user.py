@@ -114,3 +114,15 @@ def test_signing_out_and_in_as_someone_else_moves_the_column(client):
 def test_an_anonymous_visitor_has_no_user_and_no_user_query():
     status, reads = _user_reads(Client())
     assert status == 302 and reads == []
+
+
+def test_a_session_made_by_its_factory_signs_its_user_in():
+    from django.conf import settings
+
+    from tests.factories.communities import UserSessionFactory
+
+    session = UserSessionFactory()
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    status, reads = _user_reads(client)
+    assert status == 200 and len(reads) == 1

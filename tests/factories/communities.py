@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from datetime import timedelta
 
 import factory
 from django.utils import timezone
@@ -30,6 +31,7 @@ from communities.models import (
     StaffInvitation,
     StaffRole,
     User,
+    UserSession,
 )
 from communities.models.organisations import API_SCOPES
 from communities.outbox.models import OutboundEmail
@@ -54,6 +56,33 @@ class UserFactory(factory.django.DjangoModelFactory):
 
             self.save()
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+def _signed_in_data(session) -> str:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from config.sessions import SessionStore
+
+    return SessionStore().encode(
+        {
+            SESSION_KEY: str(session.user.pk),
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+            HASH_SESSION_KEY: session.user.get_session_auth_hash(),
+        }
+    )
+
+
+class UserSessionFactory(factory.django.DjangoModelFactory):
+    """A signed-in session of `user`, stored as Django's login() stores one."""
+
+    class Meta:
+        model = UserSession
+
+    session_key = factory.LazyFunction(lambda: secrets.token_hex(16))
+    user = factory.SubFactory(UserFactory)
+    session_data = factory.LazyAttribute(_signed_in_data)
+    expire_date = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
