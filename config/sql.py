@@ -180,73 +180,56 @@ class PreparedQuery:
             converters,
         )
 
-    def _rows(self, compiled: tuple, rows: list) -> Any:
-        compiler, converters = compiled[3], compiled[11]
-        return compiler.apply_converters(rows, converters) if converters else rows
-
-    def first(self, *values: Any) -> models.Model | None:
-        """The first instance the query finds for `values`, or None."""
+    def _run(
+        self, values: tuple, *, one: bool, limit: int | None = None, offset: int = 0
+    ) -> tuple[tuple, list]:
+        """Compile on first use, run with `values`; (the compiled query, its converted
+        rows): one row at most when `one`, else every row (or one page of them)."""
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile()
-        (sql, params, positions, _, model, start, end, init_list, populators, db, _, _) = (
-            self._compiled
-        )
-        bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, bound)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        (row,) = self._rows(self._compiled, [row])
-        obj = model.from_db(db, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, obj)
-        return obj
-
-    def values_first(self, *values: Any) -> dict[str, Any] | None:
-        """For a values() query: the first row for `values` as the dict values() gives."""
-        if self._compiled is None:
-            with self._lock:
-                if self._compiled is None:
-                    self._compiled = self._compile()
-        sql, params, positions, names = (*self._compiled[:3], self._compiled[7])
-        bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, bound)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        (row,) = self._rows(self._compiled, [row])
-        return dict(zip(names, row, strict=False))
-
-    def all(self, *values: Any, limit: int | None = None, offset: int = 0) -> list[models.Model]:
-        """Every instance the query finds for `values`, its annotations set as the ORM sets
-        them. `limit` and `offset` page it as parameters (build an unsliced queryset), so
-        every page runs the one compiled statement."""
-        if self._compiled is None:
-            with self._lock:
-                if self._compiled is None:
-                    self._compiled = self._compile()
-        (sql, params, positions, _, model, start, end, init_list, populators, db, extra, _) = (
-            self._compiled
-        )
+        compiled = self._compiled
+        sql, params, positions, compiler, converters = (*compiled[:4], compiled[11])
         bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
         if limit is not None:
             sql, bound = f"{sql} LIMIT %s OFFSET %s", [*bound, limit, offset]
         with connection.cursor() as cursor:
             cursor.execute(sql, bound)
-            rows = cursor.fetchall()
-        found = []
-        for row in self._rows(self._compiled, rows):
-            obj = model.from_db(db, init_list, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
-            for attname, index in extra.items():
-                setattr(obj, attname, row[index])
-            found.append(obj)
-        return found
+            if one:
+                row = cursor.fetchone()
+                rows = [] if row is None else [row]
+            else:
+                rows = cursor.fetchall()
+        if rows and converters:
+            rows = list(compiler.apply_converters(rows, converters))
+        return compiled, rows
+
+    def _instance(self, compiled: tuple, row: Any) -> models.Model:
+        model, start, end, init_list, populators, db, extra = compiled[4:11]
+        obj = model.from_db(db, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for attname, index in extra.items():
+            setattr(obj, attname, row[index])
+        return obj
+
+    def first(self, *values: Any) -> models.Model | None:
+        """The first instance the query finds for `values`, or None."""
+        compiled, rows = self._run(values, one=True)
+        return self._instance(compiled, rows[0]) if rows else None
+
+    def values_first(self, *values: Any) -> dict[str, Any] | None:
+        """For a values() query: the first row for `values` as the dict values() gives."""
+        compiled, rows = self._run(values, one=True)
+        return dict(zip(compiled[7], rows[0], strict=False)) if rows else None
+
+    def all(self, *values: Any, limit: int | None = None, offset: int = 0) -> list[models.Model]:
+        """Every instance the query finds for `values`, its annotations set as the ORM sets
+        them. `limit` and `offset` page it as parameters (build an unsliced queryset), so
+        every page runs the one compiled statement."""
+        compiled, rows = self._run(values, one=False, limit=limit, offset=offset)
+        return [self._instance(compiled, row) for row in rows]
 
 
 # Stands for an integer value while a query is compiled: no row has an id like it.

@@ -64,17 +64,21 @@ def _consent(member, at):
     }
 
 
+def _participation(survey, member, at):
+    return {
+        "organisation": survey.organisation_id,
+        "survey": survey.pk,
+        "member": member.pk,
+        "completed_on": timezone.localdate(at),
+        "points_pending": 0,
+    }
+
+
 def _write(survey, member, at, *, award=True, consent=True):
     return member_answering_write(
         member_id=member.pk,
         at=at,
-        participation={
-            "organisation": survey.organisation_id,
-            "survey": survey.pk,
-            "member": member.pk,
-            "completed_on": timezone.localdate(at),
-            "points_pending": 0,
-        },
+        participation=_participation(survey, member, at),
         award=points_award_row(**_award(member, at)) if award else None,
         consent=_consent(member, at) if consent else None,
     )

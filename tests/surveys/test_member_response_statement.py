@@ -18,7 +18,7 @@ from rewards.models import LedgerEntry
 from rewards.services.ledger import points_award_row
 from surveys.models import Answer, Participation, Response
 from surveys.services.statements import MemberAnswering, response_with_answers_insert
-from tests.surveys.test_hotpath_statements import _award, _consent
+from tests.surveys.test_hotpath_statements import _award, _consent, _participation
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +27,7 @@ def _part(survey, member, at, *, once=True, award=True, consent=True) -> MemberA
     return MemberAnswering(
         member_id=member.pk,
         at=at,
-        participation={
-            "organisation": survey.organisation_id,
-            "survey": survey.pk,
-            "member": member.pk,
-            "completed_on": timezone.localdate(at),
-            "points_pending": 0,
-        },
+        participation=_participation(survey, member, at),
         award=points_award_row(**_award(member, at)) if award else None,
         consent=_consent(member, at) if consent else None,
         only_once=once,
