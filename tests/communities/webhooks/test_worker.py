@@ -91,6 +91,28 @@ def hook_worker(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory)
         broker.stop()
 
 
+@pytest.fixture(autouse=True)
+def _retries_settled_before_the_flush(request):
+    """After each test the database is emptied (TRUNCATE); the module's worker keeps
+    retrying a failing delivery every second, and a retry holding a row lock then deadlocks
+    the TRUNCATE. Switch the endpoints off and wait until no attempt has been added for a
+    little over the longest back-off, so the retries in hand have finished."""
+    yield
+    if "hook_worker" not in request.fixturenames:
+        return
+    from communities.webhooks.models import WebhookAttempt
+
+    WebhookEndpoint.objects.update(active=False)
+    last, quiet_since, deadline = -1, time.monotonic(), time.monotonic() + 20
+    while time.monotonic() < deadline:
+        count = WebhookAttempt.objects.count()
+        if count != last:
+            last, quiet_since = count, time.monotonic()
+        elif time.monotonic() - quiet_since > 1.5:
+            return
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def endpoint(organisation, receiver, settings, hook_worker):
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
