@@ -7,18 +7,56 @@ These run the same queries, select_related included (config.sql.PreparedQuery).
 
 from __future__ import annotations
 
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
 from communities.models import Member
 from config.sql import PreparedQuery
 from surveys.choices import ChannelKind
 from surveys.models import Channel, Participation, Survey
 
+
 # With the community's rewards policy: a poll without points of its own earns its poll
 # points (surveys.services.responses.survey_points_earned), read here in the same query.
-_survey = PreparedQuery(
-    lambda public_id: Survey.objects.select_related(
+def _survey_query(public_id: str) -> QuerySet:
+    return Survey.objects.select_related(
         "organisation", "community", "community__rewards_policy"
-    ).filter(public_id=public_id),
-    ("str",),
+    ).filter(public_id=public_id)
+
+
+def _with_answerer(queryset: QuerySet, user_id: int) -> QuerySet:
+    """The survey joined to the user's membership that answers it, as `answerer`: the
+    earliest of the user's memberships in the survey's organisation, in its community when
+    it has one. One statement where a signed-in page read the survey, then the member."""
+    earliest = (
+        Member.objects.filter(
+            organisation_id=OuterRef("organisation_id"),
+            user_id=user_id,
+            community_id=Coalesce(OuterRef("community_id"), F("community_id")),
+        )
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    return queryset.annotate(
+        answerer=FilteredRelation(
+            "organisation__members", condition=Q(organisation__members__pk=Subquery(earliest))
+        )
+    ).select_related("answerer", "answerer__community", "answerer__location")
+
+
+_survey = PreparedQuery(_survey_query, ("str",))
+_survey_answerer = PreparedQuery(
+    lambda public_id, user_id: _with_answerer(_survey_query(public_id), user_id),
+    ("str", "int"),
+)
+# With whether the answerer has taken part already: the page asks before showing a form.
+_survey_answerer_answered = PreparedQuery(
+    lambda public_id, user_id: _with_answerer(_survey_query(public_id), user_id).annotate(
+        answerer_took_part=Exists(
+            Participation.objects.filter(survey_id=OuterRef("pk"), member_id=OuterRef("answerer"))
+        )
+    ),
+    ("str", "int"),
 )
 _kiosk = PreparedQuery(
     lambda token: Channel.objects.select_related(
@@ -26,25 +64,6 @@ _kiosk = PreparedQuery(
     ).filter(kind=ChannelKind.KIOSK, device_token=token),
     ("str",),
 )
-# The earliest membership, as first() picks it.
-_member = PreparedQuery(
-    lambda organisation_id, user_id: (
-        Member.objects.select_related("community", "location")
-        .filter(organisation_id=organisation_id, user_id=user_id)
-        .order_by("pk")[:1]
-    ),
-    ("int", "int"),
-)
-_community_member = PreparedQuery(
-    lambda organisation_id, user_id, community_id: (
-        Member.objects.select_related("community", "location")
-        .filter(organisation_id=organisation_id, user_id=user_id, community_id=community_id)
-        .order_by("pk")[:1]
-    ),
-    ("int", "int", "int"),
-)
-
-
 _participation = PreparedQuery(
     lambda survey_id, member_id: Participation.objects.filter(
         survey_id=survey_id, member_id=member_id
@@ -69,8 +88,18 @@ def kiosk_by_token(device_token: str) -> Channel | None:
     return _kiosk.first(device_token)
 
 
-def survey_member(*, survey: Survey, user_id: int) -> Member | None:
-    """The user's membership that answers `survey` (its community's, when it has one)."""
-    if survey.community_id:
-        return _community_member.first(survey.organisation_id, user_id, survey.community_id)
-    return _member.first(survey.organisation_id, user_id)
+def survey_answering(
+    public_id: str, *, user_id: int | None, took_part: bool = False
+) -> tuple[Survey | None, Member | None, bool]:
+    """The survey of a public link (as survey_by_public_id) with, for a signed-in user, the
+    membership that answers it and, when `took_part`, whether that member has answered it:
+    (survey, member or None, answered). One statement."""
+    if user_id is None:
+        return _survey.first(public_id), None, False
+    query = _survey_answerer_answered if took_part else _survey_answerer
+    survey = query.first(public_id, user_id)
+    if survey is None:
+        return None, None, False
+    # Django sets the joined membership only when there is one.
+    member = getattr(survey, "answerer", None)
+    return survey, member, bool(member is not None and getattr(survey, "answerer_took_part", False))

@@ -15,13 +15,12 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from django.db import connection, models
-from django.db.models import Exists, OuterRef
 
 from communities.choices import MemberStatus
 from communities.models import ConsentRecord, Member
-from config.sql import PreparedQuery, insert_rows
+from config.sql import insert_rows
 from rewards.models import LedgerEntry
-from surveys.models import Answer, Participation, Response, Survey, SurveyInvitation
+from surveys.models import Answer, Participation, Response, SurveyInvitation
 
 
 def response_insert(
@@ -477,44 +476,3 @@ def _insert_from_m(
         columns = ", ".join(qn(model._meta.get_field(name).column) for name in conflict)
         sql += f" ON CONFLICT ({columns}) DO NOTHING"
     return sql
-
-
-# The signed-in user's membership that answers a survey (surveys.lookups.survey_member's
-# query, earliest first) and, in the same statement, whether it has answered the survey:
-# the respondent page asks both before showing a form.
-_member_answered = PreparedQuery(
-    lambda organisation_id, user_id, survey_id: (
-        Member.objects.select_related("community", "location")
-        .filter(organisation_id=organisation_id, user_id=user_id)
-        .annotate(answered=Exists(_took_part(survey_id)))
-        .order_by("pk")
-    ),
-    ("int", "int", "int"),
-)
-_community_member_answered = PreparedQuery(
-    lambda organisation_id, user_id, community_id, survey_id: (
-        Member.objects.select_related("community", "location")
-        .filter(organisation_id=organisation_id, user_id=user_id, community_id=community_id)
-        .annotate(answered=Exists(_took_part(survey_id)))
-        .order_by("pk")
-    ),
-    ("int", "int", "int", "int"),
-)
-
-
-def _took_part(survey_id: int) -> models.QuerySet:
-    return Participation.objects.filter(survey_id=survey_id, member_id=OuterRef("pk"))
-
-
-def member_with_answered(*, survey: Survey, user_id: int) -> tuple[Member | None, bool]:
-    """The user's membership that answers `survey` (surveys.lookups.survey_member) and
-    whether it has taken part in the survey already, in one statement."""
-    if survey.community_id:
-        found = _community_member_answered.all(
-            survey.organisation_id, user_id, survey.community_id, survey.pk, limit=1
-        )
-    else:
-        found = _member_answered.all(survey.organisation_id, user_id, survey.pk, limit=1)
-    if not found:
-        return None, False
-    return found[0], bool(found[0].answered)

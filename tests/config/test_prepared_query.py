@@ -8,7 +8,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.sessions import SessionStore
-from surveys.lookups import kiosk_by_token, member_took_part, survey_by_public_id, survey_member
+from surveys.lookups import (
+    kiosk_by_token,
+    member_took_part,
+    survey_answering,
+    survey_by_public_id,
+)
 from surveys.models import Participation, Survey
 from surveys.services import kiosk_register
 from tests.factories.communities import LocationFactory, MemberFactory, UserFactory
@@ -42,12 +47,25 @@ def test_a_kiosk_is_found_by_its_token_and_only_a_kiosk(survey):
 def test_the_member_answering_is_the_users_earliest_membership_of_the_community(
     survey, member, member_user, other_organisation
 ):
+    # given: the user is also a member in another organisation, and of another community
+    # of the survey's organisation (joined later)
     MemberFactory(user=member_user, community__organisation=other_organisation)
-    found = survey_member(survey=survey, user_id=member_user.pk)
-    assert found == member and found.community == survey.community
-    assert survey_member(survey=survey, user_id=UserFactory().pk) is None
-    survey.community = None
-    assert survey_member(survey=survey, user_id=member_user.pk) == member
+    later = MemberFactory(user=member_user, community__organisation=survey.organisation)
+
+    def answering(public_id=survey.public_id, user_id=member_user.pk):
+        return survey_answering(public_id, user_id=user_id)[:2]
+
+    found, by = answering()
+    assert (found, by) == (survey, member) and by.community == survey.community
+    assert answering(user_id=UserFactory().pk) == (survey, None)
+    assert answering(public_id="no-such-link") == (None, None)
+    # a survey of no community is answered by the earliest membership in its organisation
+    Survey.objects.filter(pk=survey.pk).update(community=None)
+    assert answering()[1] == member
+    member.delete()
+    assert answering()[1] == later
+    # a visitor reads the survey alone
+    assert survey_answering(survey.public_id, user_id=None) == (survey, None, False)
 
 
 def test_a_session_loads_while_it_lives_and_not_after(client, member_user):

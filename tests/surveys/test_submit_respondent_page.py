@@ -1,5 +1,5 @@
-"""A signed-in member's respondent page asks who is answering and whether they have
-answered in one statement, and a page kept by the process is served without building a
+"""A signed-in member's respondent page reads the survey, who is answering it and whether
+they have answered in one statement, and a page kept by the process is served without building a
 form; what the page shows is what it showed before (issue 13: the respondent GET).
 """
 
@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from surveys.compiled import compiled_forget
-from surveys.services.statements import member_with_answered
+from surveys.lookups import survey_answering
 from tests.factories.communities import MemberFactory, UserFactory
 from tests.surveys.helpers import answers_for
 
@@ -23,23 +23,34 @@ def _page(client, survey):
     return client.get(reverse("surveys:survey_respond", args=[survey.public_id]))
 
 
-def test_the_member_and_whether_they_answered_come_in_one_statement(survey, member, member_user):
+def test_the_survey_the_member_and_whether_they_answered_come_in_one_statement(
+    survey, member, member_user
+):
     # given: a member who has not answered
-    found, answered = member_with_answered(survey=survey, user_id=member_user.pk)
-    assert (found, answered) == (member, False)
+    found, answering, answered = survey_answering(
+        survey.public_id, user_id=member_user.pk, took_part=True
+    )
+    assert (found, answering, answered) == (survey, member, False)
     # when they answer, the same statement says so
     client = _signed_in(member_user)
     assert client.post(_url(survey), answers_for(survey, nps=9)).status_code == 302
     with CaptureQueriesContext(connection) as captured:
-        assert member_with_answered(survey=survey, user_id=member_user.pk) == (member, True)
+        found, answering, answered = survey_answering(
+            survey.public_id, user_id=member_user.pk, took_part=True
+        )
+    assert (found, answering, answered) == (survey, member, True)
+    assert found.organisation == survey.organisation and answering.community == survey.community
     assert len(captured.captured_queries) == 1
+    # and without asking, it does not say
+    assert survey_answering(survey.public_id, user_id=member_user.pk)[1:] == (member, False)
 
 
 def test_a_user_without_a_membership_of_the_surveys_community_has_none(survey):
-    assert member_with_answered(survey=survey, user_id=UserFactory().pk) == (None, False)
+    found = survey_answering(survey.public_id, user_id=UserFactory().pk, took_part=True)
+    assert found == (survey, None, False)
 
 
-def test_a_members_blank_page_runs_three_statements_once_kept(survey, community):
+def test_a_members_blank_page_runs_two_statements_once_kept(survey, community):
     # given: the page kept by the process (one member has loaded it)
     compiled_forget()
     assert _page(_signed_in(_member_of(community)), survey).status_code == 200
@@ -47,9 +58,9 @@ def test_a_members_blank_page_runs_three_statements_once_kept(survey, community)
     client = _signed_in(_member_of(community))
     with CaptureQueriesContext(connection) as captured:
         page = _page(client, survey)
-    # then: the survey, the session with its user, and the member with their participation
+    # then: the session with its user, and the survey with the member and their participation
     assert page.status_code == 200
-    assert len(captured.captured_queries) == 3, [q["sql"][:80] for q in captured.captured_queries]
+    assert len(captured.captured_queries) == 2, [q["sql"][:80] for q in captured.captured_queries]
 
 
 def test_a_kept_page_names_each_member_and_gives_each_page_its_own_key(survey, community):

@@ -24,7 +24,7 @@ from django.views import View
 from surveys.choices import Anonymity, SurveyKind, SurveyStatus
 from surveys.compiled import compiled, compiled_questions, survey_version
 from surveys.forms.respond import ResponseForm, answers_posted, checkbox_posted
-from surveys.lookups import survey_by_public_id, survey_member
+from surveys.lookups import survey_answering
 from surveys.selectors import (
     answers_stored_under_key,
     poll_card,
@@ -40,7 +40,6 @@ from surveys.services.responses import (
     response_submit,
     survey_closed_reason,
 )
-from surveys.services.statements import member_with_answered
 from surveys.services.writing import response_location
 from surveys.views.respond.respondent import (
     ANSWER_KEY_FORMAT,
@@ -65,23 +64,18 @@ class SurveyRespondView(View):
 
     def setup(self, request: HttpRequest, *args, **kwargs) -> None:
         super().setup(request, *args, **kwargs)
-        self.survey = survey_by_public_id(kwargs["public_id"])
+        # The survey and the signed-in user's membership that answers it, in one statement;
+        # on a GET, with whether that member has answered (a survey taking one answer asks).
+        user_id = request.user.pk if request.user.is_authenticated else None
+        self.survey, member, answered = survey_answering(
+            kwargs["public_id"], user_id=user_id, took_part=request.method == "GET"
+        )
         if self.survey is None:
             raise Http404("No such survey")
         self.invitation = session_invitation(request=request, survey=self.survey)
-        # Whether the signed-in member has answered, when the page will ask (a GET of a
-        # survey taking one answer): read with the member, in the same statement.
         self.member_answered: bool | None = None
-        member = None
-        if request.user.is_authenticated:
-            if request.method == "GET" and self._asks_answered():
-                member, self.member_answered = member_with_answered(
-                    survey=self.survey, user_id=request.user.pk
-                )
-            else:
-                member = survey_member(survey=self.survey, user_id=request.user.pk)
-        if member is None:
-            self.member_answered = None
+        if member is not None and request.method == "GET" and self._asks_answered():
+            self.member_answered = answered
         self.member = member or (self.invitation.member if self.invitation else None)
         self.language = respondent_language(
             request=request, survey=self.survey, member=self.member, invitation=self.invitation
