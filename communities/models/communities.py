@@ -112,7 +112,11 @@ class Location(TimeStampedModel):
 
 class Member(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="members")
+    # No index of its own: the (community, status) index leads with it, and every answer
+    # updates the member's activity, so each index is one more B-tree written.
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="members", db_index=False
+    )
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
     )
@@ -192,7 +196,10 @@ class ConsentRecord(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="consent_records"
     )
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consents")
+    # No index of its own: the (member, purpose, recorded_at) index leads with it.
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="consents", db_index=False
+    )
     purpose = models.CharField(_("purpose"), max_length=24, choices=ConsentPurpose.choices)
     policy_version = models.PositiveIntegerField(_("policy version"))
     granted = models.BooleanField(_("granted"))

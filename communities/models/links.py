@@ -29,8 +29,12 @@ class LinkToken(models.Model):
     """
 
     kind = models.CharField(_("kind"), max_length=32, choices=LinkTokenKind.choices)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # Unique by a constraint (Meta): unique=True would add a LIKE index on PostgreSQL.
+    token_hash = models.CharField(max_length=64, editable=False)
+    # No index of its own: the (organisation, email) index leads with it.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     member = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.CASCADE, related_name="link_tokens"
     )
@@ -51,6 +55,7 @@ class LinkToken(models.Model):
             models.Index(fields=["organisation", "email"], name="linktoken_org_email"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="linktoken_token_hash"),
             models.CheckConstraint(
                 condition=models.Q(kind__in=LinkTokenKind.values), name="linktoken_kind_valid"
             ),

@@ -24,8 +24,14 @@ def outbox_message_id() -> str:
 class OutboundEmail(models.Model):
     """The outbox: every email is a row first, written with what caused it, then sent."""
 
+    # No index of its own: the contact lookup's (organisation, to_email, …) leads with it.
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     to_email = models.EmailField()
     template = models.CharField(max_length=100)
@@ -40,7 +46,8 @@ class OutboundEmail(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint (Meta): unique=True would add a LIKE index on PostgreSQL.
+    idempotency_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -57,6 +64,7 @@ class OutboundEmail(models.Model):
         db_table = "feedback_outboundemail"
         ordering = ["-created_at"]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="outbox_idempotency_key"),
             models.CheckConstraint(
                 condition=models.Q(status__in=EmailStatus.values), name="outbox_status_valid"
             ),

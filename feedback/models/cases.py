@@ -10,7 +10,10 @@ from feedback.reasons import reasons_parse, reasons_render
 
 
 class Case(TimeStampedModel):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cases")
+    # No index of its own: the inbox's (organisation, …) indexes lead with it.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="cases", db_index=False
+    )
     response = models.OneToOneField(
         "surveys.Response", on_delete=models.CASCADE, related_name="case"
     )
@@ -138,7 +141,8 @@ class CaseEvent(models.Model):
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the timeline's (case, created_at, id) index leads with it.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(_("what happened"), max_length=20, choices=CaseEventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

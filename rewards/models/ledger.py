@@ -11,10 +11,13 @@ from rewards.choices import LedgerReason
 class LedgerEntry(models.Model):
     """Append-only points ledger; a balance is the sum of a member's entries."""
 
+    # No index of their own: indexes below lead with each (one B-tree less per award).
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="ledger_entries"
+        Organisation, on_delete=models.CASCADE, related_name="ledger_entries", db_index=False
     )
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     points = models.IntegerField(_("points"))
     reason = models.CharField(_("reason"), max_length=24, choices=LedgerReason.choices)
     # What earned or spent the points, as "app.model:id"; rewards never imports its sources.
@@ -23,7 +26,9 @@ class LedgerEntry(models.Model):
     # {"title": survey or reward name, "note": staff's reason for an adjustment}. Never
     # anything that names an anonymous response.
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint (Meta), not unique=True: on PostgreSQL that would add a
+    # LIKE index no query uses, one more B-tree per award.
+    idempotency_key = models.CharField(max_length=200)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -40,6 +45,7 @@ class LedgerEntry(models.Model):
         verbose_name_plural = "ledger entries"
         constraints = [
             models.CheckConstraint(condition=~models.Q(points=0), name="ledger_points_nonzero"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="ledger_idempotency_key"),
         ]
         indexes = [
             models.Index(fields=["member", "created_at"]),

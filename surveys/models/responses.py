@@ -22,7 +22,11 @@ SHORT_TEXT_MAX_LENGTH = 500
 
 class Response(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    # No index of its own: the (survey, …) indexes below lead with it, and every answer
+    # would write one more B-tree (likewise for the other foreign keys so marked here).
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     channel = models.ForeignKey(
         Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
     )
@@ -84,8 +88,12 @@ class Response(models.Model):
 
 class Answer(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
     # Copied from the question so the score ranges can be database constraints.
     question_type = models.CharField(max_length=16, choices=QuestionType.choices)
     number = models.SmallIntegerField(null=True, blank=True)
@@ -150,7 +158,9 @@ class Participation(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="participations")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="participations", db_index=False
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="participations")
     completed_on = models.DateField(default=timezone.localdate)
     # Points earned by an anonymous answer wait to be awarded in a shuffled batch, in
