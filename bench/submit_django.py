@@ -7,10 +7,11 @@ for each figure in turn: the bare view, the bare template page, the survey submi
 different signed-in member each time, 30 % detractors with consent), the kiosk JSON submit
 (8 kiosks), and the respondent GET as a signed-in member and as a visitor. For each it
 prints the wall time and the process's own CPU time per request (CPU leaves out the wait
-on PostgreSQL, so it holds up better than wall time on a shared machine), and the ratio
-to the bare template page. With --profile it runs each figure again under cProfile and
-writes bench/results/submit-django-<stamp>-<figure>.pstats (read them with
-`python -m pstats`).
+on PostgreSQL, so it holds up better than wall time on a shared machine), the CPU time the
+PostgreSQL backend serving it spent per request (read from /proc: the server runs on this
+machine), and the ratio to the bare template page. With --profile it runs each figure again
+under cProfile and writes bench/results/submit-django-<stamp>-<figure>.pstats (read them
+with `python -m pstats`).
 
 No wrk, no gunicorn: this measures the app's own cost per request, for before/after
 comparisons of one change; the throughput figures are bench/submit.py's.
@@ -52,6 +53,7 @@ def drive(args: argparse.Namespace) -> int:
         print(
             f"in-process postgresql {fig['name']:14s} {fig['wall_ms']:7.3f} ms wall "
             f"{fig['cpu_ms']:7.3f} ms CPU per request"
+            + (f" (+{fig['db_cpu_ms']:6.3f} ms database CPU)" if "db_cpu_ms" in fig else "")
             + (f"  {ratio:.3f}x bare template (CPU)" if ratio else "")
             + (f"  profile {fig['pstats']}" if fig.get("pstats") else "")
         )
@@ -228,6 +230,25 @@ class Client:
             raise SystemExit(f"{figure}: answered {status}")
 
 
+def _database_cpu() -> float | None:
+    """CPU seconds used so far by the PostgreSQL backend serving this process, read from
+    /proc (the server runs on this machine; None where it cannot be read). The database's
+    share of a request, which the process's own CPU time leaves out."""
+    import os
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime: the 14th and 15th fields, counted after the command name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(args: argparse.Namespace) -> int:
     import cProfile
     import time
@@ -245,7 +266,7 @@ def measure(args: argparse.Namespace) -> int:
     for figure in args.figures.split(","):
         for _ in range(20):  # warm: imports, templates, compiled surveys, prepared queries
             client.one(figure)
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, db_cpu = time.perf_counter(), time.process_time(), _database_cpu()
         for _ in range(args.requests):
             client.one(figure)
         entry = {
@@ -253,6 +274,9 @@ def measure(args: argparse.Namespace) -> int:
             "wall_ms": round((time.perf_counter() - wall) * 1000 / args.requests, 3),
             "cpu_ms": round((time.process_time() - cpu) * 1000 / args.requests, 3),
         }
+        db_after = _database_cpu()
+        if db_cpu is not None and db_after is not None:
+            entry["db_cpu_ms"] = round((db_after - db_cpu) * 1000 / args.requests, 3)
         if args.profile_prefix:
             profile = cProfile.Profile()
             profile.enable()
