@@ -7,8 +7,8 @@ These run the same queries, select_related included (config.sql.PreparedQuery).
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 
 from communities.models import Member
 from config.sql import PreparedQuery
@@ -28,11 +28,18 @@ def _with_answerer(queryset: QuerySet, user_id: int) -> QuerySet:
     """The survey joined to the user's membership that answers it, as `answerer`: the
     earliest of the user's memberships in the survey's organisation, in its community when
     it has one. One statement where a signed-in page read the survey, then the member."""
+    # Written so the database finds the user's few memberships by user first: a condition
+    # on the organisation that every membership shares led SQLite (and PostgreSQL before
+    # it has statistics) through every member of the organisation. A community belongs to
+    # one organisation, so only a survey of no community names the organisation.
     earliest = (
-        Member.objects.filter(
-            organisation_id=OuterRef("organisation_id"),
-            user_id=user_id,
-            community_id=Coalesce(OuterRef("community_id"), F("community_id")),
+        Member.objects.filter(user_id=user_id)
+        .filter(
+            Q(community_id=OuterRef("community_id"))
+            | (
+                Q(IsNull(OuterRef("community_id"), True))
+                & Q(organisation_id=OuterRef("organisation_id"))
+            )
         )
         .order_by("pk")
         .values("pk")[:1]

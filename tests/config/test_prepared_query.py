@@ -103,3 +103,22 @@ def test_a_values_query_reads_one_row_as_the_orms_values_would(survey):
             .get()
         )
     assert query.values_first("no-such-link") is None
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, read without stats")
+def test_the_member_answering_is_found_through_the_user_not_the_organisations_members(
+    survey, member_user
+):
+    # A condition on the organisation alone led SQLite through every member of it (5 ms
+    # at 20,000 members); the user's own index finds their few memberships.
+    from surveys.lookups import _survey_answerer
+
+    survey_answering(survey.public_id, user_id=member_user.pk)  # compiled
+    sql, params, positions = _survey_answerer._compiled[:3]
+    values = (survey.public_id, member_user.pk)
+    bound = [p if n is None else values[n] for p, n in zip(params, positions, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", bound)
+        plan = [row[-1] for row in cursor.fetchall()]
+    members = [step for step in plan if step.startswith("SEARCH U0 ")]
+    assert members and all("(user_id=?)" in step for step in members), plan
