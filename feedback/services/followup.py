@@ -112,6 +112,11 @@ def _round_robin_next(*, rule_pk: int, members: list[int]) -> int:
     return members[(cursor - 1) % len(members)]
 
 
+_PICKS = frozenset(
+    {RuleAssignment.PERSON, RuleAssignment.LOCATION_MANAGER, RuleAssignment.ROUND_ROBIN}
+)
+
+
 def case_route(
     *, plan: Plan, response: Response, advance: bool = True
 ) -> tuple[int | None, int | None]:
@@ -121,6 +126,9 @@ def case_route(
     spec = plan.case or {}
     team_id = spec.get("team")
     assign = spec.get("assign") or ""
+    if assign not in _PICKS:
+        # Nobody to pick (most plans): no query to build on an answer's path.
+        return team_id, None
     workers = (
         StaffRole.objects.for_organisation(response.organisation_id)
         .filter(role__in=WORK_CASES_ROLES, user__is_active=True)

@@ -45,7 +45,7 @@ from surveys.models import (
 from surveys.reactions import response_reactions_run
 from surveys.services.pool import answer_pool
 from surveys.services.statements import MemberAnswering, invitation_claim
-from surveys.services.writing import response_write
+from surveys.services.writing import answers_score, response_write
 
 
 class SurveyNotOpen(ValidationError):
@@ -189,11 +189,8 @@ def _answer_clean(question: Question, value: Any, other: str = "") -> dict[str, 
         if other:
             clean["text"] = _text_clean(other, SHORT_TEXT_MAX_LENGTH)
         return clean
-    limit = (
-        SHORT_TEXT_MAX_LENGTH
-        if question.type == QuestionType.SHORT_TEXT
-        else TEXT_ANSWER_MAX_LENGTH
-    )
+    short = question.type == QuestionType.SHORT_TEXT
+    limit = SHORT_TEXT_MAX_LENGTH if short else TEXT_ANSWER_MAX_LENGTH
     return {"text": _text_clean(value, limit)}
 
 
@@ -284,6 +281,8 @@ def response_submit(
             invitation=invitation,
             channel=channel,
         )
+    # Scored before the transaction: on SQLite it holds the database's one write lock.
+    answers_score(clean=clean, question_types={q.pk: q.type for q in questions})
     try:
         with transaction.atomic():
             return _submit(

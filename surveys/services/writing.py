@@ -40,6 +40,15 @@ def organisation_day(*, organisation: Organisation, at: datetime) -> date:
     return timezone.localdate(at, timezone=_zone(organisation.time_zone))
 
 
+def answers_score(*, clean: dict[int, dict[str, Any]], question_types: dict[int, str]) -> None:
+    """Score each long text answer's sentiment into its clean value ("sentiment"), so the
+    caller can do it before its transaction: on SQLite everything inside one holds the
+    database's single write lock, which every other answer waits on."""
+    for qid, value in clean.items():
+        if question_types.get(qid) == QuestionType.TEXT and "sentiment" not in value:
+            value["sentiment"] = sentiment_score(value.get("text", ""))
+
+
 def response_write(
     *,
     survey: Survey,
@@ -82,7 +91,13 @@ def response_write(
                 "question_type": kind,
                 "number": value.get("number"),
                 "text": text,
-                "sentiment": sentiment_score(text) if kind == QuestionType.TEXT else None,
+                "sentiment": (
+                    value["sentiment"]
+                    if "sentiment" in value
+                    else sentiment_score(text)
+                    if kind == QuestionType.TEXT
+                    else None
+                ),
             }
         )
     pairs = [(qid, cid) for qid, value in clean.items() for cid in value.get("choice_ids", ())]
