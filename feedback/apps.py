@@ -12,6 +12,7 @@ class FeedbackConfig(AppConfig):
         from feedback.rules import signals_connect
         from feedback.services import response_stored
         from feedback.services.cases import AUDIT_ACTIONS, AUDIT_TARGET_LABELS, AUDIT_TARGETS
+        from feedback.services.sla import sla_signals_connect
         from surveys.reactions import response_reaction_register
 
         member_data_register(PART)
@@ -19,5 +20,6 @@ class FeedbackConfig(AppConfig):
             actions=AUDIT_ACTIONS, targets=AUDIT_TARGETS, target_labels=AUDIT_TARGET_LABELS
         )
         signals_connect()
+        sla_signals_connect()
         # Every stored response goes through the follow-up rules (see surveys.reactions).
         response_reaction_register(response_stored)

@@ -14,6 +14,8 @@ runs twice, or two workers that race, send one email.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,10 +142,58 @@ _sla_row = PreparedQuery(
 )
 
 
-def _sla_of(*, organisation: Organisation, priority: str) -> tuple[Hours, int, int]:
-    """The organisation's hours and `priority`'s (first response, resolution) minutes, in
-    one query."""
+# What `_sla_row` found, per (organisation, its updated_at, priority): a case opens on the
+# path of every detractor's answer, and these settings seldom change. A change to the hours
+# or a policy moves the organisation's updated_at (sla_signals_connect), so a key read
+# before it is never asked again; the follow-up rules are kept the same way.
+SLA_KEPT = 1024
+_lock = threading.Lock()
+_kept: OrderedDict[tuple[int, str, str], dict[str, Any]] = OrderedDict()
+
+
+def _sla_values(*, organisation: Organisation, priority: str) -> dict[str, Any]:
+    key = (organisation.pk, organisation.updated_at.isoformat(), priority)
+    with _lock:
+        row = _kept.get(key)
+        if row is not None:
+            _kept.move_to_end(key)
+            return row
     row = _sla_row.values_first(organisation.pk, priority) or {}
+    with _lock:
+        _kept[key] = row
+        while len(_kept) > SLA_KEPT:
+            _kept.popitem(last=False)
+    return row
+
+
+def sla_forget(*, organisation_id: int | None = None) -> None:
+    """Plumbing for a change of hours or targets: the organisation's key moves (in the
+    change's own transaction), and this process forgets what it kept."""
+    if organisation_id is not None:
+        Organisation.objects.filter(pk=organisation_id).update(updated_at=timezone.now())
+    with _lock:
+        _kept.clear()
+
+
+def _sla_changed(sender, instance: BusinessHours | SlaPolicy, **kwargs) -> None:
+    sla_forget(organisation_id=instance.organisation_id)
+
+
+def sla_signals_connect() -> None:
+    """Start-up plumbing: any write of business hours or a policy (a service, a factory, the
+    shell) moves its organisation's key."""
+    from django.db.models.signals import post_delete, post_save
+
+    for model in (BusinessHours, SlaPolicy):
+        name = model._meta.model_name
+        post_save.connect(_sla_changed, sender=model, dispatch_uid=f"sla-{name}-saved")
+        post_delete.connect(_sla_changed, sender=model, dispatch_uid=f"sla-{name}-deleted")
+
+
+def _sla_of(*, organisation: Organisation, priority: str) -> tuple[Hours, int, int]:
+    """The organisation's hours and `priority`'s (first response, resolution) minutes: one
+    query, the first time this process is asked for them since they last changed."""
+    row = _sla_values(organisation=organisation, priority=priority)
     zone = organisation_time_zone(organisation)
     if row.get("business_hours__id") is None:
         hours = Hours(DEFAULT_DAYS, DEFAULT_OPENS, DEFAULT_CLOSES, zone)
