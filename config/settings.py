@@ -123,9 +123,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             server_side_binding=True, prepare_threshold=5
         )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's backend, with this project's transactions queued on a lock file instead of
-    # SQLite's busy loop, which slept up to 25 ms after a writer had finished.
-    DATABASES["default"]["ENGINE"] = "config.sqlite"
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
     # BEGIN so concurrent submits queue instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {

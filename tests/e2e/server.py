@@ -35,9 +35,9 @@ def free_port() -> int:
 def current_database_url() -> str:
     """The DATABASE_URL of the database this test process is using (the test database)."""
     db = connection.settings_dict
-    if connection.vendor == "sqlite":
+    if db["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{db['NAME']}"
-    if connection.vendor == "postgresql":
+    if db["ENGINE"] == "django.db.backends.postgresql":
         password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
         port = f":{db['PORT']}" if db.get("PORT") else ""
         return (
