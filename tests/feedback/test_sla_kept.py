@@ -28,6 +28,21 @@ def _fresh(organisation) -> Organisation:
     return Organisation.objects.get(pk=organisation.pk)
 
 
+def _high_policy(organisation, first: int, resolution: int):
+    """Staff set the high priority's targets (minutes) through the service."""
+    return sla_policy_save(
+        organisation=organisation,
+        actor=None,
+        priority=CasePriority.HIGH,
+        first_response_minutes=first,
+        resolution_minutes=resolution,
+    )
+
+
+def _after(first: int, resolution: int) -> tuple[dt.datetime, dt.datetime]:
+    return MONDAY_9 + dt.timedelta(minutes=first), MONDAY_9 + dt.timedelta(minutes=resolution)
+
+
 def _due(organisation, priority=CasePriority.HIGH):
     return case_sla_times(organisation=_fresh(organisation), priority=priority, start=MONDAY_9)
 
@@ -43,30 +58,12 @@ def test_the_second_case_reads_no_service_level_row(organisation):
 
 def test_a_changed_policy_reaches_the_next_case(organisation):
     # given: a policy, and a case that read it
-    sla_policy_save(
-        organisation=organisation,
-        actor=None,
-        priority=CasePriority.HIGH,
-        first_response_minutes=60,
-        resolution_minutes=120,
-    )
-    assert _due(organisation) == (
-        MONDAY_9 + dt.timedelta(hours=1),
-        MONDAY_9 + dt.timedelta(hours=2),
-    )
+    _high_policy(organisation, 60, 120)
+    assert _due(organisation) == _after(60, 120)
     # when: staff change it
-    sla_policy_save(
-        organisation=organisation,
-        actor=None,
-        priority=CasePriority.HIGH,
-        first_response_minutes=30,
-        resolution_minutes=240,
-    )
+    _high_policy(organisation, 30, 240)
     # then: the next case is due by the new targets
-    assert _due(organisation) == (
-        MONDAY_9 + dt.timedelta(minutes=30),
-        MONDAY_9 + dt.timedelta(hours=4),
-    )
+    assert _due(organisation) == _after(30, 240)
 
 
 def test_a_deleted_policy_falls_back_to_the_defaults(organisation, settings):
@@ -74,19 +71,10 @@ def test_a_deleted_policy_falls_back_to_the_defaults(organisation, settings):
         **settings.CASES_SLA_DEFAULTS,
         "high": {"first_response": 10, "resolution": 20},
     }
-    policy, _created = sla_policy_save(
-        organisation=organisation,
-        actor=None,
-        priority=CasePriority.HIGH,
-        first_response_minutes=60,
-        resolution_minutes=120,
-    )
+    policy, _created = _high_policy(organisation, 60, 120)
     _due(organisation)
     sla_policy_delete(policy=policy, actor=None)
-    assert _due(organisation) == (
-        MONDAY_9 + dt.timedelta(minutes=10),
-        MONDAY_9 + dt.timedelta(minutes=20),
-    )
+    assert _due(organisation) == _after(10, 20)
 
 
 def test_another_process_sees_the_change_by_the_organisations_new_key(organisation):
@@ -113,5 +101,5 @@ def test_each_organisation_keeps_its_own_hours(organisation):
         resolution_minutes=10,
     )
     mine, theirs = _due(organisation), _due(other)
-    assert theirs == (MONDAY_9 + dt.timedelta(minutes=5), MONDAY_9 + dt.timedelta(minutes=10))
+    assert theirs == _after(5, 10)
     assert mine != theirs
