@@ -23,7 +23,7 @@ from surveys.models import (
     Survey,
     translated,
 )
-from surveys.services.responses import answers_validate, question_field_name
+from surveys.services.answers import answers_validate, question_field_name
 
 # Shown by respond.js only when the survey asks for one question at a time.
 STEP_NAV = (

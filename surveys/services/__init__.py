@@ -12,6 +12,7 @@ ones other apps, tests and benchmarks import from ``surveys.services``. Patch a 
 (in a test) where it is defined: patching it here changes nothing that calls it.
 """
 
+from surveys.services.answers import condition_holds
 from surveys.services.builder import (
     question_add,
     question_delete,
@@ -28,7 +29,7 @@ from surveys.services.invitations import (
     reminders_send,
 )
 from surveys.services.kiosks import kiosk_register, kiosk_revoke
-from surveys.services.responses import AlreadyAnswered, condition_holds, response_submit
+from surveys.services.responses import AlreadyAnswered, response_submit
 
 __all__ = [
     "AlreadyAnswered",

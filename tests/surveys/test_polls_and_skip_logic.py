@@ -271,7 +271,7 @@ def test_privacy_policy_is_linked_from_the_survey_page(client, survey, community
 
 
 def test_a_single_choice_answer_may_be_written_in_its_other_box_alone():
-    from surveys.services.responses import answers_validate
+    from surveys.services.answers import answers_validate
     from tests.factories.surveys import ChoiceFactory, QuestionFactory
 
     question = QuestionFactory(type=QuestionType.SINGLE_CHOICE, settings={"other": True})

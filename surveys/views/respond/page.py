@@ -30,13 +30,12 @@ from surveys.selectors import (
     poll_card,
     survey_answered_by,
 )
+from surveys.services.answers import answers_validate, question_field_name
 from surveys.services.responses import (
     AlreadyAnswered,
     SubmitResult,
     SurveyNotOpen,
     answer_key_stored,
-    answers_validate,
-    question_field_name,
     response_submit,
     survey_closed_reason,
 )

@@ -40,8 +40,9 @@ from communities.models import Community, Member, Organisation
 from config.celery import app
 from surveys.choices import QuestionType, SurveyStatus
 from surveys.models import Answer, Participation, PooledAnswer, Response, Survey
+from surveys.services.answers import answers_validate, question_field_name
 from surveys.services.pool import anonymous_points_release, anonymous_pool_release
-from surveys.services.responses import answers_validate, question_field_name, survey_questions
+from surveys.services.responses import survey_questions
 
 BATCH = 2000
 
