@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
@@ -37,8 +38,7 @@ def rate_hit(*, scope: str, key: str, limit: int, window: int = 60) -> RateWindo
     A window starts at its first hit and lasts `window` seconds; its start is kept beside
     the count, so the answer can say when the count starts again.
     """
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    count_key = f"rl:{scope}:{digest}"
+    count_key = _count_key(scope, key)
     start_key = f"{count_key}:start"
     now = time.time()
     if cache.add(count_key, 0, timeout=window):
@@ -57,6 +57,18 @@ def rate_hit(*, scope: str, key: str, limit: int, window: int = 60) -> RateWindo
         count, started = 1, now
     reset = min(window, max(1, math.ceil(started + window - now)))
     return RateWindow(limit=limit, count=count, reset=reset, window=window)
+
+
+def _count_key(scope: str, key: str) -> str:
+    return f"rl:{scope}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def rate_refund(*, scope: str, key: str) -> None:
+    """Take back one hit rate_hit counted, for an action that then did not happen (a
+    kiosk's answer that turned out to be a resend). Nothing to take back once the window
+    has ended."""
+    with contextlib.suppress(ValueError):
+        cache.decr(_count_key(scope, key))
 
 
 def rate_limited(*, scope: str, key: str, limit: int, window: int = 60) -> bool:

@@ -7,6 +7,11 @@ These run the same queries, select_related included (config.sql.PreparedQuery).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from datetime import datetime
+from typing import NamedTuple
+
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
 
@@ -93,6 +98,70 @@ def survey_by_public_id(public_id: str) -> Survey | None:
 def kiosk_by_token(device_token: str) -> Channel | None:
     """The kiosk channel of a device token, with its survey, organisation and store."""
     return _kiosk.first(device_token)
+
+
+class KioskCurrent(NamedTuple):
+    """A kiosk as a process last read it: what its channel, survey and organisation rows
+    said (their updated_at, the survey's revision). A submit made with that copy writes
+    only while all still say so (response_with_answers_insert's `current`)."""
+
+    channel_id: int
+    channel_updated_at: datetime
+    survey_id: int
+    survey_updated_at: datetime
+    survey_revision: int
+    survey_status: str
+    organisation_updated_at: datetime
+
+
+# Kiosks whose answers this process has taken, by device token: a store's tablets answer
+# all day, and each answer would otherwise start by reading its kiosk again.
+KIOSKS_KEPT = 1024
+_kiosks: OrderedDict[str, Channel] = OrderedDict()
+_kiosks_lock = threading.Lock()
+
+
+def kiosk_version(channel: Channel) -> KioskCurrent:
+    """What a submit made with this copy of the kiosk must still find in the database."""
+    survey = channel.survey
+    return KioskCurrent(
+        channel_id=channel.pk,
+        channel_updated_at=channel.updated_at,
+        survey_id=survey.pk,
+        survey_updated_at=survey.updated_at,
+        survey_revision=survey.revision,
+        survey_status=survey.status,
+        organisation_updated_at=survey.organisation.updated_at,
+    )
+
+
+def kiosk_kept(device_token: str) -> tuple[Channel | None, KioskCurrent | None]:
+    """The kiosk of a device token, for its answers: this process's copy with the version
+    a submit made with it must still find (the submit writes only then: see
+    surveys.services.responses.StaleCopy); else a fresh read, kept when the kiosk is on,
+    and no version (nothing to check)."""
+    with _kiosks_lock:
+        channel = _kiosks.get(device_token)
+        if channel is not None:
+            _kiosks.move_to_end(device_token)
+    if channel is not None:
+        return channel, kiosk_version(channel)
+    channel = kiosk_by_token(device_token)
+    if channel is not None and channel.active:
+        with _kiosks_lock:
+            _kiosks[device_token] = channel
+            while len(_kiosks) > KIOSKS_KEPT:
+                _kiosks.popitem(last=False)
+    return channel, None
+
+
+def kiosk_forget(device_token: str | None = None) -> None:
+    """Drop this process's copy of a kiosk (of every kiosk: None)."""
+    with _kiosks_lock:
+        if device_token is None:
+            _kiosks.clear()
+        else:
+            _kiosks.pop(device_token, None)
 
 
 def survey_answering(

@@ -38,14 +38,23 @@ class StoredResponse:
 
 
 ResponseReaction = Callable[[StoredResponse], None]
+# Whether a reaction would write nothing for a response, asked before the response is
+# written (its response and answers not yet saved: no ids).
+ReactionQuiet = Callable[[StoredResponse], bool]
 
 _reactions: list[ResponseReaction] = []
+_quiet: dict[ResponseReaction, ReactionQuiet] = {}
 
 
-def response_reaction_register(reaction: ResponseReaction) -> ResponseReaction:
-    """Run `reaction` for every stored response; registering twice is a no-op."""
+def response_reaction_register(
+    reaction: ResponseReaction, *, quiet: ReactionQuiet | None = None
+) -> ResponseReaction:
+    """Run `reaction` for every stored response; registering twice is a no-op. `quiet`, when
+    given, says beforehand that the reaction would write nothing for a response."""
     if reaction not in _reactions:
         _reactions.append(reaction)
+    if quiet is not None:
+        _quiet[reaction] = quiet
     return reaction
 
 
@@ -56,3 +65,10 @@ def response_reactions() -> tuple[ResponseReaction, ...]:
 def response_reactions_run(stored: StoredResponse) -> None:
     for reaction in _reactions:
         reaction(stored)
+
+
+def response_reactions_quiet(draft: StoredResponse) -> bool:
+    """Whether no registered reaction would write anything for this response, asked before
+    it is written: then the response's own statement is all the work (a reaction that
+    cannot say so beforehand counts as one that writes)."""
+    return all(reaction in _quiet and _quiet[reaction](draft) for reaction in _reactions)

@@ -514,3 +514,18 @@ def response_stored(stored: StoredResponse) -> None:
             consent_just_given=stored.consent_just_given,
             scores_first=not stored.pooled,
         )
+
+
+def response_quiet(draft: StoredResponse) -> bool:
+    """Whether response_stored would write nothing for this response: no rule matches it.
+    Asked before the response is written (surveys.reactions), on the same rules and
+    answers; a matching rule of any action (case, email, alert, webhook) is not quiet."""
+    if not draft.answers:
+        return True
+    rules = followup_rules(response=draft.response)
+    if not rules:
+        return True
+    plan = rules_plan(
+        rules=rules, response=draft.response, answers=draft.answers, choice_ids=draft.choice_ids
+    )
+    return not plan.matched

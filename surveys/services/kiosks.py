@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from communities.models import Location
-from config.ratelimit import rate_limited
+from config.ratelimit import rate_limited, rate_refund
 from surveys.choices import ChannelKind
 from surveys.compiled import compiled_questions
+from surveys.lookups import KioskCurrent
 from surveys.models import Channel, Survey
 from surveys.services.responses import SubmitResult, response_submit
 
@@ -58,19 +59,27 @@ def kiosk_revoke(*, channel: Channel) -> Channel:
 
 
 def kiosk_submit(
-    *, channel: Channel, raw_answers: Mapping[str, Any], idempotency_key: str, language: str
+    *,
+    channel: Channel,
+    raw_answers: Mapping[str, Any],
+    idempotency_key: str,
+    language: str,
+    current: KioskCurrent | None = None,
 ) -> SubmitResult:
     """Store a walk-in customer's answers: anonymous, tagged with the store and channel.
 
     A replay of a queued answer (same key) returns the stored one and is not counted
-    against the device's rate: the rate is taken only once the answer is known to be new,
-    inside the transaction, so a refused one leaves nothing behind.
+    against the device's rate: the rate is taken once the answer is known to be new,
+    inside the transaction, so a refused one leaves nothing behind; or, where the answer is
+    one statement of its own, before it and given back when nothing was stored.
+
+    `current`: `channel` is the process's copy (surveys.lookups.kiosk_kept); see
+    response_submit, which raises StaleCopy for any outcome the copy cannot vouch for.
     """
+    scope = {"scope": "kiosk", "key": str(channel.pk)}
 
     def admit() -> None:
-        if rate_limited(
-            scope="kiosk", key=str(channel.pk), limit=settings.CHORUS["KIOSK_RATE_PER_MINUTE"]
-        ):
+        if rate_limited(**scope, limit=settings.CHORUS["KIOSK_RATE_PER_MINUTE"]):
             raise KioskRateLimited
 
     return response_submit(
@@ -82,4 +91,6 @@ def kiosk_submit(
         location=channel.location,
         questions=compiled_questions(survey=channel.survey),
         admit=admit,
+        refund=lambda: rate_refund(**scope),
+        current=current,
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from surveys.choices import (
     SurveyKind,
     SurveyStatus,
 )
+from surveys.lookups import KioskCurrent
 from surveys.models import (
     Channel,
     Participation,
@@ -36,11 +37,11 @@ from surveys.models import (
     SurveyInvitation,
     translated,
 )
-from surveys.reactions import response_reactions_run
+from surveys.reactions import StoredResponse, response_reactions_quiet, response_reactions_run
 from surveys.services.answers import answers_validate
 from surveys.services.pool import answer_pool
 from surveys.services.statements import MemberAnswering, invitation_claim
-from surveys.services.writing import answers_score, response_write
+from surveys.services.writing import ResponseDraft, answers_score, draft_write, response_draft
 
 
 class SurveyNotOpen(ValidationError):
@@ -122,6 +123,8 @@ def response_submit(
     wants_anonymous: bool = False,
     questions: Sequence[Question] | None = None,
     admit: Callable[[], None] | None = None,
+    refund: Callable[[], None] | None = None,
+    current: KioskCurrent | None = None,
 ) -> SubmitResult:
     """Store a response and its answers in one transaction, exactly once per key.
 
@@ -130,8 +133,14 @@ def response_submit(
     matches) in the same transaction, so the case and its email row commit with the
     response. A repeated key returns the first response.
 
-    `admit`, when given, runs once the answer is known to be new (not a resend of a stored
-    one) and may raise to refuse it, leaving nothing written (the kiosk's rate limit).
+    `admit`, when given, refuses an answer that is new (not a resend of a stored one) by
+    raising, leaving nothing written (the kiosk's rate limit). With `refund` it may instead
+    be asked first and `refund` called when the answer then turns out not to be stored.
+
+    `current`: the survey and channel came from the process's copy of a kiosk
+    (surveys.lookups.kiosk_kept), and are written with only while the database still
+    holds them so. Any outcome but a stored answer (or its refusal by `admit`) then raises
+    StaleCopy, and the caller asks again with a fresh copy.
 
     An anonymous answer from a respondent the product knows (a member, a personal link)
     is not stored as a Response here: it goes into the mixing pool, and its points wait on
@@ -141,6 +150,8 @@ def response_submit(
         raise ValidationError({"idempotency_key": [_("This form has expired; please reload.")]})
     reason = survey_closed_reason(survey=survey)
     if reason:
+        if current is not None:
+            raise StaleCopy
         # A resend of an answer stored before the survey closed still finds it.
         first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
         if first is not None:
@@ -165,25 +176,51 @@ def response_submit(
             invitation=invitation,
             channel=channel,
         )
+    question_types = {q.pk: q.type for q in questions}
     # Scored before the transaction: on SQLite it holds the database's one write lock.
-    answers_score(clean=clean, question_types={q.pk: q.type for q in questions})
+    answers_score(clean=clean, question_types=question_types)
+    now = timezone.now()
+    consent = bool(consent_to_contact) and not anonymous
+    draft = response_draft(
+        survey=survey,
+        clean=clean,
+        question_types=question_types,
+        idempotency_key=idempotency_key,
+        language=language,
+        member=None if anonymous else member,
+        invitation=None if anonymous else invitation,
+        channel=channel,
+        location=location,
+        anonymous=anonymous,
+        consent_to_contact=consent,
+        # An anonymous response with no known respondent (public link, kiosk) keeps the hour.
+        submitted_at=now.replace(minute=0, second=0, microsecond=0) if anonymous else now,
+        stored_at=now,
+    )
+    if member is None and invitation is None and _at_once(draft, clean, admit, refund):
+        outcome = _submit_at_once(draft, admit=admit, refund=refund, current=current)
+        if isinstance(outcome, StoredResponse):
+            return SubmitResult(response=outcome.response, created=True)
+        if outcome is None and current is not None:
+            # Nothing stored: a resend, or the copy is out of date; the fresh copy decides.
+            raise StaleCopy
+        # A resend, or refused by `admit`: the transaction below says which, as always.
     try:
         with transaction.atomic():
             return _submit(
                 survey=survey,
                 clean=clean,
-                questions=questions,
-                idempotency_key=idempotency_key,
-                language=language,
+                draft=draft,
+                at=now,
                 member=member,
                 invitation=invitation,
-                channel=channel,
-                location=location,
-                anonymous=anonymous,
-                consent_to_contact=bool(consent_to_contact) and not anonymous,
+                consent_to_contact=consent,
                 admit=admit,
+                current=current,
             )
     except _NotStored as refused:
+        if current is not None:
+            raise StaleCopy from None
         # Rolled back. A resend (same key) gets the first answer; another answer is refused.
         first = _first_with_key(survey=survey, idempotency_key=idempotency_key)
         if first is not None:
@@ -193,6 +230,12 @@ def response_submit(
             # nothing to return and nothing stored.
             raise AlreadyAnswered(_link_used_message(), code="already_answered") from None
         raise AlreadyAnswered(refused.message, code="already_answered") from None
+
+
+class StaleCopy(Exception):
+    """A submit made with the process's copy of a kiosk stored nothing: the copy may be out
+    of date (the kiosk switched off, its survey edited or closed), so the caller reads the
+    kiosk afresh and submits again."""
 
 
 def _link_used_message() -> str:
@@ -208,28 +251,75 @@ class _NotStored(Exception):
         self.message = message
 
 
+def _at_once(
+    draft: ResponseDraft,
+    clean: Mapping[int, Mapping[str, Any]],
+    admit: Callable[[], None] | None,
+    refund: Callable[[], None] | None,
+) -> bool:
+    """Whether a response nobody is known to have given (a kiosk, a public link) is all
+    its submit writes: PostgreSQL writes it, its answers and choices in one statement, and
+    neither a reaction nor a webhook would write anything with it. Then that statement
+    needs no transaction around it."""
+    response = draft.stored.response
+    return (
+        connection.vendor == "postgresql"
+        and bool(clean)
+        and (admit is None or refund is not None)
+        and not webhook_subscribed(
+            organisation=response.organisation_id, event=WebhookEvent.RESPONSE_CREATED
+        )
+        and response_reactions_quiet(draft.stored)
+    )
+
+
+# _submit_at_once's word that `admit` refused before anything was written.
+_REFUSED_NOTHING_WRITTEN = object()
+
+
+def _submit_at_once(
+    draft: ResponseDraft,
+    *,
+    admit: Callable[[], None] | None,
+    refund: Callable[[], None] | None,
+    current: KioskCurrent | None,
+) -> StoredResponse | object | None:
+    """Write the response in its one statement, which is its own transaction: no BEGIN,
+    no COMMIT, nothing to roll back (every row in it follows from the response's insert,
+    so it writes all or nothing). `admit` is asked first and refunded when nothing is
+    stored. Returns the stored response; None when nothing was written (a resend, or
+    `current` no longer holds); _REFUSED_NOTHING_WRITTEN when `admit` refused — the
+    caller's transaction then asks again in its usual order, so a resend is still found."""
+    if admit is not None:
+        try:
+            admit()
+        except Exception:  # noqa: BLE001 - any refusal: given back, then asked again in order
+            refund()
+            return _REFUSED_NOTHING_WRITTEN
+    stored = draft_write(draft, current=current)
+    if stored is None and refund is not None and admit is not None:
+        refund()
+    return stored
+
+
 def _submit(
     *,
     survey: Survey,
     clean: dict[int, dict[str, Any]],
-    questions: Sequence[Question],
-    idempotency_key: str,
-    language: str,
+    draft: ResponseDraft,
+    at: datetime,
     member: Member | None,
     invitation: SurveyInvitation | None,
-    channel: Channel | None,
-    location: Location | None,
-    anonymous: bool,
     consent_to_contact: bool,
     admit: Callable[[], None] | None,
+    current: KioskCurrent | None,
 ) -> SubmitResult:
     """The hot path: a handful of statements, no savepoint, no read before a write that a
     unique constraint guards; any refusal raises _NotStored and the caller's transaction
     rolls everything back."""
-    now = timezone.now()
     part = None
     if member is not None:
-        part = _member_answering(survey=survey, member=member, at=now, consent=consent_to_contact)
+        part = _member_answering(survey=survey, member=member, at=at, consent=consent_to_contact)
     if invitation is not None:
         if part is not None:
             # The member's lock first, then the link's, in the order every submit takes them.
@@ -237,26 +327,13 @@ def _submit(
             _refuse_a_second_answer(part)
         # Two devices sending one personal link at once: the second waits on the first's
         # row lock here, then finds it used.
-        if not invitation_claim(invitation_id=invitation.pk, at=now):
+        if not invitation_claim(invitation_id=invitation.pk, at=at):
             raise _NotStored(_link_used_message())
-    # An anonymous response with no known respondent (public link, kiosk) keeps the hour.
-    submitted_at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
-    stored = response_write(
-        survey=survey,
-        clean=clean,
-        question_types={q.pk: q.type for q in questions},
-        idempotency_key=idempotency_key,
-        language=language,
-        member=None if anonymous else member,
-        invitation=None if anonymous else invitation,
-        channel=channel,
-        location=location,
-        anonymous=anonymous,
-        consent_to_contact=consent_to_contact,
-        submitted_at=submitted_at,
-        stored_at=now,
+    stored = draft_write(
+        draft,
         # Written with the response (one statement on PostgreSQL) unless written above.
         member_part=part if part is not None and part.new is None else None,
+        current=current,
     )
     if part is not None:
         _refuse_a_second_answer(part)

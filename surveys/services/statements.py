@@ -17,10 +17,11 @@ from typing import Any, NamedTuple
 from django.db import connection, models
 
 from communities.choices import MemberStatus
-from communities.models import ConsentRecord, Member
+from communities.models import ConsentRecord, Member, Organisation
 from config.sql import insert_rows
 from rewards.models import LedgerEntry
-from surveys.models import Answer, Participation, Response, SurveyInvitation
+from surveys.lookups import KioskCurrent
+from surveys.models import Answer, Channel, Participation, Response, Survey, SurveyInvitation
 
 
 def response_insert(
@@ -136,16 +137,62 @@ def invitation_claim(*, invitation_id: int, at: datetime) -> bool:
         return cursor.rowcount == 1
 
 
+@cache
+def _current_sql() -> str:
+    qn = connection.ops.quote_name
+
+    def col(model, name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    organisation = Organisation
+    # The copy's channel (still active), survey and organisation, each unchanged.
+    return (
+        f"SELECT 1 FROM {qn(Channel._meta.db_table)} ch "
+        f"JOIN {qn(Survey._meta.db_table)} su "
+        f"ON su.{col(Survey, 'id')} = ch.{col(Channel, 'survey')} "
+        f"JOIN {qn(organisation._meta.db_table)} og "
+        f"ON og.{col(organisation, 'id')} = su.{col(Survey, 'organisation')} "
+        f"WHERE ch.{col(Channel, 'id')} = %s AND ch.{col(Channel, 'active')} "
+        f"AND ch.{col(Channel, 'updated_at')} = %s AND su.{col(Survey, 'id')} = %s "
+        f"AND su.{col(Survey, 'updated_at')} = %s AND su.{col(Survey, 'revision')} = %s "
+        f"AND su.{col(Survey, 'status')} = %s "
+        f"AND og.{col(organisation, 'updated_at')} = %s"
+    )
+
+
+def _current_params(current: KioskCurrent) -> list[Any]:
+    stamp = Response._meta.get_field("submitted_at")
+    return [
+        current.channel_id,
+        stamp.get_db_prep_value(current.channel_updated_at, connection),
+        current.survey_id,
+        stamp.get_db_prep_value(current.survey_updated_at, connection),
+        current.survey_revision,
+        current.survey_status,
+        stamp.get_db_prep_value(current.organisation_updated_at, connection),
+    ]
+
+
+def kiosk_current(current: KioskCurrent) -> bool:
+    """Whether the kiosk (its channel active), its survey and organisation are still as
+    `current` read them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_current_sql(), _current_params(current))
+        return cursor.fetchone() is not None
+
+
 def response_with_answers_insert(
     *,
     response: dict[str, Any],
     answers: list[dict[str, Any]],
     choices: list[tuple[int, int]],
     member: MemberAnswering | None = None,
+    current: KioskCurrent | None = None,
 ) -> tuple[int, dict[int, int]] | None:
     """The response, its answers and their chosen choices; (response id, {question_id:
     answer_id}), or None (and nothing written) when the survey has a response under the
-    key already, or `member` had answered and may answer once.
+    key already, or `member` had answered and may answer once, or the kiosk is no longer
+    as `current` read it.
 
     `response` has response_insert's arguments, `answers` answers_insert's rows, `choices`
     (question_id, choice_id) pairs, `member` the member's side of the answer, written
@@ -154,6 +201,8 @@ def response_with_answers_insert(
     round trip instead of five; SQLite has no such statement and runs them one by one.
     """
     if connection.vendor != "postgresql" or not answers:
+        if current is not None and not kiosk_current(current):
+            return None
         if member is not None:
             member.write()
             if member.only_once and not member.new:
@@ -166,7 +215,7 @@ def response_with_answers_insert(
         )
         answer_choices_insert(pairs=[(ids[q], c) for q, c in choices])
         return response_id, ids
-    sql, params = _response_with_answers_sql(response, answers, choices, member)
+    sql, params = _response_with_answers_sql(response, answers, choices, member, current)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -216,6 +265,7 @@ def _response_with_answers_sql(
     answers: list[dict[str, Any]],
     choices: list[tuple[int, int]],
     member: MemberAnswering | None = None,
+    current: KioskCurrent | None = None,
 ) -> tuple[str, list[Any]]:
     """The statement and its parameters; the text depends only on the submit's shape (how
     many answers and choices, which member rows), so it is built once per shape."""
@@ -225,6 +275,8 @@ def _response_with_answers_sql(
     for name in ("survey", "channel", "member", "invitation", "location"):
         values[name] = response[f"{name}_id"]
     params += [field.get_db_prep_save(values.get(field.name), connection) for field in fields]
+    if current is not None:
+        params += _current_params(current)
     params.append(response["organisation_id"])
     for a in answers:
         params += [a["question"], a["question_type"], a.get("number"), a.get("text", "")]
@@ -232,7 +284,7 @@ def _response_with_answers_sql(
     for question_id, choice_id in choices:
         params += [question_id, choice_id]
     cells = response.get("cells") is not None
-    return _response_sql(len(answers), len(choices), cells, shape), params
+    return _response_sql(len(answers), len(choices), cells, shape, current is not None), params
 
 
 @cache
@@ -241,17 +293,23 @@ def _fields(model: type[models.Model], names: tuple[str, ...]) -> tuple[models.F
 
 
 @cache
-def _response_sql(answers: int, choices: int, cells: bool, member: _MemberShape | None) -> str:
+def _response_sql(
+    answers: int, choices: int, cells: bool, member: _MemberShape | None, current: bool = False
+) -> str:
     qn = connection.ops.quote_name
 
     def col(model, name: str) -> str:
         return qn(model._meta.get_field(name).column)
 
-    head, guard = "WITH ", ""
+    head, guards = "WITH ", []
     if member is not None:
         head = f"WITH {', '.join(_member_ctes_sql(member))}, "
         # After the member's lock; only with a new participation when they answer once.
-        guard = f" WHERE EXISTS (SELECT 1 FROM {'p' if member.only_once else 'm'})"
+        guards.append(f"EXISTS (SELECT 1 FROM {'p' if member.only_once else 'm'})")
+    if current:
+        # Only while the kiosk is as the caller's copy read it (KioskCurrent).
+        guards.append(f"EXISTS ({_current_sql()})")
+    guard = f" WHERE {' AND '.join(guards)}" if guards else ""
     answer = Answer._meta.db_table
     through = Answer.choices.through
     row_values = ", ".join(["%s"] * len(_RESPONSE_COLUMNS))

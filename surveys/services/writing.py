@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -12,10 +13,14 @@ from django.utils import timezone
 
 from communities.models import Location, Member, Organisation
 from surveys.choices import QuestionType
+from surveys.lookups import KioskCurrent
 from surveys.models import Answer, Channel, Response, Survey, SurveyInvitation
 from surveys.reactions import StoredResponse
 from surveys.sentiment import sentiment_score
-from surveys.services.statements import MemberAnswering, response_with_answers_insert
+from surveys.services.statements import (
+    MemberAnswering,
+    response_with_answers_insert,
+)
 
 
 def _loaded(instance):
@@ -49,7 +54,18 @@ def answers_score(*, clean: dict[int, dict[str, Any]], question_types: dict[int,
             value["sentiment"] = sentiment_score(value.get("text", ""))
 
 
-def response_write(
+@dataclass
+class ResponseDraft:
+    """A response and its answers ready to write: the statement's rows, and the instances
+    the reactions read (not yet saved: no ids until draft_write)."""
+
+    row: dict[str, Any]
+    answers: list[dict[str, Any]]
+    pairs: list[tuple[int, int]]
+    stored: StoredResponse
+
+
+def response_draft(
     *,
     survey: Survey,
     clean: dict[int, dict[str, Any]],
@@ -65,18 +81,14 @@ def response_write(
     submitted_at: datetime,
     stored_at: datetime,
     pooled: bool = False,
-    member_part: MemberAnswering | None = None,
-) -> StoredResponse | None:
-    """INSERT the response, its answers and chosen choices (the caller's transaction), or
-    nothing and None when the survey already has a response under this key (or
-    `member_part`, the member's side written first, finds they had answered a survey taking
-    one answer; statements.response_with_answers_insert).
+) -> ResponseDraft:
+    """The response, its answers and chosen choices as draft_write writes them.
 
-    Long text answers are scored for sentiment here, before they are stored (TextBlob's
-    lexicon takes well under a millisecond), so the response is analysed as it is written:
-    the follow-up rules run once, in this transaction, and no task has to read it back.
-    An anonymous response records its own coarse time as the moment of analysis, never a
-    finer one.
+    Long text answers are scored for sentiment here when the caller has not already
+    (answers_score), before they are stored (TextBlob's lexicon takes well under a
+    millisecond), so the response is analysed as it is written: the follow-up rules run
+    once, in the transaction that writes it, and no task has to read it back. An anonymous
+    response records its own coarse time as the moment of analysis, never a finer one.
     """
     analysed_at = submitted_at if anonymous else stored_at
     # Every submit path loads the survey with its organisation: this reads no row.
@@ -101,82 +113,106 @@ def response_write(
             }
         )
     pairs = [(qid, cid) for qid, value in clean.items() for cid in value.get("choice_ids", ())]
-    written = response_with_answers_insert(
-        response={
-            "organisation_id": survey.organisation_id,
-            "survey_id": survey.pk,
-            "channel_id": channel.pk if channel else None,
-            "member_id": member.pk if member else None,
-            "invitation_id": invitation.pk if invitation else None,
-            "location_id": location.pk if location else None,
-            "language": language,
-            "submitted_at": submitted_at,
-            "submitted_on": submitted_on,
-            "is_anonymous": anonymous,
-            "consent_to_contact": consent_to_contact,
-            "idempotency_key": idempotency_key,
-            "analysed_at": analysed_at,
-            # PostgreSQL's triggers keep it from the answers (surveys 0010); SQLite leaves it.
-            **(
-                {"cells": response_cells(rows, pairs)}
-                if rows and connection.vendor == "postgresql"
-                else {}
-            ),
-        },
-        answers=rows,
-        choices=pairs,
-        member=member_part,
-    )
-    if written is None:
-        return None
-    response_id, ids = written
+    row = {
+        "organisation_id": survey.organisation_id,
+        "survey_id": survey.pk,
+        "channel_id": channel.pk if channel else None,
+        "member_id": member.pk if member else None,
+        "invitation_id": invitation.pk if invitation else None,
+        "location_id": location.pk if location else None,
+        "language": language,
+        "submitted_at": submitted_at,
+        "submitted_on": submitted_on,
+        "is_anonymous": anonymous,
+        "consent_to_contact": consent_to_contact,
+        "idempotency_key": idempotency_key,
+        "analysed_at": analysed_at,
+        # PostgreSQL's triggers keep it from the answers (surveys 0010); SQLite leaves it.
+        **(
+            {"cells": response_cells(rows, pairs)}
+            if rows and connection.vendor == "postgresql"
+            else {}
+        ),
+    }
     # What the reactions read from the response, without asking the database again.
     related = {
         name: getattr(survey, name)
         for name in ("organisation",)
         if Survey.organisation.is_cached(survey)
     }
-    response = _loaded(
-        Response(
-            pk=response_id,
-            organisation_id=survey.organisation_id,
-            survey=survey,
-            channel=channel,
-            member=member,
-            invitation=invitation,
-            location=location,
-            language=language,
-            submitted_at=submitted_at,
-            submitted_on=submitted_on,
-            is_anonymous=anonymous,
-            consent_to_contact=consent_to_contact,
-            idempotency_key=idempotency_key,
-            analysed_at=analysed_at,
-            **related,
-        )
+    response = Response(
+        organisation_id=survey.organisation_id,
+        survey=survey,
+        channel=channel,
+        member=member,
+        invitation=invitation,
+        location=location,
+        language=language,
+        submitted_at=submitted_at,
+        submitted_on=submitted_on,
+        is_anonymous=anonymous,
+        consent_to_contact=consent_to_contact,
+        idempotency_key=idempotency_key,
+        analysed_at=analysed_at,
+        **related,
     )
     answers = [
-        _loaded(
-            Answer(
-                pk=ids[row["question"]],
-                organisation_id=survey.organisation_id,
-                response=response,
-                question_id=row["question"],
-                question_type=row["question_type"],
-                number=row["number"],
-                text=row["text"],
-                sentiment=row["sentiment"],
-            )
+        Answer(
+            organisation_id=survey.organisation_id,
+            response=response,
+            question_id=r["question"],
+            question_type=r["question_type"],
+            number=r["number"],
+            text=r["text"],
+            sentiment=r["sentiment"],
         )
-        for row in rows
+        for r in rows
     ]
-    return StoredResponse(
+    stored = StoredResponse(
         response=response,
         answers=answers,
         choice_ids={cid for v in clean.values() for cid in v.get("choice_ids", ())},
         submitted_at=stored_at,
         pooled=pooled,
     )
+    return ResponseDraft(row=row, answers=rows, pairs=pairs, stored=stored)
+
+
+def draft_write(
+    draft: ResponseDraft,
+    *,
+    member_part: MemberAnswering | None = None,
+    current: KioskCurrent | None = None,
+) -> StoredResponse | None:
+    """INSERT the drafted response, its answers and chosen choices (in the caller's
+    transaction, or as one statement of its own), and give the instances their ids; or
+    nothing and None when the survey already has a response under this key (or
+    `member_part`, the member's side written first, finds they had answered a survey taking
+    one answer, or `current`, the kiosk as the caller last read it, has changed;
+    statements.response_with_answers_insert)."""
+    written = response_with_answers_insert(
+        response=draft.row,
+        answers=draft.answers,
+        choices=draft.pairs,
+        member=member_part,
+        current=current,
+    )
+    if written is None:
+        return None
+    response_id, ids = written
+    response = _loaded(draft.stored.response)
+    response.pk = response_id
+    for answer in draft.stored.answers:
+        _loaded(answer)
+        answer.pk, answer.response_id = ids[answer.question_id], response_id
+    return draft.stored
+
+
+def response_write(
+    *, member_part: MemberAnswering | None = None, **draft: Any
+) -> StoredResponse | None:
+    """response_draft's response written by draft_write: the pool's release path."""
+    return draft_write(response_draft(**draft), member_part=member_part)
 
 
 def _float_text(value: float) -> str:

@@ -24,11 +24,11 @@ from communities.scoping import StaffScopedMixin
 from config.errors import request_refused
 from surveys.compiled import compiled, compiled_questions, survey_version
 from surveys.forms.respond import ResponseForm
-from surveys.lookups import kiosk_by_token
+from surveys.lookups import KioskCurrent, kiosk_by_token, kiosk_forget, kiosk_kept
 from surveys.models import Channel, Survey
 from surveys.selectors import location_kiosks
 from surveys.services.kiosks import KioskRateLimited, kiosk_submit
-from surveys.services.responses import SurveyNotOpen, survey_closed_reason
+from surveys.services.responses import StaleCopy, SurveyNotOpen, survey_closed_reason
 from surveys.views.respond import SUPPORTED_LANGUAGES
 
 # A customer's answers are a few kilobytes; anything near this is not a customer's answer.
@@ -138,7 +138,31 @@ class KioskSubmitView(View):
     """
 
     def post(self, request: HttpRequest, device_token: str) -> JsonResponse:
-        channel = _kiosk_channel(device_token)
+        channel, current = kiosk_kept(device_token)
+        if current is not None:
+            # This process's copy of the kiosk: it may only say yes (stored, or refused
+            # for the rate once stored would have been); anything else is asked again
+            # of a fresh read.
+            try:
+                return self._answer(request, channel, current)
+            except StaleCopy:
+                kiosk_forget(device_token)
+                channel, _current = kiosk_kept(device_token)
+        if channel is None:
+            raise Http404("No such kiosk")
+        return self._answer(request, channel, None)
+
+    def _answer(
+        self, request: HttpRequest, channel: Channel, current: KioskCurrent | None
+    ) -> JsonResponse:
+        page = self._outcome(request, channel, current)
+        if current is not None and page.status_code not in (201, 429):
+            raise StaleCopy
+        return page
+
+    def _outcome(
+        self, request: HttpRequest, channel: Channel, current: KioskCurrent | None
+    ) -> JsonResponse:
         if _declared_length(request) > KIOSK_MAX_BYTES:
             # Judged by its declared length, never parsed; worded in the language the kiosk
             # asked in (its Accept-Language) when the survey has it, else the store's.
@@ -171,7 +195,11 @@ class KioskSubmitView(View):
             # Errors come back in the language the customer is answering in.
             with translation.override(language):
                 result = kiosk_submit(
-                    channel=channel, raw_answers=answers, idempotency_key=key, language=language
+                    channel=channel,
+                    raw_answers=answers,
+                    idempotency_key=key,
+                    language=language,
+                    current=current,
                 )
         except KioskRateLimited:
             return JsonResponse(
