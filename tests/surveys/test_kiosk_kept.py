@@ -1,0 +1,256 @@
+"""A kiosk's answers start from this process's copy of the kiosk (surveys.lookups.kiosk_kept):
+a store's tablets answer all day, and reading the kiosk again was a round trip of every
+answer. The copy may only say yes. An answer is written with it only while the database
+still holds the kiosk (switched on), its survey and its organisation as the copy read them;
+any other outcome is asked again of a fresh read, so a kiosk switched off, a survey closed
+or edited, or an organisation changed by another process is seen at once.
+
+And on PostgreSQL an answer nobody is known to have given, whose follow-up rules and
+webhooks would write nothing, is one statement that is its own transaction: no BEGIN, no
+COMMIT around it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zoneinfo
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from communities.webhooks.models import WebhookDelivery
+from feedback.choices import Condition
+from feedback.models import Case
+from surveys.choices import QuestionType, SurveyStatus
+from surveys.lookups import KIOSKS_KEPT, kiosk_forget, kiosk_kept
+from surveys.models import Channel, Response, Survey
+from surveys.services import kiosk_register, kiosk_revoke
+from tests.factories.communities import LocationFactory, WebhookEndpointFactory
+from tests.factories.feedback import FollowUpRuleFactory
+from tests.surveys.helpers import answers_for
+
+pytestmark = pytest.mark.django_db
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="one statement on PostgreSQL only"
+)
+
+
+@pytest.fixture
+def kiosk(survey, organisation):
+    channel = kiosk_register(survey=survey, location=LocationFactory(organisation=organisation))
+    yield channel
+    kiosk_forget(channel.device_token)
+
+
+def submit(client, kiosk, *, key=None, nps=9, answers=None):
+    return post(client, kiosk, body(kiosk, key=key, nps=nps, answers=answers))
+
+
+def body(kiosk, *, key=None, nps=9, answers=None) -> str:
+    if answers is None:
+        answers = answers_for(kiosk.survey, nps=nps)
+        answers.pop("idempotency_key")
+    key = key or uuid.uuid4().hex
+    return json.dumps({"idempotency_key": key, "language": "en", "answers": answers})
+
+
+def post(client, kiosk, data: str):
+    url = reverse("surveys:kiosk_submit", args=[kiosk.device_token])
+    return client.post(url, data, content_type="application/json")
+
+
+def kept(client, kiosk):
+    """The process has answered for this kiosk once: it holds its copy."""
+    assert submit(client, kiosk).status_code == 201
+    assert kiosk_kept(kiosk.device_token)[1] is not None
+
+
+def test_the_second_answer_reads_no_kiosk(client, kiosk):
+    kept(client, kiosk)
+    data = body(kiosk)
+    with CaptureQueriesContext(connection) as captured:
+        answer = post(client, kiosk, data)
+    assert answer.status_code == 201
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not [sql for sql in statements if "device_token" in sql], statements
+    assert Response.objects.filter(channel=kiosk).count() == 2
+
+
+def test_a_kiosk_switched_off_by_another_process_stores_nothing(client, kiosk):
+    kept(client, kiosk)
+    # As another process's revoke leaves it: this process's copy still says "on".
+    Channel.objects.filter(pk=kiosk.pk).update(active=False)
+    answer = submit(client, kiosk)
+    assert answer.status_code == 410 and answer.json()["error"] == "kiosk_revoked"
+    assert Response.objects.count() == 1
+
+
+def test_a_kiosk_revoked_in_this_process_stores_nothing(client, kiosk):
+    kept(client, kiosk)
+    kiosk_revoke(channel=Channel.objects.get(pk=kiosk.pk))
+    assert submit(client, kiosk).status_code == 410
+    assert Response.objects.count() == 1
+
+
+def test_a_kiosk_deleted_elsewhere_is_not_found(client, kiosk):
+    kept(client, kiosk)
+    Channel.objects.filter(pk=kiosk.pk).delete()
+    assert submit(client, kiosk).status_code == 404
+    assert not Response.objects.filter(channel_id=kiosk.pk).exists()
+
+
+def test_a_survey_closed_elsewhere_refuses_the_answer(client, kiosk, survey):
+    kept(client, kiosk)
+    # Closed without touching updated_at: the copy's status still says live.
+    Survey.objects.filter(pk=survey.pk).update(status=SurveyStatus.CLOSED)
+    answer = submit(client, kiosk)
+    assert answer.status_code == 410 and answer.json()["error"] == "survey_closed"
+    assert Response.objects.count() == 1
+
+
+def test_a_question_added_since_is_asked_for(client, kiosk, survey):
+    kept(client, kiosk)
+    answers = answers_for(survey)
+    answers.pop("idempotency_key")
+    added = survey.questions.create(
+        organisation_id=survey.organisation_id,
+        type=QuestionType.NPS,
+        text={"en": "And the staff?"},
+        position=99,
+        required=True,
+    )
+    answer = submit(client, kiosk, answers=answers)
+    assert answer.status_code == 400
+    assert f"q_{added.pk}" in answer.json()["fields"]
+    assert Response.objects.count() == 1
+
+
+def test_a_question_removed_since_is_not_asked_for(client, kiosk, survey):
+    kept(client, kiosk)
+    text = survey.questions.get(type=QuestionType.TEXT)
+    # Another process removes a question; this one's copy still has the old revision.
+    Survey.objects.filter(pk=survey.pk).update(revision=F("revision") + 1)
+    survey.questions.filter(pk=text.pk).update(hidden=True)
+    assert submit(client, kiosk).status_code == 201
+    assert Response.objects.count() == 2
+
+
+def test_an_organisations_new_time_zone_dates_the_next_answer(client, kiosk, organisation):
+    organisation.time_zone = "Pacific/Pago_Pago"
+    organisation.save()
+    kept(client, kiosk)
+    # Fourteen hours ahead of UTC against eleven behind: the local days always differ.
+    organisation.time_zone = "Pacific/Kiritimati"
+    organisation.save()
+    assert submit(client, kiosk).status_code == 201
+    latest = Response.objects.order_by("-pk").first()
+    zone = zoneinfo.ZoneInfo("Pacific/Kiritimati")
+    assert latest.submitted_on == timezone.localdate(latest.submitted_at, timezone=zone)
+
+
+def test_a_replay_through_the_copy_returns_the_first_answer_and_is_not_counted(
+    client, kiosk, settings
+):
+    settings.CHORUS = {**settings.CHORUS, "KIOSK_RATE_PER_MINUTE": 2}
+    key = uuid.uuid4().hex
+    first = submit(client, kiosk, key=key)
+    assert first.status_code == 201
+    for _ in range(3):
+        again = submit(client, kiosk, key=key)
+        assert again.status_code == 200
+        assert again.json() == {"id": first.json()["id"], "created": False}
+    assert submit(client, kiosk).status_code == 201
+    refused = submit(client, kiosk)
+    assert refused.status_code == 429
+    assert Response.objects.count() == 2
+
+
+def test_a_promoter_a_rule_picks_out_still_gets_its_case(client, kiosk, survey, organisation):
+    single = survey.questions.get(type=QuestionType.SINGLE_CHOICE)
+    FollowUpRuleFactory(
+        organisation=organisation,
+        condition=Condition.CHOICE_SELECTED,
+        choice=single.choices.order_by("position", "pk").first(),
+        email_respondent=False,
+    )
+    kept(client, kiosk)
+    answer = submit(client, kiosk, nps=10)
+    assert answer.status_code == 201
+    assert Case.objects.filter(response_id=answer.json()["id"]).exists()
+
+
+def test_a_detractors_case_is_written_with_the_answer(client, kiosk):
+    kept(client, kiosk)
+    answer = submit(client, kiosk, nps=2)
+    assert answer.status_code == 201
+    assert Case.objects.filter(response_id=answer.json()["id"]).exists()
+
+
+def test_a_webhook_subscriber_still_hears_of_the_answer(client, kiosk, organisation):
+    WebhookEndpointFactory(organisation=organisation)
+    kept(client, kiosk)
+    answer = submit(client, kiosk)
+    assert answer.status_code == 201
+    assert WebhookDelivery.objects.filter(
+        event_id=f"response.created:{answer.json()['id']}"
+    ).exists()
+
+
+def test_the_copies_are_bounded(client, survey, organisation, monkeypatch):
+    monkeypatch.setattr("surveys.lookups.KIOSKS_KEPT", 2)
+    location = LocationFactory(organisation=organisation)
+    kiosks = [kiosk_register(survey=survey, location=location) for _ in range(3)]
+    try:
+        for channel in kiosks:
+            kiosk_kept(channel.device_token)
+        # The oldest copy made room: it is read afresh (no version to check).
+        assert kiosk_kept(kiosks[0].device_token)[1] is None
+        assert kiosk_kept(kiosks[2].device_token)[1] is not None
+    finally:
+        for channel in kiosks:
+            kiosk_forget(channel.device_token)
+    assert KIOSKS_KEPT >= 100
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_quiet_answer_is_one_statement_outside_any_transaction(client, kiosk):
+    kept(client, kiosk)
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    data = body(kiosk)
+    with connection.execute_wrapper(record):
+        answer = post(client, kiosk, data)
+    assert answer.status_code == 201
+    assert len(seen) == 1, [q[:120] for q, _t in seen]
+    sql, in_transaction = seen[0]
+    assert "INSERT INTO" in sql and not in_transaction
+    stored = Response.objects.get(pk=answer.json()["id"])
+    assert stored.answers.count() == len(json.loads(data)["answers"])
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_detractor_is_written_in_one_transaction(client, kiosk):
+    kept(client, kiosk)
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    data = body(kiosk, nps=1)
+    with connection.execute_wrapper(record):
+        answer = post(client, kiosk, data)
+    assert answer.status_code == 201
+    assert seen and all(seen)
+    assert Case.objects.filter(response_id=answer.json()["id"]).exists()
