@@ -38,25 +38,37 @@ def rate_hit(*, scope: str, key: str, limit: int, window: int = 60) -> RateWindo
     A window starts at its first hit and lasts `window` seconds; its start is kept beside
     the count, so the answer can say when the count starts again.
     """
+    count, started, now = _hit(scope, key, window, started=True)
+    reset = min(window, max(1, math.ceil(started + window - now)))
+    return RateWindow(limit=limit, count=count, reset=reset, window=window)
+
+
+def _hit(scope: str, key: str, window: int, *, started: bool) -> tuple[int, float, float]:
+    """Count one hit: (the window's count, when it started (now unless `started` asks
+    for it), now). An open window takes one INCR; only the first hit of a window writes
+    more (on Redis, one cache round trip where opening it first took three)."""
     count_key = _count_key(scope, key)
     start_key = f"{count_key}:start"
     now = time.time()
-    if cache.add(count_key, 0, timeout=window):
-        cache.set(start_key, now, timeout=window)
-        started = now
-    else:
-        # Missing when another process opened the window a moment ago and has not yet
-        # written its start: the window is as good as new.
-        started = cache.get(start_key) or now
     try:
         count = cache.incr(count_key)
     except ValueError:
-        # The window expired between add and incr: this hit starts a new one.
-        cache.add(count_key, 1, timeout=window)
-        cache.set(start_key, now, timeout=window)
-        count, started = 1, now
-    reset = min(window, max(1, math.ceil(started + window - now)))
-    return RateWindow(limit=limit, count=count, reset=reset, window=window)
+        # No window open: this hit opens one, unless another process has just done so.
+        if cache.add(count_key, 1, timeout=window):
+            cache.set(start_key, now, timeout=window)
+            return 1, now, now
+        try:
+            count = cache.incr(count_key)
+        except ValueError:
+            # That window expired in between: this hit starts a new one.
+            cache.add(count_key, 1, timeout=window)
+            cache.set(start_key, now, timeout=window)
+            return 1, now, now
+    if not started:
+        return count, now, now
+    # Missing when another process opened the window a moment ago and has not yet written
+    # its start: the window is as good as new.
+    return count, cache.get(start_key) or now, now
 
 
 def _count_key(scope: str, key: str) -> str:
@@ -73,7 +85,7 @@ def rate_refund(*, scope: str, key: str) -> None:
 
 def rate_limited(*, scope: str, key: str, limit: int, window: int = 60) -> bool:
     """Count one hit for `key` in `scope`; True once more than `limit` fall in one window."""
-    return rate_hit(scope=scope, key=key, limit=limit, window=window).exceeded
+    return _hit(scope, key, window, started=False)[0] > limit
 
 
 def client_ip(request: HttpRequest) -> str:
