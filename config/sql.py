@@ -70,6 +70,20 @@ def _insert_unless_sql(
 
 
 @cache
+def _insert_if_sql(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    condition: str,
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> str:
+    return (
+        f"{_insert_head(model, columns)} SELECT {', '.join(['%s'] * len(columns))} "
+        f"WHERE EXISTS ({condition})"
+    ) + _insert_tail(model, conflict, returning)
+
+
+@cache
 def _fields(model: type[models.Model], columns: tuple[str, ...]) -> tuple[models.Field, ...]:
     return tuple(model._meta.get_field(name) for name in columns)
 
@@ -81,11 +95,13 @@ def insert_rows(
     conflict: tuple[str, ...] = (),
     returning: tuple[str, ...] = (),
     unless: tuple[type[models.Model], dict[str, Any]] | None = None,
+    only_if: tuple[str, list[Any]] | None = None,
 ) -> list[tuple]:
     """INSERT `rows` (dicts with the same keys) into `model`'s table; the RETURNING rows.
 
     `unless` = (other model, {field: value}) writes the one row only when no row of the
     other model has those values (a suppression list, say), in the same statement.
+    `only_if` = (a SELECT, its parameters) writes the one row only when it finds a row.
     """
     if not rows:
         return []
@@ -107,6 +123,13 @@ def insert_rows(
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            return cursor.fetchall() if returning else []
+    if only_if is not None:
+        if len(rows) != 1:
+            raise ValueError("`only_if` guards one row")
+        sql = _insert_if_sql(model, columns, only_if[0], conflict, returning)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *only_if[1]])
             return cursor.fetchall() if returning else []
     sql = _insert_sql(model, columns, len(rows), conflict, returning)
     with connection.cursor() as cursor:

@@ -39,8 +39,10 @@ def response_insert(
     consent_to_contact: bool,
     idempotency_key: str,
     analysed_at: datetime | None,
+    current: KioskCurrent | None = None,
 ) -> int | None:
-    """The response row; None when the survey already has one under this key."""
+    """The response row; None when the survey already has one under this key (or the
+    kiosk is no longer as `current` read it)."""
     rows = insert_rows(
         Response,
         [
@@ -62,6 +64,7 @@ def response_insert(
         ],
         conflict=("survey", "idempotency_key"),
         returning=("id",),
+        only_if=None if current is None else (_current_sql(), _current_params(current)),
     )
     return rows[0][0] if rows else None
 
@@ -173,14 +176,6 @@ def _current_params(current: KioskCurrent) -> list[Any]:
     ]
 
 
-def kiosk_current(current: KioskCurrent) -> bool:
-    """Whether the kiosk (its channel active), its survey and organisation are still as
-    `current` read them."""
-    with connection.cursor() as cursor:
-        cursor.execute(_current_sql(), _current_params(current))
-        return cursor.fetchone() is not None
-
-
 def response_with_answers_insert(
     *,
     response: dict[str, Any],
@@ -201,13 +196,11 @@ def response_with_answers_insert(
     round trip instead of five; SQLite has no such statement and runs them one by one.
     """
     if connection.vendor != "postgresql" or not answers:
-        if current is not None and not kiosk_current(current):
-            return None
         if member is not None:
             member.write()
             if member.only_once and not member.new:
                 return None
-        response_id = response_insert(**response)
+        response_id = response_insert(**response, current=current)
         if response_id is None:
             return None
         ids = answers_insert(

@@ -254,3 +254,56 @@ def test_on_postgresql_a_detractor_is_written_in_one_transaction(client, kiosk):
     assert answer.status_code == 201
     assert seen and all(seen)
     assert Case.objects.filter(response_id=answer.json()["id"]).exists()
+
+
+@pytest.mark.parametrize("stale", ["channel_updated_at", "survey_revision", "survey_status"])
+def test_the_statement_writes_nothing_for_a_copy_out_of_date(kiosk, stale):
+    from surveys.lookups import kiosk_version
+    from surveys.services.statements import response_with_answers_insert
+
+    channel = Channel.objects.select_related("survey__organisation").get(pk=kiosk.pk)
+    question = channel.survey.questions.get(type=QuestionType.NPS)
+    row = {
+        "organisation_id": channel.organisation_id,
+        "survey_id": channel.survey_id,
+        "channel_id": channel.pk,
+        "member_id": None,
+        "invitation_id": None,
+        "location_id": channel.location_id,
+        "language": "en",
+        "submitted_at": timezone.now(),
+        "submitted_on": timezone.localdate(),
+        "is_anonymous": True,
+        "consent_to_contact": False,
+        "idempotency_key": uuid.uuid4().hex,
+        "analysed_at": None,
+    }
+    answers = [
+        {
+            "question": question.pk,
+            "question_type": "nps",
+            "number": 9,
+            "text": "",
+            "sentiment": None,
+        }
+    ]
+    current = kiosk_version(channel)
+    changed = {
+        "channel_updated_at": current.channel_updated_at.replace(year=2001),
+        "survey_revision": current.survey_revision + 1,
+        "survey_status": SurveyStatus.CLOSED,
+    }
+    assert (
+        response_with_answers_insert(
+            response=row,
+            answers=answers,
+            choices=[],
+            current=current._replace(**{stale: changed[stale]}),
+        )
+        is None
+    )
+    assert not Response.objects.exists()
+    written = response_with_answers_insert(
+        response=row, answers=answers, choices=[], current=current
+    )
+    assert written is not None and Response.objects.get().pk == written[0]
