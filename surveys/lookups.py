@@ -107,6 +107,8 @@ class KioskCurrent(NamedTuple):
 
     channel_id: int
     channel_updated_at: datetime
+    # Moved by a deleted store (SET NULL) without touching updated_at.
+    location_id: int | None
     survey_id: int
     survey_updated_at: datetime
     survey_revision: int
@@ -127,6 +129,7 @@ def kiosk_version(channel: Channel) -> KioskCurrent:
     return KioskCurrent(
         channel_id=channel.pk,
         channel_updated_at=channel.updated_at,
+        location_id=channel.location_id,
         survey_id=survey.pk,
         survey_updated_at=survey.updated_at,
         survey_revision=survey.revision,

@@ -148,6 +148,8 @@ def _current_sql() -> str:
         return qn(model._meta.get_field(name).column)
 
     organisation = Organisation
+    # Equal, NULL included.
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
     # The copy's channel (still active), survey and organisation, each unchanged.
     return (
         f"SELECT 1 FROM {qn(Channel._meta.db_table)} ch "
@@ -156,7 +158,8 @@ def _current_sql() -> str:
         f"JOIN {qn(organisation._meta.db_table)} og "
         f"ON og.{col(organisation, 'id')} = su.{col(Survey, 'organisation')} "
         f"WHERE ch.{col(Channel, 'id')} = %s AND ch.{col(Channel, 'active')} "
-        f"AND ch.{col(Channel, 'updated_at')} = %s AND su.{col(Survey, 'id')} = %s "
+        f"AND ch.{col(Channel, 'updated_at')} = %s "
+        f"AND ch.{col(Channel, 'location')} {same} %s AND su.{col(Survey, 'id')} = %s "
         f"AND su.{col(Survey, 'updated_at')} = %s AND su.{col(Survey, 'revision')} = %s "
         f"AND su.{col(Survey, 'status')} = %s "
         f"AND og.{col(organisation, 'updated_at')} = %s"
@@ -168,6 +171,7 @@ def _current_params(current: KioskCurrent) -> list[Any]:
     return [
         current.channel_id,
         stamp.get_db_prep_value(current.channel_updated_at, connection),
+        current.location_id,
         current.survey_id,
         stamp.get_db_prep_value(current.survey_updated_at, connection),
         current.survey_revision,

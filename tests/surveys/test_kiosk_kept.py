@@ -104,6 +104,15 @@ def test_a_kiosk_deleted_elsewhere_is_not_found(client, kiosk):
     assert not Response.objects.filter(channel_id=kiosk.pk).exists()
 
 
+def test_a_store_deleted_elsewhere_leaves_the_answer_without_one(client, kiosk):
+    kept(client, kiosk)
+    # Deleting the store sets the channel's store to none without touching updated_at.
+    kiosk.location.delete()
+    answer = submit(client, kiosk)
+    assert answer.status_code == 201
+    assert Response.objects.get(pk=answer.json()["id"]).location_id is None
+
+
 def test_a_survey_closed_elsewhere_refuses_the_answer(client, kiosk, survey):
     kept(client, kiosk)
     # Closed without touching updated_at: the copy's status still says live.
@@ -256,7 +265,9 @@ def test_on_postgresql_a_detractor_is_written_in_one_transaction(client, kiosk):
     assert Case.objects.filter(response_id=answer.json()["id"]).exists()
 
 
-@pytest.mark.parametrize("stale", ["channel_updated_at", "survey_revision", "survey_status"])
+@pytest.mark.parametrize(
+    "stale", ["channel_updated_at", "location_id", "survey_revision", "survey_status"]
+)
 def test_the_statement_writes_nothing_for_a_copy_out_of_date(kiosk, stale):
     from surveys.lookups import kiosk_version
     from surveys.services.statements import response_with_answers_insert
@@ -290,6 +301,7 @@ def test_the_statement_writes_nothing_for_a_copy_out_of_date(kiosk, stale):
     current = kiosk_version(channel)
     changed = {
         "channel_updated_at": current.channel_updated_at.replace(year=2001),
+        "location_id": None,
         "survey_revision": current.survey_revision + 1,
         "survey_status": SurveyStatus.CLOSED,
     }
