@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from surveys.models import Answer, Response
@@ -38,23 +38,42 @@ class StoredResponse:
 
 
 ResponseReaction = Callable[[StoredResponse], None]
-# Whether a reaction would write nothing for a response, asked before the response is
-# written (its response and answers not yet saved: no ids).
-ReactionQuiet = Callable[[StoredResponse], bool]
+
+
+@dataclass(frozen=True)
+class Rider:
+    """What a reaction writes for a response, said before the response is written, as part
+    of the response's own statement (PostgreSQL's data-modifying CTEs, surveys.services.
+    statements): `ctes` are "name AS (…)" definitions, each name starting with the prefix
+    the reaction was given, that read the new response's id as `r.id` (so they write
+    nothing when the response is not written), with `params` in their order. A rider with
+    no CTEs writes nothing."""
+
+    ctes: tuple[str, ...] = ()
+    params: tuple[Any, ...] = ()
+
+
+# Writes nothing for this response.
+QUIET = Rider()
+# Whether a reaction's writes for a response can be said before it is written (its response
+# and answers not yet saved: no ids), and what they are: a Rider, or None when the reaction
+# has to run after the response is written, in its transaction. Given the response and the
+# prefix its CTE names start with.
+ReactionRide = Callable[[StoredResponse, str], Rider | None]
 
 _reactions: list[ResponseReaction] = []
-_quiet: dict[ResponseReaction, ReactionQuiet] = {}
+_ride: dict[ResponseReaction, ReactionRide] = {}
 
 
 def response_reaction_register(
-    reaction: ResponseReaction, *, quiet: ReactionQuiet | None = None
+    reaction: ResponseReaction, *, ride: ReactionRide | None = None
 ) -> ResponseReaction:
-    """Run `reaction` for every stored response; registering twice is a no-op. `quiet`, when
-    given, says beforehand that the reaction would write nothing for a response."""
+    """Run `reaction` for every stored response; registering twice is a no-op. `ride`, when
+    given, says beforehand what the reaction would write for a response (see Rider)."""
     if reaction not in _reactions:
         _reactions.append(reaction)
-    if quiet is not None:
-        _quiet[reaction] = quiet
+    if ride is not None:
+        _ride[reaction] = ride
     return reaction
 
 
@@ -67,8 +86,16 @@ def response_reactions_run(stored: StoredResponse) -> None:
         reaction(stored)
 
 
-def response_reactions_quiet(draft: StoredResponse) -> bool:
-    """Whether no registered reaction would write anything for this response, asked before
-    it is written: then the response's own statement is all the work (a reaction that
-    cannot say so beforehand counts as one that writes)."""
-    return all(reaction in _quiet and _quiet[reaction](draft) for reaction in _reactions)
+def response_reactions_riders(draft: StoredResponse) -> list[Rider] | None:
+    """What every registered reaction would write for this response, asked before it is
+    written: the riders of those that write something, or None when one of them cannot say
+    (a reaction registered without `ride` counts as one that cannot)."""
+    riders = []
+    for index, reaction in enumerate(_reactions):
+        ride = _ride.get(reaction)
+        rider = ride(draft, f"x{index}_") if ride is not None else None
+        if rider is None:
+            return None
+        if rider.ctes:
+            riders.append(rider)
+    return riders

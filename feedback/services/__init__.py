@@ -19,7 +19,7 @@ from feedback.services.followup import (
     followup_email_queue,
     followup_rules,
     response_analyse,
-    response_quiet,
+    response_ride,
     response_stored,
     staff_alert_queue,
 )
@@ -39,7 +39,7 @@ __all__ = [
     "followup_recipient",
     "followup_rules",
     "response_analyse",
-    "response_quiet",
+    "response_ride",
     "response_stored",
     "staff_alert_queue",
 ]

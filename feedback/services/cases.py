@@ -34,14 +34,19 @@ from feedback.choices import (
 )
 from feedback.models import Case, CaseEvent, RootCause, Team
 from feedback.reasons import Reason
-from feedback.services.case_rows import case_and_event_insert
+from feedback.services.case_rows import (
+    case_and_event_insert,
+    case_fields,
+    case_new,
+    opened_event,
+)
 from feedback.services.case_webhooks import (  # noqa: F401 - case_webhook_payload re-exported
     _person,
     case_webhook_payload,
     case_webhook_send,
 )
 from feedback.services.mentions import mention_email_write, note_mentions
-from feedback.services.sla import case_resolution_due, case_sla_times
+from feedback.services.sla import case_resolution_due
 from surveys.models import Response
 
 # A note is a working paper, not a document: long enough for a call's summary.
@@ -105,16 +110,6 @@ def _case_locked(case: Case) -> Case:
     )
 
 
-def _opened_event(case: Case, *, reasons: list[Reason], priority: str, at: datetime) -> CaseEvent:
-    return CaseEvent(
-        organisation_id=case.organisation_id,
-        case=case,
-        kind=CaseEventKind.OPENED,
-        data={"reasons": reasons, "priority": priority},
-        created_at=at,
-    )
-
-
 def case_open(
     *,
     response: Response,
@@ -138,18 +133,9 @@ def case_open(
     timeline and is announced to webhooks (case.opened), in the caller's transaction.
     """
     opened = at or timezone.now()
-    first_response_due, resolution_due = case_sla_times(
-        organisation=response.organisation, priority=priority, start=opened
+    fields = case_fields(
+        response=response, reasons=reasons, priority=priority, opened=opened, team_id=team_id
     )
-    fields = {
-        "organisation_id": response.organisation_id,
-        "reasons": reasons,
-        "priority": priority,
-        "created_at": opened,
-        "first_response_due_at": first_response_due,
-        "due_at": resolution_due,
-        "team_id": team_id,
-    }
     assignee = None
     if assignee_id is not None:
         assignee = (
@@ -161,13 +147,11 @@ def case_open(
         fields["assignee_id"] = assignee.user_id if assignee else None
     event = None
     if new_response:
-        case = Case(response=response, updated_at=opened, **fields)
-        row = {f.name: getattr(case, f.attname) for f in Case._meta.concrete_fields}
-        del row["id"]
+        case, row = case_new(response=response, fields=fields, opened=opened)
         if connection.vendor == "postgresql":
             # The case and its "opened" event in one statement: it runs on a detractor's
             # answer (issue 13's query budget).
-            event = _opened_event(case, reasons=reasons, priority=priority, at=opened)
+            event = opened_event(case, reasons=reasons, priority=priority, at=opened)
             case.pk, event.pk = case_and_event_insert(row, event)
         else:
             (case.pk,) = insert_rows(Case, [row], returning=("id",))[0]
@@ -182,7 +166,7 @@ def case_open(
             Case.objects.filter(pk=case.pk).update(updated_at=at)
             case.updated_at = at
     if event is None:
-        event = _opened_event(case, reasons=reasons, priority=priority, at=opened)
+        event = opened_event(case, reasons=reasons, priority=priority, at=opened)
         row = {f.name: getattr(event, f.attname) for f in CaseEvent._meta.concrete_fields}
         del row["id"]
         (event.pk,) = insert_rows(CaseEvent, [row], returning=("id",))[0]

@@ -41,13 +41,14 @@ from feedback.inbound.addresses import reply_headers, reply_link
 from feedback.models import Case, FollowUpRule, RuleAlertIntent, Team
 from feedback.reasons import Reason
 from feedback.rules import organisation_rules
+from feedback.services.case_rows import case_open_rider
 from feedback.services.cases import case_open
 from feedback.services.contact import followup_recipient
 from feedback.services.followup_eval import CompiledRule, Plan, legacy_compile, rules_plan
 from feedback.services.followup_spec import template_render
 from surveys.choices import QuestionType
 from surveys.models import Answer, Response
-from surveys.reactions import StoredResponse
+from surveys.reactions import QUIET, Rider, StoredResponse
 from surveys.sentiment import sentiment_score
 
 
@@ -516,16 +517,40 @@ def response_stored(stored: StoredResponse) -> None:
         )
 
 
-def response_quiet(draft: StoredResponse) -> bool:
-    """Whether response_stored would write nothing for this response: no rule matches it.
-    Asked before the response is written (surveys.reactions), on the same rules and
-    answers; a matching rule of any action (case, email, alert, webhook) is not quiet."""
+def response_ride(draft: StoredResponse, prefix: str) -> Rider | None:
+    """What response_stored would write for this response, said before it is written
+    (surveys.reactions): nothing (QUIET) when no rule matches it; its case and the case's
+    "opened" event (a Rider, as case_open writes them) when a rule opens a case and nothing
+    else would be written; None when something else would be (an email to a respondent who
+    may be written to, an alert, a digest or webhook action, a person picked for the case,
+    a case.opened webhook), which then runs after the response in its transaction."""
     if not draft.answers:
-        return True
-    rules = followup_rules(response=draft.response)
+        return QUIET
+    response = draft.response
+    rules = followup_rules(response=response)
     if not rules:
-        return True
+        return QUIET
     plan = rules_plan(
-        rules=rules, response=draft.response, answers=draft.answers, choice_ids=draft.choice_ids
+        rules=rules, response=response, answers=draft.answers, choice_ids=draft.choice_ids
     )
-    return not plan.matched
+    if not plan.matched:
+        return QUIET
+    # followup_recipient's first test, which reads nothing: nobody to write to.
+    emails = plan.email is not None and response.consent_to_contact and not response.is_anonymous
+    if (
+        plan.case is None
+        or emails
+        or plan.immediate_alert
+        or plan.digest_rules
+        or plan.webhook_rules
+        or (plan.case.get("assign") or "") in _PICKS
+    ):
+        return None
+    return case_open_rider(
+        response=response,
+        reasons=plan.reasons(scores_first=not draft.pooled),
+        priority=plan.case.get("priority") or _auto_priority(draft.answers),
+        at=_derived_time(response),
+        team_id=plan.case.get("team"),
+        prefix=prefix,
+    )

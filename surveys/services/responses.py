@@ -37,7 +37,12 @@ from surveys.models import (
     SurveyInvitation,
     translated,
 )
-from surveys.reactions import StoredResponse, response_reactions_quiet, response_reactions_run
+from surveys.reactions import (
+    Rider,
+    StoredResponse,
+    response_reactions_riders,
+    response_reactions_run,
+)
 from surveys.services.answers import answers_validate
 from surveys.services.pool import answer_pool
 from surveys.services.statements import MemberAnswering, invitation_claim
@@ -197,8 +202,11 @@ def response_submit(
         submitted_at=now.replace(minute=0, second=0, microsecond=0) if anonymous else now,
         stored_at=now,
     )
-    if member is None and invitation is None and _at_once(draft, clean, admit, refund):
-        outcome = _submit_at_once(draft, admit=admit, refund=refund, current=current)
+    riders = None
+    if member is None and invitation is None:
+        riders = _at_once(draft, clean, admit, refund)
+    if riders is not None:
+        outcome = _submit_at_once(draft, admit=admit, refund=refund, current=current, riders=riders)
         if isinstance(outcome, StoredResponse):
             return SubmitResult(response=outcome.response, created=True)
         if outcome is None and current is not None:
@@ -256,21 +264,24 @@ def _at_once(
     clean: Mapping[int, Mapping[str, Any]],
     admit: Callable[[], None] | None,
     refund: Callable[[], None] | None,
-) -> bool:
-    """Whether a response nobody is known to have given (a kiosk, a public link) is all
-    its submit writes: PostgreSQL writes it, its answers and choices in one statement, and
-    neither a reaction nor a webhook would write anything with it. Then that statement
-    needs no transaction around it."""
+) -> list[Rider] | None:
+    """Whether a response nobody is known to have given (a kiosk, a public link) can be
+    written with all its submit writes in one statement, and what the reactions add to it
+    (their riders): PostgreSQL writes the response, its answers and choices in one, no
+    webhook would be sent, and every reaction can say beforehand what it writes (a
+    detractor's case, say). Then that statement needs no transaction around it. None when
+    it cannot."""
     response = draft.stored.response
-    return (
+    if not (
         connection.vendor == "postgresql"
         and bool(clean)
         and (admit is None or refund is not None)
         and not webhook_subscribed(
             organisation=response.organisation_id, event=WebhookEvent.RESPONSE_CREATED
         )
-        and response_reactions_quiet(draft.stored)
-    )
+    ):
+        return None
+    return response_reactions_riders(draft.stored)
 
 
 # _submit_at_once's word that `admit` refused before anything was written.
@@ -283,20 +294,22 @@ def _submit_at_once(
     admit: Callable[[], None] | None,
     refund: Callable[[], None] | None,
     current: KioskCurrent | None,
+    riders: list[Rider],
 ) -> StoredResponse | object | None:
-    """Write the response in its one statement, which is its own transaction: no BEGIN,
-    no COMMIT, nothing to roll back (every row in it follows from the response's insert,
-    so it writes all or nothing). `admit` is asked first and refunded when nothing is
-    stored. Returns the stored response; None when nothing was written (a resend, or
-    `current` no longer holds); _REFUSED_NOTHING_WRITTEN when `admit` refused — the
-    caller's transaction then asks again in its usual order, so a resend is still found."""
+    """Write the response in its one statement with what the reactions write for it
+    (`riders`), which is its own transaction: no BEGIN, no COMMIT, nothing to roll back
+    (every row in it follows from the response's insert, so it writes all or nothing).
+    `admit` is asked first and refunded when nothing is stored. Returns the stored
+    response; None when nothing was written (a resend, or `current` no longer holds);
+    _REFUSED_NOTHING_WRITTEN when `admit` refused — the caller's transaction then asks
+    again in its usual order, so a resend is still found."""
     if admit is not None:
         try:
             admit()
         except Exception:  # noqa: BLE001 - any refusal: given back, then asked again in order
             refund()
             return _REFUSED_NOTHING_WRITTEN
-    stored = draft_write(draft, current=current)
+    stored = draft_write(draft, current=current, riders=riders)
     if stored is None and refund is not None and admit is not None:
         refund()
     return stored

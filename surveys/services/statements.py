@@ -8,7 +8,7 @@ on both databases).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -22,6 +22,7 @@ from config.sql import insert_rows
 from rewards.models import LedgerEntry
 from surveys.lookups import KioskCurrent
 from surveys.models import Answer, Channel, Participation, Response, Survey, SurveyInvitation
+from surveys.reactions import Rider
 
 
 def response_insert(
@@ -187,6 +188,7 @@ def response_with_answers_insert(
     choices: list[tuple[int, int]],
     member: MemberAnswering | None = None,
     current: KioskCurrent | None = None,
+    riders: Sequence[Rider] = (),
 ) -> tuple[int, dict[int, int]] | None:
     """The response, its answers and their chosen choices; (response id, {question_id:
     answer_id}), or None (and nothing written) when the survey has a response under the
@@ -198,7 +200,11 @@ def response_with_answers_insert(
     first. On PostgreSQL this is one statement (data-modifying CTEs: the member's row lock
     first, then each INSERT feeds the next its ids), so a member's submit waits for one
     round trip instead of five; SQLite has no such statement and runs them one by one.
+    `riders`, PostgreSQL only: what the reactions write with the response (surveys.
+    reactions.Rider), part of the same statement.
     """
+    if riders and (connection.vendor != "postgresql" or not answers):
+        raise ValueError("riders are part of PostgreSQL's one statement with answers")
     if connection.vendor != "postgresql" or not answers:
         if member is not None:
             member.write()
@@ -212,7 +218,7 @@ def response_with_answers_insert(
         )
         answer_choices_insert(pairs=[(ids[q], c) for q, c in choices])
         return response_id, ids
-    sql, params = _response_with_answers_sql(response, answers, choices, member, current)
+    sql, params = _response_with_answers_sql(response, answers, choices, member, current, riders)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -263,6 +269,7 @@ def _response_with_answers_sql(
     choices: list[tuple[int, int]],
     member: MemberAnswering | None = None,
     current: KioskCurrent | None = None,
+    riders: Sequence[Rider] = (),
 ) -> tuple[str, list[Any]]:
     """The statement and its parameters; the text depends only on the submit's shape (how
     many answers and choices, which member rows), so it is built once per shape."""
@@ -280,8 +287,13 @@ def _response_with_answers_sql(
         params.append(a.get("sentiment"))
     for question_id, choice_id in choices:
         params += [question_id, choice_id]
+    for rider in riders:
+        params += rider.params
     cells = response.get("cells") is not None
-    return _response_sql(len(answers), len(choices), cells, shape, current is not None), params
+    ridden = tuple(cte for rider in riders for cte in rider.ctes)
+    return _response_sql(
+        len(answers), len(choices), cells, shape, current is not None, ridden
+    ), params
 
 
 @cache
@@ -291,7 +303,12 @@ def _fields(model: type[models.Model], names: tuple[str, ...]) -> tuple[models.F
 
 @cache
 def _response_sql(
-    answers: int, choices: int, cells: bool, member: _MemberShape | None, current: bool = False
+    answers: int,
+    choices: int,
+    cells: bool,
+    member: _MemberShape | None,
+    current: bool = False,
+    riders: tuple[str, ...] = (),
 ) -> str:
     qn = connection.ops.quote_name
 
@@ -333,6 +350,9 @@ def _response_sql(
             f"SELECT a.id, w.choice FROM a JOIN (VALUES {', '.join([pair] * choices)}) "
             f"AS w(question, choice) ON a.question = w.question)"
         )
+    # The reactions' rows: each reads r.id, so they are written with the response or not
+    # at all (a data-modifying CTE runs whether or not the query reads it).
+    sql += "".join(f", {cte}" for cte in riders)
     written = ""
     if cells:
         # The cells are written with the row: this statement's triggers need not rebuild

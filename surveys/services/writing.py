@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
@@ -15,7 +16,7 @@ from communities.models import Location, Member, Organisation
 from surveys.choices import QuestionType
 from surveys.lookups import KioskCurrent
 from surveys.models import Answer, Channel, Response, Survey, SurveyInvitation
-from surveys.reactions import StoredResponse
+from surveys.reactions import Rider, StoredResponse
 from surveys.sentiment import sentiment_score
 from surveys.services.statements import (
     MemberAnswering,
@@ -183,19 +184,22 @@ def draft_write(
     *,
     member_part: MemberAnswering | None = None,
     current: KioskCurrent | None = None,
+    riders: Sequence[Rider] = (),
 ) -> StoredResponse | None:
     """INSERT the drafted response, its answers and chosen choices (in the caller's
     transaction, or as one statement of its own), and give the instances their ids; or
     nothing and None when the survey already has a response under this key (or
     `member_part`, the member's side written first, finds they had answered a survey taking
     one answer, or `current`, the kiosk as the caller last read it, has changed;
-    statements.response_with_answers_insert)."""
+    statements.response_with_answers_insert). `riders`: the reactions' rows, written in
+    the same statement (PostgreSQL)."""
     written = response_with_answers_insert(
         response=draft.row,
         answers=draft.answers,
         choices=draft.pairs,
         member=member_part,
         current=current,
+        riders=riders,
     )
     if written is None:
         return None

@@ -6,8 +6,8 @@ any other outcome is asked again of a fresh read, so a kiosk switched off, a sur
 or edited, or an organisation changed by another process is seen at once.
 
 And on PostgreSQL an answer nobody is known to have given, whose follow-up rules and
-webhooks would write nothing, is one statement that is its own transaction: no BEGIN, no
-COMMIT around it."""
+webhooks would write nothing, or only its case, is one statement that is its own
+transaction (the case and its "opened" event in it): no BEGIN, no COMMIT around it."""
 
 from __future__ import annotations
 
@@ -22,14 +22,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.choices import Role
 from communities.webhooks.models import WebhookDelivery
-from feedback.choices import Condition
-from feedback.models import Case
+from feedback.choices import CaseEventKind, Condition
+from feedback.models import Case, CaseEvent, FollowUpRule
 from surveys.choices import QuestionType, SurveyStatus
 from surveys.lookups import KIOSKS_KEPT, kiosk_forget, kiosk_kept
 from surveys.models import Channel, Response, Survey
 from surveys.services import kiosk_register, kiosk_revoke
-from tests.factories.communities import LocationFactory, WebhookEndpointFactory
+from tests.factories.communities import (
+    LocationFactory,
+    StaffRoleFactory,
+    UserFactory,
+    WebhookEndpointFactory,
+)
 from tests.factories.feedback import FollowUpRuleFactory
 from tests.surveys.helpers import answers_for
 
@@ -247,22 +253,99 @@ def test_on_postgresql_a_quiet_answer_is_one_statement_outside_any_transaction(c
     assert stored.answers.count() == len(json.loads(data)["answers"])
 
 
-@on_postgresql
-@pytest.mark.django_db(transaction=True)
-def test_on_postgresql_a_detractor_is_written_in_one_transaction(client, kiosk):
-    kept(client, kiosk)
+def statements_of(client, kiosk, data: str) -> tuple[object, list[tuple[str, bool]]]:
+    """The answer, and each statement it ran with whether it ran inside a transaction."""
     seen = []
 
     def record(execute, sql, params, many, context):
-        seen.append(connection.in_atomic_block)
+        seen.append((sql, connection.in_atomic_block))
         return execute(sql, params, many, context)
 
-    data = body(kiosk, nps=1)
     with connection.execute_wrapper(record):
         answer = post(client, kiosk, data)
+    return answer, seen
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_detractor_and_its_case_are_one_statement_outside_any_transaction(
+    client, kiosk
+):
+    kept(client, kiosk)
+    # given: the process has opened a case once (what it learns once is learnt)
+    assert submit(client, kiosk, nps=1).status_code == 201
+    # when: a detractor answers
+    answer, seen = statements_of(client, kiosk, body(kiosk, nps=1))
+    # then: the response, its answers, its case and the case's "opened" event are one
+    # statement, which commits by itself
     assert answer.status_code == 201
-    assert seen and all(seen)
-    assert Case.objects.filter(response_id=answer.json()["id"]).exists()
+    assert len(seen) == 1, [q[:120] for q, _t in seen]
+    sql, in_transaction = seen[0]
+    assert "feedback_case" in sql and "feedback_caseevent" in sql and not in_transaction
+    case = Case.objects.get(response_id=answer.json()["id"])
+    assert list(case.events.values_list("kind", flat=True)) == [CaseEventKind.OPENED]
+
+
+def _case_rows(response_id: int) -> tuple[dict, dict]:
+    case = Case.objects.filter(response_id=response_id).values().get()
+    event = CaseEvent.objects.filter(case_id=case["id"]).values().get()
+    response = Response.objects.get(pk=response_id)
+    for row in (case, event):
+        # Dated by its own response (an anonymous answer's coarse hour).
+        assert row.pop("created_at") == response.submitted_at
+        del row["id"]
+    case["updated_at"] -= response.submitted_at
+    case["due_at"] -= response.submitted_at
+    case["first_response_due_at"] -= response.submitted_at
+    del case["response_id"], event["case_id"]
+    return case, event
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_detractors_case_is_the_same_rows_in_the_answers_statement_or_after_it(
+    client, kiosk, organisation
+):
+    kept(client, kiosk)
+    # given: a detractor's answer whose case rides in its statement (on PostgreSQL)
+    first = submit(client, kiosk, nps=2)
+    # and: one written as before, the case after the answer in its transaction (a webhook
+    # subscriber takes the answer off the one-statement path)
+    WebhookEndpointFactory(organisation=organisation)
+    second = submit(client, kiosk, nps=2)
+    assert first.status_code == second.status_code == 201
+    # then: both wrote the same case and event
+    assert _case_rows(first.json()["id"]) == _case_rows(second.json()["id"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_given_to_a_person_is_still_assigned(client, kiosk, organisation):
+    agent = UserFactory()
+    StaffRoleFactory(user=agent, organisation=organisation, role=Role.AGENT)
+    FollowUpRule.objects.create(
+        organisation=organisation,
+        name="Low NPS to Ann",
+        match="all",
+        conditions=[{"kind": "score", "score": "nps", "question": None, "min": 0, "max": 6}],
+        actions={
+            "case": {"priority": "", "team": None, "assign": "person", "person": agent.pk},
+            "email": None,
+            "alert": "",
+            "webhook": False,
+        },
+    )
+    kept(client, kiosk)
+    answer, seen = statements_of(client, kiosk, body(kiosk, nps=1))
+    assert answer.status_code == 201
+    case = Case.objects.get(response_id=answer.json()["id"])
+    assert case.assignee_id == agent.pk
+    assert set(case.events.values_list("kind", flat=True)) == {
+        CaseEventKind.OPENED,
+        CaseEventKind.ASSIGNED,
+    }
+    if connection.vendor == "postgresql":
+        # Picking a person reads who works cases: after the answer, in its transaction.
+        writes = [t for q, t in seen if q.lstrip().upper().startswith(("INSERT", "WITH"))]
+        assert writes and all(writes)
 
 
 @pytest.mark.parametrize(
@@ -319,3 +402,19 @@ def test_the_statement_writes_nothing_for_a_copy_out_of_date(kiosk, stale):
         response=row, answers=answers, choices=[], current=current
     )
     assert written is not None and Response.objects.get().pk == written[0]
+
+
+def test_a_reaction_that_cannot_say_beforehand_keeps_the_transaction(monkeypatch):
+    from surveys import reactions
+
+    draft = object()
+    # given: one reaction that writes nothing, and one registered without `ride`
+    monkeypatch.setattr(reactions, "_reactions", [lambda stored: None, lambda stored: None])
+    quiet_one = reactions._reactions[0]
+    monkeypatch.setattr(reactions, "_ride", {quiet_one: lambda stored, prefix: reactions.QUIET})
+    assert reactions.response_reactions_riders(draft) is None
+    # when: the second can say it writes nothing too
+    second = reactions._reactions[1]
+    reactions._ride[second] = lambda stored, prefix: reactions.Rider(("x1_a AS (…)",), (1,))
+    # then: its rider is what the statement carries, named by its place
+    assert reactions.response_reactions_riders(draft) == [reactions.Rider(("x1_a AS (…)",), (1,))]
