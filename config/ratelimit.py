@@ -7,6 +7,7 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -71,7 +72,9 @@ def _hit(scope: str, key: str, window: int, *, started: bool) -> tuple[int, floa
     return count, cache.get(start_key) or now, now
 
 
+@lru_cache(maxsize=4096)
 def _count_key(scope: str, key: str) -> str:
+    # A kiosk's key is hashed on each of its answers: once per process is enough.
     return f"rl:{scope}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
