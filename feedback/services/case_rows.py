@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from communities.webhooks.choices import WebhookEvent
 from communities.webhooks.services import webhook_subscribed
+from config.sql import db_values
 from feedback.choices import CaseEventKind
 from feedback.models import Case, CaseEvent
 from feedback.reasons import Reason
@@ -92,9 +93,8 @@ def _event_fields() -> tuple[models.Field, ...]:
 def _params(
     case_row: dict[str, Any], event: CaseEvent, case_fields: list[models.Field]
 ) -> list[Any]:
-    params = [f.get_db_prep_save(case_row[f.name], connection) for f in case_fields]
-    params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _event_fields()]
-    return params
+    params = db_values(case_fields, [case_row[f.name] for f in case_fields])
+    return params + db_values(_event_fields(), [getattr(event, f.attname) for f in _event_fields()])
 
 
 def _inserts(case_fields: list[models.Field], case_from: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from django.db import connection, models
 
 from communities.choices import MemberStatus
 from communities.models import ConsentRecord, Member, Organisation
-from config.sql import insert_rows
+from config.sql import db_values, insert_rows
 from rewards.models import LedgerEntry
 from surveys.lookups import KioskCurrent
 from surveys.models import Answer, Channel, Participation, Response, Survey, SurveyInvitation
@@ -169,15 +169,19 @@ def _current_sql() -> str:
 
 def _current_params(current: KioskCurrent) -> list[Any]:
     stamp = Response._meta.get_field("submitted_at")
+    stamps = db_values(
+        (stamp, stamp, stamp),
+        (current.channel_updated_at, current.survey_updated_at, current.organisation_updated_at),
+    )
     return [
         current.channel_id,
-        stamp.get_db_prep_value(current.channel_updated_at, connection),
+        stamps[0],
         current.location_id,
         current.survey_id,
-        stamp.get_db_prep_value(current.survey_updated_at, connection),
+        stamps[1],
         current.survey_revision,
         current.survey_status,
-        stamp.get_db_prep_value(current.organisation_updated_at, connection),
+        stamps[2],
     ]
 
 
@@ -278,7 +282,7 @@ def _response_with_answers_sql(
     values = {**response, "organisation": response["organisation_id"]}
     for name in ("survey", "channel", "member", "invitation", "location"):
         values[name] = response[f"{name}_id"]
-    params += [field.get_db_prep_save(values.get(field.name), connection) for field in fields]
+    params += db_values(fields, [values.get(field.name) for field in fields])
     if current is not None:
         params += _current_params(current)
     params.append(response["organisation_id"])
@@ -491,7 +495,7 @@ def _member_shape_params(part: MemberAnswering) -> tuple[_MemberShape, list[Any]
 
 def _row_params(model: type[models.Model], row: dict[str, Any]) -> list[Any]:
     fields = _fields(model, tuple(row))
-    return [f.get_db_prep_save(row[f.name], connection) for f in fields]
+    return db_values(fields, [row[f.name] for f in fields])
 
 
 @cache
