@@ -122,6 +122,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=5
         )
+    # And keeps the hot path's long statements parsed (config.pg).
+    from config.pg import parsed_statement_cache_widen
+
+    parsed_statement_cache_widen()
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
     # BEGIN so concurrent submits queue instead of failing with "database is locked".
