@@ -127,8 +127,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
     parsed_statement_cache_widen()
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
-    # BEGIN so concurrent submits queue instead of failing with "database is locked".
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
+    # so concurrent submits queue instead of failing with "database is locked", and
+    # config.sqlite queues them on a lock the kernel hands on, not in SQLite's sleeps.
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

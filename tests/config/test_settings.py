@@ -63,7 +63,7 @@ def test_embedded_default_needs_no_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "django.db.backends.sqlite3",
+        "config.sqlite",
         "True",
         "django.core.mail.backends.console.EmailBackend",
         "django.core.cache.backends.locmem.LocMemCache",

@@ -35,9 +35,9 @@ def free_port() -> int:
 def current_database_url() -> str:
     """The DATABASE_URL of the database this test process is using (the test database)."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if connection.vendor == "postgresql":
         password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
         port = f":{db['PORT']}" if db.get("PORT") else ""
         return (

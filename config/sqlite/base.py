@@ -1,0 +1,151 @@
+"""Django's SQLite backend, with writers waiting their turn on a lock the kernel hands on.
+
+SQLite lets one connection write at a time. Chorus takes that lock at BEGIN (IMMEDIATE, see
+config/settings.py), and a connection that finds it taken waits in SQLite's busy handler,
+which sleeps 1 ms, then 2, 5, 10… between tries, however soon the lock is free: an answer
+holds it for under half a millisecond. With two gunicorn workers, half the machine's CPU
+sat idle in those sleeps under load (`make bench-submit`'s kiosk figure on SQLite).
+
+So a transaction first takes its writer's turn: an exclusive `flock` on
+`<database>-writer`, held from BEGIN until COMMIT or ROLLBACK, the same span as SQLite's
+own lock, which still does the guarding. A writer waiting for its turn tries again after
+10 µs, then 20, 40… up to 200 µs, and gives up as SQLite would, with "database is locked",
+once the connection's `timeout` has passed. The kernel drops a dead process's turn with its
+file, so a crashed worker never leaves the others waiting.
+
+Statements outside a transaction (autocommit) do not take the turn: they wait in SQLite's
+busy handler as before. The lock file is a file of its own, never the database: closing
+any descriptor of the database would drop SQLite's own (POSIX) locks on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+
+from django.db.backends.sqlite3 import base, creation
+
+FIRST_PAUSE = 10e-6
+LONGEST_PAUSE = 200e-6
+
+
+def writer_lock_path(database: str | os.PathLike) -> str:
+    """The lock file beside a database file."""
+    return f"{os.fspath(database)}-writer"
+
+
+class WriterTurn:
+    """One connection's turn to write: an exclusive flock on the database's lock file."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.held = False
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def take(self) -> None:
+        """Wait for the turn; OperationalError ("database is locked") after `timeout`."""
+        fd = self._descriptor()
+        pause, deadline = FIRST_PAUSE, None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self.timeout
+                elif now >= deadline:
+                    raise base.Database.OperationalError("database is locked") from None
+                time.sleep(pause)
+                pause = min(pause * 2, LONGEST_PAUSE)
+            else:
+                self.held = True
+                return
+
+    def give(self) -> None:
+        if self.held:
+            self.held = False
+            # Never the parent's turn from a forked child: the descriptor is shared.
+            if self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.give()
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = self._pid = None
+
+    def _descriptor(self) -> int:
+        # A process forked with a connection open shares its parent's descriptor, and with
+        # it the parent's turn: the child opens the file again.
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+            self.held = False
+        return self._fd
+
+
+class DatabaseCreation(creation.DatabaseCreation):
+    def _destroy_test_db(self, test_database_name, verbosity):
+        super()._destroy_test_db(test_database_name, verbosity)
+        if test_database_name and not self.is_in_memory_db(test_database_name):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(writer_lock_path(test_database_name))
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.writer_turn: WriterTurn | None = None
+
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        if self.writer_turn is not None:
+            self.writer_turn.close()
+        # Made again for each connection: tests switch NAME to the test database.
+        self.writer_turn = None
+        if not self.is_in_memory_db():
+            self.writer_turn = WriterTurn(
+                writer_lock_path(self.settings_dict["NAME"]), conn_params.get("timeout", 5.0)
+            )
+        return conn
+
+    def _start_transaction_under_autocommit(self) -> None:
+        if self.writer_turn is not None:
+            with self.wrap_database_errors:
+                self.writer_turn.take()
+        try:
+            super()._start_transaction_under_autocommit()
+        finally:
+            self._turn_end()
+
+    def _commit(self):
+        try:
+            return super()._commit()
+        finally:
+            self._turn_end()
+
+    def _rollback(self):
+        try:
+            return super()._rollback()
+        finally:
+            self._turn_end()
+
+    def _close(self):
+        try:
+            return super()._close()
+        finally:
+            if self.writer_turn is not None:
+                self.writer_turn.close()
+                self.writer_turn = None
+
+    def _turn_end(self) -> None:
+        """Give the turn back once no transaction is open (a failed COMMIT leaves one)."""
+        turn, open_ = self.writer_turn, self.connection
+        if turn is not None and turn.held and not (open_ is not None and open_.in_transaction):
+            turn.give()
