@@ -13,9 +13,10 @@ own lock, which still does the guarding. A writer waiting for its turn tries aga
 once the connection's `timeout` has passed. The kernel drops a dead process's turn with its
 file, so a crashed worker never leaves the others waiting.
 
-Statements outside a transaction (autocommit) do not take the turn: they wait in SQLite's
-busy handler as before. The lock file is a file of its own, never the database: closing
-any descriptor of the database would drop SQLite's own (POSIX) locks on it.
+A write outside a transaction (autocommit: a follow-up email's claim and sent mark, after
+its answer's COMMIT) takes the turn for its one statement; reads never take it. The lock
+file is a file of its own, never the database: closing any descriptor of the database would
+drop SQLite's own (POSIX) locks on it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from django.db.backends.sqlite3 import base, creation
 
 FIRST_PAUSE = 10e-6
 LONGEST_PAUSE = 200e-6
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
 
 
 def writer_lock_path(database: str | os.PathLike) -> str:
@@ -96,6 +98,39 @@ class DatabaseCreation(creation.DatabaseCreation):
                 os.remove(writer_lock_path(test_database_name))
 
 
+class TurnCursor(base.SQLiteCursorWrapper):
+    """Takes the writer's turn for a write made outside a transaction."""
+
+    turn: WriterTurn | None = None
+
+    def execute(self, query, params=None):
+        if not self._alone_writing(query):
+            return super().execute(query, params)
+        self.turn.take()
+        try:
+            return super().execute(query, params)
+        finally:
+            self.turn.give()
+
+    def executemany(self, query, param_list):
+        if not self._alone_writing(query):
+            return super().executemany(query, param_list)
+        self.turn.take()
+        try:
+            return super().executemany(query, param_list)
+        finally:
+            self.turn.give()
+
+    def _alone_writing(self, query: str) -> bool:
+        turn = self.turn
+        return (
+            turn is not None
+            and not turn.held
+            and not self.connection.in_transaction
+            and query.lstrip()[:6].upper() in WRITES
+        )
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     creation_class = DatabaseCreation
 
@@ -114,6 +149,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 writer_lock_path(self.settings_dict["NAME"]), conn_params.get("timeout", 5.0)
             )
         return conn
+
+    def create_cursor(self, name=None):
+        cursor = self.connection.cursor(factory=TurnCursor)
+        cursor.turn = self.writer_turn
+        return cursor
 
     def _start_transaction_under_autocommit(self) -> None:
         if self.writer_turn is not None:

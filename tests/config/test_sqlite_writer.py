@@ -171,3 +171,22 @@ def test_an_in_memory_database_takes_no_turn():
         memory._commit()
     finally:
         memory.close()
+
+
+def test_a_write_outside_a_transaction_takes_the_turn_for_its_statement():
+    organisation = OrganisationFactory(name="before")
+    connection.writer_turn.timeout = 0.05
+    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        # Reads go ahead while another writer has the turn…
+        assert Organisation.objects.get(pk=organisation.pk).name == "before"
+        # …a lone write waits for it, and gives up as SQLite would.
+        with pytest.raises(OperationalError, match="database is locked"):
+            Organisation.objects.filter(pk=organisation.pk).update(name="during")
+        assert not connection.writer_turn.held
+    finally:
+        os.close(other)
+    Organisation.objects.filter(pk=organisation.pk).update(name="after")
+    assert Organisation.objects.get(pk=organisation.pk).name == "after"
+    assert turn_free()
