@@ -8,10 +8,12 @@ sat idle in those sleeps under load (`make bench-submit`'s kiosk figure on SQLit
 
 So a transaction first takes its writer's turn: an exclusive `flock` on
 `<database>-writer`, held from BEGIN until COMMIT or ROLLBACK, the same span as SQLite's
-own lock, which still does the guarding. A writer waiting for its turn tries again after
-10 µs, then 20, 40… up to 200 µs, and gives up as SQLite would, with "database is locked",
-once the connection's `timeout` has passed. The kernel drops a dead process's turn with its
-file, so a crashed worker never leaves the others waiting.
+own lock, which still does the guarding. A writer waiting for its turn sleeps in the kernel
+until it is given (a worker's main thread: SIGALRM stands in for the timeout flock lacks),
+or, in other threads, tries again after 10 µs, then 20, 40… up to 200 µs; either way it
+gives up as SQLite would, with "database is locked", once the connection's `timeout` has
+passed. The kernel drops a dead process's turn with its file, so a crashed worker never
+leaves the others waiting.
 
 A write outside a transaction (autocommit: a follow-up email's claim and sent mark, after
 its answer's COMMIT) takes the turn for its one statement; reads never take it. The lock
@@ -24,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
+import threading
 import time
 
 from django.db.backends.sqlite3 import base, creation
@@ -36,6 +40,24 @@ WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
 def writer_lock_path(database: str | os.PathLike) -> str:
     """The lock file beside a database file."""
     return f"{os.fspath(database)}-writer"
+
+
+class _TimeUp(Exception):
+    pass
+
+
+def _time_up(signum, frame) -> None:
+    raise _TimeUp
+
+
+def _alarm_free() -> bool:
+    """Whether this thread may borrow SIGALRM: the main thread, with no handler and no
+    timer of anyone else's."""
+    return (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
 
 
 class WriterTurn:
@@ -51,20 +73,44 @@ class WriterTurn:
     def take(self) -> None:
         """Wait for the turn; OperationalError ("database is locked") after `timeout`."""
         fd = self._descriptor()
-        pause, deadline = FIRST_PAUSE, None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if _alarm_free():
+                self._wait_woken(fd)
+            else:
+                self._wait_polling(fd)
+        self.held = True
+
+    def _wait_woken(self, fd: int) -> None:
+        """Sleep in the kernel until the turn is given (a gunicorn worker's main thread),
+        an alarm standing in for the timeout flock does not have."""
+        previous = signal.signal(signal.SIGALRM, _time_up)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _TimeUp:
+            # The turn may have come just as the time ran out.
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            raise base.Database.OperationalError("database is locked") from None
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+
+    def _wait_polling(self, fd: int) -> None:
+        """Try again after 10 µs, 20, 40… up to 200 µs: any thread, no signal needed."""
+        pause, deadline = FIRST_PAUSE, time.monotonic() + self.timeout
         while True:
+            time.sleep(pause)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                now = time.monotonic()
-                if deadline is None:
-                    deadline = now + self.timeout
-                elif now >= deadline:
+                if time.monotonic() >= deadline:
                     raise base.Database.OperationalError("database is locked") from None
-                time.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
             else:
-                self.held = True
                 return
 
     def give(self) -> None:

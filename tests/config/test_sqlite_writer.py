@@ -190,3 +190,59 @@ def test_a_write_outside_a_transaction_takes_the_turn_for_its_statement():
     Organisation.objects.filter(pk=organisation.pk).update(name="after")
     assert Organisation.objects.get(pk=organisation.pk).name == "after"
     assert turn_free()
+
+
+def test_a_writer_in_another_thread_gives_up_after_the_timeout_too():
+    # Threads cannot borrow SIGALRM: they wait by trying again, and give up the same way.
+    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    outcome: list[BaseException | None] = []
+
+    def write() -> None:
+        try:
+            connection.ensure_connection()
+            connection.writer_turn.timeout = 0.05
+            with transaction.atomic():
+                OrganisationFactory()
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    try:
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join(10)
+    finally:
+        os.close(other)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], OperationalError)
+    assert "database is locked" in str(outcome[0])
+    assert not Organisation.objects.exists()
+
+
+def test_a_writer_in_the_main_thread_leaves_no_alarm_behind():
+    import signal
+
+    connection.ensure_connection()
+    connection.writer_turn.timeout = 0.05
+    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(OperationalError, match="database is locked"), transaction.atomic():
+            OrganisationFactory()
+    finally:
+        os.close(other)
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # Woken as soon as the turn is given: a writer waiting in the kernel writes.
+    holder = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    connection.writer_turn.timeout = 10
+    timer = threading.Timer(0.1, os.close, args=(holder,))
+    timer.start()
+    with transaction.atomic():
+        OrganisationFactory()
+    timer.join()
+    assert Organisation.objects.count() == 1
