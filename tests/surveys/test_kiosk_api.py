@@ -171,3 +171,24 @@ def test_errors_come_back_in_the_customers_language(client, kiosk, survey):
     with translation.override("ja"):
         expected = translation.gettext("Please answer this question.")
     assert expected in str(answer.json()["fields"])
+
+
+@pytest.mark.parametrize(("asked", "answering"), [("th", "en"), ("en", "he"), ("ja", "ja")])
+def test_errors_follow_the_answers_language_whatever_the_request_is_in(
+    client, kiosk, survey, asked, answering
+):
+    from django.utils import translation
+
+    answers = kiosk_answers(survey)
+    answers.pop(f"q_{survey.questions.get(type='nps').pk}")
+    body = {"idempotency_key": uuid.uuid4().hex, "language": answering, "answers": answers}
+    answer = client.post(
+        reverse("surveys:kiosk_submit", args=[kiosk.device_token]),
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE=asked,
+    )
+    assert answer.status_code == 400
+    with translation.override(answering):
+        expected = translation.gettext("Please answer this question.")
+    assert expected in str(answer.json()["fields"])
