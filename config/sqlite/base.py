@@ -150,20 +150,17 @@ class TurnCursor(base.SQLiteCursorWrapper):
     turn: WriterTurn | None = None
 
     def execute(self, query, params=None):
-        if not self._alone_writing(query):
-            return super().execute(query, params)
-        self.turn.take()
-        try:
-            return super().execute(query, params)
-        finally:
-            self.turn.give()
+        return self._in_turn(query, super().execute, query, params)
 
     def executemany(self, query, param_list):
+        return self._in_turn(query, super().executemany, query, param_list)
+
+    def _in_turn(self, query: str, run, *args):
         if not self._alone_writing(query):
-            return super().executemany(query, param_list)
+            return run(*args)
         self.turn.take()
         try:
-            return super().executemany(query, param_list)
+            return run(*args)
         finally:
             self.turn.give()
 

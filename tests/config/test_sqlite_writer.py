@@ -13,6 +13,8 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
@@ -37,6 +39,17 @@ def turn_free() -> bool:
     finally:
         os.close(fd)
     return True
+
+
+@contextmanager
+def another_writer_has_the_turn() -> Iterator[None]:
+    """Another writer (a descriptor of its own on the lock file) holds the turn."""
+    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        os.close(other)
 
 
 def test_a_transaction_holds_the_turn_from_begin_to_commit():
@@ -104,15 +117,11 @@ def test_a_waiting_writer_writes_as_soon_as_the_turn_is_given_back():
 def test_a_writer_gives_up_after_the_timeout_as_sqlite_would():
     connection.ensure_connection()
     connection.writer_turn.timeout = 0.05
-    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR)
-    fcntl.flock(other, fcntl.LOCK_EX)
-    try:
+    with another_writer_has_the_turn():
         with pytest.raises(OperationalError, match="database is locked"), transaction.atomic():
             OrganisationFactory()
         assert not connection.writer_turn.held
         assert not connection.in_atomic_block
-    finally:
-        os.close(other)
     # Nothing was written, and the next transaction goes ahead.
     assert not Organisation.objects.exists()
     with transaction.atomic():
@@ -176,17 +185,13 @@ def test_an_in_memory_database_takes_no_turn():
 def test_a_write_outside_a_transaction_takes_the_turn_for_its_statement():
     organisation = OrganisationFactory(name="before")
     connection.writer_turn.timeout = 0.05
-    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR)
-    fcntl.flock(other, fcntl.LOCK_EX)
-    try:
+    with another_writer_has_the_turn():
         # Reads go ahead while another writer has the turn…
         assert Organisation.objects.get(pk=organisation.pk).name == "before"
         # …a lone write waits for it, and gives up as SQLite would.
         with pytest.raises(OperationalError, match="database is locked"):
             Organisation.objects.filter(pk=organisation.pk).update(name="during")
         assert not connection.writer_turn.held
-    finally:
-        os.close(other)
     Organisation.objects.filter(pk=organisation.pk).update(name="after")
     assert Organisation.objects.get(pk=organisation.pk).name == "after"
     assert turn_free()
@@ -194,8 +199,6 @@ def test_a_write_outside_a_transaction_takes_the_turn_for_its_statement():
 
 def test_a_writer_in_another_thread_gives_up_after_the_timeout_too():
     # Threads cannot borrow SIGALRM: they wait by trying again, and give up the same way.
-    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR | os.O_CREAT)
-    fcntl.flock(other, fcntl.LOCK_EX)
     outcome: list[BaseException | None] = []
 
     def write() -> None:
@@ -210,12 +213,10 @@ def test_a_writer_in_another_thread_gives_up_after_the_timeout_too():
         finally:
             connection.close()
 
-    try:
+    with another_writer_has_the_turn():
         thread = threading.Thread(target=write)
         thread.start()
         thread.join(10)
-    finally:
-        os.close(other)
     assert len(outcome) == 1
     assert isinstance(outcome[0], OperationalError)
     assert "database is locked" in str(outcome[0])
@@ -227,13 +228,12 @@ def test_a_writer_in_the_main_thread_leaves_no_alarm_behind():
 
     connection.ensure_connection()
     connection.writer_turn.timeout = 0.05
-    other = os.open(writer_lock_path(connection.settings_dict["NAME"]), os.O_RDWR)
-    fcntl.flock(other, fcntl.LOCK_EX)
-    try:
-        with pytest.raises(OperationalError, match="database is locked"), transaction.atomic():
-            OrganisationFactory()
-    finally:
-        os.close(other)
+    with (
+        another_writer_has_the_turn(),
+        pytest.raises(OperationalError, match="database is locked"),
+        transaction.atomic(),
+    ):
+        OrganisationFactory()
     assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     # Woken as soon as the turn is given: a writer waiting in the kernel writes.
