@@ -15,6 +15,13 @@ gives up as SQLite would, with "database is locked", once the connection's `time
 passed. The kernel drops a dead process's turn with its file, so a crashed worker never
 leaves the others waiting.
 
+The transaction atomic() asks for begins (BEGIN IMMEDIATE, with the turn) at the block's
+first statement, so the Python that builds it runs while another writer has the turn.
+SQLite's own checkpoint, which copies the write-ahead log into the database, runs inside the
+COMMIT that crosses its threshold (1,000 pages), in the turn, and with an fsync: off
+(`wal_autocheckpoint = 0`); instead each connection checkpoints every CHECKPOINT_EVERY
+writes, once it has given its turn back.
+
 A write outside a transaction (autocommit: a follow-up email's claim and sent mark, after
 its answer's COMMIT) takes the turn for its one statement; reads never take it. The lock
 file is a file of its own, never the database: closing any descriptor of the database would
@@ -35,6 +42,9 @@ from django.db.backends.sqlite3 import base, creation
 FIRST_PAUSE = 10e-6
 LONGEST_PAUSE = 200e-6
 WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
+# A connection's writes between its checkpoints: SQLite's own default, 1,000 pages, is
+# about a hundred answers.
+CHECKPOINT_EVERY = 100
 
 
 def writer_lock_path(database: str | os.PathLike) -> str:
@@ -145,9 +155,10 @@ class DatabaseCreation(creation.DatabaseCreation):
 
 
 class TurnCursor(base.SQLiteCursorWrapper):
-    """Takes the writer's turn for a write made outside a transaction."""
+    """Begins its connection's pending transaction before the first statement in it, and
+    takes the writer's turn for a write made outside a transaction."""
 
-    turn: WriterTurn | None = None
+    db: DatabaseWrapper | None = None
 
     def execute(self, query, params=None):
         return self._in_turn(query, super().execute, query, params)
@@ -156,16 +167,14 @@ class TurnCursor(base.SQLiteCursorWrapper):
         return self._in_turn(query, super().executemany, query, param_list)
 
     def _in_turn(self, query: str, run, *args):
-        if not self._alone_writing(query):
-            return run(*args)
-        self.turn.take()
-        try:
-            return run(*args)
-        finally:
-            self.turn.give()
+        db = self.db
+        if db is not None and db.begin_pending:
+            db.begin_now()
+        elif db is not None and self._alone_writing(db.writer_turn, query):
+            return db.in_turn_alone(run, *args)
+        return run(*args)
 
-    def _alone_writing(self, query: str) -> bool:
-        turn = self.turn
+    def _alone_writing(self, turn: WriterTurn | None, query: str) -> bool:
         return (
             turn is not None
             and not turn.held
@@ -180,6 +189,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.writer_turn: WriterTurn | None = None
+        # atomic() has asked for a transaction that its first statement begins.
+        self.begin_pending = False
+        self._commits = 0
 
     def get_new_connection(self, conn_params):
         conn = super().get_new_connection(conn_params)
@@ -191,38 +203,86 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.writer_turn = WriterTurn(
                 writer_lock_path(self.settings_dict["NAME"]), conn_params.get("timeout", 5.0)
             )
+            # This connection checkpoints after giving its turn back (checkpoint_due), not
+            # inside the COMMIT that crosses SQLite's threshold, which holds the turn.
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self.begin_pending = False
+        self._commits = 0
         return conn
 
     def create_cursor(self, name=None):
         cursor = self.connection.cursor(factory=TurnCursor)
-        cursor.turn = self.writer_turn
+        cursor.db = self
         return cursor
 
     def _start_transaction_under_autocommit(self) -> None:
-        if self.writer_turn is not None:
-            with self.wrap_database_errors:
-                self.writer_turn.take()
-        try:
+        if self.writer_turn is None:
             super()._start_transaction_under_autocommit()
+        else:
+            # Begun, and the turn taken, by the block's first statement (begin_now): the
+            # Python that builds it runs while another writer has the turn.
+            self.begin_pending = True
+
+    def begin_now(self) -> None:
+        """Take the turn and BEGIN the transaction atomic() asked for. Still pending if
+        that fails, so no statement of the block ever runs outside a transaction."""
+        sql = f"BEGIN {self.transaction_mode}" if self.transaction_mode else "BEGIN"
+        start = time.monotonic()
+        self.writer_turn.take()
+        try:
+            self.connection.execute(sql)
         finally:
             self._turn_end()
+        self.begin_pending = False
+        if self.queries_logged:
+            # Logged where Django logged the BEGIN it ran at once: counts stay honest.
+            self.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+
+    def in_turn_alone(self, run, *args):
+        """A write outside a transaction, run in the turn."""
+        self.writer_turn.take()
+        try:
+            return run(*args)
+        finally:
+            self.writer_turn.give()
+            self.checkpoint_due()
 
     def _commit(self):
         try:
             return super()._commit()
         finally:
-            self._turn_end()
+            self._end()
 
     def _rollback(self):
         try:
             return super()._rollback()
         finally:
-            self._turn_end()
+            self._end()
+
+    def _end(self) -> None:
+        self.begin_pending = False
+        held = self.writer_turn is not None and self.writer_turn.held
+        self._turn_end()
+        if held:
+            self.checkpoint_due()
+
+    def checkpoint_due(self) -> None:
+        """Every CHECKPOINT_EVERY writes of this connection, copy the write-ahead log
+        into the database (PASSIVE: it waits for nobody), with the turn given back."""
+        if self.writer_turn is None or self.writer_turn.held:
+            return
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY:
+            self._commits = 0
+            # Busy (another checkpoint running) is not an error: the next one catches up.
+            with contextlib.suppress(base.Database.OperationalError):
+                self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _close(self):
         try:
             return super()._close()
         finally:
+            self.begin_pending = False
             if self.writer_turn is not None:
                 self.writer_turn.close()
                 self.writer_turn = None

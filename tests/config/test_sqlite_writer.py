@@ -18,8 +18,11 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from communities.models import Organisation
+from config.sqlite import base as sqlite_backend
 from config.sqlite.base import DatabaseCreation, WriterTurn, writer_lock_path
 from tests.factories.communities import OrganisationFactory
 
@@ -62,6 +65,68 @@ def test_a_transaction_holds_the_turn_from_begin_to_commit():
             assert not turn_free()
         assert not turn_free()
     assert turn_free()
+
+
+def test_a_transaction_takes_the_turn_at_its_first_statement():
+    connection.ensure_connection()
+    with transaction.atomic():
+        # What builds the block's first statement runs while others may write…
+        assert turn_free()
+        assert not connection.connection.in_transaction
+        OrganisationFactory()
+        # …which begins the transaction, in the turn.
+        assert not turn_free()
+        assert connection.connection.in_transaction
+    assert turn_free()
+
+
+def test_the_begin_is_counted_before_the_statement_that_runs_it():
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        OrganisationFactory()
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert statements[0] == "BEGIN IMMEDIATE"
+    assert statements[1].startswith('INSERT INTO "communities_organisation"')
+
+
+def test_a_block_whose_begin_failed_runs_no_statement_outside_a_transaction():
+    connection.ensure_connection()
+    connection.writer_turn.timeout = 0.05
+    with transaction.atomic():
+        with another_writer_has_the_turn(), pytest.raises(OperationalError, match="locked"):
+            OrganisationFactory(name="never")
+        assert not connection.connection.in_transaction
+        # The block caught the error and goes on: Django refuses its next statement.
+        with pytest.raises(TransactionManagementError):
+            OrganisationFactory(name="nor this")
+    assert not Organisation.objects.exists()
+    assert turn_free()
+    # The next block begins as usual.
+    with transaction.atomic():
+        OrganisationFactory(name="after")
+    assert list(Organisation.objects.values_list("name", flat=True)) == ["after"]
+
+
+def test_a_connection_checkpoints_after_giving_its_turn_back(monkeypatch):
+    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_EVERY", 3)
+    connection.ensure_connection()
+    # SQLite's own checkpoint would run inside a COMMIT, in the turn: off.
+    assert connection.connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    checkpoints: list[bool] = []
+
+    def traced(sql: str) -> None:
+        if sql.startswith("PRAGMA wal_checkpoint"):
+            checkpoints.append(turn_free())
+
+    connection.connection.set_trace_callback(traced)
+    try:
+        for name in ("one", "two", "three", "four"):
+            with transaction.atomic():
+                OrganisationFactory(name=name)
+    finally:
+        connection.connection.set_trace_callback(None)
+    # The third write checkpointed, with the turn already given back.
+    assert checkpoints == [True]
+    assert Organisation.objects.count() == 4
 
 
 def test_a_rolled_back_transaction_gives_the_turn_back():
