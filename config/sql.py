@@ -93,7 +93,8 @@ def _insert_if_sql(
 
 
 @cache
-def _fields(model: type[models.Model], columns: tuple[str, ...]) -> tuple[models.Field, ...]:
+def model_fields(model: type[models.Model], columns: tuple[str, ...]) -> tuple[models.Field, ...]:
+    """A model's fields by name, looked up once per process."""
     return tuple(model._meta.get_field(name) for name in columns)
 
 
@@ -114,8 +115,27 @@ def insert_rows(
     """
     if not rows:
         return []
+    sql, params = insert_statement(
+        model, rows, conflict=conflict, returning=returning, unless=unless, only_if=only_if
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def insert_statement(
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: tuple[str, ...] = (),
+    returning: tuple[str, ...] = (),
+    unless: tuple[type[models.Model], dict[str, Any]] | None = None,
+    only_if: tuple[str, list[Any]] | None = None,
+) -> tuple[str, list[Any]]:
+    """insert_rows' statement and its parameters (in the rows' order, each row's values
+    in its keys' order), built without running it. `rows` must not be empty."""
     columns = tuple(rows[0])
-    fields = _fields(model, columns)
+    fields = model_fields(model, columns)
     params = [value for row in rows for value in db_values(fields, [row[name] for name in columns])]
     if unless is not None:
         if len(rows) != 1:
@@ -123,20 +143,13 @@ def insert_rows(
         other, match = unless
         sql = _insert_unless_sql(model, columns, other, tuple(match), conflict, returning)
         params += db_values([other._meta.get_field(name) for name in match], list(match.values()))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if returning else []
+        return sql, params
     if only_if is not None:
         if len(rows) != 1:
             raise ValueError("`only_if` guards one row")
         sql = _insert_if_sql(model, columns, only_if[0], conflict, returning)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *only_if[1]])
-            return cursor.fetchall() if returning else []
-    sql = _insert_sql(model, columns, len(rows), conflict, returning)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if returning else []
+        return sql, [*params, *only_if[1]]
+    return _insert_sql(model, columns, len(rows), conflict, returning), params
 
 
 class PreparedQuery:

@@ -9,23 +9,39 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 
-from communities.choices import MemberStatus
-from communities.models import ConsentRecord, Member, Organisation
-from config.sql import db_values, insert_rows
-from rewards.models import LedgerEntry
+from communities.models import Organisation
+from config.sql import db_values, insert_rows, insert_statement, model_fields
 from surveys.lookups import KioskCurrent
 from surveys.models import Answer, Channel, Participation, Response, Survey, SurveyInvitation
 from surveys.reactions import Rider
+from surveys.services.member_statements import (
+    _MEMBER_COUNTS,
+    MemberAnswering,
+    _member_ctes_sql,
+    _member_shape_params,
+    _MemberShape,
+)
+from surveys.services.member_statements import (
+    member_answering_write as member_answering_write,
+)
 
 
-def response_insert(
+def response_insert(**response: Any) -> int | None:
+    """The response row (response_statement's arguments); None when the survey already has
+    one under this key (or the kiosk is no longer as `current` read it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(*response_statement(**response))
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def response_statement(
     *,
     organisation_id: int,
     survey_id: int,
@@ -41,10 +57,9 @@ def response_insert(
     idempotency_key: str,
     analysed_at: datetime | None,
     current: KioskCurrent | None = None,
-) -> int | None:
-    """The response row; None when the survey already has one under this key (or the
-    kiosk is no longer as `current` read it)."""
-    rows = insert_rows(
+) -> tuple[str, list[Any]]:
+    """response_insert's statement and its parameters, built without running it."""
+    return insert_statement(
         Response,
         [
             {
@@ -67,7 +82,6 @@ def response_insert(
         returning=("id",),
         only_if=None if current is None else (_current_sql(), _current_params(current)),
     )
-    return rows[0][0] if rows else None
 
 
 def answers_insert(
@@ -79,10 +93,22 @@ def answers_insert(
     "sentiment": …}. Matched back by question (one answer per question), since neither
     database promises RETURNING rows in insertion order.
     """
+    statement = _answers_statement(organisation_id, list(answers))
+    if statement is None:
+        return {}
+    with connection.cursor() as cursor:
+        return _answers_run(cursor, statement, response_id)
+
+
+def _answers_statement(
+    organisation_id: int, answers: list[dict[str, Any]]
+) -> tuple[str, list[Any], int] | None:
+    """answers_insert's statement before its response is written: (SQL, parameters with
+    each row's response id still 0, values per row); None for no answers."""
     rows = [
         {
             "organisation": organisation_id,
-            "response": response_id,
+            "response": 0,
             "question": a["question"],
             "question_type": a["question_type"],
             "number": a.get("number"),
@@ -91,13 +117,40 @@ def answers_insert(
         }
         for a in answers
     ]
-    return {qid: pk for pk, qid in insert_rows(Answer, rows, returning=("id", "question"))}
+    if not rows:
+        return None
+    sql, params = insert_statement(Answer, rows, returning=("id", "question"))
+    return sql, params, len(rows[0])
+
+
+def _answers_run(cursor, statement: tuple[str, list[Any], int], response_id: int) -> dict[int, int]:
+    sql, params, width = statement
+    # Each row's second value is its response.
+    params[1::width] = [response_id] * (len(params) // width)
+    cursor.execute(sql, params)
+    return {question_id: pk for pk, question_id in cursor.fetchall()}
 
 
 def answer_choices_insert(*, pairs: Iterable[tuple[int, int]]) -> None:
     """The chosen choices, (answer_id, choice_id) each, in one INSERT."""
     through = Answer.choices.through
     insert_rows(through, [{"answer": a, "choice": c} for a, c in pairs])
+
+
+def _choices_statement(choices: list[tuple[int, int]]) -> tuple[str, list[Any]] | None:
+    """The chosen choices' INSERT before their answers are written: (question_id,
+    choice_id) pairs, each row's first value its question until _choices_run puts its
+    answer there; None for no choices."""
+    if not choices:
+        return None
+    through = Answer.choices.through
+    return insert_statement(through, [{"answer": q, "choice": c} for q, c in choices])
+
+
+def _choices_run(cursor, statement: tuple[str, list[Any]], answer_ids: dict[int, int]) -> None:
+    sql, params = statement
+    params[0::2] = [answer_ids[question_id] for question_id in params[0::2]]
+    cursor.execute(sql, params)
 
 
 def participation_insert(
@@ -210,18 +263,7 @@ def response_with_answers_insert(
     if riders and (connection.vendor != "postgresql" or not answers):
         raise ValueError("riders are part of PostgreSQL's one statement with answers")
     if connection.vendor != "postgresql" or not answers:
-        if member is not None:
-            member.write()
-            if member.only_once and not member.new:
-                return None
-        response_id = response_insert(**response, current=current)
-        if response_id is None:
-            return None
-        ids = answers_insert(
-            organisation_id=response["organisation_id"], response_id=response_id, answers=answers
-        )
-        answer_choices_insert(pairs=[(ids[q], c) for q, c in choices])
-        return response_id, ids
+        return _one_by_one(response, answers, choices, member, current)
     sql, params = _response_with_answers_sql(response, answers, choices, member, current, riders)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -233,6 +275,37 @@ def response_with_answers_insert(
     if not rows:
         return None
     return rows[0][0], {question_id: answer_id for _r, answer_id, question_id in rows}
+
+
+def _one_by_one(
+    response: dict[str, Any],
+    answers: list[dict[str, Any]],
+    choices: list[tuple[int, int]],
+    member: MemberAnswering | None,
+    current: KioskCurrent | None,
+) -> tuple[int, dict[int, int]] | None:
+    """response_with_answers_insert as statements run one by one (SQLite, or a response
+    without answers), every one built before the first runs: on SQLite that one begins
+    the transaction and takes the one writer's turn (config.sqlite), so while the turn is
+    held only the new ids are filled in."""
+    member_statements = member.statements() if member is not None else None
+    head = response_statement(**response, current=current)
+    body = _answers_statement(response["organisation_id"], answers)
+    tail = _choices_statement(choices)
+    if member is not None:
+        member.write(member_statements)
+        if member.only_once and not member.new:
+            return None
+    with connection.cursor() as cursor:
+        cursor.execute(*head)
+        rows = cursor.fetchall()
+        if not rows:
+            return None
+        response_id = rows[0][0]
+        ids = _answers_run(cursor, body, response_id) if body is not None else {}
+        if tail is not None:
+            _choices_run(cursor, tail, ids)
+    return response_id, ids
 
 
 # The answer columns a submit writes, with the type each VALUES entry is cast to (a bare
@@ -278,7 +351,7 @@ def _response_with_answers_sql(
     """The statement and its parameters; the text depends only on the submit's shape (how
     many answers and choices, which member rows), so it is built once per shape."""
     shape, params = _member_shape_params(member) if member is not None else (None, [])
-    fields = _fields(Response, _RESPONSE_COLUMNS)
+    fields = model_fields(Response, _RESPONSE_COLUMNS)
     values = {**response, "organisation": response["organisation_id"]}
     for name in ("survey", "channel", "member", "invitation", "location"):
         values[name] = response[f"{name}_id"]
@@ -298,11 +371,6 @@ def _response_with_answers_sql(
     return _response_sql(
         len(answers), len(choices), cells, shape, current is not None, ridden
     ), params
-
-
-@cache
-def _fields(model: type[models.Model], names: tuple[str, ...]) -> tuple[models.Field, ...]:
-    return tuple(model._meta.get_field(name) for name in names)
 
 
 @cache
@@ -372,186 +440,3 @@ def _response_sql(
         f" SELECT {_MEMBER_COUNTS[member.award is not None]}, r.id, a.id, a.question "
         f"FROM (SELECT 1) AS one LEFT JOIN (r JOIN a ON true) ON true{written}"
     )
-
-
-@dataclass
-class MemberAnswering:
-    """A member's side of an answer (member_answering_write's rows), to write on its own
-    or, on PostgreSQL, as the first part of the response's own statement
-    (response_with_answers_insert). `only_once`: the response is written only when the
-    participation is new. `new` and `awarded` are set once it is written."""
-
-    member_id: int
-    at: datetime
-    participation: dict[str, Any]
-    award: dict[str, Any] | None
-    consent: dict[str, Any] | None
-    only_once: bool = True
-    new: bool | None = None
-    awarded: bool | None = None
-
-    def write(self) -> None:
-        """Write it on its own (before the response, in the caller's transaction)."""
-        self.new, self.awarded = member_answering_write(
-            member_id=self.member_id,
-            at=self.at,
-            participation=self.participation,
-            award=self.award,
-            consent=self.consent,
-        )
-
-
-def member_answering_write(
-    *,
-    member_id: int,
-    at: datetime,
-    participation: dict[str, Any],
-    award: dict[str, Any] | None,
-    consent: dict[str, Any] | None,
-) -> tuple[bool, bool]:
-    """What a member's answer writes besides the response, under the member's row lock:
-    their activity (the lock: one member's submits run one at a time from here), their
-    participation, their points and their consent: (whether the participation is new, whether
-    the points were awarded now). A participation that was there already means they had
-    answered; the caller decides whether that refuses the answer.
-
-    `participation`, `award` (rewards.services.ledger.points_award_row) and `consent` are
-    rows as field: value. Points are keyed (one award per key) and the caller rolls the
-    transaction back on any refusal, so writing them before the response is safe. On
-    PostgreSQL this is one statement: every INSERT reads the UPDATE's row, so the lock is
-    taken before anything else (the fixed order that keeps two submits of one member from
-    deadlocking) and conflicts are seen as the separate statements would see them.
-    SQLite runs them one by one.
-    """
-    participation = {"id": uuid.uuid4(), **participation}
-    if connection.vendor != "postgresql":
-        if not _member_touch(member_id=member_id, at=at):
-            return False, False
-        new = bool(
-            insert_rows(
-                Participation,
-                [participation],
-                conflict=("survey", "member"),
-                returning=("id",),
-            )
-        )
-        awarded = award is not None and bool(
-            insert_rows(LedgerEntry, [award], conflict=("idempotency_key",), returning=("id",))
-        )
-        if consent is not None:
-            insert_rows(ConsentRecord, [consent])
-        return new, awarded
-    parts, params = _member_answering_ctes(
-        MemberAnswering(member_id, at, participation, award, consent)
-    )
-    sql = f"WITH {', '.join(parts)} SELECT {_MEMBER_COUNTS[award is not None]}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        new, awarded_rows = cursor.fetchone()
-    return new == 1, awarded_rows == 1
-
-
-# Whether the participation is new and whether the points were awarded, read from the
-# CTEs of _member_answering_ctes (by whether it writes an award).
-_MEMBER_COUNTS = {
-    True: "(SELECT count(*) FROM p), (SELECT count(*) FROM l)",
-    False: "(SELECT count(*) FROM p), 0",
-}
-
-
-class _MemberShape(NamedTuple):
-    """Which rows a member's side of an answer writes (the columns of each): what its SQL
-    text depends on."""
-
-    participation: tuple[str, ...]
-    award: tuple[str, ...] | None
-    consent: tuple[str, ...] | None
-    only_once: bool
-
-
-def _member_answering_ctes(part: MemberAnswering) -> tuple[list[str], list[Any]]:
-    """member_answering_write's statement as CTEs m (the member's activity: their lock), p
-    (participation), l (points) and k (consent); every INSERT reads m, so runs after it."""
-    shape, params = _member_shape_params(part)
-    return list(_member_ctes_sql(shape)), params
-
-
-def _member_shape_params(part: MemberAnswering) -> tuple[_MemberShape, list[Any]]:
-    participation = {"id": uuid.uuid4(), **part.participation}
-    _touch, params = _member_touch_sql(member_id=part.member_id, at=part.at)
-    params += _row_params(Participation, participation)
-    if part.award is not None:
-        params += _row_params(LedgerEntry, part.award)
-    if part.consent is not None:
-        params += _row_params(ConsentRecord, part.consent)
-    shape = _MemberShape(
-        tuple(participation),
-        tuple(part.award) if part.award is not None else None,
-        tuple(part.consent) if part.consent is not None else None,
-        part.only_once,
-    )
-    return shape, params
-
-
-def _row_params(model: type[models.Model], row: dict[str, Any]) -> list[Any]:
-    fields = _fields(model, tuple(row))
-    return db_values(fields, [row[f.name] for f in fields])
-
-
-@cache
-def _member_ctes_sql(shape: _MemberShape) -> tuple[str, ...]:
-    parts = [f"m AS ({_member_touch_text()} RETURNING 1)"]
-    sql = _insert_from_m(Participation, shape.participation, conflict=("survey", "member"))
-    parts.append(f"p AS ({sql} RETURNING 1)")
-    if shape.award is not None:
-        sql = _insert_from_m(LedgerEntry, shape.award, conflict=("idempotency_key",))
-        parts.append(f"l AS ({sql} RETURNING 1)")
-    if shape.consent is not None:
-        parts.append(f"k AS ({_insert_from_m(ConsentRecord, shape.consent)})")
-    return tuple(parts)
-
-
-def _member_touch_sql(*, member_id: int, at: datetime) -> tuple[str, list[Any]]:
-    """communities' member_activity_touch_locked as a statement to compose: the activity
-    never moves backwards, and a lapsed or churned member who answers is active again."""
-    stamp = Member._meta.get_field("last_active_at").get_db_prep_save(at, connection)
-    lapsed = (MemberStatus.LAPSED, MemberStatus.CHURNED, MemberStatus.ACTIVE)
-    return _member_touch_text(), [stamp, stamp, stamp, *lapsed, member_id]
-
-
-@cache
-def _member_touch_text() -> str:
-    qn = connection.ops.quote_name
-    meta = Member._meta
-    last = qn(meta.get_field("last_active_at").column)
-    status = qn(meta.get_field("status").column)
-    when = f"({last} IS NULL OR {last} < %s)"
-    return (
-        f"UPDATE {qn(meta.db_table)} SET {last} = CASE WHEN {when} THEN %s ELSE {last} END, "
-        f"{status} = CASE WHEN {when} AND {status} IN (%s, %s) THEN %s ELSE {status} END "
-        f"WHERE {qn(meta.pk.column)} = %s"
-    )
-
-
-def _member_touch(*, member_id: int, at: datetime) -> bool:
-    sql, params = _member_touch_sql(member_id=member_id, at=at)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
-
-
-def _insert_from_m(
-    model: type[models.Model], names: tuple[str, ...], *, conflict: tuple[str, ...] = ()
-) -> str:
-    """INSERT one row for each row the member's UPDATE (CTE m) returned: so after it."""
-    qn = connection.ops.quote_name
-    fields = _fields(model, names)
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} "
-        f"({', '.join(qn(f.column) for f in fields)}) "
-        f"SELECT {', '.join(['%s'] * len(fields))} FROM m"
-    )
-    if conflict:
-        columns = ", ".join(qn(model._meta.get_field(name).column) for name in conflict)
-        sql += f" ON CONFLICT ({columns}) DO NOTHING"
-    return sql
