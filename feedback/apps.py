@@ -10,7 +10,7 @@ class FeedbackConfig(AppConfig):
         from communities.services.audit import audit_register
         from feedback.member_part import PART
         from feedback.rules import signals_connect
-        from feedback.services import response_ride, response_stored
+        from feedback.services import response_prepare, response_ride, response_stored
         from feedback.services.cases import AUDIT_ACTIONS, AUDIT_TARGET_LABELS, AUDIT_TARGETS
         from feedback.services.sla import sla_signals_connect
         from surveys.reactions import response_reaction_register
@@ -22,4 +22,4 @@ class FeedbackConfig(AppConfig):
         signals_connect()
         sla_signals_connect()
         # Every stored response goes through the follow-up rules (see surveys.reactions).
-        response_reaction_register(response_stored, ride=response_ride)
+        response_reaction_register(response_stored, ride=response_ride, prepare=response_prepare)

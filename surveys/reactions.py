@@ -10,7 +10,7 @@ slow with `transaction.on_commit`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -61,19 +61,31 @@ QUIET = Rider()
 # prefix its CTE names start with.
 ReactionRide = Callable[[StoredResponse, str], Rider | None]
 
+# What a reaction works out about a response before it is written, outside its transaction
+# (on SQLite that transaction holds the one writer's turn), handed back to the reaction as
+# `prepared` when it runs; None when it cannot say beforehand.
+ReactionPrepare = Callable[[StoredResponse], Any]
+
 _reactions: list[ResponseReaction] = []
 _ride: dict[ResponseReaction, ReactionRide] = {}
+_prepare: dict[ResponseReaction, ReactionPrepare] = {}
 
 
 def response_reaction_register(
-    reaction: ResponseReaction, *, ride: ReactionRide | None = None
+    reaction: ResponseReaction,
+    *,
+    ride: ReactionRide | None = None,
+    prepare: ReactionPrepare | None = None,
 ) -> ResponseReaction:
     """Run `reaction` for every stored response; registering twice is a no-op. `ride`, when
-    given, says beforehand what the reaction would write for a response (see Rider)."""
+    given, says beforehand what the reaction would write for a response (see Rider);
+    `prepare` works out beforehand what the reaction then takes as `prepared`."""
     if reaction not in _reactions:
         _reactions.append(reaction)
     if ride is not None:
         _ride[reaction] = ride
+    if prepare is not None:
+        _prepare[reaction] = prepare
     return reaction
 
 
@@ -81,9 +93,20 @@ def response_reactions() -> tuple[ResponseReaction, ...]:
     return tuple(_reactions)
 
 
-def response_reactions_run(stored: StoredResponse) -> None:
-    for reaction in _reactions:
-        reaction(stored)
+def response_reactions_prepare(draft: StoredResponse) -> tuple[Any, ...]:
+    """What each registered reaction works out before the response is written (its
+    `prepare`), in their order: None for one without, or that cannot say."""
+    return tuple(_prepare[r](draft) if r in _prepare else None for r in _reactions)
+
+
+def response_reactions_run(stored: StoredResponse, prepared: Sequence[Any] = ()) -> None:
+    """Run every reaction, each given what response_reactions_prepare worked out for it."""
+    for index, reaction in enumerate(_reactions):
+        ready = prepared[index] if index < len(prepared) else None
+        if ready is None:
+            reaction(stored)
+        else:
+            reaction(stored, prepared=ready)
 
 
 def response_reactions_riders(draft: StoredResponse) -> list[Rider] | None:

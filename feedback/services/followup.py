@@ -201,6 +201,7 @@ def followup_apply(
     new_response: bool = False,
     consent_just_given: bool = False,
     scores_first: bool = False,
+    plan: Plan | None = None,
 ) -> Case | None:
     """Apply the follow-up rules to a response: open its case, queue its email and alerts,
     once.
@@ -212,25 +213,27 @@ def followup_apply(
     is the time a case records (a pooled anonymous answer's batch time, not the moment of
     release). `new_response` says the response was written in this transaction, so it can
     have no case or email yet and neither is looked up; `consent_just_given` that its
-    consent was recorded in this transaction too, so it is not read back.
+    consent was recorded in this transaction too, so it is not read back. `plan`: what
+    the rules do for it, worked out beforehand with `answers` (response_prepare).
     """
-    rules = followup_rules(response=response)
-    if conditions is not None:
-        kinds = {_KINDS_OF.get(c, c) for c in conditions}
-        rules = tuple(rule for rule in rules if rule.kinds() & kinds)
-    if not rules:
-        return None
-    if answers is None:
-        answers = list(response.answers.all())
-    if choice_ids is None and any(RuleConditionKind.CHOICE in r.kinds() for r in rules):
-        choice_ids = set(
-            Answer.choices.through.objects.filter(answer__response=response).values_list(
-                "choice_id", flat=True
+    if plan is None:
+        rules = followup_rules(response=response)
+        if conditions is not None:
+            kinds = {_KINDS_OF.get(c, c) for c in conditions}
+            rules = tuple(rule for rule in rules if rule.kinds() & kinds)
+        if not rules:
+            return None
+        if answers is None:
+            answers = list(response.answers.all())
+        if choice_ids is None and any(RuleConditionKind.CHOICE in r.kinds() for r in rules):
+            choice_ids = set(
+                Answer.choices.through.objects.filter(answer__response=response).values_list(
+                    "choice_id", flat=True
+                )
             )
+        plan = rules_plan(
+            rules=rules, response=response, answers=answers, choice_ids=choice_ids or set()
         )
-    plan = rules_plan(
-        rules=rules, response=response, answers=answers, choice_ids=choice_ids or set()
-    )
     if not plan.matched:
         return None
     # For an answer from a request, scores speak first: the case names what the score and
@@ -496,7 +499,7 @@ def analysis_redrive(*, older_than: timedelta | None = None, limit: int = 500) -
     )
 
 
-def response_stored(stored: StoredResponse) -> None:
+def response_stored(stored: StoredResponse, prepared: Plan | None = None) -> None:
     """feedback's reaction to a stored response (registered in FeedbackConfig.ready).
 
     The response arrives analysed (its text scored as it was written, surveys.writing),
@@ -514,7 +517,24 @@ def response_stored(stored: StoredResponse) -> None:
             new_response=True,
             consent_just_given=stored.consent_just_given,
             scores_first=not stored.pooled,
+            plan=prepared,
         )
+
+
+def response_prepare(draft: StoredResponse) -> Plan | None:
+    """What the rules do for a response nobody is known to have given (a kiosk, a public
+    link), worked out before it is written (surveys.reactions): response_stored's
+    `prepared`. None for a member's: a rule's segment is read in the answer's transaction,
+    after the member's side of it (activity, points) is written."""
+    response = draft.response
+    if not draft.answers or response.member_id is not None:
+        return None
+    return rules_plan(
+        rules=followup_rules(response=response),
+        response=response,
+        answers=draft.answers,
+        choice_ids=draft.choice_ids,
+    )
 
 
 def response_ride(draft: StoredResponse, prefix: str) -> Rider | None:

@@ -40,6 +40,7 @@ from surveys.models import (
 from surveys.reactions import (
     Rider,
     StoredResponse,
+    response_reactions_prepare,
     response_reactions_riders,
     response_reactions_run,
 )
@@ -213,6 +214,8 @@ def response_submit(
             # Nothing stored: a resend, or the copy is out of date; the fresh copy decides.
             raise StaleCopy
         # A resend, or refused by `admit`: the transaction below says which, as always.
+    # Worked out before the transaction: on SQLite it holds the one writer's turn.
+    prepared = response_reactions_prepare(draft.stored)
     try:
         with transaction.atomic():
             return _submit(
@@ -225,6 +228,7 @@ def response_submit(
                 consent_to_contact=consent,
                 admit=admit,
                 current=current,
+                prepared=prepared,
             )
     except _NotStored as refused:
         if current is not None:
@@ -326,6 +330,7 @@ def _submit(
     consent_to_contact: bool,
     admit: Callable[[], None] | None,
     current: KioskCurrent | None,
+    prepared: tuple = (),
 ) -> SubmitResult:
     """The hot path: a handful of statements, no savepoint, no read before a write that a
     unique constraint guards; any refusal raises _NotStored and the caller's transaction
@@ -358,7 +363,7 @@ def _submit(
     result = SubmitResult(response=stored.response, created=True, points_awarded=awarded)
     # Follow-up rules (feedback's reaction) run in this transaction, so a case and its
     # email row commit with the response.
-    response_reactions_run(replace(stored, consent_just_given=consent_to_contact))
+    response_reactions_run(replace(stored, consent_just_given=consent_to_contact), prepared)
     response_created_emit(response=stored.response, clean=clean)
     return result
 
