@@ -99,28 +99,16 @@ def model_fields(model: type[models.Model], columns: tuple[str, ...]) -> tuple[m
 
 
 def insert_rows(
-    model: type[models.Model],
-    rows: Sequence[dict[str, Any]],
-    *,
-    conflict: tuple[str, ...] = (),
-    returning: tuple[str, ...] = (),
-    unless: tuple[type[models.Model], dict[str, Any]] | None = None,
-    only_if: tuple[str, list[Any]] | None = None,
+    model: type[models.Model], rows: Sequence[dict[str, Any]], **options: Any
 ) -> list[tuple]:
     """INSERT `rows` (dicts with the same keys) into `model`'s table; the RETURNING rows.
-
-    `unless` = (other model, {field: value}) writes the one row only when no row of the
-    other model has those values (a suppression list, say), in the same statement.
-    `only_if` = (a SELECT, its parameters) writes the one row only when it finds a row.
-    """
+    `options` are insert_statement's."""
     if not rows:
         return []
-    sql, params = insert_statement(
-        model, rows, conflict=conflict, returning=returning, unless=unless, only_if=only_if
-    )
+    sql, params = insert_statement(model, rows, **options)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall() if returning else []
+        return cursor.fetchall() if options.get("returning") else []
 
 
 def insert_statement(
@@ -132,8 +120,14 @@ def insert_statement(
     unless: tuple[type[models.Model], dict[str, Any]] | None = None,
     only_if: tuple[str, list[Any]] | None = None,
 ) -> tuple[str, list[Any]]:
-    """insert_rows' statement and its parameters (in the rows' order, each row's values
-    in its keys' order), built without running it. `rows` must not be empty."""
+    """INSERT `rows` (dicts with the same keys, at least one) into `model`'s table: the
+    statement and its parameters (in the rows' order, each row's values in its keys'
+    order), built without running it.
+
+    `unless` = (other model, {field: value}) writes the one row only when no row of the
+    other model has those values (a suppression list, say), in the same statement.
+    `only_if` = (a SELECT, its parameters) writes the one row only when it finds a row.
+    """
     columns = tuple(rows[0])
     fields = model_fields(model, columns)
     params = [value for row in rows for value in db_values(fields, [row[name] for name in columns])]

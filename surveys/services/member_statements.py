@@ -36,30 +36,38 @@ class MemberAnswering:
     awarded: bool | None = None
 
     def write(self, statements: MemberStatements | None = None) -> None:
-        """Write it on its own (before the response, in the caller's transaction); on
-        SQLite, with the statements built beforehand when given (statements())."""
-        if statements is not None:
-            self.new, self.awarded = _member_statements_run(statements)
+        """Write it on its own (before the response, in the caller's transaction): see
+        member_answering_write. On SQLite, with `statements` when built beforehand."""
+        if connection.vendor != "postgresql":
+            self.new, self.awarded = _member_statements_run(statements or self.statements())
             return
-        self.new, self.awarded = member_answering_write(
-            member_id=self.member_id,
-            at=self.at,
-            participation=self.participation,
-            award=self.award,
-            consent=self.consent,
-        )
+        parts, params = _member_answering_ctes(self)
+        sql = f"WITH {', '.join(parts)} SELECT {_MEMBER_COUNTS[self.award is not None]}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            new, awarded = cursor.fetchone()
+        self.new, self.awarded = new == 1, awarded == 1
 
     def statements(self) -> MemberStatements | None:
         """SQLite's statements for write(), built without running them (None on
         PostgreSQL, whose one statement is built as it runs)."""
         if connection.vendor == "postgresql":
             return None
-        return _member_statements(
-            member_id=self.member_id,
-            at=self.at,
-            participation={"id": uuid.uuid4(), **self.participation},
-            award=self.award,
-            consent=self.consent,
+        award, consent = self.award, self.consent
+        return MemberStatements(
+            _member_touch_sql(member_id=self.member_id, at=self.at),
+            insert_statement(
+                Participation,
+                [{"id": uuid.uuid4(), **self.participation}],
+                conflict=("survey", "member"),
+                returning=("id",),
+            ),
+            None
+            if award is None
+            else insert_statement(
+                LedgerEntry, [award], conflict=("idempotency_key",), returning=("id",)
+            ),
+            None if consent is None else insert_statement(ConsentRecord, [consent]),
         )
 
 
@@ -85,25 +93,9 @@ def member_answering_write(
     deadlocking) and conflicts are seen as the separate statements would see them.
     SQLite runs them one by one.
     """
-    participation = {"id": uuid.uuid4(), **participation}
-    if connection.vendor != "postgresql":
-        return _member_statements_run(
-            _member_statements(
-                member_id=member_id,
-                at=at,
-                participation=participation,
-                award=award,
-                consent=consent,
-            )
-        )
-    parts, params = _member_answering_ctes(
-        MemberAnswering(member_id, at, participation, award, consent)
-    )
-    sql = f"WITH {', '.join(parts)} SELECT {_MEMBER_COUNTS[award is not None]}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        new, awarded_rows = cursor.fetchone()
-    return new == 1, awarded_rows == 1
+    part = MemberAnswering(member_id, at, participation, award, consent)
+    part.write()
+    return part.new, part.awarded
 
 
 class MemberStatements(NamedTuple):
@@ -113,28 +105,6 @@ class MemberStatements(NamedTuple):
     participation: tuple[str, list[Any]]
     award: tuple[str, list[Any]] | None
     consent: tuple[str, list[Any]] | None
-
-
-def _member_statements(
-    *,
-    member_id: int,
-    at: datetime,
-    participation: dict[str, Any],
-    award: dict[str, Any] | None,
-    consent: dict[str, Any] | None,
-) -> MemberStatements:
-    return MemberStatements(
-        _member_touch_sql(member_id=member_id, at=at),
-        insert_statement(
-            Participation, [participation], conflict=("survey", "member"), returning=("id",)
-        ),
-        None
-        if award is None
-        else insert_statement(
-            LedgerEntry, [award], conflict=("idempotency_key",), returning=("id",)
-        ),
-        None if consent is None else insert_statement(ConsentRecord, [consent]),
-    )
 
 
 def _member_statements_run(statements: MemberStatements) -> tuple[bool, bool]:

@@ -34,24 +34,29 @@ def _part(survey, member, at, *, once=True, award=True, consent=True) -> MemberA
     )
 
 
+def _response_row(survey, member, at, key: str, *, consent: bool) -> dict:
+    """response_with_answers_insert's `response`: a member's, on the survey page."""
+    return {
+        "organisation_id": survey.organisation_id,
+        "survey_id": survey.pk,
+        "channel_id": None,
+        "member_id": member.pk,
+        "invitation_id": None,
+        "location_id": None,
+        "language": "en",
+        "submitted_at": at,
+        "submitted_on": timezone.localdate(at),
+        "is_anonymous": False,
+        "consent_to_contact": consent,
+        "idempotency_key": key,
+        "analysed_at": at,
+    }
+
+
 def _answer(survey, member, at, key: str, part: MemberAnswering, *, question=None):
     question = question or survey.questions.order_by("position").first()
     return response_with_answers_insert(
-        response={
-            "organisation_id": survey.organisation_id,
-            "survey_id": survey.pk,
-            "channel_id": None,
-            "member_id": member.pk,
-            "invitation_id": None,
-            "location_id": None,
-            "language": "en",
-            "submitted_at": at,
-            "submitted_on": timezone.localdate(at),
-            "is_anonymous": False,
-            "consent_to_contact": part.consent is not None,
-            "idempotency_key": key,
-            "analysed_at": at,
-        },
+        response=_response_row(survey, member, at, key, consent=part.consent is not None),
         answers=[
             {"question": question.pk, "question_type": question.type, "number": 9, "text": ""}
         ],

@@ -14,30 +14,12 @@ from surveys.choices import QuestionType
 from surveys.models import Answer, Response
 from surveys.services import member_statements, statements
 from surveys.services.statements import response_with_answers_insert
-from tests.surveys.test_member_response_statement import _part
+from tests.surveys.test_member_response_statement import _part, _response_row
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements one by one"),
 ]
-
-
-def _response(survey, member, at) -> dict:
-    return {
-        "organisation_id": survey.organisation_id,
-        "survey_id": survey.pk,
-        "channel_id": None,
-        "member_id": member.pk,
-        "invitation_id": None,
-        "location_id": None,
-        "language": "en",
-        "submitted_at": at,
-        "submitted_on": timezone.localdate(at),
-        "is_anonymous": False,
-        "consent_to_contact": True,
-        "idempotency_key": "built-first",
-        "analysed_at": at,
-    }
 
 
 def test_every_statement_of_an_answer_is_built_before_the_first_runs(survey, member, monkeypatch):
@@ -64,7 +46,7 @@ def test_every_statement_of_an_answer_is_built_before_the_first_runs(survey, mem
     # given: a member's first answer, with two choices ticked
     with connection.execute_wrapper(ran), transaction.atomic():
         written = response_with_answers_insert(
-            response=_response(survey, member, at),
+            response=_response_row(survey, member, at, "built-first", consent=True),
             answers=[
                 {"question": nps.pk, "question_type": nps.type, "number": 3, "text": ""},
                 {"question": multi.pk, "question_type": multi.type, "number": None, "text": ""},
