@@ -106,8 +106,11 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_pat
         _worker_stop(process)
 
 
-def _worker_start(*, env: dict[str, str], log: Path, name: str) -> subprocess.Popen:
-    """`celery worker` (one process, solo pool) on the default queue, logging to `log`."""
+def _worker_start(
+    *, env: dict[str, str], log: Path, name: str, queue: str = ""
+) -> subprocess.Popen:
+    """`celery worker` (one process, solo pool) on the default queue (or `queue`), logging
+    to `log`."""
     with open(log, "ab") as out:
         return subprocess.Popen(
             [
@@ -121,7 +124,7 @@ def _worker_start(*, env: dict[str, str], log: Path, name: str) -> subprocess.Po
                 "--without-gossip",
                 "--without-mingle",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                queue or settings.CELERY_TASK_DEFAULT_QUEUE,
                 "-l",
                 "info",
                 "-n",
