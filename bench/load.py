@@ -88,13 +88,40 @@ def run_wrk(
         "--",
         *script_args,
     ]
+    before = cpu_times()
     done = subprocess.run(
         cmd, capture_output=True, text=True, timeout=seconds + 60, check=False, cwd=workdir
     )
     for line in done.stdout.splitlines():
         if line.startswith("WRKJSON "):
-            return json.loads(line[len("WRKJSON ") :])
+            result = json.loads(line[len("WRKJSON ") :])
+            result["cpu"] = cpu_shares(before, cpu_times())
+            return result
     raise RuntimeError(f"wrk printed no result ({done.returncode}):\n{done.stderr[-2000:]}")
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far by kind, from /proc/stat's "cpu" line (user, nice,
+    system, idle, iowait, irq, softirq, steal); [] where there is none to read."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            return [int(x) for x in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def cpu_shares(before: list[int], after: list[int]) -> Json:
+    """How the machine's CPU time went between two cpu_times(): idle and steal in per cent.
+    Steal is time the hypervisor gave another guest: a figure run under it is slowed by
+    something outside the machine, and its ratio to a base run under less is understated."""
+    if len(before) < 8 or len(after) < 8:
+        return {}
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    return {
+        "idle_pct": round(100 * spent[3] / total, 1),
+        "steal_pct": round(100 * spent[7] / total, 1),
+    }
 
 
 @dataclass
@@ -508,9 +535,11 @@ def ratio_text(fig: Figure, bases: tuple[str, ...]) -> str:
 def rate_line(head: str, w: Json, ratio: str, width: int, checks: list[Json]) -> str:
     """`<head> <req/s> p50 p99 <ratio> <checks>`: one summary line of a wrk figure."""
     p50, p99 = (w["latency_us"][p] / 1000 for p in ("p50", "p99"))
+    steal = w.get("cpu", {}).get("steal_pct")
+    stolen = f"steal {steal:4.1f}%" if steal is not None else ""
     return (
         f"{head} {w['rate']:8.1f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-        f"{ratio:<{width}} {status_text(checks)}"
+        f"{ratio:<{width}} {stolen:<11} {status_text(checks)}"
     )
 
 
