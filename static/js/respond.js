@@ -101,6 +101,27 @@
     });
     if (withError > 0) current = withError;
   }
+  // A link in the error summary: the answer it names takes the focus, with its question's
+  // words in view above it, in one step. Left to the browser, the jump to the fragment and
+  // the focus each scroll; the page's smooth scrolling animates the first, and the second
+  // could cut it short with the words still above the top edge.
+  var summary = document.getElementById("form-errors");
+  if (summary) {
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var input = link && document.getElementById(link.getAttribute("href").slice(1));
+      var question = input && input.closest(".question");
+      if (!question || question.hidden) return;
+      event.preventDefault();
+      if (oneAtATime) {
+        current = Math.max(0, visibleQuestions().indexOf(question));
+        render();
+      }
+      var words = question.querySelector("legend, label") || input;
+      words.scrollIntoView({ block: "start", behavior: "instant" });
+      input.focus({ preventScroll: true });
+    });
+  }
   if (progress) progress.hidden = false;
   window.ChorusShowIf.apply(form);
   render();
