@@ -147,7 +147,10 @@ class Submit(Bench):
     def chorus(self, db: str, database_url: str, *, with_redis: bool) -> None:
         figures = self.args.figures
         env = {**chorus_env(database_url), "KIOSK_RATE_PER_MINUTE": KIOSK_RATE}
-        log(f"{db}: migrating and seeding {self.args.members} members")
+        log(
+            f"{db}: migrating and seeding {self.args.members} members, "
+            f"{self.args.history} past answers"
+        )
         migrate(env)
         labels = ["warm", "eager"] if "survey" in figures else []
         labels += ["warm-redis", "redis"] if with_redis else []
@@ -167,6 +170,8 @@ class Submit(Bench):
             str(self.args.kiosks),
             "--sessions-out",
             str(sessions),
+            "--history",
+            str(self.args.history),
             env=env,
         )
         surveys = seed["surveys"]
@@ -383,6 +388,12 @@ def main() -> int:
         "with any of minimal, survey, kiosk, get (every ratio needs it)",
     )
     parser.add_argument("--kiosks", type=int, default=8, help="kiosks the kiosk figure posts to")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="answers already stored (to a survey of their own) before anything is measured",
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip django-survey-and-report")
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis + worker figure")
     parser.add_argument(
@@ -445,6 +456,7 @@ def main() -> int:
             detractor_share=len(DETRACTOR_SLOTS) / 10,
             figures=sorted(args.figures),
             kiosks=args.kiosks,
+            history=args.history,
             kiosk_rate_per_minute=int(KIOSK_RATE),
         ),
         "figures": [f.as_json() for f in figures],

@@ -43,7 +43,7 @@ def drive(args: argparse.Namespace) -> int:
     env = {**chorus_env(pg_url(args.db_name)), "KIOSK_RATE_PER_MINUTE": KIOSK_RATE}
     env["ALLOWED_HOSTS"] = "127.0.0.1"
     pg_recreate(args.db_name)
-    log(f"postgresql: migrating and seeding {args.members} members")
+    log(f"postgresql: migrating and seeding {args.members} members, {args.history} past answers")
     migrate(env)
     with tempfile.TemporaryDirectory(prefix="bench-submit-django-") as tmp:
         result = _seed_and_measure(args, env, Path(tmp), bench_run)
@@ -60,7 +60,11 @@ def drive(args: argparse.Namespace) -> int:
     report = {
         **bench_run.report(),
         "host": host("django"),
-        "load": {"requests_per_figure": args.requests, "members": args.members},
+        "load": {
+            "requests_per_figure": args.requests,
+            "members": args.members,
+            "history": args.history,
+        },
         **result,
     }
     out = bench_run.save(report)
@@ -84,6 +88,8 @@ def _seed_and_measure(args: argparse.Namespace, env: dict, tmp: Path, bench_run)
         "8",
         "--sessions-out",
         str(sessions),
+        "--history",
+        str(args.history),
         env=env,
     )
     seed_file = sessions.with_name("seed.json")
@@ -300,6 +306,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="measured requests per figure")
     parser.add_argument("--members", type=int, default=3000, help="signed-in members seeded")
     parser.add_argument("--figures", default=",".join(FIGURES), help=",".join(FIGURES))
+    parser.add_argument(
+        "--history", type=int, default=0, help="answers stored before the run (bench_seed)"
+    )
     parser.add_argument("--profile", action="store_true", help="also write cProfile stats")
     # Internal: the measuring subprocess.
     parser.add_argument("--measure", help=argparse.SUPPRESS)

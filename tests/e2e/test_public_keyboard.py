@@ -2,8 +2,9 @@
 
 On the survey page every answer is reached with Tab, in the order the questions are read,
 each with a focus ring one can see; after a send with answers missing, the error summary
-has the focus and its links lead to the questions. On the kiosk every target is at least
-24 by 24 CSS pixels (WCAG 2.5.8), on a tablet and on a phone.
+has the focus and its links lead to the questions (on a survey asked one question at a
+time, to that question's step). On the kiosk every target is at least 24 by 24 CSS pixels
+(WCAG 2.5.8), on a tablet and on a phone.
 
 The customers, their survey and kiosk are built by test_public_accessibility.py.
 """
@@ -166,6 +167,46 @@ def test_after_a_send_with_answers_missing_the_error_summary_has_the_focus_and_l
         expect(group).to_have_accessible_description(
             shown(language, "Please answer this question.")
         )
+
+
+@every_language
+def test_one_question_at_a_time_an_error_summary_link_goes_to_the_step_of_its_question(
+    page: Page, customers: Customers, language, direction
+):
+    # given: a survey asked one question at a time, sent with nothing answered
+    customers.survey.one_question_per_page = True
+    customers.survey.save()
+    page.goto(survey_url(customers, language))
+    with page.expect_navigation():
+        page.locator(SURVEY_FORM).evaluate("form => form.requestSubmit()")
+    missed = [q for q in customers.survey.questions.all() if q.required and not q.show_if]
+    assert len(missed) >= 2
+    first, later = (
+        page.get_by_role("group", name=q.text_for(language)) for q in (missed[0], missed[-1])
+    )
+    # then: the page resumes at the first question it sent back, the later one out of sight
+    expect(first).to_be_visible()
+    expect(later).to_be_hidden()
+    # when: the summary's link to the later question is followed with the keyboard
+    summary = page.get_by_role("alert")
+    link = summary.get_by_role("link", name=missed[-1].text_for(language))
+    link.focus()
+    page.keyboard.press("Enter")
+    # then: its step is the one shown, its first answer has the focus with its words in view
+    expect(later).to_be_visible()
+    expect(first).to_be_hidden()
+    answer = later.locator("input").first
+    expect(answer).to_be_focused()
+    expect(later.locator("legend")).to_be_in_viewport()
+    # and the progress says which step this is
+    step = later.evaluate(
+        "q => [...document.querySelectorAll('form[data-survey-form] .question')]"
+        ".filter(o => !o.hidden).indexOf(q.closest('.question')) + 1"
+    )
+    assert step > 1
+    expect(page.locator("#survey-progress [role=progressbar]")).to_have_attribute(
+        "aria-valuenow", str(step)
+    )
 
 
 def kiosk_targets(page: Page, pane: Locator) -> dict:

@@ -5,7 +5,8 @@ can send every request as a different signed-in member (a member answers a surve
 once), and prints the surveys' field names as JSON for the request bodies. Each
 --kiosk-surveys label is a survey of the same questions answered by --kiosks kiosks of one
 store (registered through `surveys.services.kiosk_register`); their device tokens are in
-the JSON.
+the JSON. With --history N, a survey of the same questions already holds N answers from the
+year before (bench.baseline.history), so the run measures tables of that size.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from bench.baseline.history import history_seed
 from communities.choices import MemberStatus
 from communities.models import Community, Location, Member, Organisation, User, UserSession
 from surveys.choices import Anonymity, ChannelKind, QuestionType, SurveyStatus
@@ -169,6 +171,9 @@ class Command(BaseCommand):
         parser.add_argument("--sessions-out", required=True)
         parser.add_argument("--kiosk-surveys", default="", help="comma-separated labels")
         parser.add_argument("--kiosks", type=int, default=8, help="kiosks per kiosk survey")
+        parser.add_argument(
+            "--history", type=int, default=0, help="answers already stored, to a survey of its own"
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -214,4 +219,13 @@ class Command(BaseCommand):
         Path(options["sessions_out"]).write_text(
             "".join(f"{settings.SESSION_COOKIE_NAME}={key}\n" for key in keys)
         )
-        self.stdout.write(json.dumps({"members": len(users), "surveys": surveys}))
+        history = {}
+        if options["history"] > 0:
+            # Last: on PostgreSQL it ends with ANALYZE, which then sees every table seeded.
+            past = survey_create(
+                org=org, community=community, title="Bench history", specs=SPECS, points=0
+            )
+            history = history_seed(survey=past, count=options["history"])
+        self.stdout.write(
+            json.dumps({"members": len(users), "surveys": surveys, "history": history})
+        )

@@ -1,0 +1,114 @@
+"""A year of answers already stored, for the hot-path benchmarks to run against
+(bench_seed --history): what a store's database holds after a year, so that every index a
+submit writes to is as deep as it will be, and every plan is the one PostgreSQL picks for
+tables of that size.
+
+The answers go to a survey of their own (the benchmark's questions), so the measured
+surveys start empty and their checks count only what the run wrote. Each response has its
+four answers and two chosen choices; one in five has a text answer; one in five a
+follow-up email that was sent. Written in chunks of INSERT … SELECT over a number series,
+on PostgreSQL (generate_series) and SQLite (a recursive CTE), and then, on PostgreSQL,
+ANALYZEd, as autovacuum would have done by then.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection
+
+from surveys.choices import QuestionType
+from surveys.models import Survey
+
+CHUNK = 100_000
+# Thirty seconds apart: a million answers span the year before now.
+SPACING_S = 30
+
+
+def _series(lo: int, hi: int) -> tuple[str, list[int]]:
+    """A `WITH` naming g(n) for n from lo to hi, and its parameters."""
+    if connection.vendor == "postgresql":
+        return "WITH g(n) AS (SELECT generate_series(%s::bigint, %s::bigint)) ", [lo, hi]
+    return (
+        "WITH RECURSIVE g(n) AS (SELECT %s UNION ALL SELECT n + 1 FROM g WHERE n < %s) ",
+        [lo, hi],
+    )
+
+
+def _moment(epoch: int) -> tuple[str, str, list[int]]:
+    """SQL for the n-th answer's time and its day (UTC), `epoch` seconds minus n spacings."""
+    if connection.vendor == "postgresql":
+        at = f"to_timestamp(%s - g.n * {SPACING_S})"
+        return at, f"(({at}) AT TIME ZONE 'UTC')::date", [epoch, epoch]
+    return (
+        f"datetime(%s - g.n * {SPACING_S}, 'unixepoch')",
+        f"date(%s - g.n * {SPACING_S}, 'unixepoch')",
+        [epoch, epoch],
+    )
+
+
+def history_seed(*, survey: Survey, count: int) -> dict[str, int]:
+    """`count` responses to `survey` (with answers, choices and sent follow-up emails);
+    returns how many rows of each it wrote."""
+    channel = survey.channels.first()
+    epoch = int(time.time())
+    written = {"responses": 0, "answers": 0, "choices": 0, "emails": 0}
+    choice_types = (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
+    with connection.cursor() as cursor:
+        for lo in range(1, count + 1, CHUNK):
+            hi = min(count, lo + CHUNK - 1)
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM surveys_response")
+            after_response = cursor.fetchone()[0]
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM surveys_answer")
+            after_answer = cursor.fetchone()[0]
+            series, series_params = _series(lo, hi)
+            at, day, at_params = _moment(epoch)
+            cursor.execute(
+                series + "INSERT INTO surveys_response (organisation_id, survey_id, channel_id, "
+                "language, submitted_at, submitted_on, is_anonymous, consent_to_contact, "
+                f"idempotency_key, analysed_at) SELECT %s, %s, %s, 'en', {at}, {day}, "
+                f"%s, %s, 'history-' || g.n, {at} FROM g",
+                [*series_params, survey.organisation_id, survey.pk, channel.pk]
+                + at_params
+                + [True, False, epoch],
+            )
+            written["responses"] += cursor.rowcount
+            cursor.execute(
+                "INSERT INTO surveys_answer (organisation_id, response_id, question_id, "
+                "question_type, number, text, sentiment) SELECT r.organisation_id, r.id, q.id, "
+                "q.type, CASE WHEN q.type = %s THEN r.id %% 11 END, "
+                "CASE WHEN q.type = %s AND r.id %% 5 = 0 THEN %s ELSE '' END, "
+                "CASE WHEN q.type = %s AND r.id %% 5 = 0 THEN 0.2 END "
+                "FROM surveys_response r JOIN surveys_question q ON q.survey_id = r.survey_id "
+                "WHERE r.survey_id = %s AND r.id > %s",
+                [
+                    QuestionType.NPS,
+                    QuestionType.TEXT,
+                    "The coffee was fine and the staff were kind.",
+                    QuestionType.TEXT,
+                    survey.pk,
+                    after_response,
+                ],
+            )
+            written["answers"] += cursor.rowcount
+            cursor.execute(
+                "INSERT INTO surveys_answer_choices (answer_id, choice_id) SELECT a.id, c.id "
+                "FROM surveys_answer a JOIN surveys_question q ON q.id = a.question_id "
+                "JOIN surveys_choice c ON c.question_id = q.id AND c.position = 1 + "
+                "a.response_id %% 3 WHERE a.id > %s AND q.survey_id = %s AND q.type IN (%s, %s)",
+                [after_answer, survey.pk, *choice_types],
+            )
+            written["choices"] += cursor.rowcount
+            cursor.execute(
+                series + "INSERT INTO feedback_outboundemail (organisation_id, to_email, "
+                "template, context, language, subject, body_text, body_html, headers, status, "
+                "attempts, last_error, idempotency_key, created_at, claimed_at, sent_at, "
+                f"message_id) SELECT %s, 'history-' || g.n || '@example.com', 'followup', "
+                f"'{{}}', 'en', 'About your answer', 'Thank you.', '', '{{}}', 'sent', 1, '', "
+                f"'history:' || g.n, {at}, {at}, {at}, '' FROM g WHERE g.n %% 5 = 0",
+                [*series_params, survey.organisation_id, epoch, epoch, epoch],
+            )
+            written["emails"] += cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+    return written
