@@ -26,7 +26,9 @@ SPACING_S = 30
 
 
 def _series(lo: int, hi: int) -> tuple[str, list[int]]:
-    """A `WITH` naming g(n) for n from lo to hi, and its parameters."""
+    """A `WITH` naming g(n) for n from lo to hi, and its parameters: put inside the INSERT,
+    before its SELECT, as SQLite's driver counts the rows only of a statement that starts
+    with INSERT."""
     if connection.vendor == "postgresql":
         return "WITH g(n) AS (SELECT generate_series(%s::bigint, %s::bigint)) ", [lo, hi]
     return (
@@ -64,9 +66,9 @@ def history_seed(*, survey: Survey, count: int) -> dict[str, int]:
             series, series_params = _series(lo, hi)
             at, day, at_params = _moment(epoch)
             cursor.execute(
-                series + "INSERT INTO surveys_response (organisation_id, survey_id, channel_id, "
+                "INSERT INTO surveys_response (organisation_id, survey_id, channel_id, "
                 "language, submitted_at, submitted_on, is_anonymous, consent_to_contact, "
-                f"idempotency_key, analysed_at) SELECT %s, %s, %s, 'en', {at}, {day}, "
+                f"idempotency_key, analysed_at) {series}SELECT %s, %s, %s, 'en', {at}, {day}, "
                 f"%s, %s, 'history-' || g.n, {at} FROM g",
                 [*series_params, survey.organisation_id, survey.pk, channel.pk]
                 + at_params
@@ -100,13 +102,13 @@ def history_seed(*, survey: Survey, count: int) -> dict[str, int]:
             )
             written["choices"] += cursor.rowcount
             cursor.execute(
-                series + "INSERT INTO feedback_outboundemail (organisation_id, to_email, "
+                "INSERT INTO feedback_outboundemail (organisation_id, to_email, "
                 "template, context, language, subject, body_text, body_html, headers, status, "
                 "attempts, last_error, idempotency_key, created_at, claimed_at, sent_at, "
-                f"message_id) SELECT %s, 'history-' || g.n || '@example.com', 'followup', "
+                f"message_id) {series}SELECT %s, 'history-' || g.n || '@example.com', 'followup', "
                 f"'{{}}', 'en', 'About your answer', 'Thank you.', '', '{{}}', 'sent', 1, '', "
-                f"'history:' || g.n, {at}, {at}, {at}, '' FROM g WHERE g.n %% 5 = 0",
-                [*series_params, survey.organisation_id, epoch, epoch, epoch],
+                f"'history:' || %s || ':' || g.n, {at}, {at}, {at}, '' FROM g WHERE g.n %% 5 = 0",
+                [*series_params, survey.organisation_id, str(survey.pk), epoch, epoch, epoch],
             )
             written["emails"] += cursor.rowcount
         if connection.vendor == "postgresql":
