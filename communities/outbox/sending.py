@@ -74,6 +74,18 @@ def _columns() -> tuple[str, dict[str, str]]:
     return qn(meta.db_table), {n: qn(meta.get_field(n).column) for n in names}
 
 
+def _unsent(c: dict[str, str]) -> str:
+    """The condition of the index of unsent rows (outbox_unsent), as its definition writes
+    it, constants and all. SQLite reads a partial index only for a query that states the
+    index's condition in the same words: it deduces nothing from `status = 'pending'`,
+    nor from a bound parameter, and without it every claim read the whole outbox (52 ms a
+    claim with 200,000 sent rows). The values are the enum's own, never anyone's input."""
+    values = (EmailStatus.PENDING, EmailStatus.SENDING)
+    assert all(v.isalpha() for v in values)
+    listed = ", ".join(f"'{v}'" for v in values)
+    return f"{c['status']} IN ({listed})"
+
+
 def _stamp(value: datetime):
     return OutboundEmail._meta.get_field("claimed_at").get_db_prep_save(value, db_connection)
 
@@ -153,14 +165,19 @@ def _claim_named_first(
         )
         all_params = [*named[1], *waiting[1], *ids, limit, limit, *set_params]
     else:
+        # Each group picked by its own index (the named by id, the waiting by the unsent
+        # rows'), as two queries: SQLite reads an OR of the two with a scan of the table.
+        # A named row that is waiting too is picked as named, once.
         where = f"({named[0]}) OR ({waiting[0]})"
-        params = [*named[1], *waiting[1]]
         pick = (
-            f"SELECT {c['id']} FROM {table} WHERE {where} ORDER BY "
-            f"CASE WHEN {c['id']} IN ({marks}) THEN 0 ELSE 1 END, {c['created_at']} LIMIT %s"
+            f"SELECT {c['id']} FROM (SELECT {c['id']}, 0 AS k, {c['created_at']} FROM {table} "
+            f"WHERE {named[0]} UNION ALL SELECT * FROM (SELECT {c['id']}, 1, {c['created_at']} "
+            f"FROM {table} WHERE ({waiting[0]}) AND {c['id']} NOT IN ({marks}) "
+            f"ORDER BY {c['created_at']} LIMIT %s)) ORDER BY k, {c['created_at']} LIMIT %s"
         )
         sql = f"UPDATE {table} SET {set_sql} WHERE {c['id']} IN ({pick}) AND ({where}) RETURNING *"
-        all_params = [*set_params, *params, *ids, limit, *params]
+        all_params = [*set_params, *named[1], *waiting[1], *ids, limit, limit]
+        all_params += [*named[1], *waiting[1]]
     first = set(ids)
     rows = list(OutboundEmail.objects.raw(sql, all_params))
     return sorted(rows, key=lambda row: (row.pk not in first, row.created_at, row.pk))
@@ -185,7 +202,7 @@ def outbox_claim(
     due = f"({c['send_after']} IS NULL OR {c['send_after']} <= %s)"
     # Only rows never tried: one that failed waits for its own retry's back-off.
     waiting = (
-        f"{c['status']} = %s AND {c['attempts']} = 0 AND {due}",
+        f"{_unsent(c)} AND {c['status']} = %s AND {c['attempts']} = 0 AND {due}",
         [EmailStatus.PENDING, _stamp(now)],
     )
     ids = list(dict.fromkeys(email_ids))

@@ -17,10 +17,11 @@ from django.utils import timezone
 from communities.models import EmailSuppression
 from communities.outbox.choices import EmailStatus
 from communities.outbox.models import OutboundEmail
-from communities.outbox.sending import outbox_drain, outbox_send_many
+from communities.outbox.sending import outbox_claim, outbox_drain, outbox_send_many
 from communities.outbox.services import outbox_enqueue
 from communities.outbox.tasks import outbox_send_many_task, outbox_send_task
 from tests.communities.test_outbox_batches import server, status_of, waiting  # noqa: F401
+from tests.factories.communities import OutboundEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +226,30 @@ def test_a_lone_follow_up_is_claimed_sent_and_marked_on_the_senders_own_connecti
     assert status_of(kept) == EmailStatus.SENT and status_of(dropped) == EmailStatus.SUPPRESSED
     dropped.refresh_from_db()
     assert dropped.attempts == 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="PostgreSQL finds the unsent rows' index from status = 'pending' itself",
+)
+def test_on_sqlite_a_claim_reads_the_index_of_unsent_rows_never_the_whole_outbox(settings):
+    # given: rows waiting beside rows long sent
+    rows = waiting(4)
+    OutboundEmailFactory.create_batch(5, status=EmailStatus.SENT, sent_at=timezone.now())
+    claims = {
+        "its own row and the waiting ones": lambda: outbox_claim(email_ids=[rows[-1].pk], more=2),
+        "the waiting ones": lambda: outbox_claim(more=3),
+    }
+    for name, claim in claims.items():
+        # when: the claim runs
+        with CaptureQueriesContext(connection) as captured:
+            claim()
+        (sql,) = _claims([q["sql"] for q in captured.captured_queries])
+        # then: SQLite's plan finds each row by its id or through the index, never by
+        # reading every row of the outbox
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = [row[-1] for row in cursor.fetchall()]
+        whole = [step for step in plan if step == "SCAN feedback_outboundemail"]
+        assert not whole, f"{name}: {plan}"
+        assert "SCAN feedback_outboundemail USING INDEX outbox_unsent" in plan, f"{name}: {plan}"
