@@ -74,6 +74,11 @@ def _columns() -> tuple[str, dict[str, str]]:
     return qn(meta.db_table), {n: qn(meta.get_field(n).column) for n in names}
 
 
+def unsent_sql() -> str:
+    """_unsent for a query of the outbox alone (the ORM's: RawSQL)."""
+    return _unsent(_columns()[1])
+
+
 def _unsent(c: dict[str, str]) -> str:
     """The condition of the index of unsent rows (outbox_unsent), as its definition writes
     it, constants and all. SQLite reads a partial index only for a query that states the

@@ -18,7 +18,7 @@ from communities.models import EmailSuppression
 from communities.outbox.choices import EmailStatus
 from communities.outbox.models import OutboundEmail
 from communities.outbox.sending import outbox_claim, outbox_drain, outbox_send_many
-from communities.outbox.services import outbox_enqueue
+from communities.outbox.services import outbox_enqueue, outbox_redrive
 from communities.outbox.tasks import outbox_send_many_task, outbox_send_task
 from tests.communities.test_outbox_batches import server, status_of, waiting  # noqa: F401
 from tests.factories.communities import OutboundEmailFactory
@@ -232,19 +232,26 @@ def test_a_lone_follow_up_is_claimed_sent_and_marked_on_the_senders_own_connecti
     connection.vendor != "sqlite",
     reason="PostgreSQL finds the unsent rows' index from status = 'pending' itself",
 )
-def test_on_sqlite_a_claim_reads_the_index_of_unsent_rows_never_the_whole_outbox(settings):
+def test_on_sqlite_claims_and_the_sweep_read_the_index_of_unsent_rows_never_the_whole_outbox():
     # given: rows waiting beside rows long sent
     rows = waiting(4)
     OutboundEmailFactory.create_batch(5, status=EmailStatus.SENT, sent_at=timezone.now())
-    claims = {
-        "its own row and the waiting ones": lambda: outbox_claim(email_ids=[rows[-1].pk], more=2),
-        "the waiting ones": lambda: outbox_claim(more=3),
+    readers = {
+        "a claim of its own row and the waiting ones": (
+            lambda: outbox_claim(email_ids=[rows[-1].pk], more=2),
+            _claims,
+        ),
+        "a claim of the waiting ones": (lambda: outbox_claim(more=3), _claims),
+        "the sweep": (
+            lambda: outbox_redrive(older_than=timedelta(days=1)),
+            lambda statements: statements[:1],
+        ),
     }
-    for name, claim in claims.items():
-        # when: the claim runs
+    for name, (read, statement) in readers.items():
+        # when: it runs
         with CaptureQueriesContext(connection) as captured:
-            claim()
-        (sql,) = _claims([q["sql"] for q in captured.captured_queries])
+            read()
+        (sql,) = statement([q["sql"] for q in captured.captured_queries])
         # then: SQLite's plan finds each row by its id or through the index, never by
         # reading every row of the outbox
         with connection.cursor() as cursor:
