@@ -32,7 +32,7 @@ def test_each_past_response_has_its_four_answers_and_two_chosen_choices(communit
     # given: the benchmark's survey
     survey = past_survey(community)
     # when: twelve answers from the past are seeded
-    written = history_seed(survey=survey, count=12)
+    written = history_seed(survey=survey, count=12, analyze=False)
     # then: twelve responses, each with one answer per question and a choice per choice question
     assert written == {"responses": 12, "answers": 48, "choices": 24, "emails": 2}
     responses = Response.objects.filter(survey=survey)
@@ -51,7 +51,7 @@ def test_each_past_response_has_its_four_answers_and_two_chosen_choices(communit
 
 def test_past_answers_are_thirty_seconds_apart_and_one_in_five_says_something(community):
     survey = past_survey(community)
-    history_seed(survey=survey, count=10)
+    history_seed(survey=survey, count=10, analyze=False)
     times = list(
         Response.objects.filter(survey=survey)
         .order_by("-submitted_at")
@@ -67,7 +67,7 @@ def test_past_answers_are_thirty_seconds_apart_and_one_in_five_says_something(co
 
 def test_one_in_five_had_a_follow_up_email_that_was_sent(community):
     survey = past_survey(community)
-    history_seed(survey=survey, count=10)
+    history_seed(survey=survey, count=10, analyze=False)
     emails = OutboundEmail.objects.filter(organisation=survey.organisation)
     assert emails.count() == 2
     assert set(emails.values_list("status", flat=True)) == {"sent"}
@@ -77,9 +77,9 @@ def test_one_in_five_had_a_follow_up_email_that_was_sent(community):
 def test_a_second_history_adds_to_the_first(community):
     # given: a history seeded before
     survey = past_survey(community)
-    history_seed(survey=survey, count=5)
+    history_seed(survey=survey, count=5, analyze=False)
     # when: another survey gets one of its own
-    written = history_seed(survey=past_survey(community), count=5)
+    written = history_seed(survey=past_survey(community), count=5, analyze=False)
     # then: its rows are added beside the first's
     assert written == {"responses": 5, "answers": 20, "choices": 10, "emails": 1}
     assert Response.objects.filter(survey__organisation=survey.organisation).count() == 10
