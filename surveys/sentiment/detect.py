@@ -6,8 +6,11 @@ of its own, so counting letters per Unicode block is exact enough and costs micr
 the most letters (a Thai complaint that names an English brand is still Thai).
 """
 
+import re
+
 EN, TH, HE, JA = "en", "th", "he", "ja"
 LANGUAGES = (EN, TH, HE, JA)
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _script(code: int) -> str | None:
@@ -31,6 +34,9 @@ def _script(code: int) -> str | None:
 
 def language_detect(text: str) -> str | None:
     """ "en", "th", "he" or "ja" by the dominant script; None when the text has no letters."""
+    if text.isascii():
+        # Most answers: only English's letters can be there, and one is enough to know.
+        return EN if _ASCII_LETTER.search(text) else None
     counts = dict.fromkeys(LANGUAGES, 0)
     for char in text:
         script = _script(ord(char))

@@ -86,6 +86,13 @@ def _text_clean(text: Any, limit: int) -> str:
     return text
 
 
+def _choice_ids(question: Question) -> set[int]:
+    # Questions from the compiled survey come with their choices prefetched: reading that
+    # list skips building a related manager and a queryset for every answer.
+    kept = getattr(question, "_prefetched_objects_cache", {}).get("choices")
+    return {c.pk for c in (kept if kept is not None else question.choices.all())}
+
+
 def _answer_clean(question: Question, value: Any, other: str = "") -> dict[str, Any]:
     if question.type in NUMBER_TYPES:
         low, high = question.bounds
@@ -108,7 +115,7 @@ def _answer_clean(question: Question, value: Any, other: str = "") -> dict[str, 
             len(values) == 1 or (other and not values)
         ):
             raise ValidationError(_("Choose one answer."))
-        valid = {c.pk for c in question.choices.all()}
+        valid = _choice_ids(question)
         try:
             ids = {int(v) for v in values}
         except (TypeError, ValueError):

@@ -4,6 +4,7 @@ and, for staff, the kiosks of one store (a tab of the store's page)."""
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
@@ -192,8 +193,9 @@ class KioskSubmitView(View):
         if language not in (channel.survey.languages or SUPPORTED_LANGUAGES):
             language = (channel.survey.languages or ["en"])[0]
         try:
-            # Errors come back in the language the customer is answering in.
-            with translation.override(language):
+            # Errors come back in the language the customer is answering in (already the
+            # active one for most answers, and switching costs two activations).
+            with _speaking(language):
                 result = kiosk_submit(
                     channel=channel,
                     raw_answers=answers,
@@ -214,6 +216,12 @@ class KioskSubmitView(View):
             {"id": result.response.pk, "created": result.created},
             status=201 if result.created else 200,
         )
+
+
+def _speaking(language: str) -> AbstractContextManager:
+    if translation.get_language() == language:
+        return nullcontext()
+    return translation.override(language)
 
 
 def _declared_length(request: HttpRequest) -> int:

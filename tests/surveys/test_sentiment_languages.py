@@ -22,6 +22,11 @@ from surveys.sentiment import language_detect, sentiment_analyse, sentiment_scor
         ("店員の対応が悪かった", "ja"),
         ("ร้าน Starbucks สาขานี้บริการแย่มาก", "th"),
         ("12345 !!!", None),
+        # Not ASCII: Latin letters with accents still count as English's script…
+        ("Très bien, crème brûlée", "en"),
+        # …and symbols outside ASCII are no letters at all.
+        ("— 😀 10/10 —", None),
+        ("Great שירות מעולה", "he"),
     ],
 )
 def test_the_language_is_the_dominant_script(text, language):
