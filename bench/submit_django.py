@@ -10,8 +10,10 @@ prints the wall time and the process's own CPU time per request (CPU leaves out 
 on PostgreSQL, so it holds up better than wall time on a shared machine), the CPU time the
 PostgreSQL backend serving it spent per request (read from /proc: the server runs on this
 machine), and the ratio to the bare template page. With --profile it runs each figure again
-under cProfile and writes bench/results/submit-django-<stamp>-<figure>.pstats (read them
-with `python -m pstats`).
+under cProfile, prints the Python function calls per request (the same from run to run,
+so a before/after of a small change shows where the timings' spread would hide it) and
+writes bench/results/submit-django-<stamp>-<figure>.pstats (read them with
+`python -m pstats`).
 
 No wrk, no gunicorn: this measures the app's own cost per request, for before/after
 comparisons of one change; the throughput figures are bench/submit.py's.
@@ -55,6 +57,7 @@ def drive(args: argparse.Namespace) -> int:
             f"{fig['cpu_ms']:7.3f} ms CPU per request"
             + (f" (+{fig['db_cpu_ms']:6.3f} ms database CPU)" if "db_cpu_ms" in fig else "")
             + (f"  {ratio:.3f}x bare template (CPU)" if ratio else "")
+            + (f"  {fig['python_calls']} Python calls" if fig.get("python_calls") else "")
             + (f"  profile {fig['pstats']}" if fig.get("pstats") else "")
         )
     report = {
@@ -257,6 +260,7 @@ def _database_cpu() -> float | None:
 
 def measure(args: argparse.Namespace) -> int:
     import cProfile
+    import pstats
     import time
 
     import django
@@ -291,6 +295,10 @@ def measure(args: argparse.Namespace) -> int:
             profile.disable()
             entry["pstats"] = f"{args.profile_prefix}-{figure}.pstats"
             profile.dump_stats(entry["pstats"])
+            # Function calls per request: the same from one run to the next on a noisy
+            # machine, where a change of a few per cent is lost in the timings' spread.
+            calls = pstats.Stats(profile).total_calls
+            entry["python_calls"] = round(calls / args.requests)
         figures.append(entry)
     base = next((f["cpu_ms"] for f in figures if f["name"] == "bare-template"), None)
     for entry in figures:
